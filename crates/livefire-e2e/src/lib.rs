@@ -1,0 +1,482 @@
+//! Browser test harness for livefire: headless Debian Chromium driven through chromedriver.
+//!
+//! Used as a dev-dependency by the example crates. [`Browser::start`] spawns
+//! `/usr/bin/chromedriver` on a free loopback port and opens a headless `/usr/bin/chromium`
+//! session with a fresh profile directory; dropping the [`Browser`] (or [`Browser::close`]) kills
+//! both and removes the profile. [`serve`] runs an axum router on `127.0.0.1:0` in the
+//! background, and [`sync_lv`] waits until a LiveView page is connected and idle (a port of
+//! LiveView's own end-to-end helper `syncLV`).
+//!
+//! The binaries are required, not optional: when they are missing, [`Browser::start`] fails with
+//! [`E2eError::MissingBinary`] saying how to install them (`scripts/test.sh` does). The paths can
+//! be overridden with `LIVEFIRE_CHROMIUM` and `LIVEFIRE_CHROMEDRIVER`.
+//!
+//! ```no_run
+//! use fantoccini::Locator;
+//! use livefire_e2e::{Browser, serve, sync_lv};
+//!
+//! # async fn demo(app: axum::Router) -> Result<(), Box<dyn std::error::Error>> {
+//! let base = serve(app).await?;
+//! let browser = Browser::start().await?;
+//! let client = browser.client();
+//! client.goto(&format!("{base}/")).await?;
+//! sync_lv(client).await?;
+//! client.find(Locator::Css("button")).await?.click().await?;
+//! sync_lv(client).await?;
+//! browser.close().await?;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::ffi::OsString;
+use std::net::{SocketAddr, TcpListener as StdTcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fantoccini::error::{CmdError, NewSessionError};
+use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+
+/// Default Chromium binary (Debian package `chromium`); override with `LIVEFIRE_CHROMIUM`.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// Default chromedriver binary (Debian package `chromium-driver`); override with
+/// `LIVEFIRE_CHROMEDRIVER`.
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How long [`sync_lv`] waits before failing.
+pub const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long [`Browser::start`] waits for chromedriver to listen.
+pub const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The Chromium flags used for every session (the profile directory is added per session).
+///
+/// Without the background-networking flags Chromium keeps trying to reach Google's hosts,
+/// which a closed test network refuses.
+pub const CHROMIUM_ARGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--window-size=1280,900",
+];
+
+const POLL: Duration = Duration::from_millis(25);
+
+/// Why the harness failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum E2eError {
+    /// Chromium or chromedriver is not installed.
+    #[error(
+        "{what} not found at {}: install it with `apt-get install -y chromium chromium-driver` \
+         (scripts/test.sh does this), or set {env}",
+        path.display()
+    )]
+    MissingBinary {
+        /// `"chromium"` or `"chromedriver"`.
+        what: &'static str,
+        /// Where it was looked for.
+        path: PathBuf,
+        /// The environment variable that overrides the path.
+        env: &'static str,
+    },
+    /// chromedriver could not be spawned.
+    #[error("could not spawn chromedriver: {0}")]
+    Spawn(#[source] std::io::Error),
+    /// chromedriver exited before it answered.
+    #[error("chromedriver exited early ({status}); its log: {log}")]
+    DriverExited {
+        /// Its exit status.
+        status: ExitStatus,
+        /// The end of its log file.
+        log: String,
+    },
+    /// chromedriver did not listen in time.
+    #[error("chromedriver did not listen on 127.0.0.1:{port} within {timeout:?}; its log: {log}")]
+    DriverTimeout {
+        /// The port it was told to use.
+        port: u16,
+        /// How long we waited.
+        timeout: Duration,
+        /// The end of its log file.
+        log: String,
+    },
+    /// chromedriver refused to open a Chromium session.
+    #[error("could not open a Chromium session: {0}")]
+    Session(#[from] NewSessionError),
+    /// A WebDriver command failed.
+    #[error("WebDriver command failed: {0}")]
+    Command(#[from] CmdError),
+    /// A wait ran out of time.
+    #[error("timed out after {timeout:?} waiting for {what}")]
+    Timeout {
+        /// What was awaited, with the last observed state.
+        what: String,
+        /// How long we waited.
+        timeout: Duration,
+    },
+    /// A local I/O operation failed (temporary directory, listener).
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A headless Chromium session driven by a chromedriver process that this value owns.
+///
+/// Dropping it kills chromedriver and the browser (their whole process group) and deletes the
+/// temporary profile; [`Browser::close`] first ends the WebDriver session cleanly.
+#[derive(Debug)]
+pub struct Browser {
+    client: Option<Client>,
+    driver: Option<Child>,
+    /// Holds the profile (`profile/`) and chromedriver's log.
+    root: PathBuf,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free loopback port and opens a headless Chromium session.
+    ///
+    /// Fails with [`E2eError::MissingBinary`] if Chromium or chromedriver is not installed.
+    pub async fn start() -> Result<Browser, E2eError> {
+        let chromium = binary("chromium", "LIVEFIRE_CHROMIUM", CHROMIUM)?;
+        let chromedriver = binary("chromedriver", "LIVEFIRE_CHROMEDRIVER", CHROMEDRIVER)?;
+
+        // A free port can be taken by someone else between our probe and chromedriver's bind;
+        // chromedriver then exits at once, and we try another port.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Browser::start_once(&chromium, &chromedriver).await {
+                Err(E2eError::DriverExited { .. }) if attempt < 3 => continue,
+                other => return other,
+            }
+        }
+    }
+
+    async fn start_once(chromium: &Path, chromedriver: &Path) -> Result<Browser, E2eError> {
+        let root = unique_temp_dir()?;
+        let mut browser = Browser {
+            client: None,
+            driver: None,
+            root,
+        };
+        let profile = browser.root.join("profile");
+        std::fs::create_dir_all(&profile)?;
+        let log_path = browser.root.join("chromedriver.log");
+
+        let port = free_port()?;
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log_path.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            // Its own process group, so that drop can kill the browser it launches as well.
+            .process_group(0)
+            .spawn()
+            .map_err(E2eError::Spawn)?;
+        browser.driver = Some(child);
+
+        let deadline = Instant::now() + DRIVER_START_TIMEOUT;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        loop {
+            if let Some(driver) = browser.driver.as_mut()
+                && let Some(status) = driver.try_wait()?
+            {
+                return Err(E2eError::DriverExited {
+                    status,
+                    log: log_tail(&log_path),
+                });
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return Err(E2eError::DriverTimeout {
+                    port,
+                    timeout: DRIVER_START_TIMEOUT,
+                    log: log_tail(&log_path),
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+
+        let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium.display().to_string(),
+                "args": args,
+            },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!("json! object literal");
+        };
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await?;
+        browser.client = Some(client);
+        Ok(browser)
+    }
+
+    /// The WebDriver client of this session.
+    pub fn client(&self) -> &Client {
+        match &self.client {
+            Some(client) => client,
+            // `start` only returns a Browser with a client, and `close` consumes it.
+            None => unreachable!("Browser without a session"),
+        }
+    }
+
+    /// Ends the WebDriver session (which closes Chromium), then stops chromedriver and removes
+    /// the profile directory.
+    pub async fn close(mut self) -> Result<(), E2eError> {
+        if let Some(client) = self.client.take() {
+            client.close().await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        self.client = None;
+        if let Some(mut driver) = self.driver.take() {
+            // chromedriver started Chromium in its process group (`process_group(0)` above), so
+            // the group id is chromedriver's pid.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", driver.id())])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            let _ = driver.kill();
+            let _ = driver.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Serves `router` on `127.0.0.1:0` in a background task and returns its base URL, e.g.
+/// `http://127.0.0.1:43117` (no trailing slash).
+///
+/// The server runs until the Tokio runtime shuts down (the end of a `#[tokio::test]`). Handlers
+/// can extract `ConnectInfo<SocketAddr>`.
+pub async fn serve(router: axum::Router) -> std::io::Result<String> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(err) = axum::serve(listener, service).await {
+            tracing::error!(%err, "e2e test server stopped");
+        }
+    });
+    Ok(format!("http://{addr}"))
+}
+
+/// The condition of [`sync_lv`], as a JavaScript expression.
+const SYNC_LV_CONDITION: &str = "document.querySelector('[data-phx-main].phx-connected') !== null \
+    && document.querySelector('.phx-click-loading, .phx-change-loading, .phx-submit-loading') === null";
+
+/// What the page looks like when [`sync_lv`] gives up, for the error message.
+const SYNC_LV_STATE: &str = "var m = document.querySelector('[data-phx-main]'); \
+    return 'main view ' + (m ? 'class=\"' + m.className + '\"' : 'absent') + ', ' \
+    + document.querySelectorAll('.phx-click-loading, .phx-change-loading, .phx-submit-loading').length \
+    + ' element(s) still loading';";
+
+/// Waits (up to [`SYNC_TIMEOUT`]) until the page's main LiveView is connected and no element
+/// has `phx-click-loading`, `phx-change-loading` or `phx-submit-loading`: the page has joined
+/// and every pushed event has been answered. Call it after loading a page and after each action.
+///
+/// Port of `syncLV` from LiveView's `test/e2e/utils.js`.
+pub async fn sync_lv(client: &Client) -> Result<(), E2eError> {
+    sync_lv_within(client, SYNC_TIMEOUT).await
+}
+
+/// [`sync_lv`] with an explicit timeout.
+pub async fn sync_lv_within(client: &Client, timeout: Duration) -> Result<(), E2eError> {
+    match wait_until_js(client, SYNC_LV_CONDITION, timeout).await {
+        Err(E2eError::Timeout { timeout, .. }) => {
+            let state = client
+                .execute(SYNC_LV_STATE, Vec::new())
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "page state unknown".to_owned());
+            Err(E2eError::Timeout {
+                what: format!("a connected, idle LiveView ({state})"),
+                timeout,
+            })
+        }
+        other => other,
+    }
+}
+
+/// Polls the JavaScript expression `condition` in the page until it is `true`, for at most
+/// `timeout`. A page navigation in between is tolerated (the expression is retried).
+///
+/// ```no_run
+/// # async fn demo(client: &fantoccini::Client) -> Result<(), livefire_e2e::E2eError> {
+/// livefire_e2e::wait_until_js(
+///     client,
+///     "document.querySelector('#count').textContent === '1'",
+///     std::time::Duration::from_secs(5),
+/// ).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn wait_until_js(
+    client: &Client,
+    condition: &str,
+    timeout: Duration,
+) -> Result<(), E2eError> {
+    let script = format!("return !!({condition});");
+    let deadline = Instant::now() + timeout;
+    loop {
+        let last_error = match client.execute(&script, Vec::new()).await {
+            Ok(Value::Bool(true)) => return Ok(()),
+            Ok(_) => None,
+            // A navigation can destroy the execution context mid-poll; keep polling.
+            Err(err) => Some(err),
+        };
+        if Instant::now() >= deadline {
+            let what = match last_error {
+                Some(err) => format!("`{condition}` (last error: {err})"),
+                None => format!("`{condition}`"),
+            };
+            return Err(E2eError::Timeout { what, timeout });
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn binary(what: &'static str, env: &'static str, default: &str) -> Result<PathBuf, E2eError> {
+    let path = std::env::var_os(env)
+        .filter(|p| !p.is_empty())
+        .map_or_else(|| PathBuf::from(default), PathBuf::from);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(E2eError::MissingBinary { what, path, env })
+    }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    let listener = StdTcpListener::bind(("127.0.0.1", 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn unique_temp_dir() -> std::io::Result<PathBuf> {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut name = OsString::from("livefire-e2e-");
+    name.push(format!(
+        "{}-{}-{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let dir = std::env::temp_dir().join(name);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// The last 2000 bytes of chromedriver's log, for error messages.
+fn log_tail(path: &Path) -> String {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let start = bytes.len().saturating_sub(2000);
+            String::from_utf8_lossy(&bytes[start..]).into_owned()
+        }
+        Err(err) => format!("(no log: {err})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_binary_error_says_how_to_install() {
+        let err = binary(
+            "chromium",
+            "LIVEFIRE_TEST_UNSET_VAR",
+            "/nonexistent/chromium",
+        )
+        .expect_err("missing");
+        let text = err.to_string();
+        assert!(
+            text.contains("apt-get install -y chromium chromium-driver"),
+            "{text}"
+        );
+        assert!(text.contains("/nonexistent/chromium"), "{text}");
+    }
+
+    /// Pids of live processes whose command line mentions `needle`.
+    fn processes_mentioning(needle: &str) -> Vec<u32> {
+        let mut pids = Vec::new();
+        for entry in std::fs::read_dir("/proc").expect("procfs").flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+                continue;
+            };
+            let state = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let zombie = state
+                .rsplit(')')
+                .next()
+                .is_some_and(|s| s.trim_start().starts_with('Z'));
+            if !zombie && String::from_utf8_lossy(&cmdline).contains(needle) {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    #[tokio::test]
+    async fn drop_without_close_kills_browser_and_removes_profile() {
+        let browser = Browser::start()
+            .await
+            .expect("chromium and chromedriver are installed");
+        browser
+            .client()
+            .goto("about:blank")
+            .await
+            .expect("navigate");
+        let root = browser.root.clone();
+        let needle = root.join("profile").display().to_string();
+        assert!(root.is_dir());
+        assert!(
+            !processes_mentioning(&needle).is_empty(),
+            "chromium runs with the profile {needle}"
+        );
+
+        drop(browser);
+
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !processes_mentioning(&needle).is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(processes_mentioning(&needle), Vec::<u32>::new());
+        assert!(!root.exists(), "profile directory removed");
+    }
+
+    #[test]
+    fn temp_dirs_are_unique() {
+        let a = unique_temp_dir().expect("dir");
+        let b = unique_temp_dir().expect("dir");
+        assert_ne!(a, b);
+        std::fs::remove_dir_all(a).expect("rm");
+        std::fs::remove_dir_all(b).expect("rm");
+    }
+}

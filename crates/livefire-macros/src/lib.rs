@@ -1,0 +1,110 @@
+//! The `html!` macro for livefire: HTML templates split into statics and dynamics at compile
+//! time. Use it through `livefire::html`; the generated code refers to `::livefire`.
+
+mod codegen;
+mod control;
+mod text;
+
+use proc_macro::TokenStream;
+
+/// Compiles an HTML template into a `::livefire::rendered::Rendered`.
+///
+/// The template is split at compile time into static parts (a `static Statics`, fingerprinted
+/// with the same FNV-1a as `Statics::fingerprint_of`) and one dynamic per hole. Adjacent static
+/// text is merged, so a template with N holes has exactly N + 1 static parts.
+///
+/// # Syntax
+///
+/// | Write | Renders as |
+/// |---|---|
+/// | `"text"` | Text, HTML-escaped at compile time. Only quoted text is text: whitespace inside the quotes is kept exactly, whitespace between tokens is ignored. Unquoted text is a compile error. |
+/// | `<div class="box">…</div>`, `<my-el>…</my-el>`, `<div/>` | An element; names may contain `-`, `:` and `.`. A self-closed non-void element renders with a closing tag. |
+/// | `<input disabled>`, `<br>`, `<meta …>` | Void elements (`area base br col embed hr img input keygen link meta param source track wbr`) render without a closing tag, with or without `/`. |
+/// | `name="text"`, `name=1`, `name='c'` | A static attribute ` name="…"` (value escaped at compile time). |
+/// | `name`, `name=true`, `name=false` | A boolean attribute ` name` (or nothing for `false`). |
+/// | `name={expr}` (or `name=expr`) | One hole covering the whole attribute, written by `::livefire::dynamic::AttrValue` (` name="escaped"`; a `bool` writes ` name` or nothing; `None` writes nothing). |
+/// | `{expr}` | A hole: `::livefire::dynamic::IntoDynamic::into_dynamic(expr)`. Text is escaped; `Rendered` nests; `Raw` is the only unescaped value. `{}` and `{/* comment */}` render nothing. |
+/// | `@if cond { … } else if cond { … } else { … }` | One hole holding the taken branch as its own nested template (`Dynamic::Nested`); no branch taken and no `else` renders `""`. `if let` conditions work. |
+/// | `@match expr { Pat => { … } Pat if guard => { … }, … }` | One hole holding the arm's nested template. Arm bodies must be braced; commas between arms are optional. |
+/// | `@for pat in iter { … }` | One hole holding a `Comprehension`: the statics come from the body at compile time (so an empty loop still has them) and each iteration is one entry with the body's dynamics. Control flow inside the body becomes nested dynamics of the entry. |
+/// | `@let pat = expr;` | A local binding, visible to the rest of the enclosing template body. |
+/// | `<!DOCTYPE html>` | `<!DOCTYPE html>` |
+/// | `<script>"…"</script>`, `<style>"…"</style>` | Quoted content written without escaping (a literal containing `</script` is rejected). |
+/// | `<!-- "…" -->` | Dropped. |
+/// | `<>…</>` | Its children, inline. |
+///
+/// Nested `html!` works anywhere an expression does: `{if c { html!(<b>"x"</b>) } else { html!() }}`
+/// (an empty `html!()` renders nothing), and function components are plain functions returning
+/// `Rendered`, called in a block: `{button("Save")}`.
+#[proc_macro]
+pub fn html(input: TokenStream) -> TokenStream {
+    match codegen::compile(input.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.into_compile_error().into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use crate::codegen::compile;
+
+    fn error_of(input: proc_macro2::TokenStream) -> String {
+        match compile(input) {
+            Ok(tokens) => panic!("expected an error, got {tokens}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn unquoted_text_is_rejected() {
+        let message = error_of(quote!(<p>Hello world</p>));
+        assert!(message.starts_with("quote text in html!: \""), "{message}");
+        assert!(message.contains("Hello"), "{message}");
+    }
+
+    #[test]
+    fn unknown_control_keyword_is_rejected() {
+        let message = error_of(quote!(<p>@while x { "a" }</p>));
+        assert!(
+            message.contains("expected `if`, `match`, `for` or `let`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn match_arm_without_braces_is_rejected() {
+        let message = error_of(quote!(@match x { A => <p>"a"</p> }));
+        assert!(message.contains("braced template body"), "{message}");
+    }
+
+    #[test]
+    fn unclosed_tag_in_body_is_an_error_not_a_panic() {
+        let message = error_of(quote!(@if c { <b>"x" }));
+        assert!(!message.is_empty());
+    }
+
+    #[test]
+    fn script_end_tag_in_script_literal_is_rejected() {
+        let message = error_of(quote!(<script>"a</script><b>"</script>));
+        assert!(message.contains("would end it early"), "{message}");
+    }
+
+    #[test]
+    fn attribute_blocks_are_rejected() {
+        let message = error_of(quote!(<div {attrs}></div>));
+        assert!(message.contains("attribute blocks"), "{message}");
+    }
+
+    #[test]
+    fn static_parts_are_merged() {
+        let tokens = compile(quote!(<div class="a"><p>"x" "y"</p></div>))
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        assert!(
+            tokens.contains(r#""<div class=\"a\"><p>xy</p></div>""#),
+            "{tokens}"
+        );
+    }
+}

@@ -1,0 +1,149 @@
+//! `phx_join` on `lv:<id>`: verify the page tokens, re-check the session, resolve the route,
+//! pick the flash, and start the view task.
+//!
+//! Refusals follow Phoenix so the official client reacts as expected:
+//! a bad, expired or foreign token, or a socket without a (CSRF-checked) session, is `stale`
+//! (the client reloads the page); a URL that routes elsewhere, or live navigation across live
+//! sessions, is `unauthorized` (also a full page load).
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{Connection, Slot, frame};
+use crate::flash::{Flash, open_flash};
+use crate::live_view::{Mount, Params};
+use crate::page_token::{open_session, open_static};
+use crate::view::{JoinCtx, path_of};
+
+pub(super) fn join(
+    conn: &mut Connection,
+    topic: &str,
+    join_ref: String,
+    msg_ref: Option<String>,
+    payload: Value,
+    replies: &mut Vec<String>,
+) {
+    let refuse = |reason: &str| {
+        frame::reply(
+            Some(&join_ref),
+            msg_ref.as_deref(),
+            topic,
+            false,
+            &frame::reason(reason),
+        )
+    };
+    let id = &topic[3..];
+    let live = conn.live.clone();
+
+    let Some(session_token) = payload.get("session").and_then(Value::as_str) else {
+        replies.push(refuse("stale"));
+        return;
+    };
+    let page = match open_session(&live.keyring, session_token, id) {
+        Ok(page) => page,
+        Err(err) => {
+            tracing::debug!(%topic, %err, "join refused: session token");
+            replies.push(refuse("stale"));
+            return;
+        }
+    };
+    let page_static = match payload.get("static").and_then(Value::as_str) {
+        Some(token) => match open_static(&live.keyring, token, id) {
+            Ok(page_static) => Some(page_static),
+            Err(err) => {
+                tracing::debug!(%topic, %err, "join refused: static token");
+                replies.push(refuse("stale"));
+                return;
+            }
+        },
+        None => None,
+    };
+    let Some(session) = conn.info.session.clone() else {
+        tracing::debug!(%topic, "join refused: the socket has no CSRF-checked session");
+        replies.push(refuse("stale"));
+        return;
+    };
+
+    let (url, redirected) = match (
+        payload.get("url").and_then(Value::as_str),
+        payload.get("redirect").and_then(Value::as_str),
+    ) {
+        (Some(url), _) => (url, false),
+        (None, Some(url)) => (url, true),
+        (None, None) => {
+            replies.push(refuse("unauthorized"));
+            return;
+        }
+    };
+    let uri = path_of(url);
+    let Some((route, path_params)) = live.match_path(uri) else {
+        replies.push(refuse("unauthorized"));
+        return;
+    };
+    let target = &live.routes[route];
+    let allowed = if redirected {
+        *target.live_session == *page.ls
+    } else {
+        *target.pattern == *page.route
+    };
+    if !allowed {
+        tracing::debug!(%topic, url, "join refused: route does not match the page token");
+        replies.push(refuse("unauthorized"));
+        return;
+    }
+
+    let params = payload.get("params").cloned();
+    let mounts = params
+        .as_ref()
+        .and_then(|p| p.get("_mounts"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let flash = match payload.get("flash").and_then(Value::as_str) {
+        Some(token) => match &conn.info.session_id {
+            Some(sid) => open_flash(&live.keyring, sid, token).unwrap_or_else(|err| {
+                tracing::debug!(%topic, %err, "join flash token ignored");
+                Flash::default()
+            }),
+            None => Flash::default(),
+        },
+        None if !redirected && mounts == 0 => page_static.map(|s| s.flash).unwrap_or_default(),
+        None => Flash::default(),
+    };
+
+    if let Some(old) = conn.views.remove(topic) {
+        old.task.abort();
+        let mut close = String::new();
+        let jr = Some(&*old.join_ref);
+        frame::write_head(jr, jr, topic, "phx_close", &mut close);
+        close.push_str("{}]");
+        replies.push(close);
+    }
+
+    let topic: Arc<str> = Arc::from(topic);
+    let join_ref: Arc<str> = Arc::from(join_ref.as_str());
+    let ctx = JoinCtx {
+        topic: topic.clone(),
+        join_ref: join_ref.clone(),
+        msg_ref,
+        mount: Mount {
+            params: Params::from_uri(uri, path_params),
+            session,
+            connect_params: params,
+        },
+        flash,
+        route,
+        session_id: conn.info.session_id.clone(),
+        live: live.clone(),
+        out: conn.out_tx.clone(),
+    };
+    let (inbox, task) = (target.spawn)(ctx);
+    conn.views.insert(
+        topic,
+        Slot {
+            join_ref,
+            inbox,
+            task,
+        },
+    );
+}

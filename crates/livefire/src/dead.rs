@@ -1,0 +1,174 @@
+//! The dead render: a live route answering a plain `GET` with full HTML.
+//!
+//! It runs `mount` and `handle_params` exactly as the connected join will, renders the view
+//! into the live container with its page tokens, and wraps it in the app's layout. A redirect
+//! during mount becomes a `302` whose flash is kept in the session for the next request.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use futures_util::FutureExt;
+
+use crate::flash::{Flash, FlashHandle};
+use crate::layout::Page;
+use crate::live_view::{LiveView, Mount, Params};
+use crate::page_token::{self, PageSession, PageStatic, TOKEN_VSN};
+use crate::router::LiveShared;
+use crate::session::Session;
+use crate::socket::{Navigation, Socket};
+
+/// What a dead render needs from the request.
+#[derive(Debug)]
+pub(crate) struct DeadCtx {
+    live: Arc<LiveShared>,
+    route: usize,
+    uri: String,
+    path_params: HashMap<String, String>,
+    session: Session,
+    flash: Option<FlashHandle>,
+}
+
+/// Entry point of a live route's `GET`.
+pub(crate) async fn handle(live: Arc<LiveShared>, route: usize, req: Request) -> Response {
+    let Some(session) = req.extensions().get::<Session>().cloned() else {
+        tracing::error!("livefire: SessionLayer is missing around the live router");
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "livefire: add SessionLayer around the live router",
+        )
+            .into_response();
+    };
+    let flash = req.extensions().get::<FlashHandle>().cloned();
+    let uri = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
+    let path_params = live
+        .match_path(&uri)
+        .map(|(_, params)| params)
+        .unwrap_or_default();
+    let dead = live.routes[route].dead.clone();
+    dead(DeadCtx {
+        live,
+        route,
+        uri,
+        path_params,
+        session,
+        flash,
+    })
+    .await
+}
+
+fn server_error(what: &str, detail: &str) -> Response {
+    tracing::error!(detail, "dead render failed: {what}");
+    (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
+}
+
+/// Runs the view's mount and render for HTTP.
+pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
+    let session_data = Arc::new(ctx.session.data());
+    let incoming: Flash = ctx.flash.as_ref().map(FlashHandle::incoming).unwrap_or_default();
+    let mut socket: Socket<V::Message> = Socket::disconnected()
+        .with_session(session_data.clone())
+        .with_flash(incoming);
+    let params = Params::from_uri(&ctx.uri, ctx.path_params);
+    let mount = Mount {
+        params: params.clone(),
+        session: session_data,
+        connect_params: None,
+    };
+    let mut result = AssertUnwindSafe(view.mount(&mount, &mut socket)).catch_unwind().await;
+    if matches!(result, Ok(Ok(()))) && !socket.is_redirected() {
+        result = AssertUnwindSafe(view.handle_params(&params, &mut socket))
+            .catch_unwind()
+            .await;
+    }
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => return server_error("mount returned an error", &err.to_string()),
+        Err(panic) => {
+            return server_error("mount panicked", &crate::error::panic_message(&*panic));
+        }
+    }
+    let outputs = socket.take_outputs();
+    if let Some(err) = outputs.nav_error {
+        return server_error("redirect refused", &err.to_string());
+    }
+    match outputs.nav {
+        Some(
+            Navigation::Redirect(to)
+            | Navigation::Navigate { to, .. }
+            | Navigation::Patch { to, .. },
+        ) => {
+            // The flash put during mount survives the 302 in the session.
+            match &ctx.flash {
+                Some(handle) => {
+                    for (key, value) in outputs.flash_put {
+                        handle.put(key, value);
+                    }
+                }
+                None if !outputs.flash_put.is_empty() => {
+                    tracing::warn!("flash dropped on redirect: LiveFlashLayer is missing");
+                }
+                None => {}
+            }
+            return Redirect::to(&to).into_response();
+        }
+        None => {}
+    }
+    let Ok(rendered) = std::panic::catch_unwind(AssertUnwindSafe(|| view.render(&socket))) else {
+        return server_error("render panicked", "");
+    };
+
+    let live = &ctx.live;
+    let route = &live.routes[ctx.route];
+    let id = page_token::new_container_id();
+    let session_token = page_token::seal_session(
+        &live.keyring,
+        &PageSession {
+            v: TOKEN_VSN,
+            id: id.clone(),
+            route: route.pattern.to_string(),
+            ls: route.live_session.to_string(),
+        },
+    );
+    let static_token = page_token::seal_static(
+        &live.keyring,
+        &PageStatic {
+            v: TOKEN_VSN,
+            id: id.clone(),
+            flash: socket.flash().clone(),
+        },
+    );
+    let mut container = String::with_capacity(1024);
+    container.push_str("<div id=\"");
+    container.push_str(&id);
+    container.push_str("\" data-phx-main data-phx-session=\"");
+    container.push_str(&session_token);
+    container.push_str("\" data-phx-static=\"");
+    container.push_str(&static_token);
+    container.push_str("\">");
+    rendered.write_html(&mut container);
+    container.push_str("</div>");
+
+    // Make sure the browser has a session id (binds flash tokens) and a CSRF secret.
+    let _ = ctx.session.id();
+    let page = Page::new(
+        socket.title().map(str::to_owned),
+        ctx.session.csrf_token(),
+        container,
+        socket.flash().clone(),
+    );
+    let Ok(layout) = std::panic::catch_unwind(AssertUnwindSafe(|| (live.layout)(&page))) else {
+        return server_error("layout panicked", "");
+    };
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(layout.to_html()),
+    )
+        .into_response()
+}

@@ -1,0 +1,952 @@
+//! The diff engine: turns successive [`Rendered`] trees of one view into the JSON the official
+//! LiveView client merges (`rendered` on join, `diff` afterwards).
+//!
+//! # Wire rules
+//!
+//! The client keeps the merged tree and applies `mutableMerge` (phoenix-protocol.md §3.2):
+//! an object with `"s"` replaces the cached subtree wholesale, an object without `"s"` is merged
+//! key by key, and anything else overwrites. So this engine sends `"s"` whenever the client may
+//! hold different statics at a position: a new fingerprint, a string that becomes a node, a node
+//! that becomes a comprehension (or back), or a position seen for the first time. Otherwise it
+//! sends only the dynamics that changed, recursively.
+//!
+//! Comprehensions use the LiveView 1.1+ keyed format (§3.3): on a full render
+//! `{"s":[…],"k":{"0":{…},"1":{…},"kc":2}}` (an empty list is `"k":{"kc":0}`); on an update only
+//! the entries that changed, by index, plus `"kc"`, and the client deletes entries `>= kc`.
+//! Entries are matched by index, never moved, so `"km"` is never sent. Within an entry, nested
+//! nodes follow the same rules as anywhere else.
+//!
+//! # State: what the client holds, in compact form
+//!
+//! Per view the engine keeps, for every node and comprehension the client holds, one `Sub`:
+//! the statics fingerprint, the number of holes and entries, and one 64-bit *slot* per dynamic,
+//! all in boxed slices (no `Vec` slack, no `String` copies):
+//!
+//! * a text dynamic is a 62-bit hash of its text, computed with a
+//!   [`RandomState`] keyed randomly once per process (SipHash), so a
+//!   client cannot craft two texts that collide; its two low bits are `00`. **8 bytes per text
+//!   dynamic.** A collision among honest texts (probability ≈ 2⁻⁶² per change) would only
+//!   delay one update until the text changes again.
+//! * a nested node or comprehension has the tag `01` or `10` in its slot, and its own `Sub`
+//!   (48 bytes plus its slots) in the parent's `children`, in position order.
+//! * a comprehension's entries are flattened: `entries × holes` slots in one slice and the
+//!   entries' nested children, in order, in one slice.
+//!
+//! "Changed?" is a slot comparison; "same statics?" is a fingerprint (and hole count)
+//! comparison. Output is written straight into a `String`, without an intermediate JSON value.
+//!
+//! ```
+//! use livefire::diff::DiffState;
+//! use livefire::rendered::{Dynamic, Rendered, Statics};
+//! static P: Statics = Statics::new(&["<p>", "</p>"], Statics::fingerprint_of(&["<p>", "</p>"]));
+//!
+//! let mut state = DiffState::new();
+//! let mut out = String::new();
+//! state.full(&Rendered::new(&P, vec![Dynamic::text("1")]), &mut out);
+//! assert_eq!(out, r#""0":"1","s":["<p>","</p>"]"#);
+//!
+//! out.clear();
+//! assert!(state.diff(&Rendered::new(&P, vec![Dynamic::text("2")]), &mut out));
+//! assert_eq!(out, r#""0":"2""#);
+//!
+//! out.clear();
+//! assert!(!state.diff(&Rendered::new(&P, vec![Dynamic::text("2")]), &mut out));
+//! assert!(out.is_empty());
+//! ```
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
+
+use crate::rendered::{Comprehension, Dynamic, Rendered, Statics};
+
+/// The two low bits of a slot say what the client holds at that position.
+const TAG_MASK: u64 = 0b11;
+/// A string; the other 62 bits are the keyed hash of the text.
+const TAG_TEXT: u64 = 0b00;
+/// A nested rendered node; its state is the next entry of `children`.
+const TAG_NODE: u64 = 0b01;
+/// A comprehension; its state is the next entry of `children`.
+const TAG_COMP: u64 = 0b10;
+
+/// The per-process random key for text hashes.
+fn hasher() -> &'static RandomState {
+    static HASHER: OnceLock<RandomState> = OnceLock::new();
+    HASHER.get_or_init(RandomState::new)
+}
+
+/// The slot of a text dynamic: its keyed hash with the tag bits cleared.
+#[inline]
+fn text_slot(text: &str) -> u64 {
+    hasher().hash_one(text) & !TAG_MASK
+}
+
+/// The tag a dynamic will have in its slot.
+#[inline]
+fn tag_of(d: &Dynamic) -> u64 {
+    match d {
+        Dynamic::Html(_) => TAG_TEXT,
+        Dynamic::Nested(_) => TAG_NODE,
+        Dynamic::Comprehension(_) => TAG_COMP,
+    }
+}
+
+/// Saturating `usize -> u32` for hole and entry counts (which never come near `u32::MAX`).
+#[inline]
+fn count_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// What the client holds for one node (`count == 1`) or one comprehension.
+#[derive(Debug, Default)]
+struct Sub {
+    /// Fingerprint of the statics the client holds here.
+    fingerprint: u64,
+    /// Number of holes per entry (`statics.parts().len() - 1`).
+    holes: u32,
+    /// Number of entries: 1 for a node, the list length for a comprehension.
+    count: u32,
+    /// `count * holes` slots, entry after entry.
+    slots: Box<[u64]>,
+    /// The state of every nested node or comprehension, in slot order.
+    children: Box<[Sub]>,
+}
+
+impl Sub {
+    fn heap_size(&self) -> usize {
+        self.slots.len() * size_of::<u64>()
+            + self.children.len() * size_of::<Sub>()
+            + self.children.iter().map(Sub::heap_size).sum::<usize>()
+    }
+
+    fn same_statics(&self, statics: &Statics) -> bool {
+        self.fingerprint == statics.fingerprint()
+            && self.holes as usize == statics.parts().len().saturating_sub(1)
+    }
+}
+
+/// Per-view state: what the client holds, in compact form.
+///
+/// Call [`full`](Self::full) for the join reply, then [`diff`](Self::diff) for each later render.
+/// See the [module documentation](self) for the representation (8 bytes per text dynamic).
+#[derive(Debug, Default)]
+pub struct DiffState {
+    root: Option<Sub>,
+}
+
+impl DiffState {
+    /// An empty state: the client holds nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Full render for a join: forgets previous state, writes the MEMBERS of the rendered JSON
+    /// object (no surrounding braces), e.g. `"0":"1","s":["<p>","</p>"]`, with every statics
+    /// array included.
+    ///
+    /// ```
+    /// use livefire::diff::DiffState;
+    /// use livefire::rendered::{Dynamic, Rendered, Statics};
+    /// static P: Statics = Statics::new(&["<p>", "</p>"], Statics::fingerprint_of(&["<p>", "</p>"]));
+    /// let mut out = String::new();
+    /// DiffState::new().full(&Rendered::new(&P, vec![Dynamic::text("1")]), &mut out);
+    /// assert_eq!(format!("{{{out}}}"), r#"{"0":"1","s":["<p>","</p>"]}"#);
+    /// ```
+    pub fn full(&mut self, r: &Rendered, out: &mut String) {
+        self.root = Some(full_node(r, out));
+    }
+
+    /// Diff since the last full/diff call: writes the members of the diff object (no braces) and
+    /// returns true if anything was written; writes nothing and returns false if nothing changed.
+    ///
+    /// Without a previous [`full`](Self::full) this writes a full render and returns true.
+    ///
+    /// ```
+    /// use livefire::diff::DiffState;
+    /// use livefire::rendered::{Dynamic, Rendered, Statics};
+    /// static P: Statics = Statics::new(&["<p>", "", "</p>"], 7);
+    /// let mut state = DiffState::new();
+    /// let mut out = String::new();
+    /// state.full(&Rendered::new(&P, vec![Dynamic::text("a"), Dynamic::text("b")]), &mut out);
+    /// out.clear();
+    /// assert!(state.diff(&Rendered::new(&P, vec![Dynamic::text("a"), Dynamic::text("c")]), &mut out));
+    /// assert_eq!(out, r#""1":"c""#);
+    /// ```
+    pub fn diff(&mut self, r: &Rendered, out: &mut String) -> bool {
+        match &mut self.root {
+            Some(root) => diff_node(root, r, out),
+            None => {
+                self.full(r, out);
+                true
+            }
+        }
+    }
+
+    /// Approximate heap bytes held (for benchmarks).
+    ///
+    /// ```
+    /// use livefire::diff::DiffState;
+    /// assert_eq!(DiffState::new().heap_size(), 0);
+    /// ```
+    pub fn heap_size(&self) -> usize {
+        self.root.as_ref().map_or(0, Sub::heap_size)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON writing
+
+/// Writes `s` as a JSON string literal (quotes included) to out.
+///
+/// Escapes `"`, `\` and control characters; other characters, non-ASCII included, stay raw.
+///
+/// ```
+/// let mut out = String::new();
+/// livefire::diff::write_json_str("a\"b\\c\nd\u{1}é", &mut out);
+/// assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
+/// ```
+pub fn write_json_str(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => {
+                out.push_str(&s[start..i]);
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        // `b` is ASCII, so `i` and `i + 1` are char boundaries.
+        out.push_str(&s[start..i]);
+        out.push_str(esc);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// Appends the decimal digits of `n`.
+fn write_usize(mut n: usize, out: &mut String) {
+    if n < 10 {
+        out.push(char::from(b'0' + n as u8));
+        return;
+    }
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    while n > 0 {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    for &d in &buf[i..] {
+        out.push(char::from(d));
+    }
+}
+
+/// Writes `,"key":` (without the comma for the first member of an object).
+#[inline]
+fn member_key(out: &mut String, first: &mut bool, key: usize) {
+    if !*first {
+        out.push(',');
+    }
+    *first = false;
+    out.push('"');
+    write_usize(key, out);
+    out.push_str("\":");
+}
+
+/// Writes `"s":[…]`.
+fn write_statics(statics: &Statics, out: &mut String) {
+    out.push_str("\"s\":[");
+    for (i, part) in statics.parts().iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json_str(part, out);
+    }
+    out.push(']');
+}
+
+/// Writes `"key":{…}` where `f` writes the members, but only if `f` returns true; otherwise
+/// rolls `out` (and `first`) back as if nothing had been written.
+#[inline]
+fn nested_member(
+    out: &mut String,
+    first: &mut bool,
+    key: usize,
+    f: impl FnOnce(&mut String) -> bool,
+) {
+    let mark = out.len();
+    let was_first = *first;
+    member_key(out, first, key);
+    out.push('{');
+    if f(out) {
+        out.push('}');
+    } else {
+        out.truncate(mark);
+        *first = was_first;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Full renders (also used wherever the client may hold different statics)
+
+/// Writes the members of a node (dynamics, then `"s"`) and returns its state.
+fn full_node(r: &Rendered, out: &mut String) -> Sub {
+    let dyns = r.dynamics();
+    let mut slots = Vec::with_capacity(dyns.len());
+    let mut children = Vec::new();
+    if full_entry(dyns, out, &mut slots, &mut children) {
+        out.push(',');
+    }
+    write_statics(r.statics(), out);
+    Sub {
+        fingerprint: r.statics().fingerprint(),
+        holes: count_u32(dyns.len()),
+        count: 1,
+        slots: slots.into_boxed_slice(),
+        children: children.into_boxed_slice(),
+    }
+}
+
+/// Writes the members of a comprehension (`"s"`, then `"k"` with every entry and `"kc"`) and
+/// returns its state.
+fn full_comp(c: &Comprehension, out: &mut String) -> Sub {
+    let statics = c.statics();
+    let holes = statics.parts().len().saturating_sub(1);
+    let entries = c.entries();
+    write_statics(statics, out);
+    out.push_str(",\"k\":{");
+    let mut slots = Vec::with_capacity(entries.len() * holes);
+    let mut children = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        write_usize_key_open(out, i, i == 0);
+        full_entry(entry, out, &mut slots, &mut children);
+        out.push('}');
+    }
+    if !entries.is_empty() {
+        out.push(',');
+    }
+    out.push_str("\"kc\":");
+    write_usize(entries.len(), out);
+    out.push('}');
+    Sub {
+        fingerprint: statics.fingerprint(),
+        holes: count_u32(holes),
+        count: count_u32(entries.len()),
+        slots: slots.into_boxed_slice(),
+        children: children.into_boxed_slice(),
+    }
+}
+
+/// Writes `"i":{` (with a leading comma unless `first`).
+#[inline]
+fn write_usize_key_open(out: &mut String, i: usize, first: bool) {
+    if !first {
+        out.push(',');
+    }
+    out.push('"');
+    write_usize(i, out);
+    out.push_str("\":{");
+}
+
+/// Writes every dynamic of one node or entry as members `"j":…`, pushing their slots and
+/// children. Returns true if anything was written (i.e. there is at least one hole).
+fn full_entry(
+    dyns: &[Dynamic],
+    out: &mut String,
+    slots: &mut Vec<u64>,
+    children: &mut Vec<Sub>,
+) -> bool {
+    let mut first = true;
+    for (j, d) in dyns.iter().enumerate() {
+        member_key(out, &mut first, j);
+        full_value(d, out, slots, children);
+    }
+    !first
+}
+
+/// Writes one dynamic as a complete JSON value (nodes with their statics).
+fn full_value(d: &Dynamic, out: &mut String, slots: &mut Vec<u64>, children: &mut Vec<Sub>) {
+    match d {
+        Dynamic::Html(s) => {
+            write_json_str(s, out);
+            slots.push(text_slot(s));
+        }
+        Dynamic::Nested(r) => {
+            out.push('{');
+            children.push(full_node(r, out));
+            out.push('}');
+            slots.push(TAG_NODE);
+        }
+        Dynamic::Comprehension(c) => {
+            out.push('{');
+            children.push(full_comp(c, out));
+            out.push('}');
+            slots.push(TAG_COMP);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Diffs
+
+/// Diffs a node the client holds (`st`) against `r`, writing the members of the diff object.
+/// Returns true if anything was written.
+fn diff_node(st: &mut Sub, r: &Rendered, out: &mut String) -> bool {
+    if !st.same_statics(r.statics()) {
+        *st = full_node(r, out);
+        return true;
+    }
+    let dyns = r.dynamics();
+    if layout_matches(&st.slots, dyns) {
+        return diff_entry_in_place(&mut st.slots, &mut st.children, dyns, out);
+    }
+    let mut slots = Vec::with_capacity(dyns.len());
+    let mut children = Vec::new();
+    let mut old_children = std::mem::take(&mut st.children).into_vec().into_iter();
+    let written = diff_entry_rebuild(
+        &st.slots,
+        &mut old_children,
+        dyns,
+        out,
+        &mut slots,
+        &mut children,
+    );
+    st.slots = slots.into_boxed_slice();
+    st.children = children.into_boxed_slice();
+    written
+}
+
+/// Diffs a comprehension the client holds (`st`) against `c`, writing the members of the diff
+/// object (`"k":{…,"kc":N}`, or everything with `"s"` if the statics differ). Returns true if
+/// anything was written.
+fn diff_comp(st: &mut Sub, c: &Comprehension, out: &mut String) -> bool {
+    if !st.same_statics(c.statics()) {
+        *st = full_comp(c, out);
+        return true;
+    }
+    let holes = st.holes as usize;
+    let entries = c.entries();
+    let old_count = st.count as usize;
+    let new_count = entries.len();
+    let common = old_count.min(new_count);
+
+    let mark = out.len();
+    out.push_str("\"k\":{");
+    let mut first = true;
+
+    let prefix_matches =
+        (0..common).all(|i| layout_matches(&st.slots[i * holes..(i + 1) * holes], &entries[i]));
+    if prefix_matches {
+        // Common case: update the surviving entries in place, then drop or append.
+        let mut slots = std::mem::take(&mut st.slots).into_vec();
+        let mut children = std::mem::take(&mut st.children).into_vec();
+        slots.truncate(common * holes);
+        children.truncate(count_nested(&slots));
+        let mut child_at = 0;
+        for (i, entry) in entries.iter().enumerate().take(common) {
+            let entry_slots = &mut slots[i * holes..(i + 1) * holes];
+            let nested = count_nested(entry_slots);
+            let entry_children = &mut children[child_at..child_at + nested];
+            child_at += nested;
+            nested_member(out, &mut first, i, |out| {
+                diff_entry_in_place(entry_slots, entry_children, entry, out)
+            });
+        }
+        slots.reserve_exact((new_count - common) * holes);
+        for (i, entry) in entries.iter().enumerate().skip(common) {
+            write_usize_key_open(out, i, first);
+            first = false;
+            full_entry(entry, out, &mut slots, &mut children);
+            out.push('}');
+        }
+        st.slots = slots.into_boxed_slice();
+        st.children = children.into_boxed_slice();
+    } else {
+        // Some entry switched between text and node: rebuild the flattened state.
+        let mut slots = Vec::with_capacity(new_count * holes);
+        let mut children = Vec::new();
+        let old_slots = std::mem::take(&mut st.slots);
+        let mut old_children = std::mem::take(&mut st.children).into_vec().into_iter();
+        for (i, entry) in entries.iter().enumerate() {
+            if i < common {
+                let old_entry = &old_slots[i * holes..(i + 1) * holes];
+                nested_member(out, &mut first, i, |out| {
+                    diff_entry_rebuild(
+                        old_entry,
+                        &mut old_children,
+                        entry,
+                        out,
+                        &mut slots,
+                        &mut children,
+                    )
+                });
+            } else {
+                write_usize_key_open(out, i, first);
+                first = false;
+                full_entry(entry, out, &mut slots, &mut children);
+                out.push('}');
+            }
+        }
+        st.slots = slots.into_boxed_slice();
+        st.children = children.into_boxed_slice();
+    }
+    st.count = count_u32(new_count);
+
+    if first && old_count == new_count {
+        out.truncate(mark);
+        return false;
+    }
+    if !first {
+        out.push(',');
+    }
+    out.push_str("\"kc\":");
+    write_usize(new_count, out);
+    out.push('}');
+    true
+}
+
+/// Number of nested nodes and comprehensions among `slots`.
+#[inline]
+fn count_nested(slots: &[u64]) -> usize {
+    slots.iter().filter(|&&s| s & TAG_MASK != TAG_TEXT).count()
+}
+
+/// True if every dynamic has the same kind (text, node, comprehension) as the client holds.
+#[inline]
+fn layout_matches(slots: &[u64], dyns: &[Dynamic]) -> bool {
+    slots.len() == dyns.len()
+        && slots
+            .iter()
+            .zip(dyns)
+            .all(|(&s, d)| s & TAG_MASK == tag_of(d))
+}
+
+/// Diffs one node or entry whose layout matches (see [`layout_matches`]), updating its slots and
+/// children in place. Writes the changed members and returns true if any.
+fn diff_entry_in_place(
+    slots: &mut [u64],
+    children: &mut [Sub],
+    dyns: &[Dynamic],
+    out: &mut String,
+) -> bool {
+    let mut first = true;
+    let mut kids = children.iter_mut();
+    for (j, (slot, d)) in slots.iter_mut().zip(dyns).enumerate() {
+        match d {
+            Dynamic::Html(s) => {
+                let h = text_slot(s);
+                if *slot != h {
+                    *slot = h;
+                    member_key(out, &mut first, j);
+                    write_json_str(s, out);
+                }
+            }
+            Dynamic::Nested(r) => match kids.next() {
+                Some(child) => nested_member(out, &mut first, j, |out| diff_node(child, r, out)),
+                // Unreachable while the layout matches; resend rather than panic.
+                None => {
+                    member_key(out, &mut first, j);
+                    out.push('{');
+                    full_node(r, out);
+                    out.push('}');
+                }
+            },
+            Dynamic::Comprehension(c) => match kids.next() {
+                Some(child) => nested_member(out, &mut first, j, |out| diff_comp(child, c, out)),
+                None => {
+                    member_key(out, &mut first, j);
+                    out.push('{');
+                    full_comp(c, out);
+                    out.push('}');
+                }
+            },
+        }
+    }
+    !first
+}
+
+/// Diffs one node or entry whose layout may differ from what the client holds, consuming its old
+/// children from `old_children` and pushing the new slots and children. Writes the changed
+/// members and returns true if any.
+///
+/// `old_slots` has one slot per dynamic: the caller checked that the statics (and so the number
+/// of holes) are the same.
+fn diff_entry_rebuild(
+    old_slots: &[u64],
+    old_children: &mut impl Iterator<Item = Sub>,
+    dyns: &[Dynamic],
+    out: &mut String,
+    slots: &mut Vec<u64>,
+    children: &mut Vec<Sub>,
+) -> bool {
+    let mut first = true;
+    for (j, d) in dyns.iter().enumerate() {
+        let old = old_slots.get(j).copied();
+        let old_tag = old.map(|s| s & TAG_MASK);
+        let old_child = match old_tag {
+            Some(TAG_NODE | TAG_COMP) => old_children.next(),
+            _ => None,
+        };
+        match d {
+            Dynamic::Html(s) => {
+                let h = text_slot(s);
+                if old != Some(h) {
+                    member_key(out, &mut first, j);
+                    write_json_str(s, out);
+                }
+                slots.push(h);
+            }
+            Dynamic::Nested(r) => {
+                match old_child.filter(|_| old_tag == Some(TAG_NODE)) {
+                    Some(mut child) => {
+                        nested_member(out, &mut first, j, |out| diff_node(&mut child, r, out));
+                        children.push(child);
+                    }
+                    None => {
+                        member_key(out, &mut first, j);
+                        out.push('{');
+                        children.push(full_node(r, out));
+                        out.push('}');
+                    }
+                }
+                slots.push(TAG_NODE);
+            }
+            Dynamic::Comprehension(c) => {
+                match old_child.filter(|_| old_tag == Some(TAG_COMP)) {
+                    Some(mut child) => {
+                        nested_member(out, &mut first, j, |out| diff_comp(&mut child, c, out));
+                        children.push(child);
+                    }
+                    None => {
+                        member_key(out, &mut first, j);
+                        out.push('{');
+                        children.push(full_comp(c, out));
+                        out.push('}');
+                    }
+                }
+                slots.push(TAG_COMP);
+            }
+        }
+    }
+    !first
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rendered::Statics;
+
+    fn leak(parts: &[&str]) -> &'static Statics {
+        let parts: Vec<&'static str> = parts
+            .iter()
+            .map(|p| &*Box::leak(p.to_string().into_boxed_str()))
+            .collect();
+        let parts: &'static [&'static str] = Box::leak(parts.into_boxed_slice());
+        Box::leak(Box::new(Statics::new(
+            parts,
+            Statics::fingerprint_of(parts),
+        )))
+    }
+
+    fn text(s: &str) -> Dynamic {
+        Dynamic::Html(s.to_owned().into())
+    }
+
+    fn full(state: &mut DiffState, r: &Rendered) -> String {
+        let mut out = String::new();
+        state.full(r, &mut out);
+        out
+    }
+
+    fn diff(state: &mut DiffState, r: &Rendered) -> Option<String> {
+        let mut out = String::new();
+        let changed = state.diff(r, &mut out);
+        assert_eq!(changed, !out.is_empty());
+        changed.then_some(out)
+    }
+
+    /// phoenix-protocol.md §3.6, exact JSON.
+    #[test]
+    fn worked_example_protocol_3_6() {
+        let page = leak(&["<p>Hi ", "</p>", ""]);
+        let admin = leak(&["<b>admin (", ")</b>"]);
+        let view = |name: &str, n: Option<u32>| {
+            let badge = match n {
+                Some(n) => Dynamic::Nested(Rendered::new(admin, vec![text(&n.to_string())])),
+                None => Dynamic::empty(),
+            };
+            Rendered::new(page, vec![text(name), badge])
+        };
+        let mut st = DiffState::new();
+        assert_eq!(
+            format!("{{{}}}", full(&mut st, &view("Ann", None))),
+            r#"{"0":"Ann","1":"","s":["<p>Hi ","</p>",""]}"#
+        );
+        assert_eq!(
+            diff(&mut st, &view("Ann", Some(3))).as_deref(),
+            Some(r#""1":{"0":"3","s":["<b>admin (",")</b>"]}"#)
+        );
+        assert_eq!(
+            diff(&mut st, &view("Ann", Some(4))).as_deref(),
+            Some(r#""1":{"0":"4"}"#)
+        );
+        assert_eq!(
+            diff(&mut st, &view("Bob", Some(4))).as_deref(),
+            Some(r#""0":"Bob""#)
+        );
+        assert_eq!(diff(&mut st, &view("Bob", Some(4))), None);
+        // Back to a string: plain overwrite.
+        assert_eq!(
+            diff(&mut st, &view("Bob", None)).as_deref(),
+            Some(r#""1":"""#)
+        );
+        // And to a node again: statics resent.
+        assert_eq!(
+            diff(&mut st, &view("Bob", Some(4))).as_deref(),
+            Some(r#""1":{"0":"4","s":["<b>admin (",")</b>"]}"#)
+        );
+    }
+
+    #[test]
+    fn comprehension_full_update_shrink_and_empty() {
+        let ul = leak(&["<ul>", "</ul>"]);
+        let li = leak(&["<li>", "</li>"]);
+        let view = |items: &[&str]| {
+            let entries = items.iter().map(|i| vec![text(i)]).collect();
+            Rendered::new(
+                ul,
+                vec![Dynamic::Comprehension(Comprehension::new(li, entries))],
+            )
+        };
+        let mut st = DiffState::new();
+        assert_eq!(
+            full(&mut st, &view(&["a", "b"])),
+            r#""0":{"s":["<li>","</li>"],"k":{"0":{"0":"a"},"1":{"0":"b"},"kc":2}},"s":["<ul>","</ul>"]"#
+        );
+        assert_eq!(
+            diff(&mut st, &view(&["a", "B", "c"])).as_deref(),
+            Some(r#""0":{"k":{"1":{"0":"B"},"2":{"0":"c"},"kc":3}}"#)
+        );
+        assert_eq!(diff(&mut st, &view(&["a", "B", "c"])), None);
+        assert_eq!(
+            diff(&mut st, &view(&["a"])).as_deref(),
+            Some(r#""0":{"k":{"kc":1}}"#)
+        );
+        assert_eq!(
+            diff(&mut st, &view(&[])).as_deref(),
+            Some(r#""0":{"k":{"kc":0}}"#)
+        );
+        assert_eq!(diff(&mut st, &view(&[])), None);
+        assert_eq!(
+            diff(&mut st, &view(&["x"])).as_deref(),
+            Some(r#""0":{"k":{"0":{"0":"x"},"kc":1}}"#)
+        );
+        let mut fresh = DiffState::new();
+        assert_eq!(
+            full(&mut fresh, &view(&[])),
+            r#""0":{"s":["<li>","</li>"],"k":{"kc":0}},"s":["<ul>","</ul>"]"#
+        );
+    }
+
+    #[test]
+    fn nested_nodes_inside_entries_and_switches() {
+        let root = leak(&["", ""]);
+        let row = leak(&["<tr>", "", "</tr>"]);
+        let a = leak(&["<a>", "</a>"]);
+        let b = leak(&["<b>", "</b>"]);
+        let view = |rows: Vec<(&str, Dynamic)>| {
+            let entries = rows.into_iter().map(|(t, d)| vec![text(t), d]).collect();
+            Rendered::new(
+                root,
+                vec![Dynamic::Comprehension(Comprehension::new(row, entries))],
+            )
+        };
+        let node = |s: &'static Statics, t: &str| Dynamic::Nested(Rendered::new(s, vec![text(t)]));
+        let mut st = DiffState::new();
+        full(
+            &mut st,
+            &view(vec![("1", node(a, "x")), ("2", node(a, "y"))]),
+        );
+        // Same statics inside an entry: dynamics only.
+        assert_eq!(
+            diff(
+                &mut st,
+                &view(vec![("1", node(a, "x")), ("2", node(a, "z"))])
+            )
+            .as_deref(),
+            Some(r#""0":{"k":{"1":{"1":{"0":"z"}},"kc":2}}"#)
+        );
+        // New statics inside an entry: `s` again, for that entry only.
+        assert_eq!(
+            diff(
+                &mut st,
+                &view(vec![("1", node(b, "x")), ("2", node(a, "z"))])
+            )
+            .as_deref(),
+            Some(r#""0":{"k":{"0":{"1":{"0":"x","s":["<b>","</b>"]}},"kc":2}}"#)
+        );
+        // Node -> string in one entry, string -> node later (rebuild path).
+        assert_eq!(
+            diff(&mut st, &view(vec![("1", node(b, "x")), ("2", text("t"))])).as_deref(),
+            Some(r#""0":{"k":{"1":{"1":"t"},"kc":2}}"#)
+        );
+        assert_eq!(
+            diff(&mut st, &view(vec![("1", text("u")), ("2", node(a, "z"))])).as_deref(),
+            Some(r#""0":{"k":{"0":{"1":"u"},"1":{"1":{"0":"z","s":["<a>","</a>"]}},"kc":2}}"#)
+        );
+        assert_eq!(
+            diff(&mut st, &view(vec![("1", text("u")), ("2", node(a, "z"))])),
+            None
+        );
+    }
+
+    #[test]
+    fn node_comprehension_switch_resends_statics() {
+        let root = leak(&["<div>", "</div>"]);
+        let li = leak(&["<i>", "</i>"]);
+        let comp = Rendered::new(
+            root,
+            vec![Dynamic::Comprehension(Comprehension::new(
+                li,
+                vec![vec![text("a")]],
+            ))],
+        );
+        let node = Rendered::new(
+            root,
+            vec![Dynamic::Nested(Rendered::new(li, vec![text("a")]))],
+        );
+        let mut st = DiffState::new();
+        full(&mut st, &node);
+        assert_eq!(
+            diff(&mut st, &comp).as_deref(),
+            Some(r#""0":{"s":["<i>","</i>"],"k":{"0":{"0":"a"},"kc":1}}"#)
+        );
+        assert_eq!(
+            diff(&mut st, &node).as_deref(),
+            Some(r#""0":{"0":"a","s":["<i>","</i>"]}"#)
+        );
+    }
+
+    #[test]
+    fn root_statics_change_resends_everything() {
+        let one = leak(&["<p>", "</p>"]);
+        let two = leak(&["<h1>", "</h1>"]);
+        let mut st = DiffState::new();
+        full(&mut st, &Rendered::new(one, vec![text("a")]));
+        assert_eq!(
+            diff(&mut st, &Rendered::new(two, vec![text("a")])).as_deref(),
+            Some(r#""0":"a","s":["<h1>","</h1>"]"#)
+        );
+    }
+
+    #[test]
+    fn diff_without_full_is_a_full_render() {
+        let p = leak(&["<p>", "</p>"]);
+        let mut st = DiffState::new();
+        assert_eq!(
+            diff(&mut st, &Rendered::new(p, vec![text("a")])).as_deref(),
+            Some(r#""0":"a","s":["<p>","</p>"]"#)
+        );
+    }
+
+    #[test]
+    fn full_forgets_previous_state() {
+        let p = leak(&["<p>", "</p>"]);
+        let mut st = DiffState::new();
+        full(&mut st, &Rendered::new(p, vec![text("a")]));
+        assert_eq!(
+            full(&mut st, &Rendered::new(p, vec![text("a")])),
+            r#""0":"a","s":["<p>","</p>"]"#
+        );
+    }
+
+    #[test]
+    fn json_escaping() {
+        let mut out = String::new();
+        write_json_str("\"\\/\u{8}\u{c}\n\r\t\u{0}\u{1f}\u{7f}é✓<>&'", &mut out);
+        assert_eq!(
+            out,
+            r#""\"\\/\b\f\n\r\t\u0000\u001f"#.to_owned() + "\u{7f}é✓<>&'\""
+        );
+        let parsed: String = serde_json::from_str(&out).expect("valid JSON");
+        assert_eq!(parsed, "\"\\/\u{8}\u{c}\n\r\t\u{0}\u{1f}\u{7f}é✓<>&'");
+        let statics = leak(&["<a title=\"", "\">\\</a>\n"]);
+        let mut st = DiffState::new();
+        let body = full(
+            &mut st,
+            &Rendered::new(statics, vec![Dynamic::text("x\"y")]),
+        );
+        let v: serde_json::Value = serde_json::from_str(&format!("{{{body}}}")).expect("valid");
+        insta::assert_json_snapshot!(v, @r#"
+        {
+          "0": "x&quot;y",
+          "s": [
+            "<a title=\"",
+            "\">\\</a>\n"
+          ]
+        }
+        "#);
+    }
+
+    #[test]
+    fn integer_keys() {
+        let mut out = String::new();
+        for n in [0, 9, 10, 99, 100, 12345, usize::MAX] {
+            out.clear();
+            write_usize(n, &mut out);
+            assert_eq!(out, n.to_string());
+        }
+    }
+
+    #[test]
+    fn state_is_compact() {
+        assert_eq!(size_of::<Sub>(), 48);
+        let p = leak(&["", "", "", ""]);
+        let mut st = DiffState::new();
+        full(
+            &mut st,
+            &Rendered::new(p, vec![text("a"), text("b"), text("c")]),
+        );
+        assert_eq!(st.heap_size(), 3 * 8);
+        let li = leak(&["<li>", "", "</li>"]);
+        let root = leak(&["", ""]);
+        let entries = (0..100)
+            .map(|i| vec![text(&i.to_string()), text("x")])
+            .collect();
+        full(
+            &mut st,
+            &Rendered::new(
+                root,
+                vec![Dynamic::Comprehension(Comprehension::new(li, entries))],
+            ),
+        );
+        assert_eq!(st.heap_size(), 8 + 48 + 100 * 2 * 8);
+    }
+
+    #[test]
+    fn text_hash_is_keyed_per_process_and_tag_free() {
+        assert_eq!(text_slot("abc"), text_slot("abc"));
+        assert_ne!(text_slot("abc"), text_slot("abd"));
+        assert_eq!(text_slot("abc") & TAG_MASK, TAG_TEXT);
+        assert_eq!(
+            text_slot("abc"),
+            RandomState::clone(hasher()).hash_one("abc") & !TAG_MASK
+        );
+    }
+}

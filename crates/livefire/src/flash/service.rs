@@ -1,0 +1,143 @@
+//! [`LiveFlash`]: the middleware produced by [`super::LiveFlashLayer`].
+
+use std::task::{Context, Poll};
+
+use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
+use http::header::{COOKIE, SET_COOKIE, UPGRADE};
+use http::{HeaderMap, HeaderValue, Request, StatusCode};
+use tower::Service;
+
+use super::{FLASH_COOKIE, Flash, FlashHandle, SESSION_FLASH_KEY, open_flash};
+use crate::session::Session;
+use crate::token::Keyring;
+
+/// At most this many `__phoenix_flash__` cookies are tried.
+const MAX_CANDIDATES: usize = 4;
+
+const DELETE_FLASH_COOKIE: &str = "__phoenix_flash__=; Path=/; Max-Age=0";
+
+/// Middleware delivering flash messages. Built by [`super::LiveFlashLayer`].
+#[derive(Clone, Debug)]
+pub struct LiveFlash<S> {
+    inner: S,
+    keyring: Keyring,
+}
+
+impl<S> LiveFlash<S> {
+    pub(crate) fn new(inner: S, keyring: Keyring) -> Self {
+        Self { inner, keyring }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(UPGRADE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("websocket")))
+}
+
+fn flash_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(|c| c.name() == FLASH_COOKIE)
+        .take(MAX_CANDIDATES)
+        .map(|c| c.value().to_owned())
+        .collect()
+}
+
+impl<S, ReqBody> Service<Request<ReqBody>> for LiveFlash<S>
+where
+    S: Service<Request<ReqBody>, Response = Response>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        if is_websocket_upgrade(req.headers()) {
+            return Box::pin(self.inner.call(req));
+        }
+        let Some(session) = req.extensions().get::<Session>().cloned() else {
+            tracing::error!("LiveFlashLayer used without SessionLayer; refusing the request");
+            return Box::pin(async {
+                Ok((
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "LiveFlashLayer needs livefire::session::SessionLayer around this route",
+                )
+                    .into_response())
+            });
+        };
+
+        let had_stored = session.data().contains_key(SESSION_FLASH_KEY);
+        let stored: Flash = session.get(SESSION_FLASH_KEY).unwrap_or_default();
+        let mut incoming = stored.clone();
+
+        let cookies = flash_cookies(req.headers());
+        let cookie_present = !cookies.is_empty();
+        if cookie_present {
+            match session.existing_id() {
+                Some(id) => {
+                    for token in &cookies {
+                        match open_flash(&self.keyring, &id, token) {
+                            Ok(flash) => {
+                                incoming.merge(flash);
+                                break;
+                            }
+                            Err(error) => {
+                                tracing::debug!(%error, "ignoring invalid flash cookie");
+                            }
+                        }
+                    }
+                }
+                None => tracing::debug!("ignoring flash cookie: the request has no session"),
+            }
+        }
+
+        let handle = FlashHandle::with_incoming(incoming);
+        req.extensions_mut().insert(handle.clone());
+        let future = self.inner.call(req);
+
+        Box::pin(async move {
+            let mut response = future.await?;
+            let (incoming, outgoing) = handle.finish();
+            let keep = if response.status().is_redirection() {
+                let mut keep = incoming;
+                keep.merge(outgoing);
+                keep
+            } else {
+                outgoing
+            };
+            if keep.is_empty() {
+                if had_stored {
+                    session.remove(SESSION_FLASH_KEY);
+                }
+            } else if !(had_stored && keep == stored)
+                && let Err(error) = session.insert(SESSION_FLASH_KEY, &keep)
+            {
+                tracing::warn!(%error, "flash dropped: it does not fit into the session");
+            }
+            if cookie_present {
+                response
+                    .headers_mut()
+                    .append(SET_COOKIE, HeaderValue::from_static(DELETE_FLASH_COOKIE));
+            }
+            Ok(response)
+        })
+    }
+}

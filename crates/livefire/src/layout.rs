@@ -1,0 +1,118 @@
+//! The root layout of a dead render: the app's own HTML around the live container.
+//!
+//! The app keeps full control of the page. It only has to put [`Page::csrf_meta`] in the head
+//! (or its own `<meta name="csrf-token">`), the live container ([`Page::content`]) in the body,
+//! and load the client ([`Page::scripts`], or its own script tags and a few lines of
+//! `new LiveSocket("/live", Phoenix.Socket, {params: {_csrf_token}})`).
+
+use std::sync::Arc;
+
+use crate::escape::escape_html;
+use crate::flash::Flash;
+use crate::rendered::{Dynamic, Raw, Rendered, Statics};
+
+/// What a layout gets to render one page.
+///
+/// ```
+/// use livefire::layout::Page;
+/// let page = Page::new(Some("Home".into()), "tok".into(), "<div id=\"phx-1\"></div>".into(), Default::default());
+/// assert_eq!(page.title(), "Home");
+/// assert!(page.csrf_meta().as_str().contains("content=\"tok\""));
+/// assert!(page.scripts().as_str().contains("new LiveView.LiveSocket"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Page {
+    title: Option<String>,
+    csrf_token: String,
+    content: String,
+    flash: Flash,
+}
+
+impl Page {
+    /// A page (normally built by the router's dead render).
+    pub fn new(title: Option<String>, csrf_token: String, content: String, flash: Flash) -> Self {
+        Self {
+            title,
+            csrf_token,
+            content,
+            flash,
+        }
+    }
+
+    /// The title the view set, or an empty string.
+    pub fn title(&self) -> &str {
+        self.title.as_deref().unwrap_or("")
+    }
+
+    /// The masked CSRF token for this page's session.
+    pub fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+
+    /// `<meta name="csrf-token" content="…">`.
+    pub fn csrf_meta(&self) -> Raw {
+        Raw::new_unchecked(format!(
+            "<meta name=\"csrf-token\" content=\"{}\">",
+            escape_html(&self.csrf_token)
+        ))
+    }
+
+    /// The live container with the view's dead render inside.
+    pub fn content(&self) -> Raw {
+        Raw::new_unchecked(self.content.clone())
+    }
+
+    /// The flash of this request (also available to the view as `socket.flash()`).
+    pub fn flash(&self) -> &Flash {
+        &self.flash
+    }
+
+    /// The two official client bundles and the few lines that connect the live socket.
+    pub fn scripts(&self) -> Raw {
+        Raw::new_unchecked(SCRIPTS)
+    }
+}
+
+const SCRIPTS: &str = concat!(
+    "<script defer src=\"/assets/phoenix.min.js\"></script>",
+    "<script defer src=\"/assets/phoenix_live_view.min.js\"></script>",
+    "<script>window.addEventListener(\"DOMContentLoaded\",function(){",
+    "var csrf=document.querySelector(\"meta[name='csrf-token']\").getAttribute(\"content\");",
+    "var liveSocket=new LiveView.LiveSocket(\"/live\",Phoenix.Socket,{params:{_csrf_token:csrf}});",
+    "liveSocket.connect();window.liveSocket=liveSocket;});</script>"
+);
+
+/// A layout: the app's root template.
+pub type Layout = Arc<dyn Fn(&Page) -> Rendered + Send + Sync>;
+
+static DEFAULT_STATICS: Statics = {
+    const PARTS: &[&str] = &[
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+        "<title>",
+        "</title>",
+        "</head><body>",
+        "</body></html>",
+    ];
+    Statics::new(PARTS, Statics::fingerprint_of(PARTS))
+};
+
+/// A minimal layout: head with the CSRF meta tag, title and scripts; the container in the body.
+///
+/// ```
+/// use livefire::layout::{Page, default_layout};
+/// let page = Page::new(None, "t".into(), "<div id=\"phx-1\"></div>".into(), Default::default());
+/// let html = default_layout(&page).to_html();
+/// assert!(html.starts_with("<!DOCTYPE html>"));
+/// assert!(html.contains("<div id=\"phx-1\"></div>"));
+/// ```
+pub fn default_layout(page: &Page) -> Rendered {
+    Rendered::new(
+        &DEFAULT_STATICS,
+        vec![
+            page.csrf_meta().into_dynamic(),
+            Dynamic::text(page.title()),
+            page.scripts().into_dynamic(),
+            page.content().into_dynamic(),
+        ],
+    )
+}

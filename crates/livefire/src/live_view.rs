@@ -1,0 +1,186 @@
+//! The [`LiveView`] trait: the callbacks of a live view.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::event::Event;
+use crate::rendered::Rendered;
+use crate::socket::Socket;
+
+/// A live view: state on the server, rendered to HTML, updated by events and messages.
+///
+/// The same instance type serves the dead (HTTP) render and the connected (WebSocket) render: a
+/// fresh value is made by the route's factory for each, then `mount` and `handle_params` run.
+///
+/// ```
+/// use livefire::{html, Event, LiveView, Rendered, Result, Socket};
+///
+/// #[derive(Default)]
+/// struct Counter { count: i64 }
+///
+/// impl LiveView for Counter {
+///     type Message = ();
+///
+///     async fn handle_event(&mut self, event: Event, _socket: &mut Socket) -> Result {
+///         match event.name() {
+///             "inc" => self.count += 1,
+///             "dec" => self.count -= 1,
+///             other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+///         }
+///         Ok(())
+///     }
+///
+///     fn render(&self, _socket: &Socket) -> Rendered {
+///         html!(<button phx-click="dec">"-"</button><span>{self.count}</span><button phx-click="inc">"+"</button>)
+///     }
+/// }
+/// # let view = Counter::default();
+/// # assert!(view.render(&Socket::disconnected()).to_html().contains("<span>0</span>"));
+/// ```
+pub trait LiveView: Send + 'static {
+    /// Messages other tasks send to this view (see [`Socket::handle`]); `()` if none.
+    type Message: Send + 'static;
+
+    /// Runs on the dead render and again on the connected join. Load data and subscribe here
+    /// (subscribe only when `socket.connected()`).
+    fn mount(
+        &mut self,
+        _cx: &Mount,
+        _socket: &mut Socket<Self::Message>,
+    ) -> impl Future<Output = crate::Result> + Send {
+        async { Ok(()) }
+    }
+
+    /// Runs after `mount` and on every `push_patch` / patch link with the current URL.
+    fn handle_params(
+        &mut self,
+        _params: &Params,
+        _socket: &mut Socket<Self::Message>,
+    ) -> impl Future<Output = crate::Result> + Send {
+        async { Ok(()) }
+    }
+
+    /// Handles a client event. The default refuses every event with [`Error::UnknownEvent`](crate::Error::UnknownEvent).
+    fn handle_event(
+        &mut self,
+        event: Event,
+        _socket: &mut Socket<Self::Message>,
+    ) -> impl Future<Output = crate::Result> + Send {
+        async move { Err(crate::Error::UnknownEvent(event.name().to_owned())) }
+    }
+
+    /// Handles a message sent through a [`ViewHandle`](crate::ViewHandle).
+    fn handle_info(
+        &mut self,
+        _msg: Self::Message,
+        _socket: &mut Socket<Self::Message>,
+    ) -> impl Future<Output = crate::Result> + Send {
+        async { Ok(()) }
+    }
+
+    /// Renders the view. Called after every callback; only the changed parts are sent.
+    fn render(&self, socket: &Socket<Self::Message>) -> Rendered;
+}
+
+/// The URL of the current page: path, path parameters and query.
+///
+/// ```
+/// let p = livefire::Params::from_uri("/posts/7?page=2&q=a%20b", [("id".to_owned(), "7".to_owned())].into());
+/// assert_eq!(p.path(), "/posts/7");
+/// assert_eq!(p.get("id"), Some("7"));
+/// assert_eq!(p.query("q"), Some("a b"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    uri: String,
+    path_len: usize,
+    path_params: HashMap<String, String>,
+    query: Vec<(String, String)>,
+}
+
+impl Params {
+    /// From a path-and-query string and the matched path parameters.
+    pub fn from_uri(uri: &str, path_params: HashMap<String, String>) -> Self {
+        let path_len = uri.find(['?', '#']).unwrap_or(uri.len());
+        let query_str = uri[path_len..].trim_start_matches('?');
+        let query_str = query_str.split('#').next().unwrap_or("");
+        let query = form_urlencoded::parse(query_str.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        Self {
+            uri: uri.to_owned(),
+            path_len,
+            path_params,
+            query,
+        }
+    }
+
+    /// The path and query, e.g. `/posts/7?page=2`.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// The path, e.g. `/posts/7`.
+    pub fn path(&self) -> &str {
+        &self.uri[..self.path_len]
+    }
+
+    /// A path parameter (`/posts/{id}`).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.path_params.get(name).map(String::as_str)
+    }
+
+    /// The first query parameter with this name.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// All query parameters in order.
+    pub fn query_pairs(&self) -> &[(String, String)] {
+        &self.query
+    }
+}
+
+/// What `mount` knows about the request: URL, cookie session and, when connected, the
+/// client's connect params.
+#[derive(Debug, Clone, Default)]
+pub struct Mount {
+    pub(crate) params: Params,
+    pub(crate) session: Arc<Map<String, Value>>,
+    pub(crate) connect_params: Option<Value>,
+}
+
+impl Mount {
+    /// A mount context (for tests and the in-process harness).
+    pub fn new(params: Params, session: Map<String, Value>) -> Self {
+        Self {
+            params,
+            session: Arc::new(session),
+            connect_params: None,
+        }
+    }
+
+    /// The URL being mounted.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// A value of the browser's cookie session.
+    pub fn session<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.session
+            .get(key)
+            .and_then(|v| T::deserialize(v).ok())
+    }
+
+    /// The client's `LiveSocket` `params` (connected mounts only).
+    pub fn connect_params(&self) -> Option<&Value> {
+        self.connect_params.as_ref()
+    }
+}

@@ -1,0 +1,301 @@
+//! Mounting live views into an axum [`Router`]: live routes (dead render on `GET`), the
+//! `/live/websocket` endpoint and the client assets.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Query, Request, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::channel::{self, ConnInfo};
+use crate::layout::{Layout, default_layout};
+use crate::live_view::LiveView;
+use crate::session::Session;
+use crate::token::Keyring;
+use crate::view::{InboundTx, JoinCtx};
+
+/// Largest WebSocket message (and frame) accepted from a client.
+pub const MAX_MESSAGE_SIZE: usize = 64 * 1024;
+/// The WebSocket read buffer per connection (tungstenite's default is 128 KiB).
+const READ_BUFFER: usize = 4 * 1024;
+/// Bytes a slow client may leave unread before writes fail.
+const MAX_WRITE_BUFFER: usize = 256 * 1024;
+
+type SpawnFn = Arc<dyn Fn(JoinCtx) -> (Box<dyn InboundTx>, tokio::task::AbortHandle) + Send + Sync>;
+type DeadFn = Arc<
+    dyn Fn(crate::dead::DeadCtx) -> Pin<Box<dyn Future<Output = Response> + Send>> + Send + Sync,
+>;
+
+/// One live route.
+pub(crate) struct Route {
+    pub(crate) pattern: Arc<str>,
+    pub(crate) live_session: Arc<str>,
+    pub(crate) spawn: SpawnFn,
+    pub(crate) dead: DeadFn,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route")
+            .field("pattern", &self.pattern)
+            .field("live_session", &self.live_session)
+            .finish_non_exhaustive()
+    }
+}
+
+/// State shared by the routes and connections of one [`LiveRouter`].
+pub(crate) struct LiveShared {
+    pub(crate) keyring: Keyring,
+    pub(crate) routes: Vec<Route>,
+    matcher: matchit::Router<usize>,
+    pub(crate) layout: Layout,
+    allowed_origins: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for LiveShared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveShared")
+            .field("routes", &self.routes)
+            .field("allowed_origins", &self.allowed_origins)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LiveShared {
+    /// The route index and path parameters for a path (query ignored).
+    pub(crate) fn match_path(&self, path_and_query: &str) -> Option<(usize, HashMap<String, String>)> {
+        let path = path_and_query
+            .split(['?', '#'])
+            .next()
+            .unwrap_or(path_and_query);
+        let matched = self.matcher.at(path).ok()?;
+        let params = matched
+            .params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Some((*matched.value, params))
+    }
+
+    /// Origin check for the WebSocket upgrade (cross-site WebSocket hijacking defence).
+    ///
+    /// A missing `Origin` is allowed (non-browser clients); the session is still only exposed
+    /// with a valid CSRF token.
+    fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+        let Some(origin) = headers.get(header::ORIGIN) else {
+            return true;
+        };
+        let Ok(origin) = origin.to_str() else {
+            return false;
+        };
+        match &self.allowed_origins {
+            Some(list) => list.iter().any(|o| o.eq_ignore_ascii_case(origin)),
+            None => {
+                let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+                    return false;
+                };
+                let authority = origin
+                    .strip_prefix("http://")
+                    .or_else(|| origin.strip_prefix("https://"));
+                authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
+            }
+        }
+    }
+}
+
+/// Builds the routes of live views.
+///
+/// ```
+/// use livefire::{html, LiveRouter, LiveView, Rendered, Socket};
+/// use livefire::session::SessionLayer;
+/// use livefire::flash::LiveFlashLayer;
+/// use livefire::token::Keyring;
+///
+/// #[derive(Default)]
+/// struct Hello;
+/// impl LiveView for Hello {
+///     type Message = ();
+///     fn render(&self, _: &Socket) -> Rendered { html!(<p>"Hello"</p>) }
+/// }
+///
+/// let keyring = Keyring::new([7u8; 64]).unwrap();
+/// let app: axum::Router = LiveRouter::new(keyring.clone())
+///     .live("/", Hello::default)
+///     .into_router()
+///     .layer(LiveFlashLayer::new(keyring.clone()))
+///     .layer(SessionLayer::new(keyring));
+/// ```
+pub struct LiveRouter {
+    keyring: Keyring,
+    routes: Vec<Route>,
+    layout: Layout,
+    live_session: Arc<str>,
+    allowed_origins: Option<Vec<String>>,
+    node_modules: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for LiveRouter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveRouter")
+            .field("routes", &self.routes)
+            .field("live_session", &self.live_session)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LiveRouter {
+    /// A router whose page tokens are sealed with `keyring`.
+    pub fn new(keyring: Keyring) -> Self {
+        Self {
+            keyring,
+            routes: Vec::new(),
+            layout: Arc::new(default_layout),
+            live_session: Arc::from("default"),
+            allowed_origins: None,
+            node_modules: None,
+        }
+    }
+
+    /// The root layout around every live page.
+    pub fn layout(mut self, layout: impl Fn(&crate::layout::Page) -> crate::rendered::Rendered + Send + Sync + 'static) -> Self {
+        self.layout = Arc::new(layout);
+        self
+    }
+
+    /// Routes added after this belong to the live session `name`. Live navigation
+    /// (`push_navigate`) only works within one live session; across sessions the client does a
+    /// full page load.
+    pub fn live_session(mut self, name: &str) -> Self {
+        self.live_session = Arc::from(name);
+        self
+    }
+
+    /// Origins (`https://example.com`) allowed to open the live WebSocket. Default: the
+    /// request's own host, over http or https.
+    pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_origins = Some(origins.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Where the npm packages are (default: [`find_node_modules`](crate::assets::find_node_modules)).
+    pub fn node_modules(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.node_modules = Some(dir.into());
+        self
+    }
+
+    /// Adds a live view at `path` (axum syntax: `/posts/{id}`). `factory` makes a fresh view
+    /// for every dead render and every join; capture app state (a database handle) in it.
+    ///
+    /// # Panics
+    /// If `path` is invalid or conflicts with a route added before.
+    pub fn live<V, F>(mut self, path: &str, factory: F) -> Self
+    where
+        V: LiveView,
+        F: Fn() -> V + Send + Sync + 'static,
+    {
+        let factory = Arc::new(factory);
+        let spawn_factory = factory.clone();
+        let spawn: SpawnFn = Arc::new(move |ctx| crate::view::spawn(spawn_factory(), ctx));
+        let dead: DeadFn = Arc::new(move |ctx| {
+            let view = factory();
+            Box::pin(crate::dead::render(view, ctx))
+        });
+        self.routes.push(Route {
+            pattern: Arc::from(path),
+            live_session: self.live_session.clone(),
+            spawn,
+            dead,
+        });
+        self
+    }
+
+    /// The axum router: every live route, `/live/websocket` and `/assets/*`.
+    ///
+    /// Add [`SessionLayer`](crate::session::SessionLayer) (outermost) and
+    /// [`LiveFlashLayer`](crate::flash::LiveFlashLayer) around it.
+    pub fn into_router(self) -> Router {
+        let mut matcher = matchit::Router::new();
+        for (i, route) in self.routes.iter().enumerate() {
+            if let Err(err) = matcher.insert(route.pattern.to_string(), i) {
+                panic!("invalid live route {:?}: {err}", route.pattern);
+            }
+        }
+        let patterns: Vec<Arc<str>> = self.routes.iter().map(|r| r.pattern.clone()).collect();
+        let shared = Arc::new(LiveShared {
+            keyring: self.keyring,
+            routes: self.routes,
+            matcher,
+            layout: self.layout,
+            allowed_origins: self.allowed_origins,
+        });
+        let mut router = Router::new();
+        for (i, pattern) in patterns.iter().enumerate() {
+            let shared = shared.clone();
+            router = router.route(
+                pattern,
+                get(move |req: Request| {
+                    let shared = shared.clone();
+                    async move { crate::dead::handle(shared, i, req).await }
+                }),
+            );
+        }
+        let node_modules = self
+            .node_modules
+            .unwrap_or_else(crate::assets::find_node_modules);
+        router
+            .route("/live/websocket", get(websocket).with_state(shared))
+            .merge(crate::assets::assets_router(node_modules))
+    }
+}
+
+/// `GET /live/websocket?_csrf_token=…&vsn=2.0.0`
+async fn websocket(
+    State(live): State<Arc<LiveShared>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    session: Option<axum::Extension<Session>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if query.get("vsn").map(String::as_str) != Some("2.0.0") {
+        return (StatusCode::BAD_REQUEST, "unsupported serializer version (vsn must be 2.0.0)")
+            .into_response();
+    }
+    if !live.origin_allowed(&headers) {
+        tracing::warn!(origin = ?headers.get(header::ORIGIN), "websocket refused: foreign origin");
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
+    // The cookie session is exposed to the socket only with a CSRF token valid for it.
+    let info = match (session, query.get("_csrf_token")) {
+        (Some(axum::Extension(session)), Some(token)) if session.verify_csrf_token(token) => {
+            ConnInfo {
+                session: Some(Arc::new(session.data())),
+                session_id: session.existing_id(),
+            }
+        }
+        (None, _) => {
+            tracing::error!("livefire: SessionLayer is missing around the live router; every join will be refused");
+            ConnInfo { session: None, session_id: None }
+        }
+        _ => ConnInfo {
+            session: None,
+            session_id: None,
+        },
+    };
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
+        .max_message_size(MAX_MESSAGE_SIZE)
+        .max_frame_size(MAX_MESSAGE_SIZE)
+        .accept_unmasked_frames(false)
+        .on_upgrade(move |socket| channel::serve(socket, live, info))
+}

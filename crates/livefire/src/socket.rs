@@ -1,0 +1,310 @@
+//! The per-view socket: what a live view can ask of the connection (title, flash, navigation,
+//! pushed events, hook replies) and a handle for other tasks to message the view.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::flash::Flash;
+use crate::redirect::RedirectError;
+use crate::view::ViewMsg;
+
+/// Where a callback asked the browser to go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Navigation {
+    /// Full page load (`redirect`).
+    Redirect(String),
+    /// Live navigation to another view of the same live session (`push_navigate`).
+    Navigate { to: String, replace: bool },
+    /// Same view, new URL (`push_patch`): runs `handle_params`.
+    Patch { to: String, replace: bool },
+}
+
+/// The socket handed to every live view callback.
+///
+/// ```
+/// use livefire::Socket;
+/// let mut socket: Socket<()> = Socket::disconnected();
+/// socket.set_title("Home").put_flash("info", "Saved");
+/// assert_eq!(socket.title(), Some("Home"));
+/// assert_eq!(socket.flash().get("info"), Some(&serde_json::json!("Saved")));
+/// assert!(!socket.connected());
+/// ```
+#[derive(Debug)]
+pub struct Socket<M: Send + 'static = ()> {
+    pub(crate) connected: bool,
+    pub(crate) title: Option<String>,
+    pub(crate) title_changed: bool,
+    pub(crate) flash: Flash,
+    pub(crate) flash_put: Flash,
+    pub(crate) nav: Option<Navigation>,
+    pub(crate) nav_error: Option<RedirectError>,
+    pub(crate) events: Vec<(String, Value)>,
+    pub(crate) reply: Option<Value>,
+    pub(crate) sender: Option<mpsc::Sender<ViewMsg<M>>>,
+    pub(crate) session: Arc<Map<String, Value>>,
+}
+
+impl<M: Send + 'static> Socket<M> {
+    /// A socket for a render without a connection (the dead render, or tests).
+    pub fn disconnected() -> Self {
+        Self {
+            connected: false,
+            title: None,
+            title_changed: false,
+            flash: Flash::default(),
+            flash_put: Flash::default(),
+            nav: None,
+            nav_error: None,
+            events: Vec::new(),
+            reply: None,
+            sender: None,
+            session: Arc::default(),
+        }
+    }
+
+    pub(crate) fn with_session(mut self, session: Arc<Map<String, Value>>) -> Self {
+        self.session = session;
+        self
+    }
+
+    pub(crate) fn with_flash(mut self, flash: Flash) -> Self {
+        self.flash = flash;
+        self
+    }
+
+    /// True once the WebSocket joined; false during the dead (HTTP) render.
+    pub fn connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Reads a value of the browser's cookie session (as it was when the page or socket connected).
+    pub fn session<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.session
+            .get(key)
+            .and_then(|v| T::deserialize(v).ok())
+    }
+
+    /// Sets the page title (`<title>`; sent as `t` in the next diff).
+    pub fn set_title(&mut self, title: impl Into<String>) -> &mut Self {
+        let title = title.into();
+        if self.title.as_deref() != Some(title.as_str()) {
+            self.title = Some(title);
+            self.title_changed = true;
+        }
+        self
+    }
+
+    /// The page title, if set.
+    pub fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+
+    /// Puts a flash message (any JSON value: a string, or a structure such as
+    /// `{"title": …, "subtitle": …}`). It is shown by the view's render and survives a
+    /// [`redirect`](Self::redirect) or [`push_navigate`](Self::push_navigate) in an encrypted,
+    /// browser-bound token.
+    pub fn put_flash(&mut self, key: &str, value: impl Serialize) -> &mut Self {
+        match serde_json::to_value(value) {
+            Ok(value) => {
+                self.flash.put(key, value.clone());
+                self.flash_put.put(key, value);
+            }
+            Err(err) => tracing::error!(key, %err, "flash value could not be serialized"),
+        }
+        self
+    }
+
+    /// A flash value.
+    pub fn get_flash(&self, key: &str) -> Option<&Value> {
+        self.flash.get(key)
+    }
+
+    /// Removes one flash message (`lv:clear-flash` does this for the client).
+    pub fn clear_flash(&mut self, key: &str) -> &mut Self {
+        self.flash.remove(key);
+        self.flash_put.remove(key);
+        self
+    }
+
+    /// Removes every flash message.
+    pub fn clear_all_flash(&mut self) -> &mut Self {
+        self.flash = Flash::default();
+        self.flash_put = Flash::default();
+        self
+    }
+
+    /// All current flash messages.
+    pub fn flash(&self) -> &Flash {
+        &self.flash
+    }
+
+    fn navigate(&mut self, nav: impl FnOnce(String) -> Navigation, to: &str) {
+        match crate::redirect::local_path(to) {
+            Ok(path) => self.nav = Some(nav(path.to_owned())),
+            Err(err) => {
+                tracing::error!(target_url = to, %err, "refused a redirect to a non-local target");
+                self.nav_error = Some(err);
+            }
+        }
+    }
+
+    /// Full page navigation to a local path (`/x?y`). Anything else (`//host`, `https://…`,
+    /// `javascript:`) is refused: the callback then fails with [`Error::Redirect`](crate::Error).
+    pub fn redirect(&mut self, to: &str) {
+        self.navigate(Navigation::Redirect, to);
+    }
+
+    /// Live navigation to another view of the same live session, over the same socket.
+    pub fn push_navigate(&mut self, to: &str) {
+        self.navigate(|to| Navigation::Navigate { to, replace: false }, to);
+    }
+
+    /// Like [`push_navigate`](Self::push_navigate) but replaces the history entry.
+    pub fn replace_navigate(&mut self, to: &str) {
+        self.navigate(|to| Navigation::Navigate { to, replace: true }, to);
+    }
+
+    /// Changes the URL without leaving this view; `handle_params` runs with the new URL.
+    pub fn push_patch(&mut self, to: &str) {
+        self.navigate(|to| Navigation::Patch { to, replace: false }, to);
+    }
+
+    /// Like [`push_patch`](Self::push_patch) but replaces the history entry.
+    pub fn replace_patch(&mut self, to: &str) {
+        self.navigate(|to| Navigation::Patch { to, replace: true }, to);
+    }
+
+    /// True if a callback asked for a redirect or navigation.
+    pub fn is_redirected(&self) -> bool {
+        self.nav.is_some()
+    }
+
+    /// Pushes an event to the client (`phx:<name>` window event and hooks' `handleEvent`).
+    pub fn push_event(&mut self, name: &str, payload: impl Serialize) -> &mut Self {
+        match serde_json::to_value(payload) {
+            Ok(payload) => self.events.push((name.to_owned(), payload)),
+            Err(err) => tracing::error!(name, %err, "pushed event payload could not be serialized"),
+        }
+        self
+    }
+
+    /// Sets the reply to a hook's `pushEvent` (resolves its promise on the client).
+    pub fn reply(&mut self, value: impl Serialize) -> &mut Self {
+        match serde_json::to_value(value) {
+            Ok(value) => self.reply = Some(value),
+            Err(err) => tracing::error!(%err, "hook reply could not be serialized"),
+        }
+        self
+    }
+
+    /// A handle other tasks can use to send messages to this view's `handle_info`.
+    ///
+    /// During the dead render (not connected) the handle is closed: sends fail.
+    pub fn handle(&self) -> ViewHandle<M> {
+        ViewHandle {
+            tx: self.sender.clone(),
+        }
+    }
+
+    /// Sends `make()` to this view every `period` while it is alive (connected only).
+    ///
+    /// The timer stops by itself when the view ends.
+    pub fn every(&self, period: Duration, make: impl Fn() -> M + Send + 'static) {
+        let Some(tx) = self.sender.clone() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                if tx.send(ViewMsg::Info(make())).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// Clears the per-callback outputs after they were sent.
+    pub(crate) fn take_outputs(&mut self) -> Outputs {
+        Outputs {
+            title: if std::mem::take(&mut self.title_changed) {
+                self.title.clone()
+            } else {
+                None
+            },
+            nav: self.nav.take(),
+            nav_error: self.nav_error.take(),
+            events: std::mem::take(&mut self.events),
+            reply: self.reply.take(),
+            flash_put: std::mem::take(&mut self.flash_put),
+        }
+    }
+}
+
+/// What one callback produced besides the render.
+#[derive(Debug, Default)]
+pub(crate) struct Outputs {
+    pub(crate) title: Option<String>,
+    pub(crate) nav: Option<Navigation>,
+    pub(crate) nav_error: Option<RedirectError>,
+    pub(crate) events: Vec<(String, Value)>,
+    pub(crate) reply: Option<Value>,
+    /// Flash put during this callback: what a redirect carries.
+    pub(crate) flash_put: Flash,
+}
+
+/// Sends messages to a live view from other tasks (timers, broadcasts, background jobs).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let socket: livefire::Socket<u32> = livefire::Socket::disconnected();
+/// // Not connected: the handle is closed.
+/// assert!(socket.handle().send(1).await.is_err());
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct ViewHandle<M: Send + 'static> {
+    tx: Option<mpsc::Sender<ViewMsg<M>>>,
+}
+
+impl<M: Send + 'static> Clone for ViewHandle<M> {
+    fn clone(&self) -> Self {
+        Self {
+            tx: self.tx.clone(),
+        }
+    }
+}
+
+/// The view has ended (or was never connected).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the live view is gone")]
+pub struct ViewGone;
+
+impl<M: Send + 'static> ViewHandle<M> {
+    /// Sends a message, waiting while the view's inbox is full.
+    pub async fn send(&self, msg: M) -> Result<(), ViewGone> {
+        match &self.tx {
+            Some(tx) => tx.send(ViewMsg::Info(msg)).await.map_err(|_| ViewGone),
+            None => Err(ViewGone),
+        }
+    }
+
+    /// Sends a message if the inbox has room.
+    pub fn try_send(&self, msg: M) -> Result<(), ViewGone> {
+        match &self.tx {
+            Some(tx) => tx.try_send(ViewMsg::Info(msg)).map_err(|_| ViewGone),
+            None => Err(ViewGone),
+        }
+    }
+
+    /// True if the view has ended.
+    pub fn is_closed(&self) -> bool {
+        self.tx.as_ref().is_none_or(mpsc::Sender::is_closed)
+    }
+}

@@ -1,0 +1,329 @@
+//! Runtime configuration read from environment variables.
+//!
+//! | Variable         | Default                    | Meaning                                        |
+//! |------------------|----------------------------|------------------------------------------------|
+//! | `APP_ENV`        | `development`              | `development`/`dev` or `production`/`prod`     |
+//! | `PORT`           | `4000`                     | TCP port to listen on (`0` = any free port)    |
+//! | `BIND`           | `127.0.0.1`                | IP address to listen on                        |
+//! | `DATA_DIR`       | `./data`                   | Directory for the database and the dev secret  |
+//! | `DATABASE_PATH`  | `<DATA_DIR>/demo.sqlite3`  | SQLite database file                           |
+//! | `SECURE_COOKIES` | `false` (`true` in prod)   | Mark cookies `Secure` and use `__Host-` names  |
+//!
+//! `SECRET_KEY_BASE` is read by [`crate::secret`], not here, so that the secret never sits in a
+//! struct that might be logged with `{:?}`.
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+/// Default TCP port.
+pub const DEFAULT_PORT: u16 = 4000;
+/// Default bind address (loopback only).
+pub const DEFAULT_BIND: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+/// File name of the database inside the data directory when `DATABASE_PATH` is unset.
+pub const DEFAULT_DATABASE_FILE: &str = "demo.sqlite3";
+
+/// Errors from [`Config::from_env`] and [`Config::from_lookup`]. Each names the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A variable is set but its value cannot be used.
+    #[error("invalid value {value:?} for {var}: {reason}")]
+    Invalid {
+        /// Name of the environment variable.
+        var: &'static str,
+        /// The offending value (lossily converted to UTF-8).
+        value: String,
+        /// What was expected.
+        reason: &'static str,
+    },
+}
+
+/// Whether the process runs in development or production mode.
+///
+/// Production mode refuses to start without an explicit `SECRET_KEY_BASE`
+/// (see [`crate::secret::load_secret`]) and defaults `SECURE_COOKIES` to `true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Environment {
+    /// Local development: a secret is generated and stored under the data directory.
+    #[default]
+    Development,
+    /// Production: every secret must come from the environment.
+    Production,
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Development => "development",
+            Self::Production => "production",
+        })
+    }
+}
+
+/// Demo server configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `APP_ENV`: development (default) or production.
+    pub environment: Environment,
+    /// `PORT`: TCP port, default 4000.
+    pub port: u16,
+    /// `BIND`: listen address, default 127.0.0.1.
+    pub bind: IpAddr,
+    /// `DATA_DIR`: directory for the database and the development secret, default `./data`.
+    pub data_dir: PathBuf,
+    /// `DATABASE_PATH`: SQLite file, default `<data_dir>/demo.sqlite3`.
+    pub database_path: PathBuf,
+    /// `SECURE_COOKIES`: set the `Secure` flag (and `__Host-` prefix) on cookies. Default `false`
+    /// in development and `true` in production; must be `true` whenever the site is served over
+    /// HTTPS, including behind a TLS-terminating proxy.
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let data_dir = PathBuf::from(DEFAULT_DATA_DIR);
+        Self {
+            environment: Environment::Development,
+            port: DEFAULT_PORT,
+            bind: DEFAULT_BIND,
+            database_path: data_dir.join(DEFAULT_DATABASE_FILE),
+            data_dir,
+            secure_cookies: false,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    ///
+    /// Unset variables take their defaults; set but unusable values (including empty strings and
+    /// non-UTF-8 values where text is needed) are errors that name the variable.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var_os(name))
+    }
+
+    /// Builds the configuration from an arbitrary variable lookup (used by tests and by
+    /// [`Config::from_env`]).
+    ///
+    /// ```
+    /// use demo::config::{Config, Environment};
+    /// use std::ffi::OsString;
+    ///
+    /// let config = Config::from_lookup(|name| match name {
+    ///     "PORT" => Some(OsString::from("8080")),
+    ///     "DATA_DIR" => Some(OsString::from("/var/lib/demo")),
+    ///     _ => None,
+    /// })
+    /// .unwrap();
+    /// assert_eq!(config.port, 8080);
+    /// assert_eq!(config.environment, Environment::Development);
+    /// assert_eq!(config.database_path, std::path::Path::new("/var/lib/demo/demo.sqlite3"));
+    ///
+    /// let err = Config::from_lookup(|name| (name == "PORT").then(|| OsString::from("http"))).unwrap_err();
+    /// assert!(err.to_string().contains("PORT"));
+    /// ```
+    pub fn from_lookup<F>(lookup: F) -> Result<Self, ConfigError>
+    where
+        F: Fn(&str) -> Option<OsString>,
+    {
+        let environment = match text(&lookup, "APP_ENV")? {
+            None => Environment::Development,
+            Some(value) => parse_environment(&value).ok_or(ConfigError::Invalid {
+                var: "APP_ENV",
+                value,
+                reason: "expected `development`, `dev`, `production` or `prod`",
+            })?,
+        };
+        let port = match text(&lookup, "PORT")? {
+            None => DEFAULT_PORT,
+            Some(value) => value.parse::<u16>().map_err(|_| ConfigError::Invalid {
+                var: "PORT",
+                value,
+                reason: "expected an integer from 0 to 65535",
+            })?,
+        };
+        let bind = match text(&lookup, "BIND")? {
+            None => DEFAULT_BIND,
+            Some(value) => value.parse::<IpAddr>().map_err(|_| ConfigError::Invalid {
+                var: "BIND",
+                value,
+                reason: "expected an IPv4 or IPv6 address such as 127.0.0.1 or ::1",
+            })?,
+        };
+        let data_dir =
+            path(&lookup, "DATA_DIR")?.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database_path =
+            path(&lookup, "DATABASE_PATH")?.unwrap_or_else(|| data_dir.join(DEFAULT_DATABASE_FILE));
+        let secure_cookies = match text(&lookup, "SECURE_COOKIES")? {
+            None => environment == Environment::Production,
+            Some(value) => parse_bool(&value).ok_or(ConfigError::Invalid {
+                var: "SECURE_COOKIES",
+                value,
+                reason: "expected true/false, 1/0, yes/no or on/off",
+            })?,
+        };
+        Ok(Self {
+            environment,
+            port,
+            bind,
+            data_dir,
+            database_path,
+            secure_cookies,
+        })
+    }
+}
+
+/// Looks a variable up as UTF-8 text; empty values are rejected rather than silently defaulted.
+fn text<F>(lookup: &F, var: &'static str) -> Result<Option<String>, ConfigError>
+where
+    F: Fn(&str) -> Option<OsString>,
+{
+    let Some(raw) = lookup(var) else {
+        return Ok(None);
+    };
+    let value = raw.into_string().map_err(|raw| ConfigError::Invalid {
+        var,
+        value: raw.to_string_lossy().into_owned(),
+        reason: "not valid UTF-8",
+    })?;
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ConfigError::Invalid {
+            var,
+            value,
+            reason: "empty value; unset the variable to use the default",
+        });
+    }
+    Ok(Some(trimmed.to_owned()))
+}
+
+/// Looks a path variable up; paths may be non-UTF-8, but not empty.
+fn path<F>(lookup: &F, var: &'static str) -> Result<Option<PathBuf>, ConfigError>
+where
+    F: Fn(&str) -> Option<OsString>,
+{
+    match lookup(var) {
+        None => Ok(None),
+        Some(raw) if raw.is_empty() || raw.to_str().is_some_and(|s| s.trim().is_empty()) => {
+            Err(ConfigError::Invalid {
+                var,
+                value: OsStr::to_string_lossy(&raw).into_owned(),
+                reason: "empty path; unset the variable to use the default",
+            })
+        }
+        Some(raw) => Ok(Some(PathBuf::from(raw))),
+    }
+}
+
+fn parse_environment(value: &str) -> Option<Environment> {
+    match value.to_ascii_lowercase().as_str() {
+        "development" | "dev" => Some(Environment::Development),
+        "production" | "prod" => Some(Environment::Production),
+        _ => None,
+    }
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, OsString> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), OsString::from(v)))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.port, 4000);
+        assert_eq!(c.bind, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(c.data_dir, Path::new("./data"));
+        assert_eq!(c.database_path, Path::new("./data/demo.sqlite3"));
+        assert!(!c.secure_cookies);
+        assert_eq!(c.environment, Environment::Development);
+    }
+
+    #[test]
+    fn all_values_parsed() {
+        let c = config(&[
+            ("APP_ENV", "prod"),
+            ("PORT", "8443"),
+            ("BIND", "::1"),
+            ("DATA_DIR", "/srv/demo"),
+            ("DATABASE_PATH", "/db/x.sqlite3"),
+            ("SECURE_COOKIES", "Off"),
+        ])
+        .unwrap();
+        assert_eq!(c.environment, Environment::Production);
+        assert_eq!(c.port, 8443);
+        assert_eq!(c.bind, "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(c.data_dir, Path::new("/srv/demo"));
+        assert_eq!(c.database_path, Path::new("/db/x.sqlite3"));
+        assert!(
+            !c.secure_cookies,
+            "explicit SECURE_COOKIES wins over the prod default"
+        );
+    }
+
+    #[test]
+    fn database_path_follows_data_dir() {
+        let c = config(&[("DATA_DIR", "/tmp/x")]).unwrap();
+        assert_eq!(c.database_path, Path::new("/tmp/x/demo.sqlite3"));
+    }
+
+    #[test]
+    fn production_defaults_to_secure_cookies() {
+        assert!(config(&[("APP_ENV", "production")]).unwrap().secure_cookies);
+        assert!(config(&[("SECURE_COOKIES", "1")]).unwrap().secure_cookies);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (var, value) in [
+            ("PORT", "65536"),
+            ("PORT", "-1"),
+            ("PORT", "abc"),
+            ("PORT", ""),
+            ("BIND", "localhost"),
+            ("BIND", "300.1.1.1"),
+            ("SECURE_COOKIES", "maybe"),
+            ("APP_ENV", "staging"),
+            ("DATA_DIR", ""),
+            ("DATABASE_PATH", "  "),
+        ] {
+            let err = config(&[(var, value)]).unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains(var), "{msg}");
+            let ConfigError::Invalid { var: v, .. } = err;
+            assert_eq!(v, var);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_port_is_an_error() {
+        use std::os::unix::ffi::OsStringExt;
+        let err = Config::from_lookup(|name| {
+            (name == "PORT").then(|| OsString::from_vec(vec![0xff, 0x34]))
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("UTF-8"), "{err}");
+    }
+}

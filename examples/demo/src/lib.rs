@@ -1,0 +1,10 @@
+//! Data layer of the livefire demo application: configuration, the server secret, SQLite storage,
+//! user accounts with password login, and server-side session tokens.
+//!
+//! The HTTP routes and live views are built on top of these modules by the `demo` binary.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod secret;
+pub mod users;

@@ -1,0 +1,95 @@
+//! `demo`: the livefire demo server. See `demo help`.
+
+use std::process::ExitCode;
+
+use demo::cli::{self, Command};
+use demo::config::Config;
+use demo::db::Db;
+use demo::secret;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let command = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(command) => command,
+        Err(e) => {
+            eprintln!("error: {e}\n\n{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!("configuration error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    match command {
+        Command::Help => {
+            println!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+        Command::CreateUser { email, password } => {
+            let password = match password {
+                Some(password) => password,
+                None => match cli::read_password(&mut std::io::stdin().lock()) {
+                    Ok(password) => password,
+                    Err(e) => {
+                        eprintln!("error: {}", cli::CreateUserError::ReadPassword(e));
+                        return ExitCode::FAILURE;
+                    }
+                },
+            };
+            match cli::create_user(&config, &email, &password).await {
+                Ok(user) => {
+                    println!("created user {} <{}>", user.id, user.email);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Serve => serve(config).await,
+    }
+}
+
+/// Placeholder for the web server: validates the secret and the database, then exits.
+async fn serve(config: Config) -> ExitCode {
+    let _secret = match secret::load_secret(&config) {
+        Ok(secret) => secret,
+        Err(e) => {
+            tracing::error!("refusing to start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let path = config.database_path.clone();
+    match tokio::task::spawn_blocking(move || Db::open(&path)).await {
+        Ok(Ok(_db)) => {}
+        Ok(Err(e)) => {
+            tracing::error!("refusing to start: {e}");
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            tracing::error!("refusing to start: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    tracing::info!(
+        environment = %config.environment,
+        bind = %config.bind,
+        port = config.port,
+        database = %config.database_path.display(),
+        "server not wired yet"
+    );
+    ExitCode::SUCCESS
+}
