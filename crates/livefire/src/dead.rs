@@ -30,6 +30,7 @@ pub(crate) struct DeadCtx {
     path_params: HashMap<String, String>,
     session: Session,
     flash: Option<FlashHandle>,
+    extensions: axum::http::Extensions,
 }
 
 /// Entry point of a live route's `GET`.
@@ -51,6 +52,7 @@ pub(crate) async fn handle(live: Arc<LiveShared>, route: usize, req: Request) ->
         .match_path(&uri)
         .map(|(_, params)| params)
         .unwrap_or_default();
+    let extensions = req.extensions().clone();
     let dead = live.routes[route].dead.clone();
     dead(DeadCtx {
         live,
@@ -59,6 +61,7 @@ pub(crate) async fn handle(live: Arc<LiveShared>, route: usize, req: Request) ->
         path_params,
         session,
         flash,
+        extensions,
     })
     .await
 }
@@ -71,17 +74,24 @@ fn server_error(what: &str, detail: &str) -> Response {
 /// Runs the view's mount and render for HTTP.
 pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
     let session_data = Arc::new(ctx.session.data());
-    let incoming: Flash = ctx.flash.as_ref().map(FlashHandle::incoming).unwrap_or_default();
+    let incoming: Flash = ctx
+        .flash
+        .as_ref()
+        .map(FlashHandle::incoming)
+        .unwrap_or_default();
     let mut socket: Socket<V::Message> = Socket::disconnected()
         .with_session(session_data.clone())
-        .with_flash(incoming);
+        .with_flash(incoming)
+        .with_csrf_token(ctx.session.csrf_token());
     let params = Params::from_uri(&ctx.uri, ctx.path_params);
     let mount = Mount {
         params: params.clone(),
         session: session_data,
         connect_params: None,
     };
-    let mut result = AssertUnwindSafe(view.mount(&mount, &mut socket)).catch_unwind().await;
+    let mut result = AssertUnwindSafe(view.mount(&mount, &mut socket))
+        .catch_unwind()
+        .await;
     if matches!(result, Ok(Ok(()))) && !socket.is_redirected() {
         result = AssertUnwindSafe(view.handle_params(&params, &mut socket))
             .catch_unwind()
@@ -159,10 +169,11 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
     let _ = ctx.session.id();
     let page = Page::new(
         socket.title().map(str::to_owned),
-        ctx.session.csrf_token(),
+        socket.csrf_token().unwrap_or_default().to_owned(),
         container,
         socket.flash().clone(),
-    );
+    )
+    .with_extensions(ctx.extensions);
     let Ok(layout) = std::panic::catch_unwind(AssertUnwindSafe(|| (live.layout)(&page))) else {
         return server_error("layout panicked", "");
     };

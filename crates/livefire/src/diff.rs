@@ -22,11 +22,11 @@
 //! the statics fingerprint, the number of holes and entries, and one 64-bit *slot* per dynamic,
 //! all in boxed slices (no `Vec` slack, no `String` copies):
 //!
-//! * a text dynamic is a 62-bit hash of its text, computed with a
-//!   [`RandomState`] keyed randomly once per process (SipHash), so a
-//!   client cannot craft two texts that collide; its two low bits are `00`. **8 bytes per text
-//!   dynamic.** A collision among honest texts (probability ≈ 2⁻⁶² per change) would only
-//!   delay one update until the text changes again.
+//! * a text dynamic is a 62-bit hash of its text, computed with a [`RandomState`] (SipHash)
+//!   keyed randomly once per process, so whoever controls some text (a chat user, say) cannot
+//!   craft two texts that collide and so hide an update; its two low bits are `00`.
+//!   **8 bytes per text dynamic.** An accidental collision (probability ≈ 2⁻⁶² per change)
+//!   would only delay that one update until the text changes again.
 //! * a nested node or comprehension has the tag `01` or `10` in its slot, and its own `Sub`
 //!   (48 bytes plus its slots) in the parent's `children`, in position order.
 //! * a comprehension's entries are flattened: `entries × holes` slots in one slice and the
@@ -55,7 +55,7 @@
 //! ```
 
 use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
 
 use crate::rendered::{Comprehension, Dynamic, Rendered, Statics};
@@ -78,7 +78,10 @@ fn hasher() -> &'static RandomState {
 /// The slot of a text dynamic: its keyed hash with the tag bits cleared.
 #[inline]
 fn text_slot(text: &str) -> u64 {
-    hasher().hash_one(text) & !TAG_MASK
+    // One `write` of the bytes: a single value needs no length or terminator.
+    let mut h = hasher().build_hasher();
+    h.write(text.as_bytes());
+    h.finish() & !TAG_MASK
 }
 
 /// The tag a dynamic will have in its slot.
@@ -412,22 +415,9 @@ fn diff_node(st: &mut Sub, r: &Rendered, out: &mut String) -> bool {
         *st = full_node(r, out);
         return true;
     }
-    let dyns = r.dynamics();
-    if layout_matches(&st.slots, dyns) {
-        return diff_entry_in_place(&mut st.slots, &mut st.children, dyns, out);
-    }
-    let mut slots = Vec::with_capacity(dyns.len());
-    let mut children = Vec::new();
-    let mut old_children = std::mem::take(&mut st.children).into_vec().into_iter();
-    let written = diff_entry_rebuild(
-        &st.slots,
-        &mut old_children,
-        dyns,
-        out,
-        &mut slots,
-        &mut children,
-    );
-    st.slots = slots.into_boxed_slice();
+    let mut children = std::mem::take(&mut st.children).into_vec();
+    let written = diff_entry(&mut st.slots, &mut children, &mut 0, r.dynamics(), out);
+    // No reallocation unless the number of children changed.
     st.children = children.into_boxed_slice();
     written
 }
@@ -450,62 +440,27 @@ fn diff_comp(st: &mut Sub, c: &Comprehension, out: &mut String) -> bool {
     out.push_str("\"k\":{");
     let mut first = true;
 
-    let prefix_matches =
-        (0..common).all(|i| layout_matches(&st.slots[i * holes..(i + 1) * holes], &entries[i]));
-    if prefix_matches {
-        // Common case: update the surviving entries in place, then drop or append.
-        let mut slots = std::mem::take(&mut st.slots).into_vec();
-        let mut children = std::mem::take(&mut st.children).into_vec();
-        slots.truncate(common * holes);
-        children.truncate(count_nested(&slots));
-        let mut child_at = 0;
-        for (i, entry) in entries.iter().enumerate().take(common) {
-            let entry_slots = &mut slots[i * holes..(i + 1) * holes];
-            let nested = count_nested(entry_slots);
-            let entry_children = &mut children[child_at..child_at + nested];
-            child_at += nested;
-            nested_member(out, &mut first, i, |out| {
-                diff_entry_in_place(entry_slots, entry_children, entry, out)
-            });
-        }
-        slots.reserve_exact((new_count - common) * holes);
-        for (i, entry) in entries.iter().enumerate().skip(common) {
-            write_usize_key_open(out, i, first);
-            first = false;
-            full_entry(entry, out, &mut slots, &mut children);
-            out.push('}');
-        }
-        st.slots = slots.into_boxed_slice();
-        st.children = children.into_boxed_slice();
-    } else {
-        // Some entry switched between text and node: rebuild the flattened state.
-        let mut slots = Vec::with_capacity(new_count * holes);
-        let mut children = Vec::new();
-        let old_slots = std::mem::take(&mut st.slots);
-        let mut old_children = std::mem::take(&mut st.children).into_vec().into_iter();
-        for (i, entry) in entries.iter().enumerate() {
-            if i < common {
-                let old_entry = &old_slots[i * holes..(i + 1) * holes];
-                nested_member(out, &mut first, i, |out| {
-                    diff_entry_rebuild(
-                        old_entry,
-                        &mut old_children,
-                        entry,
-                        out,
-                        &mut slots,
-                        &mut children,
-                    )
-                });
-            } else {
-                write_usize_key_open(out, i, first);
-                first = false;
-                full_entry(entry, out, &mut slots, &mut children);
-                out.push('}');
-            }
-        }
-        st.slots = slots.into_boxed_slice();
-        st.children = children.into_boxed_slice();
+    // Entries are matched by index: diff the surviving ones, drop the rest, append new ones.
+    let mut slots = std::mem::take(&mut st.slots).into_vec();
+    let mut children = std::mem::take(&mut st.children).into_vec();
+    slots.truncate(common * holes);
+    children.truncate(count_nested(&slots));
+    let mut child_at = 0;
+    for (i, entry) in entries.iter().enumerate().take(common) {
+        let entry_slots = &mut slots[i * holes..(i + 1) * holes];
+        nested_member(out, &mut first, i, |out| {
+            diff_entry(entry_slots, &mut children, &mut child_at, entry, out)
+        });
     }
+    slots.reserve_exact((new_count - common) * holes);
+    for (i, entry) in entries.iter().enumerate().skip(common) {
+        write_usize_key_open(out, i, first);
+        first = false;
+        full_entry(entry, out, &mut slots, &mut children);
+        out.push('}');
+    }
+    st.slots = slots.into_boxed_slice();
+    st.children = children.into_boxed_slice();
     st.count = count_u32(new_count);
 
     if first && old_count == new_count {
@@ -519,6 +474,43 @@ fn diff_comp(st: &mut Sub, c: &Comprehension, out: &mut String) -> bool {
     write_usize(new_count, out);
     out.push('}');
     true
+}
+
+/// Diffs one node or comprehension entry: `slots` are its slots, its children start at
+/// `children[*child_at]`; on return `*child_at` points past its (new) children. Updates the
+/// state in place when every dynamic has the kind the client holds, and otherwise rebuilds this
+/// entry's children (splicing them into `children`). Writes the changed members and returns true
+/// if any.
+fn diff_entry(
+    slots: &mut [u64],
+    children: &mut Vec<Sub>,
+    child_at: &mut usize,
+    dyns: &[Dynamic],
+    out: &mut String,
+) -> bool {
+    let start = *child_at;
+    let nested = count_nested(slots);
+    let end = (start + nested).min(children.len());
+    if layout_matches(slots, dyns) {
+        *child_at = end;
+        return diff_entry_in_place(slots, &mut children[start..end], dyns, out);
+    }
+    // Some dynamic switched between text, node and comprehension.
+    let mut old_children = children.drain(start..end).collect::<Vec<_>>().into_iter();
+    let mut new_slots = Vec::with_capacity(dyns.len());
+    let mut new_children = Vec::new();
+    let written = diff_entry_rebuild(
+        slots,
+        &mut old_children,
+        dyns,
+        out,
+        &mut new_slots,
+        &mut new_children,
+    );
+    slots.copy_from_slice(&new_slots);
+    *child_at = start + new_children.len();
+    children.splice(start..start, new_children);
+    written
 }
 
 /// Number of nested nodes and comprehensions among `slots`.
@@ -944,9 +936,12 @@ mod tests {
         assert_eq!(text_slot("abc"), text_slot("abc"));
         assert_ne!(text_slot("abc"), text_slot("abd"));
         assert_eq!(text_slot("abc") & TAG_MASK, TAG_TEXT);
-        assert_eq!(
-            text_slot("abc"),
-            RandomState::clone(hasher()).hash_one("abc") & !TAG_MASK
-        );
+        let mut h = hasher().build_hasher();
+        h.write(b"abc");
+        assert_eq!(text_slot("abc"), h.finish() & !TAG_MASK);
+        // Keyed per process: another RandomState gives other hashes.
+        let mut other = RandomState::new().build_hasher();
+        other.write(b"abc");
+        assert_ne!(text_slot("abc"), other.finish() & !TAG_MASK);
     }
 }

@@ -67,9 +67,8 @@ impl Event {
         let Value::Object(mut map) = payload else {
             return None;
         };
-        let name = match map.remove("event") {
-            Some(Value::String(name)) => name,
-            _ => return None,
+        let Some(Value::String(name)) = map.remove("event") else {
+            return None;
         };
         let kind = match map.get("type") {
             Some(Value::String(t)) => EventKind::parse(t),
@@ -81,7 +80,13 @@ impl Event {
             _ => Map::new(),
         };
         let cid = map.get("cid").and_then(Value::as_u64);
-        Some(Self { kind, name, value, meta, cid })
+        Some(Self {
+            kind,
+            name,
+            value,
+            meta,
+            cid,
+        })
     }
 
     /// A click event with the given `phx-value-*` pairs (handy in tests).

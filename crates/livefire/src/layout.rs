@@ -26,6 +26,7 @@ pub struct Page {
     csrf_token: String,
     content: String,
     flash: Flash,
+    extensions: http::Extensions,
 }
 
 impl Page {
@@ -36,7 +37,30 @@ impl Page {
             csrf_token,
             content,
             flash,
+            extensions: http::Extensions::new(),
         }
+    }
+
+    /// Attaches the request's extensions, so a layout can read what middleware put there
+    /// (for example the signed-in user).
+    pub fn with_extensions(mut self, extensions: http::Extensions) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// A value a middleware inserted into the request's extensions.
+    ///
+    /// ```
+    /// use livefire::layout::Page;
+    /// #[derive(Clone)]
+    /// struct User(&'static str);
+    /// let mut ext = http::Extensions::new();
+    /// ext.insert(User("ann@example.com"));
+    /// let page = Page::new(None, String::new(), String::new(), Default::default()).with_extensions(ext);
+    /// assert_eq!(page.extension::<User>().map(|u| u.0), Some("ann@example.com"));
+    /// ```
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.extensions.get::<T>()
     }
 
     /// The title the view set, or an empty string.

@@ -174,9 +174,7 @@ impl Mount {
 
     /// A value of the browser's cookie session.
     pub fn session<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        self.session
-            .get(key)
-            .and_then(|v| T::deserialize(v).ok())
+        self.session.get(key).and_then(|v| T::deserialize(v).ok())
     }
 
     /// The client's `LiveSocket` `params` (connected mounts only).

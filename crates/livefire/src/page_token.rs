@@ -58,7 +58,11 @@ pub(crate) fn seal_static(keyring: &Keyring, page_static: &PageStatic) -> String
 }
 
 /// Opens `data-phx-session` and checks it belongs to container `id`.
-pub(crate) fn open_session(keyring: &Keyring, token: &str, id: &str) -> Result<PageSession, PageTokenError> {
+pub(crate) fn open_session(
+    keyring: &Keyring,
+    token: &str,
+    id: &str,
+) -> Result<PageSession, PageTokenError> {
     let session: PageSession = keyring.open(SESSION_PURPOSE, token)?;
     if session.v != TOKEN_VSN {
         return Err(PageTokenError::Version(session.v));
@@ -70,7 +74,11 @@ pub(crate) fn open_session(keyring: &Keyring, token: &str, id: &str) -> Result<P
 }
 
 /// Opens `data-phx-static` and checks it belongs to container `id`.
-pub(crate) fn open_static(keyring: &Keyring, token: &str, id: &str) -> Result<PageStatic, PageTokenError> {
+pub(crate) fn open_static(
+    keyring: &Keyring,
+    token: &str,
+    id: &str,
+) -> Result<PageStatic, PageTokenError> {
     let page_static: PageStatic = keyring.open(STATIC_PURPOSE, token)?;
     if page_static.v != TOKEN_VSN {
         return Err(PageTokenError::Version(page_static.v));

@@ -69,7 +69,10 @@ impl std::fmt::Debug for LiveShared {
 
 impl LiveShared {
     /// The route index and path parameters for a path (query ignored).
-    pub(crate) fn match_path(&self, path_and_query: &str) -> Option<(usize, HashMap<String, String>)> {
+    pub(crate) fn match_path(
+        &self,
+        path_and_query: &str,
+    ) -> Option<(usize, HashMap<String, String>)> {
         let path = path_and_query
             .split(['?', '#'])
             .next()
@@ -163,7 +166,10 @@ impl LiveRouter {
     }
 
     /// The root layout around every live page.
-    pub fn layout(mut self, layout: impl Fn(&crate::layout::Page) -> crate::rendered::Rendered + Send + Sync + 'static) -> Self {
+    pub fn layout(
+        mut self,
+        layout: impl Fn(&crate::layout::Page) -> crate::rendered::Rendered + Send + Sync + 'static,
+    ) -> Self {
         self.layout = Arc::new(layout);
         self
     }
@@ -267,7 +273,10 @@ async fn websocket(
     ws: WebSocketUpgrade,
 ) -> Response {
     if query.get("vsn").map(String::as_str) != Some("2.0.0") {
-        return (StatusCode::BAD_REQUEST, "unsupported serializer version (vsn must be 2.0.0)")
+        return (
+            StatusCode::BAD_REQUEST,
+            "unsupported serializer version (vsn must be 2.0.0)",
+        )
             .into_response();
     }
     if !live.origin_allowed(&headers) {
@@ -280,15 +289,23 @@ async fn websocket(
             ConnInfo {
                 session: Some(Arc::new(session.data())),
                 session_id: session.existing_id(),
+                csrf_token: Some(Arc::from(session.csrf_token())),
             }
         }
         (None, _) => {
-            tracing::error!("livefire: SessionLayer is missing around the live router; every join will be refused");
-            ConnInfo { session: None, session_id: None }
+            tracing::error!(
+                "livefire: SessionLayer is missing around the live router; every join will be refused"
+            );
+            ConnInfo {
+                session: None,
+                session_id: None,
+                csrf_token: None,
+            }
         }
         _ => ConnInfo {
             session: None,
             session_id: None,
+            csrf_token: None,
         },
     };
     ws.read_buffer_size(READ_BUFFER)

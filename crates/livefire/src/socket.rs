@@ -47,6 +47,7 @@ pub struct Socket<M: Send + 'static = ()> {
     pub(crate) reply: Option<Value>,
     pub(crate) sender: Option<mpsc::Sender<ViewMsg<M>>>,
     pub(crate) session: Arc<Map<String, Value>>,
+    pub(crate) csrf_token: Option<Arc<str>>,
 }
 
 impl<M: Send + 'static> Socket<M> {
@@ -64,7 +65,19 @@ impl<M: Send + 'static> Socket<M> {
             reply: None,
             sender: None,
             session: Arc::default(),
+            csrf_token: None,
         }
+    }
+
+    pub(crate) fn with_csrf_token(mut self, token: impl Into<Arc<str>>) -> Self {
+        self.csrf_token = Some(token.into());
+        self
+    }
+
+    /// A masked CSRF token valid for the browser's session, for forms that post to HTTP
+    /// endpoints (`phx-trigger-action`, a logout button). `None` without a session.
+    pub fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
     }
 
     pub(crate) fn with_session(mut self, session: Arc<Map<String, Value>>) -> Self {
@@ -84,9 +97,7 @@ impl<M: Send + 'static> Socket<M> {
 
     /// Reads a value of the browser's cookie session (as it was when the page or socket connected).
     pub fn session<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        self.session
-            .get(key)
-            .and_then(|v| T::deserialize(v).ok())
+        self.session.get(key).and_then(|v| T::deserialize(v).ok())
     }
 
     /// Sets the page title (`<title>`; sent as `t` in the next diff).
@@ -219,7 +230,8 @@ impl<M: Send + 'static> Socket<M> {
             return;
         };
         tokio::spawn(async move {
-            let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            let mut interval =
+                tokio::time::interval_at(tokio::time::Instant::now() + period, period);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 interval.tick().await;

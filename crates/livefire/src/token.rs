@@ -340,7 +340,8 @@ impl Keyring {
     /// sealed with it do not survive a restart.
     pub fn random() -> Self {
         let mut secret = [0u8; MIN_SECRET_LEN];
-        getrandom::fill(&mut secret).expect("the operating system's random number generator failed");
+        getrandom::fill(&mut secret)
+            .expect("the operating system's random number generator failed");
         Self::new(secret).expect("64 bytes is long enough")
     }
 
@@ -386,7 +387,12 @@ impl Keyring {
     /// # Panics
     /// If `data` cannot be serialised to JSON (for example a map with non-string keys); use
     /// [`Keyring::try_seal`] for values where that can happen.
-    pub fn seal<T: Serialize + ?Sized>(&self, purpose: &str, data: &T, max_age: Duration) -> String {
+    pub fn seal<T: Serialize + ?Sized>(
+        &self,
+        purpose: &str,
+        data: &T,
+        max_age: Duration,
+    ) -> String {
         match self.try_seal(purpose, data, max_age) {
             Ok(token) => token,
             Err(e) => panic!("Keyring::seal: {e}"),
@@ -574,7 +580,9 @@ mod tests {
         let back: serde_json::Value = keyring.open("flash", &token).expect("opens");
         assert_eq!(back, data);
         assert_eq!(
-            keyring.sealed_len(&data, Duration::from_secs(60)).expect("len"),
+            keyring
+                .sealed_len(&data, Duration::from_secs(60))
+                .expect("len"),
             token.len()
         );
     }
@@ -593,7 +601,21 @@ mod tests {
         let token = keyring.seal("session", &json!({"k": "v"}), Duration::from_secs(60));
         let len = URL_SAFE_NO_PAD.decode(&token).expect("decodes").len();
         // version, every key-id byte, nonce start/middle/end, ciphertext, tag start/end.
-        let mut indices = vec![0, 1, 2, 3, 4, 5, 16, 28, 29, 30, len - 17, len - 16, len - 1];
+        let mut indices = vec![
+            0,
+            1,
+            2,
+            3,
+            4,
+            5,
+            16,
+            28,
+            29,
+            30,
+            len - 17,
+            len - 16,
+            len - 1,
+        ];
         indices.extend(HEADER_LEN + NONCE_LEN..len);
         for index in indices {
             let tampered = flip(&token, index);
@@ -619,7 +641,11 @@ mod tests {
             );
         }
         for junk in ["", "XCP.", "SFMyNTY.g2gD.sig", "!!!!", "====", "a b c", "é"] {
-            assert_eq!(keyring.open::<u8>("session", junk), Err(TokenError::Malformed), "{junk:?}");
+            assert_eq!(
+                keyring.open::<u8>("session", junk),
+                Err(TokenError::Malformed),
+                "{junk:?}"
+            );
         }
     }
 
@@ -629,7 +655,10 @@ mod tests {
         let big = "A".repeat(MAX_TOKEN_LEN + 1);
         assert_eq!(keyring.open::<u8>("p", &big), Err(TokenError::TooLarge));
         let big_invalid = "!".repeat(MAX_TOKEN_LEN + 1);
-        assert_eq!(keyring.open::<u8>("p", &big_invalid), Err(TokenError::TooLarge));
+        assert_eq!(
+            keyring.open::<u8>("p", &big_invalid),
+            Err(TokenError::TooLarge)
+        );
     }
 
     #[test]
@@ -656,7 +685,10 @@ mod tests {
         let (keyring, _) = manual();
         let other = Keyring::new(OTHER).expect("valid");
         let token = other.seal("session", &1u8, Duration::from_secs(60));
-        assert_eq!(keyring.open::<u8>("session", &token), Err(TokenError::Invalid));
+        assert_eq!(
+            keyring.open::<u8>("session", &token),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]
@@ -666,7 +698,12 @@ mod tests {
             Some(KeyError::TooShort { len: 63, min: 64 })
         );
         assert!(Keyring::new(b"").is_err());
-        assert!(Keyring::new(SECRET).expect("ok").with_fallback([1u8; 10]).is_err());
+        assert!(
+            Keyring::new(SECRET)
+                .expect("ok")
+                .with_fallback([1u8; 10])
+                .is_err()
+        );
         let msg = KeyError::TooShort { len: 3, min: 64 }.to_string();
         assert!(msg.contains("at least 64 bytes"), "{msg}");
     }
@@ -689,7 +726,10 @@ mod tests {
         clock.rewind(Duration::from_secs(5));
         assert_eq!(keyring.open::<u8>("p", &token), Ok(1), "5 s skew tolerated");
         clock.rewind(Duration::from_millis(1));
-        assert_eq!(keyring.open::<u8>("p", &token), Err(TokenError::NotYetValid));
+        assert_eq!(
+            keyring.open::<u8>("p", &token),
+            Err(TokenError::NotYetValid)
+        );
     }
 
     #[test]
@@ -713,10 +753,16 @@ mod tests {
             Ok(("data".to_owned(), false))
         );
         // The old keyring cannot open tokens from the new key (fallback is read-only).
-        assert_eq!(old.open::<String>("session", &fresh), Err(TokenError::Invalid));
+        assert_eq!(
+            old.open::<String>("session", &fresh),
+            Err(TokenError::Invalid)
+        );
 
         let retired = Keyring::new(SECRET).expect("ok").with_clock(clock);
-        assert_eq!(retired.open::<String>("session", &token), Err(TokenError::Invalid));
+        assert_eq!(
+            retired.open::<String>("session", &token),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]

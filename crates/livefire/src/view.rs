@@ -33,10 +33,21 @@ pub(crate) enum ViewMsg<M> {
 /// Client frames a view handles.
 #[derive(Debug)]
 pub(crate) enum Inbound {
-    Event { msg_ref: Option<String>, payload: Value },
-    LivePatch { msg_ref: Option<String>, url: String },
-    CidsWillDestroy { msg_ref: Option<String> },
-    CidsDestroyed { msg_ref: Option<String>, cids: Value },
+    Event {
+        msg_ref: Option<String>,
+        payload: Value,
+    },
+    LivePatch {
+        msg_ref: Option<String>,
+        url: String,
+    },
+    CidsWillDestroy {
+        msg_ref: Option<String>,
+    },
+    CidsDestroyed {
+        msg_ref: Option<String>,
+        cids: Value,
+    },
 }
 
 /// What a view task tells its connection.
@@ -72,12 +83,16 @@ pub(crate) struct JoinCtx {
     pub(crate) flash: Flash,
     pub(crate) route: usize,
     pub(crate) session_id: Option<String>,
+    pub(crate) csrf_token: Option<Arc<str>>,
     pub(crate) live: Arc<LiveShared>,
     pub(crate) out: mpsc::Sender<Outbound>,
 }
 
 /// Spawns the task of one view; returns its inbox and a handle to abort it.
-pub(crate) fn spawn<V: LiveView>(view: V, ctx: JoinCtx) -> (Box<dyn InboundTx>, tokio::task::AbortHandle) {
+pub(crate) fn spawn<V: LiveView>(
+    view: V,
+    ctx: JoinCtx,
+) -> (Box<dyn InboundTx>, tokio::task::AbortHandle) {
     let (tx, rx) = mpsc::channel::<ViewMsg<V::Message>>(INBOX);
     let inbox: Box<dyn InboundTx> = Box::new(tx.clone());
     let task = tokio::spawn(run(view, ctx, tx, rx));
@@ -121,6 +136,7 @@ async fn run<V: LiveView>(
         .with_session(ctx.mount.session.clone())
         .with_flash(std::mem::take(&mut ctx.flash));
     socket.connected = true;
+    socket.csrf_token = ctx.csrf_token.clone();
     socket.sender = Some(tx);
     let mut runner = Runner {
         view,
@@ -220,7 +236,8 @@ impl<V: LiveView> Runner<V> {
                 return Flow::Stop;
             }
             Some(Navigation::Navigate { to, replace }) => {
-                let body = self.redirect_body("live_redirect", &to, Some(replace), &outputs.flash_put);
+                let body =
+                    self.redirect_body("live_redirect", &to, Some(replace), &outputs.flash_put);
                 let _ = self.reply(msg_ref, false, &body).await;
                 return Flow::Stop;
             }
@@ -240,7 +257,9 @@ impl<V: LiveView> Runner<V> {
             None => {}
         }
         let Some(rendered) = self.render_guarded() else {
-            let _ = self.crash_join(Failure::Panic("render panicked".to_owned()), msg_ref).await;
+            let _ = self
+                .crash_join(Failure::Panic("render panicked".to_owned()), msg_ref)
+                .await;
             return Flow::Stop;
         };
         let mut body = String::with_capacity(512);
@@ -269,12 +288,15 @@ impl<V: LiveView> Runner<V> {
 
     async fn crash_join(&mut self, failure: Failure, msg_ref: Option<&str>) -> Flow {
         match failure {
-            Failure::Err(err) => tracing::error!(topic = %self.ctx.topic, %err, "live view mount failed"),
+            Failure::Err(err) => {
+                tracing::error!(topic = %self.ctx.topic, %err, "live view mount failed");
+            }
             Failure::Panic(msg) => {
                 tracing::error!(topic = %self.ctx.topic, panic = %msg, "live view mount panicked");
             }
         }
-        self.reply(msg_ref, false, &frame::reason("join crashed")).await
+        self.reply(msg_ref, false, &frame::reason("join crashed"))
+            .await
     }
 
     fn render_guarded(&self) -> Option<crate::rendered::Rendered> {
@@ -357,7 +379,8 @@ impl<V: LiveView> Runner<V> {
                 match self.ctx.live.match_path(path) {
                     Some((route, path_params)) if route == self.ctx.route => {
                         let params = Params::from_uri(path, path_params);
-                        let result = guarded(self.view.handle_params(&params, &mut self.socket)).await;
+                        let result =
+                            guarded(self.view.handle_params(&params, &mut self.socket)).await;
                         match result {
                             Ok(()) => self.respond(msg_ref.as_deref()).await,
                             Err(failure) => self.crash(failure).await,
@@ -433,7 +456,9 @@ impl<V: LiveView> Runner<V> {
             None => {}
         }
         let Some(rendered) = self.render_guarded() else {
-            return self.crash(Failure::Panic("render panicked".to_owned())).await;
+            return self
+                .crash(Failure::Panic("render panicked".to_owned()))
+                .await;
         };
         let mut members = String::with_capacity(64);
         let mut has = self.diff.diff(&rendered, &mut members);

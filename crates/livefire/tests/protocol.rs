@@ -85,8 +85,14 @@ async fn dead_render_has_container_tokens_and_csrf_meta() {
     assert!(page.id.starts_with("phx-"));
     assert!(!page.session.is_empty() && !page.static_token.is_empty());
     assert!(!page.csrf.is_empty());
-    assert!(page.cookie.is_some(), "the dead render sets the session cookie");
-    assert_eq!(page.container_inner(), "<p>Count: <b id=\"count\">0</b></p><p id=\"text\"></p>");
+    assert!(
+        page.cookie.is_some(),
+        "the dead render sets the session cookie"
+    );
+    assert_eq!(
+        page.container_inner(),
+        "<p>Count: <b id=\"count\">0</b></p><p id=\"text\"></p>"
+    );
 }
 
 #[tokio::test]
@@ -122,7 +128,10 @@ async fn click_sends_only_the_changed_dynamic() {
     join(&mut ws, &page, "4").await;
     let reply = click(&mut ws, &page, "4", "5", "inc").await;
     assert_eq!(reply[1], "5");
-    assert_eq!(reply[4], json!({"status": "ok", "response": {"diff": {"0": "1"}}}));
+    assert_eq!(
+        reply[4],
+        json!({"status": "ok", "response": {"diff": {"0": "1"}}})
+    );
     // An event that changes nothing gets an empty reply (it must still be answered).
     let reply = click(&mut ws, &page, "4", "6", "noop").await;
     assert_eq!(reply[4], json!({"status": "ok", "response": {}}));
@@ -140,7 +149,10 @@ async fn form_change_and_submit_decode_the_value() {
     )
     .await;
     let reply = recv(&mut ws).await;
-    assert_eq!(reply[4]["response"]["diff"], json!({"1": "hi &lt;there&gt;"}));
+    assert_eq!(
+        reply[4]["response"]["diff"],
+        json!({"1": "hi &lt;there&gt;"})
+    );
     send(
         &mut ws,
         json!(["4", "6", page.topic(), "event", {"type": "form", "event": "echo", "value": "text=sent", "meta": {}}]),
@@ -157,7 +169,11 @@ async fn title_and_hook_reply_ride_in_the_diff() {
     join(&mut ws, &page, "4").await;
     let reply = click(&mut ws, &page, "4", "5", "title").await;
     assert_eq!(reply[4]["response"]["diff"], json!({"t": "New title"}));
-    send(&mut ws, json!(["4", "6", page.topic(), "event", {"type": "hook", "event": "hook", "value": {}}])).await;
+    send(
+        &mut ws,
+        json!(["4", "6", page.topic(), "event", {"type": "hook", "event": "hook", "value": {}}]),
+    )
+    .await;
     let reply = recv(&mut ws).await;
     assert_eq!(reply[4]["response"]["diff"], json!({"r": {"ok": true}}));
 }
@@ -184,7 +200,10 @@ async fn leave_stops_the_view() {
     send(&mut ws, json!(["4", "5", page.topic(), "phx_leave", {}])).await;
     assert_eq!(reply_status(&recv(&mut ws).await), "ok");
     let reply = click(&mut ws, &page, "4", "6", "inc").await;
-    assert_eq!(reply[4], json!({"status": "error", "response": {"reason": "unmatched topic"}}));
+    assert_eq!(
+        reply[4],
+        json!({"status": "error", "response": {"reason": "unmatched topic"}})
+    );
 }
 
 #[tokio::test]
@@ -193,7 +212,11 @@ async fn duplicate_join_replaces_the_old_view() {
     let mut ws = connect(addr, &page).await;
     join(&mut ws, &page, "4").await;
     click(&mut ws, &page, "4", "5", "inc").await;
-    send(&mut ws, json!(["6", "6", page.topic(), "phx_join", page.join_payload("/")])).await;
+    send(
+        &mut ws,
+        json!(["6", "6", page.topic(), "phx_join", page.join_payload("/")]),
+    )
+    .await;
     let close = recv(&mut ws).await;
     assert_eq!(close, json!(["4", "4", page.topic(), "phx_close", {}]));
     let reply = recv(&mut ws).await;
@@ -217,8 +240,15 @@ async fn bad_session_token_is_stale() {
     let flipped = if token.ends_with('A') { "B" } else { "A" };
     token.replace_range(token.len() - 1.., flipped);
     payload["session"] = json!(token);
-    send(&mut ws, json!(["4", "4", page.topic(), "phx_join", payload])).await;
-    assert_eq!(recv(&mut ws).await[4], json!({"status": "error", "response": {"reason": "stale"}}));
+    send(
+        &mut ws,
+        json!(["4", "4", page.topic(), "phx_join", payload]),
+    )
+    .await;
+    assert_eq!(
+        recv(&mut ws).await[4],
+        json!({"status": "error", "response": {"reason": "stale"}})
+    );
 }
 
 /// security.md case 34: a valid token for container X joined on topic lv:Y is refused.
@@ -226,7 +256,11 @@ async fn bad_session_token_is_stale() {
 async fn case_34_token_for_another_topic_is_stale() {
     let (_app, addr, page) = setup().await;
     let mut ws = connect(addr, &page).await;
-    send(&mut ws, json!(["4", "4", "lv:phx-other", "phx_join", page.join_payload("/")])).await;
+    send(
+        &mut ws,
+        json!(["4", "4", "lv:phx-other", "phx_join", page.join_payload("/")]),
+    )
+    .await;
     assert_eq!(recv(&mut ws).await[4]["response"]["reason"], "stale");
 }
 
@@ -235,8 +269,14 @@ async fn case_34_token_for_another_topic_is_stale() {
 async fn case_32_join_without_csrf_is_stale() {
     let (_app, addr, page) = setup().await;
     for csrf in [None, Some("not-a-token")] {
-        let mut ws = connect_with(addr, page.cookie.as_deref(), csrf, None).await.unwrap();
-        send(&mut ws, json!(["4", "4", page.topic(), "phx_join", page.join_payload("/")])).await;
+        let mut ws = connect_with(addr, page.cookie.as_deref(), csrf, None)
+            .await
+            .unwrap();
+        send(
+            &mut ws,
+            json!(["4", "4", page.topic(), "phx_join", page.join_payload("/")]),
+        )
+        .await;
         assert_eq!(recv(&mut ws).await[4]["response"]["reason"], "stale");
     }
 }
@@ -261,14 +301,28 @@ async fn case_30_foreign_origin_is_forbidden() {
     }
     // The page's own origin is fine.
     let own = format!("http://{addr}");
-    assert!(connect_with(addr, page.cookie.as_deref(), Some(&page.csrf), Some(&own)).await.is_ok());
+    assert!(
+        connect_with(addr, page.cookie.as_deref(), Some(&page.csrf), Some(&own))
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn url_of_another_route_is_unauthorized() {
     let (_app, addr, page) = setup().await;
     let mut ws = connect(addr, &page).await;
-    send(&mut ws, json!(["4", "4", page.topic(), "phx_join", page.join_payload("/nowhere")])).await;
+    send(
+        &mut ws,
+        json!([
+            "4",
+            "4",
+            page.topic(),
+            "phx_join",
+            page.join_payload("/nowhere")
+        ]),
+    )
+    .await;
     assert_eq!(recv(&mut ws).await[4]["response"]["reason"], "unauthorized");
 }
 
@@ -322,7 +376,10 @@ async fn case_48_event_for_unjoined_topic() {
     let (_app, addr, page) = setup().await;
     let mut ws = connect(addr, &page).await;
     let reply = click(&mut ws, &page, "4", "5", "inc").await;
-    assert_eq!(reply[4], json!({"status": "error", "response": {"reason": "unmatched topic"}}));
+    assert_eq!(
+        reply[4],
+        json!({"status": "error", "response": {"reason": "unmatched topic"}})
+    );
 }
 
 /// security.md case 49: a panicking handler ends that view with phx_error; another view on the
@@ -333,11 +390,24 @@ async fn case_49_panic_in_a_view_is_isolated() {
     let other = get(&app, "/", page.cookie.as_deref()).await;
     let mut ws = connect(addr, &page).await;
     join(&mut ws, &page, "4").await;
-    send(&mut ws, json!(["10", "10", other.topic(), "phx_join", other.join_payload("/")])).await;
+    send(
+        &mut ws,
+        json!([
+            "10",
+            "10",
+            other.topic(),
+            "phx_join",
+            other.join_payload("/")
+        ]),
+    )
+    .await;
     assert_eq!(reply_status(&recv(&mut ws).await), "ok");
 
     let reply = click(&mut ws, &page, "4", "5", "boom").await;
-    assert_eq!(reply, json!(["4", "4", page.topic(), "phx_error", {"reason": "crash"}]));
+    assert_eq!(
+        reply,
+        json!(["4", "4", page.topic(), "phx_error", {"reason": "crash"}])
+    );
 
     let reply = click(&mut ws, &other, "10", "11", "inc").await;
     assert_eq!(reply[4]["response"]["diff"], json!({"0": "1"}));
@@ -376,7 +446,11 @@ async fn redirect_with_flash_carries_a_token() {
     assert_eq!(redirect["to"], "/account");
     let token = redirect["flash"].as_str().expect("flash token");
     // Cookie-safe and opaque: the message is not readable in the token.
-    assert!(token.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+    assert!(
+        token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    );
     assert!(!token.contains("Moved"));
 }
 
@@ -386,7 +460,17 @@ async fn several_views_share_one_socket() {
     let second = get(&app, "/", page.cookie.as_deref()).await;
     let mut ws = connect(addr, &page).await;
     join(&mut ws, &page, "1").await;
-    send(&mut ws, json!(["2", "2", second.topic(), "phx_join", second.join_payload("/")])).await;
+    send(
+        &mut ws,
+        json!([
+            "2",
+            "2",
+            second.topic(),
+            "phx_join",
+            second.join_payload("/")
+        ]),
+    )
+    .await;
     assert_eq!(reply_status(&recv(&mut ws).await), "ok");
     click(&mut ws, &page, "1", "3", "inc").await;
     let reply = click(&mut ws, &page, "1", "4", "inc").await;

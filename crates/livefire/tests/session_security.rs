@@ -57,12 +57,14 @@ fn app(keyring: &Keyring, secure: bool, calls: &Calls) -> Router {
     Router::new()
         .route(
             "/set",
-            get(|session: Session, Query(q): Query<BTreeMap<String, String>>| async move {
-                for (k, v) in q {
-                    session.insert(&k, v).expect("small");
-                }
-                "ok"
-            }),
+            get(
+                |session: Session, Query(q): Query<BTreeMap<String, String>>| async move {
+                    for (k, v) in q {
+                        session.insert(&k, v).expect("small");
+                    }
+                    "ok"
+                },
+            ),
         )
         .route(
             "/get",
@@ -101,9 +103,10 @@ fn app(keyring: &Keyring, secure: bool, calls: &Calls) -> Router {
                     let n = q.get("n").copied().unwrap_or(0);
                     match session.insert("blob", "x".repeat(n)) {
                         Ok(()) => (StatusCode::OK, "stored".to_owned()),
-                        Err(SessionError::TooLarge { size }) => {
-                            (StatusCode::INSUFFICIENT_STORAGE, format!("too large: {size}"))
-                        }
+                        Err(SessionError::TooLarge { size }) => (
+                            StatusCode::INSUFFICIENT_STORAGE,
+                            format!("too large: {size}"),
+                        ),
                         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
                     }
                 },
@@ -131,10 +134,7 @@ fn app(keyring: &Keyring, secure: bool, calls: &Calls) -> Router {
                 Redirect::to("/")
             }),
         )
-        .route(
-            "/redirect",
-            get(|| async { Redirect::to("/flash") }),
-        )
+        .route("/redirect", get(|| async { Redirect::to("/flash") }))
         .route(
             "/put-and-render",
             get(|flash: FlashHandle| async move {
@@ -308,13 +308,29 @@ async fn case_1_flipped_byte_session_cookie_reads_as_empty() {
     let value = jar.get(HOST_NAME).expect("cookie").to_owned();
     let len = URL_SAFE_NO_PAD.decode(&value).expect("b64").len();
     // version, key id, nonce, ciphertext start and end, tag.
-    for index in [0, 1, 4, 5, 17, 28, 29, 40, len - 17, len - 16, len - 8, len - 1] {
+    for index in [
+        0,
+        1,
+        4,
+        5,
+        17,
+        28,
+        29,
+        40,
+        len - 17,
+        len - 16,
+        len - 8,
+        len - 1,
+    ] {
         let mut jar = Jar::default();
         jar.set(HOST_NAME, &flip_byte(&value, index));
         let r = send(&app, &mut jar, get_req("/get")).await;
         assert_eq!(r.status, StatusCode::OK, "byte {index}");
         assert_eq!(r.json(), json!({}), "byte {index}");
-        assert!(r.set_cookies().is_empty(), "byte {index}: no Set-Cookie with old data");
+        assert!(
+            r.set_cookies().is_empty(),
+            "byte {index}: no Set-Cookie with old data"
+        );
     }
 }
 
@@ -365,7 +381,11 @@ async fn case_5_flash_or_other_token_pasted_as_session_cookie_rejected() {
         k.seal("flash", &payload, Duration::from_secs(60)),
         k.seal("lv-page", &payload, Duration::from_secs(60)),
         k.seal("remember-me", &payload, Duration::from_secs(60)),
-        k.seal("session:livefire_session", &payload, Duration::from_secs(60)),
+        k.seal(
+            "session:livefire_session",
+            &payload,
+            Duration::from_secs(60),
+        ),
         k.seal("session:__Host-other", &payload, Duration::from_secs(60)),
     ];
     for value in forged {
@@ -378,7 +398,11 @@ async fn case_5_flash_or_other_token_pasted_as_session_cookie_rejected() {
     let mut jar = Jar::default();
     jar.set(
         HOST_NAME,
-        &k.seal("session:__Host-livefire_session", &payload, Duration::from_secs(60)),
+        &k.seal(
+            "session:__Host-livefire_session",
+            &payload,
+            Duration::from_secs(60),
+        ),
     );
     let r = send(&app, &mut jar, get_req("/get")).await;
     assert_eq!(r.json(), json!({"user_token": "abc"}));
@@ -405,7 +429,10 @@ async fn case_7_rotation_accepts_old_key_and_rewrites_in_same_response() {
     let new_only = app(&keyring(SECRET, &clock), true, &Calls::default());
     let r = send(&new_only, &mut jar, get_req("/get")).await;
     assert_eq!(r.json(), json!({"user_token": "abc"}));
-    assert!(r.set_cookies().is_empty(), "current-key cookie is not rewritten");
+    assert!(
+        r.set_cookies().is_empty(),
+        "current-key cookie is not rewritten"
+    );
     let mut old_jar = Jar::default();
     old_jar.set(HOST_NAME, &old_value);
     let r = send(&new_only, &mut old_jar, get_req("/get")).await;
@@ -418,13 +445,19 @@ async fn case_10_session_too_large_refused_at_write_time_and_login_kept() {
     let app = app(&keyring(SECRET, &clock), true, &Calls::default());
     let mut jar = logged_in(&app).await;
     let normal = jar.get(HOST_NAME).expect("cookie").len() + HOST_NAME.len() + 1;
-    assert!(normal < 512, "a login-only session cookie is small: {normal} bytes");
+    assert!(
+        normal < 512,
+        "a login-only session cookie is small: {normal} bytes"
+    );
 
     // About 3.9 KB works.
     let r = send(&app, &mut jar, get_req("/big?n=2650")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let size = HOST_NAME.len() + 1 + jar.get(HOST_NAME).expect("cookie").len();
-    assert!((3800..=4096).contains(&size), "cookie name+value is {size} bytes");
+    assert!(
+        (3800..=4096).contains(&size),
+        "cookie name+value is {size} bytes"
+    );
     let kept_value = jar.get(HOST_NAME).expect("cookie").to_owned();
 
     // Past 4096 bytes: refused at insert, with an explicit error; nothing written.
@@ -471,11 +504,19 @@ async fn case_13_session_past_absolute_lifetime_reads_as_empty() {
     assert_eq!(r.set_cookies().len(), 1);
     handle.advance(Duration::from_secs(4 * 24 * 3600 - 1));
     let r = send(&app, &mut jar, get_req("/get")).await;
-    assert_eq!(r.json(), json!({"user_token": "abc", "k": "v"}), "day 14 minus 1 s");
+    assert_eq!(
+        r.json(),
+        json!({"user_token": "abc", "k": "v"}),
+        "day 14 minus 1 s"
+    );
     handle.advance(Duration::from_secs(2));
     let r = send(&app, &mut jar, get_req("/get")).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(r.json(), json!({}), "past 14 days: anon although it decrypts");
+    assert_eq!(
+        r.json(),
+        json!({}),
+        "past 14 days: anon although it decrypts"
+    );
 }
 
 #[tokio::test]
@@ -502,13 +543,26 @@ async fn case_11_renew_changes_id_and_csrf_and_clears_data() {
 
     let new_id = send(&app, &mut jar, get_req("/id")).await.body;
     assert_ne!(new_id, old_id, "id changed after the response was written");
-    assert_eq!(send(&app, &mut jar, get_req("/get")).await.json(), json!({}));
+    assert_eq!(
+        send(&app, &mut jar, get_req("/get")).await.json(),
+        json!({})
+    );
 
     // The old CSRF token no longer works; a new one does.
-    let r = send(&app, &mut jar, form_req("/form", &format!("_csrf_token={old_csrf}"))).await;
+    let r = send(
+        &app,
+        &mut jar,
+        form_req("/form", &format!("_csrf_token={old_csrf}")),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let new_csrf = send(&app, &mut jar, get_req("/csrf")).await.body;
-    let r = send(&app, &mut jar, form_req("/form", &format!("_csrf_token={new_csrf}"))).await;
+    let r = send(
+        &app,
+        &mut jar,
+        form_req("/form", &format!("_csrf_token={new_csrf}")),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
 
     // An allowlisted key survives renew_keeping.
@@ -532,7 +586,12 @@ async fn destroy_expires_the_cookie() {
     let app = app(&keyring(SECRET, &clock), true, &Calls::default());
     let mut jar = logged_in(&app).await;
     let csrf = send(&app, &mut jar, get_req("/csrf")).await.body;
-    let r = send(&app, &mut jar, form_req("/destroy", &format!("_csrf_token={csrf}"))).await;
+    let r = send(
+        &app,
+        &mut jar,
+        form_req("/destroy", &format!("_csrf_token={csrf}")),
+    )
+    .await;
     let cookies = r.set_cookies();
     assert_eq!(cookies.len(), 1);
     let c = cookie::Cookie::parse(cookies[0].clone()).expect("parses");
@@ -549,7 +608,9 @@ async fn session_extractor_without_layer_is_a_clear_500() {
     let app: Router = Router::new().route("/", get(|_s: Session| async { "unreachable" }));
     let res = app.oneshot(get_req("/")).await.expect("infallible");
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let body = axum::body::to_bytes(res.into_body(), 1024).await.expect("body");
+    let body = axum::body::to_bytes(res.into_body(), 1024)
+        .await
+        .expect("body");
     assert!(String::from_utf8_lossy(&body).contains("SessionLayer"));
 }
 
@@ -613,7 +674,12 @@ async fn case_62_wrong_or_foreign_csrf_token_is_403() {
         String::new(),
     ];
     for token in &forged {
-        let r = send(&app, &mut victim, form_req("/form", &format!("_csrf_token={token}"))).await;
+        let r = send(
+            &app,
+            &mut victim,
+            form_req("/form", &format!("_csrf_token={token}")),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{token}");
         let r = send(
             &app,
@@ -690,7 +756,10 @@ async fn csrf_safe_methods_pass_and_oversize_form_is_413() {
     let app = app(&keyring(SECRET, &clock), true, &calls);
     let mut jar = Jar::default();
     let token = send(&app, &mut jar, get_req("/csrf")).await.body;
-    assert_eq!(send(&app, &mut jar, get_req("/get")).await.status, StatusCode::OK);
+    assert_eq!(
+        send(&app, &mut jar, get_req("/get")).await.status,
+        StatusCode::OK
+    );
 
     let big = format!("_csrf_token={token}&pad={}", "x".repeat(64 * 1024));
     let r = send(&app, &mut jar, form_req("/form", &big)).await;
@@ -774,7 +843,11 @@ async fn tampered_flash_cookie_ignored_and_always_deleted() {
     let app = app(&k, true, &Calls::default());
     let (mut jar, id) = browser_with_session(&app).await;
     let token = seal_flash(&k, &id, &flash_of("info", json!("hi")));
-    let other_purpose = k.seal("lv-page", &json!({"s": "x", "f": {"info": "hi"}}), Duration::from_secs(60));
+    let other_purpose = k.seal(
+        "lv-page",
+        &json!({"s": "x", "f": {"info": "hi"}}),
+        Duration::from_secs(60),
+    );
     for bad in [
         flip_byte(&token, 40),
         token[..token.len() - 3].to_owned(),
@@ -805,7 +878,11 @@ async fn case_29_flash_before_redirect_is_shown_exactly_once() {
     let r = send(&app, &mut jar, get_req("/flash")).await;
     assert_eq!(r.json(), json!({}), "reloading does not show it again");
     let r = send(&app, &mut jar, get_req("/get")).await;
-    assert_eq!(r.json(), json!({}), "renewed session holds no login and no flash");
+    assert_eq!(
+        r.json(),
+        json!({}),
+        "renewed session holds no login and no flash"
+    );
 }
 
 #[tokio::test]

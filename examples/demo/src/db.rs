@@ -49,6 +49,15 @@ pub enum DbError {
         #[source]
         source: std::io::Error,
     },
+    /// The database file could not be created.
+    #[error("cannot create database file {path}: {source}")]
+    CreateFile {
+        /// File that could not be created.
+        path: PathBuf,
+        /// Underlying error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The database was migrated by a newer version of the program.
     #[error(
         "database schema version {found} is newer than this program supports ({supported}); \
@@ -94,12 +103,14 @@ impl Db {
     /// Opens (creating if needed) the database file, sets the pragmas (WAL journal, foreign keys,
     /// busy timeout, `synchronous=NORMAL`) and applies pending migrations.
     ///
-    /// Missing parent directories are created (mode 0700 on Unix). This blocks; call it at
+    /// Missing parent directories are created with mode 0700 and a new file with mode 0600 (Unix),
+    /// since the database holds password hashes. This blocks; call it at
     /// start-up or from `spawn_blocking`.
     pub fn open(path: &Path) -> Result<Self, DbError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             create_private_dir(parent)?;
         }
+        create_private_file(path)?;
         let mut conn = Connection::open(path)?;
         configure(&conn)?;
         let mode: String =
@@ -188,6 +199,26 @@ fn create_private_dir(dir: &Path) -> Result<(), DbError> {
     })
 }
 
+/// Creates an empty database file readable only by its owner (it holds password hashes), unless
+/// it already exists. SQLite gives its `-wal` and `-shm` files the same permissions.
+fn create_private_file(path: &Path) -> Result<(), DbError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(DbError::CreateFile {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
 /// Applies every migration in [`MIGRATIONS`] not yet recorded in `PRAGMA user_version`, all in
 /// one transaction. Idempotent; refuses a database from a newer build.
 pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
@@ -255,6 +286,14 @@ mod tests {
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            for file in ["demo.sqlite3", "demo.sqlite3-wal", "demo.sqlite3-shm"] {
+                let meta = std::fs::metadata(path.with_file_name(file)).unwrap();
+                assert_eq!(meta.permissions().mode() & 0o077, 0, "{file} is private");
+            }
+        }
     }
 
     #[test]

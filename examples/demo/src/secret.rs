@@ -168,12 +168,12 @@ fn env_value() -> Result<Option<String>, SecretError> {
 fn decode_base64(value: &str) -> Result<Vec<u8>, base64::DecodeError> {
     let config =
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
-    let standard = GeneralPurpose::new(&alphabet::STANDARD, config);
-    if value.contains(['-', '_']) {
-        GeneralPurpose::new(&alphabet::URL_SAFE, config).decode(value)
+    let alphabet = if value.contains(['-', '_']) {
+        &alphabet::URL_SAFE
     } else {
-        standard.decode(value)
-    }
+        &alphabet::STANDARD
+    };
+    GeneralPurpose::new(alphabet, config).decode(value)
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> SecretError + '_ {

@@ -1018,22 +1018,25 @@ mod tests {
 
         // ...so their timing is comparable (without the dummy hash the unknown path would be
         // about 1000x faster). Loose bounds: other tests run in parallel on 2 cores.
-        async fn median(users: &Users, email: &str) -> Duration {
-            let mut samples = Vec::new();
-            for _ in 0..5 {
+        // Samples are interleaved so that load from other tests hits both paths alike.
+        let (mut known, mut unknown) = (Vec::new(), Vec::new());
+        for _ in 0..7 {
+            for (email, samples) in [
+                ("known@example.com", &mut known),
+                ("nobody@example.com", &mut unknown),
+            ] {
                 let start = Instant::now();
-                let _ = users.authenticate(email, "not the password").await;
+                let _ = f.users.authenticate(email, "not the password").await;
                 samples.push(start.elapsed());
             }
-            samples.sort();
-            samples[2]
         }
-        let known = median(&f.users, "known@example.com").await;
-        let unknown = median(&f.users, "nobody@example.com").await;
+        known.sort();
+        unknown.sort();
+        let (known, unknown) = (known[3], unknown[3]);
         let ratio = unknown.as_secs_f64() / known.as_secs_f64();
         assert!(
-            (0.33..3.0).contains(&ratio),
-            "known {known:?} unknown {unknown:?}"
+            (0.2..5.0).contains(&ratio),
+            "median known {known:?} vs unknown {unknown:?}"
         );
     }
 

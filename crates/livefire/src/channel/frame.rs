@@ -172,9 +172,16 @@ mod tests {
         assert_eq!(Frame::parse("{not json"), Err(FrameError::NotJson));
         assert!(matches!(
             Frame::parse(r#"["1","2","lv:x","event"]"#),
-            Err(FrameError::BadEnvelope { msg_ref: Some(_), topic: Some(_), .. })
+            Err(FrameError::BadEnvelope {
+                msg_ref: Some(_),
+                topic: Some(_),
+                ..
+            })
         ));
-        assert!(matches!(Frame::parse(r#"{"a":1}"#), Err(FrameError::BadEnvelope { .. })));
+        assert!(matches!(
+            Frame::parse(r#"{"a":1}"#),
+            Err(FrameError::BadEnvelope { .. })
+        ));
         assert!(matches!(
             Frame::parse(r#"["1","2",null,"event",{}]"#),
             Err(FrameError::BadEnvelope { topic: None, .. })

@@ -134,6 +134,7 @@ pub(super) fn join(
         flash,
         route,
         session_id: conn.info.session_id.clone(),
+        csrf_token: conn.info.csrf_token.clone(),
         live: live.clone(),
         out: conn.out_tx.clone(),
     };

@@ -41,6 +41,8 @@ pub(crate) struct ConnInfo {
     pub(crate) session: Option<Arc<Map<String, Value>>>,
     /// The browser's session id (binds flash tokens).
     pub(crate) session_id: Option<String>,
+    /// A masked CSRF token of that session, for forms the views render.
+    pub(crate) csrf_token: Option<Arc<str>>,
 }
 
 struct Slot {
@@ -228,12 +230,12 @@ impl Connection {
             }
             "phx_leave" => {
                 // Also for topics never joined (the client's dummy "lv:" view): always ok.
-                if let Some(slot) = self.views.get(topic.as_str())
-                    && join_ref.as_deref().is_none_or(|jr| *jr == *slot.join_ref)
-                {
-                    if let Some(slot) = self.views.remove(topic.as_str()) {
-                        slot.task.abort();
-                    }
+                let owned = self
+                    .views
+                    .get(topic.as_str())
+                    .is_some_and(|slot| join_ref.as_deref().is_none_or(|jr| *jr == *slot.join_ref));
+                if owned && let Some(slot) = self.views.remove(topic.as_str()) {
+                    slot.task.abort();
                 }
                 replies.push(reply(true, "{}"));
                 Next::Continue
@@ -267,7 +269,10 @@ impl Connection {
                     },
                     "cids_destroyed" => Inbound::CidsDestroyed {
                         msg_ref: msg_ref.clone(),
-                        cids: payload.get("cids").cloned().unwrap_or(Value::Array(Vec::new())),
+                        cids: payload
+                            .get("cids")
+                            .cloned()
+                            .unwrap_or(Value::Array(Vec::new())),
                     },
                     _ => {
                         replies.push(reply(false, &frame::reason("unsupported event")));

@@ -83,7 +83,11 @@ where
             let (parts, body) = req.into_parts();
             let Some(session) = parts.extensions.get::<Session>().cloned() else {
                 tracing::error!("VerifyCsrfLayer used without SessionLayer; refusing the request");
-                return Ok(reject(StatusCode::INTERNAL_SERVER_ERROR, "no session layer", &parts));
+                return Ok(reject(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "no session layer",
+                    &parts,
+                ));
             };
 
             if let Some(token) = parts.headers.get(CSRF_HEADER) {
@@ -108,7 +112,11 @@ where
                 .and_then(|v| v.parse::<u64>().ok())
                 .is_some_and(|len| len > MAX_FORM_BODY as u64);
             if declared_too_large {
-                return Ok(reject(StatusCode::PAYLOAD_TOO_LARGE, "form too large", &parts));
+                return Ok(reject(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "form too large",
+                    &parts,
+                ));
             }
             let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BODY).await else {
                 return Ok(reject(
@@ -123,7 +131,9 @@ where
             if !valid {
                 return Ok(reject(StatusCode::FORBIDDEN, "no valid token", &parts));
             }
-            inner.call(Request::from_parts(parts, Body::from(bytes))).await
+            inner
+                .call(Request::from_parts(parts, Body::from(bytes)))
+                .await
         })
     }
 }

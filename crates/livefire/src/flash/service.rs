@@ -40,7 +40,10 @@ fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
         .get_all(UPGRADE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|p| p.trim().eq_ignore_ascii_case("websocket")))
+        .any(|v| {
+            v.split(',')
+                .any(|p| p.trim().eq_ignore_ascii_case("websocket"))
+        })
 }
 
 fn flash_cookies(headers: &HeaderMap) -> Vec<String> {
@@ -84,7 +87,7 @@ where
             });
         };
 
-        let had_stored = session.data().contains_key(SESSION_FLASH_KEY);
+        let had_stored = session.contains_key(SESSION_FLASH_KEY);
         let stored: Flash = session.get(SESSION_FLASH_KEY).unwrap_or_default();
         let mut incoming = stored.clone();
 

@@ -65,7 +65,8 @@ impl SessionLayer {
         self.rebuild(|_, s, _| *s = secure)
     }
 
-    /// Base cookie name (default `livefire_session`); `__Host-` is prepended in secure mode.
+    /// Base cookie name (default `livefire_session`); `__Host-` is prepended in secure mode
+    /// (do not pass a `__Host-` name without `secure(true)`: browsers reject such cookies).
     /// The name is bound into the token, so renaming the cookie logs everyone out.
     ///
     /// # Panics

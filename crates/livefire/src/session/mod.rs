@@ -376,6 +376,11 @@ impl Session {
         self.lock().data.clone()
     }
 
+    /// Whether the session holds a value under `key`.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.lock().data.contains_key(key)
+    }
+
     /// Whether the session holds no data.
     pub fn is_empty(&self) -> bool {
         self.lock().data.is_empty()
@@ -550,7 +555,10 @@ mod tests {
         let c = SessionConfig::new(k.clone(), "__Host-x", true, DEFAULT_MAX_AGE);
         assert_eq!(c.cookie_name, "__Host-x");
         let c = SessionConfig::new(k.clone(), "x", true, DEFAULT_MAX_AGE);
-        assert_eq!((c.cookie_name.as_str(), c.purpose.as_str()), ("__Host-x", "session:__Host-x"));
+        assert_eq!(
+            (c.cookie_name.as_str(), c.purpose.as_str()),
+            ("__Host-x", "session:__Host-x")
+        );
         let c = SessionConfig::new(k, "x", false, DEFAULT_MAX_AGE);
         assert_eq!(c.cookie_name, "x");
     }

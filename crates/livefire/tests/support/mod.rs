@@ -15,7 +15,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tower::ServiceExt;
 
-pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Serves `app` on 127.0.0.1:0.
 pub async fn serve(app: Router) -> SocketAddr {
@@ -41,9 +42,12 @@ pub struct Page {
 
 fn attr(html: &str, name: &str) -> String {
     let needle = format!("{name}=\"");
-    let start = html.find(&needle).map(|i| i + needle.len()).unwrap_or_else(|| {
-        panic!("attribute {name} not found in {html}");
-    });
+    let start = html
+        .find(&needle)
+        .map(|i| i + needle.len())
+        .unwrap_or_else(|| {
+            panic!("attribute {name} not found in {html}");
+        });
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_owned()
 }
@@ -69,7 +73,9 @@ pub async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Page {
         .map(|v| v.split(';').next().unwrap().to_owned())
         .next()
         .or_else(|| cookie.map(str::to_owned));
-    let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
     let html = String::from_utf8(body.to_vec()).unwrap();
     if status != StatusCode::OK {
         return Page {
@@ -82,7 +88,10 @@ pub async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Page {
             csrf: String::new(),
         };
     }
-    let main = &html[html.find("data-phx-main").map(|i| html[..i].rfind("<div").unwrap()).unwrap()..];
+    let main = &html[html
+        .find("data-phx-main")
+        .map(|i| html[..i].rfind("<div").unwrap())
+        .unwrap()..];
     Page {
         status,
         id: attr(main, "id"),
@@ -97,7 +106,10 @@ pub async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Page {
 
 impl Page {
     fn with_csrf(mut self) -> Self {
-        let i = self.html.find("name=\"csrf-token\"").expect("csrf meta tag");
+        let i = self
+            .html
+            .find("name=\"csrf-token\"")
+            .expect("csrf meta tag");
         let rest = &self.html[i..];
         self.csrf = attr(rest, "content");
         self
@@ -153,15 +165,21 @@ pub async fn connect_with(
     if let Some(origin) = origin {
         req.headers_mut().insert("origin", origin.parse().unwrap());
     }
-    tokio_tungstenite::connect_async(req).await.map(|(ws, _)| ws)
+    tokio_tungstenite::connect_async(req)
+        .await
+        .map(|(ws, _)| ws)
 }
 
 pub async fn send(ws: &mut Ws, frame: Value) {
-    ws.send(Message::Text(frame.to_string().into())).await.unwrap();
+    ws.send(Message::Text(frame.to_string().into()))
+        .await
+        .unwrap();
 }
 
 pub async fn send_text(ws: &mut Ws, text: &str) {
-    ws.send(Message::Text(text.to_owned().into())).await.unwrap();
+    ws.send(Message::Text(text.to_owned().into()))
+        .await
+        .unwrap();
 }
 
 /// The next text frame as JSON (panics after 5 s).
@@ -192,7 +210,13 @@ pub async fn next_message(ws: &mut Ws) -> Option<Message> {
 pub async fn join(ws: &mut Ws, page: &Page, join_ref: &str) -> Value {
     send(
         ws,
-        json!([join_ref, join_ref, page.topic(), "phx_join", page.join_payload("/")]),
+        json!([
+            join_ref,
+            join_ref,
+            page.topic(),
+            "phx_join",
+            page.join_payload("/")
+        ]),
     )
     .await;
     recv(ws).await

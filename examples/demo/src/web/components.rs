@@ -1,0 +1,92 @@
+//! Layout and function components shared by the pages.
+
+use livefire::flash::Flash;
+use livefire::layout::Page;
+use livefire::{Rendered, html};
+use serde_json::Value;
+
+use super::CurrentUser;
+use crate::users::User;
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}\
+nav{display:flex;gap:1rem;align-items:center;border-bottom:1px solid #ddd;padding-bottom:.5rem;margin-bottom:1rem}\
+nav form{margin-left:auto}.flash{border-radius:.4rem;padding:.6rem .8rem;margin:.5rem 0}\
+.flash-info{background:#e7f5ea;border:1px solid #9cd3a8}.flash-error{background:#fdecec;border:1px solid #f0a3a3}\
+.flash strong{display:block}.flash p{margin:.2rem 0}.field{margin:.6rem 0}.field label{display:block}\
+.field input{padding:.3rem;width:18rem}.error{color:#b00020;margin:.2rem 0}button{padding:.35rem .8rem}";
+
+/// The root layout of every page (live pages get it from the live router).
+pub fn layout(page: &Page) -> Rendered {
+    let user = page.extension::<CurrentUser>().and_then(|u| u.0.as_ref());
+    shell(page.title(), page.csrf_token(), user, page.content())
+}
+
+/// The HTML shell: head (CSRF meta, title, client scripts), navigation, content.
+pub fn shell(
+    title: &str,
+    csrf_token: &str,
+    user: Option<&User>,
+    content: impl livefire::IntoDynamic,
+) -> Rendered {
+    let scripts = Page::new(None, String::new(), String::new(), Flash::default()).scripts();
+    html! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8">
+                <meta name="viewport" content="width=device-width, initial-scale=1">
+                <meta name="csrf-token" content={csrf_token}>
+                <title>{title} " · livefire demo"</title>
+                <style>{livefire::Raw::new_unchecked(STYLE)}</style>
+                {scripts}
+            </head>
+            <body>
+                {nav(user, csrf_token)}
+                {content}
+            </body>
+        </html>
+    }
+}
+
+/// Navigation: links, and a CSRF-protected logout button when signed in.
+pub fn nav(user: Option<&User>, csrf_token: &str) -> Rendered {
+    html! {
+        <nav>
+            <a href="/">"Home"</a>
+            @if let Some(user) = user {
+                <a href="/account">"Account"</a>
+                <form id="logout-form" method="post" action="/logout">
+                    <input type="hidden" name="_csrf_token" value={csrf_token}>
+                    <span class="who">{user.email.as_str()} " "</span>
+                    <button id="logout" type="submit">"Log out"</button>
+                </form>
+            } else {
+                <a id="login-link" href="/login">"Log in"</a>
+                <a id="register-link" href="/register">"Register"</a>
+            }
+        </nav>
+    }
+}
+
+/// The flash messages: a string is one line; `{"title", "subtitle"}` is a title and a subtitle.
+pub fn flash_group(flash: &Flash) -> Rendered {
+    let messages: Vec<Rendered> = flash.iter().map(|(kind, value)| flash_message(kind, value)).collect();
+    html!(<div id="flash-group">{messages}</div>)
+}
+
+fn flash_message(kind: &str, value: &Value) -> Rendered {
+    let id = format!("flash-{kind}");
+    let class = format!("flash flash-{kind}");
+    html! {
+        <div id={id} class={class} role="alert" phx-click="lv:clear-flash" phx-value-key={kind}>
+            @match value {
+                Value::String(text) => { <p>{text.as_str()}</p> }
+                Value::Object(map) => {
+                    <strong class="flash-title">{map.get("title").and_then(Value::as_str).unwrap_or("")}</strong>
+                    <p class="flash-subtitle">{map.get("subtitle").and_then(Value::as_str).unwrap_or("")}</p>
+                }
+                other => { <p>{other.to_string()}</p> }
+            }
+        </div>
+    }
+}

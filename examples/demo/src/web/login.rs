@@ -1,0 +1,121 @@
+//! `/login`: the live login form of the seed article, made safe.
+
+use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::{USER_FLASH, USER_TOKEN};
+use super::components::flash_group;
+use crate::users::{AuthError, Users, validate_email};
+
+/// The message for every failed login (unknown email, wrong password, throttled: R10).
+pub const LOGIN_FAILED: &str = "Unable to validate your account.";
+
+/// The login live view.
+#[derive(Debug)]
+pub struct Login {
+    users: Users,
+    email: String,
+    email_error: Option<String>,
+    password_error: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Credentials {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+impl Login {
+    /// A login view backed by `users`.
+    pub fn new(users: Users) -> Self {
+        Self {
+            users,
+            email: String::new(),
+            email_error: None,
+            password_error: None,
+            message: None,
+        }
+    }
+}
+
+impl LiveView for Login {
+    type Message = ();
+
+    async fn mount(&mut self, cx: &Mount, socket: &mut Socket) -> Result {
+        socket.set_title("Log in");
+        // Already signed in: nothing to do here.
+        if let Some(token) = cx.session::<String>(USER_TOKEN)
+            && let Ok(Some(_)) = self.users.user_by_session_token(&token).await
+        {
+            socket.redirect("/account");
+        }
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: Event, socket: &mut Socket) -> Result {
+        match event.name() {
+            "validate" => {
+                let form = event.form_data()?;
+                let Credentials { email, password } = form.deserialize()?;
+                self.email = email;
+                self.message = None;
+                self.email_error = (form.used(&["email"]) && validate_email(&self.email).is_err())
+                    .then(|| "Please enter a valid email address.".to_owned());
+                self.password_error = (form.used(&["password"]) && password.is_empty())
+                    .then(|| "Please enter your password.".to_owned());
+            }
+            "login" => {
+                let Credentials { email, password } = event.form()?;
+                self.email.clone_from(&email);
+                match self.users.authenticate(&email, &password).await {
+                    Ok(user) => {
+                        // The seed's handoff: the user goes into the (encrypted, 60 s,
+                        // browser-bound) flash; the HTTP side moves it into the session.
+                        socket
+                            .put_flash("info", "Welcome back!")
+                            .put_flash(USER_FLASH, json!({ "email": user.email }))
+                            .redirect("/account");
+                    }
+                    Err(AuthError::Invalid) => {
+                        self.email_error = None;
+                        self.password_error = None;
+                        self.message = Some(LOGIN_FAILED.to_owned());
+                    }
+                    Err(err @ AuthError::Unavailable(_)) => return Err(livefire::Error::app(err)),
+                }
+            }
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn render(&self, socket: &Socket) -> Rendered {
+        html! {
+            <main id="login">
+                {flash_group(socket.flash())}
+                <h1>"Log in"</h1>
+                @if let Some(message) = &self.message {
+                    <p id="login-error" class="error" role="alert">{message.as_str()}</p>
+                }
+                <form id="login-form" phx-change="validate" phx-submit="login">
+                    <div class="field">
+                        <label for="email">"Email"</label>
+                        <input id="email" name="email" type="email" autocomplete="username" value={self.email.as_str()}>
+                        @if let Some(err) = &self.email_error { <p class="error" id="email-error">{err.as_str()}</p> }
+                    </div>
+                    <div class="field">
+                        <label for="password">"Password"</label>
+                        <input id="password" name="password" type="password" autocomplete="current-password">
+                        @if let Some(err) = &self.password_error { <p class="error" id="password-error">{err.as_str()}</p> }
+                    </div>
+                    <button id="login-submit" type="submit" phx-disable-with="Logging in...">"Log in"</button>
+                </form>
+                <p>"No account yet? " <a href="/register">"Register"</a></p>
+            </main>
+        }
+    }
+}

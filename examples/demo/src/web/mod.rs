@@ -1,0 +1,68 @@
+//! The demo's web layer: routes, layout, the login handoff and the live views.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /` | dead render: the flash and who is signed in |
+//! | `/register` | live view: create an account, validated live |
+//! | `/login` | live view: log in; success hands the login to the HTTP session |
+//! | `/account` | live view: "Signed in as EMAIL"; logged out, redirects to `/login` |
+//! | `POST /logout` | CSRF-checked: deletes the login server-side and renews the session |
+
+mod account;
+pub mod auth;
+mod components;
+mod home;
+mod login;
+mod register;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use livefire::LiveRouter;
+use livefire::csrf::VerifyCsrfLayer;
+use livefire::flash::LiveFlashLayer;
+use livefire::session::SessionLayer;
+use livefire::token::Keyring;
+
+use crate::users::Users;
+
+pub use account::Account;
+pub use auth::CurrentUser;
+pub use login::Login;
+pub use register::Register;
+
+/// What the web layer needs.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The user store.
+    pub users: Users,
+    /// Seals sessions, page tokens and flash tokens.
+    pub keyring: Keyring,
+    /// Serve cookies with `Secure` and the `__Host-` prefix (https).
+    pub secure_cookies: bool,
+}
+
+/// The whole demo application.
+pub fn app(state: AppState) -> Router {
+    let users = state.users.clone();
+    let login_users = users.clone();
+    let register_users = users.clone();
+    let account_users = users.clone();
+    let live = LiveRouter::new(state.keyring.clone())
+        .layout(components::layout)
+        .live_session("public")
+        .live("/login", move || Login::new(login_users.clone()))
+        .live("/register", move || Register::new(register_users.clone()))
+        .live_session("authenticated")
+        .live("/account", move || Account::new(account_users.clone()))
+        .into_router();
+    Router::new()
+        .route("/", get(home::home))
+        .route("/logout", post(auth::logout))
+        .with_state(users.clone())
+        .merge(live)
+        .layer(VerifyCsrfLayer::new())
+        .layer(from_fn_with_state(users, auth::authenticate))
+        .layer(LiveFlashLayer::new(state.keyring.clone()))
+        .layer(SessionLayer::new(state.keyring).secure(state.secure_cookies))
+}

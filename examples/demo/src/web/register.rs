@@ -1,0 +1,126 @@
+//! `/register`: create an account, validated live, then logged in through the same handoff.
+
+use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::USER_FLASH;
+use super::components::flash_group;
+use crate::users::{RegisterError, Users, validate_email, validate_password};
+
+/// The registration live view.
+#[derive(Debug)]
+pub struct Register {
+    users: Users,
+    email: String,
+    email_error: Option<String>,
+    password_error: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct NewAccount {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+impl Register {
+    /// A registration view backed by `users`.
+    pub fn new(users: Users) -> Self {
+        Self {
+            users,
+            email: String::new(),
+            email_error: None,
+            password_error: None,
+            message: None,
+        }
+    }
+}
+
+fn field_error(result: std::result::Result<(), RegisterError>, used: bool) -> Option<String> {
+    match result {
+        Err(err) if used => Some(err.to_string()),
+        _ => None,
+    }
+}
+
+impl LiveView for Register {
+    type Message = ();
+
+    async fn mount(&mut self, _cx: &Mount, socket: &mut Socket) -> Result {
+        socket.set_title("Register");
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: Event, socket: &mut Socket) -> Result {
+        match event.name() {
+            "validate" => {
+                let form = event.form_data()?;
+                let NewAccount { email, password } = form.deserialize()?;
+                self.email = email;
+                self.message = None;
+                self.email_error =
+                    field_error(validate_email(&self.email).map(|_| ()), form.used(&["email"]));
+                self.password_error =
+                    field_error(validate_password(&password), form.used(&["password"]));
+            }
+            "register" => {
+                let NewAccount { email, password } = event.form()?;
+                self.email.clone_from(&email);
+                match self.users.register(&email, &password).await {
+                    Ok(user) => {
+                        socket
+                            .put_flash(
+                                "info",
+                                json!({
+                                    "title": "Account created",
+                                    "subtitle": format!("Welcome, {}! You are now signed in.", user.email),
+                                }),
+                            )
+                            .put_flash(USER_FLASH, json!({ "email": user.email }))
+                            .redirect("/");
+                    }
+                    Err(err) => {
+                        self.email_error = None;
+                        self.password_error = None;
+                        match err.field() {
+                            Some("email") => self.email_error = Some(err.to_string()),
+                            Some(_) => self.password_error = Some(err.to_string()),
+                            None => self.message = Some(err.to_string()),
+                        }
+                    }
+                }
+            }
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn render(&self, socket: &Socket) -> Rendered {
+        html! {
+            <main id="register">
+                {flash_group(socket.flash())}
+                <h1>"Register"</h1>
+                @if let Some(message) = &self.message {
+                    <p id="register-error" class="error" role="alert">{message.as_str()}</p>
+                }
+                <form id="register-form" phx-change="validate" phx-submit="register">
+                    <div class="field">
+                        <label for="email">"Email"</label>
+                        <input id="email" name="email" type="email" autocomplete="username" value={self.email.as_str()}>
+                        @if let Some(err) = &self.email_error { <p class="error" id="email-error">"Email " {err.as_str()}</p> }
+                    </div>
+                    <div class="field">
+                        <label for="password">"Password (at least 12 characters)"</label>
+                        <input id="password" name="password" type="password" autocomplete="new-password">
+                        @if let Some(err) = &self.password_error { <p class="error" id="password-error">"Password " {err.as_str()}</p> }
+                    </div>
+                    <button id="register-submit" type="submit" phx-disable-with="Creating account...">"Create account"</button>
+                </form>
+                <p>"Already registered? " <a href="/login">"Log in"</a></p>
+            </main>
+        }
+    }
+}
