@@ -65,18 +65,26 @@ async fn dead_render_has_the_counter_before_any_javascript() {
     assert_eq!(inner, fresh_render(&Counter::default()));
 }
 
-/// Compares the live container with the server's fresh render of `model` (whose `ticks` is
-/// taken from the page, read in the same script as the DOM). Returns the ticks seen.
+/// Compares the live container with the server's fresh render of `model`, whose `ticks` is
+/// taken from the page in the same script that reads the DOM. Also checks that the input shows
+/// `model.text` (its live `value` property; the canonical DOM has the `value` attribute).
+/// Returns the ticks seen.
 async fn assert_dom_is_render_of(client: &Client, model: &Counter, context: &str) -> u64 {
     let (live, state) = live_snapshot(
         client,
-        "return document.getElementById('ticks').textContent;",
+        "return {ticks: document.getElementById('ticks').textContent, \
+                 value: document.getElementById('text').value};",
     )
     .await;
-    let ticks: u64 = state
+    let ticks: u64 = state["ticks"]
         .as_str()
         .and_then(|t| t.parse().ok())
         .unwrap_or_else(|| panic!("{context}: #ticks is not a number: {state}"));
+    assert_eq!(
+        state["value"].as_str(),
+        Some(model.text.as_str()),
+        "{context}: the input's live value"
+    );
     let expected = Counter {
         ticks,
         ..model.clone()

@@ -6,6 +6,9 @@ use demo::cli::{self, Command};
 use demo::config::Config;
 use demo::db::Db;
 use demo::secret;
+use demo::users::Users;
+use demo::web::{self, AppState};
+use livefire::token::Keyring;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -63,18 +66,25 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Placeholder for the web server: validates the secret and the database, then exits.
+/// Runs the web server until the process is stopped.
 async fn serve(config: Config) -> ExitCode {
-    let _secret = match secret::load_secret(&config) {
+    let secret = match secret::load_secret(&config) {
         Ok(secret) => secret,
         Err(e) => {
             tracing::error!("refusing to start: {e}");
             return ExitCode::FAILURE;
         }
     };
+    let keyring = match Keyring::new(&secret) {
+        Ok(keyring) => keyring,
+        Err(e) => {
+            tracing::error!("refusing to start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let path = config.database_path.clone();
-    match tokio::task::spawn_blocking(move || Db::open(&path)).await {
-        Ok(Ok(_db)) => {}
+    let db = match tokio::task::spawn_blocking(move || Db::open(&path)).await {
+        Ok(Ok(db)) => db,
         Ok(Err(e)) => {
             tracing::error!("refusing to start: {e}");
             return ExitCode::FAILURE;
@@ -83,13 +93,36 @@ async fn serve(config: Config) -> ExitCode {
             tracing::error!("refusing to start: {e}");
             return ExitCode::FAILURE;
         }
+    };
+    let users = Users::new(db);
+    if let Err(e) = users.warm_up().await {
+        tracing::error!("refusing to start: {e}");
+        return ExitCode::FAILURE;
     }
+    let app = web::app(AppState {
+        users,
+        keyring,
+        secure_cookies: config.secure_cookies,
+    });
+    let listener = match tokio::net::TcpListener::bind((config.bind, config.port)).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::error!("cannot listen on {}:{}: {e}", config.bind, config.port);
+            return ExitCode::FAILURE;
+        }
+    };
     tracing::info!(
         environment = %config.environment,
-        bind = %config.bind,
-        port = config.port,
         database = %config.database_path.display(),
-        "server not wired yet"
+        "demo listening on http://{}:{}",
+        config.bind,
+        config.port
     );
-    ExitCode::SUCCESS
+    match axum::serve(listener, app).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("server failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

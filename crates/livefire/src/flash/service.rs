@@ -74,6 +74,10 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         if is_websocket_upgrade(req.headers()) {
+            // A 101 response cannot carry the flash; give extractors an empty handle and leave
+            // the stored flash and the flash cookie alone.
+            req.extensions_mut()
+                .insert(FlashHandle::with_incoming(Flash::default()));
             return Box::pin(self.inner.call(req));
         }
         let Some(session) = req.extensions().get::<Session>().cloned() else {
