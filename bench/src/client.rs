@@ -1,0 +1,458 @@
+//! The browser-like client: dead render, WebSocket upgrade with cookie and CSRF token,
+//! `phx_join`, heartbeats, clicks and form changes; plus a small adapter for the
+//! dioxus-liveview protocol (binary edit frames, JSON `user_event`s).
+
+use std::io;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, timeout};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::http::{self, LivePage};
+
+/// Which protocol a server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// livefire: Phoenix channels V2 + LiveView 1.2 payloads.
+    Livefire,
+    /// pyview: Phoenix channels V2 + LiveView 0.20 payloads (`_target` inside the form value).
+    Pyview,
+    /// dioxus-liveview: its own protocol on `/ws`.
+    Dioxus,
+}
+
+/// Where and how to reach one server.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub flavor: Flavor,
+    pub port: u16,
+    /// The page a browser loads first.
+    pub page_path: String,
+    /// dioxus: the element id of the `+` button.
+    pub dx_element: u64,
+}
+
+/// A reply to one click or form change.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub rtt: Duration,
+    /// Length of the reply frame's payload (the full JSON text, or the binary edits).
+    pub bytes: usize,
+}
+
+pub type Ws = WebSocketStream<TcpStream>;
+
+/// Frame timeout for any single expected reply.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
+/// Heartbeat period (the Phoenix client's default).
+const HEARTBEAT: Duration = Duration::from_secs(30);
+
+fn err(msg: impl Into<String>) -> io::Error {
+    io::Error::other(msg.into())
+}
+
+fn ws_err(e: tokio_tungstenite::tungstenite::Error) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Client WebSocket settings: small buffers so 20k client sockets stay cheap.
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+}
+
+/// The `source` address for connection number `i`: 127.0.0.2 .. 127.0.0.(1 + spread).
+pub fn source_ip(i: usize, spread: usize) -> Ipv4Addr {
+    let spread = spread.clamp(1, 250);
+    Ipv4Addr::new(127, 0, 0, 2 + (i % spread) as u8)
+}
+
+/// One joined WebSocket with one or more live views on it.
+#[derive(Debug)]
+pub struct Session {
+    ws: Ws,
+    flavor: Flavor,
+    /// (topic, join_ref) of each joined view.
+    views: Vec<(String, String)>,
+    next_ref: u64,
+    dx_element: u64,
+    /// Bytes of the (first) join reply.
+    pub join_bytes: usize,
+    form_seq: u64,
+}
+
+/// Opens sessions; holds one keep-alive HTTP connection for the dead renders.
+#[derive(Debug)]
+pub struct Opener {
+    target: Arc<Target>,
+    src: Ipv4Addr,
+    http: Option<TcpStream>,
+}
+
+impl Opener {
+    pub fn new(target: Arc<Target>, src: Ipv4Addr) -> Self {
+        Self {
+            target,
+            src,
+            http: None,
+        }
+    }
+
+    /// Drops the keep-alive HTTP connection.
+    pub fn close_http(&mut self) {
+        self.http = None;
+    }
+
+    async fn get(&mut self, path: &str, cookie: Option<&str>) -> io::Result<http::Response> {
+        for attempt in 0..2 {
+            if self.http.is_none() {
+                self.http = Some(http::connect(self.src, self.target.port).await?);
+            }
+            let Some(stream) = self.http.as_mut() else {
+                continue;
+            };
+            match http::get(stream, self.target.port, path, cookie).await {
+                Ok(res) => {
+                    if res.close {
+                        self.http = None;
+                    }
+                    return Ok(res);
+                }
+                Err(e) => {
+                    self.http = None;
+                    if attempt == 1 {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Err(err("unreachable"))
+    }
+
+    /// Dead render(s), WebSocket from `ws_src`, join of `views` live views on that socket.
+    pub async fn open(&mut self, views: usize, ws_src: Ipv4Addr) -> io::Result<Session> {
+        let port = self.target.port;
+        let path = self.target.page_path.clone();
+        if self.target.flavor == Flavor::Dioxus {
+            // The page is a static shell (no per-session state); a browser still loads it.
+            let res = self.get(&path, None).await?;
+            if res.status != 200 {
+                return Err(err(format!("GET {path}: {}", res.status)));
+            }
+            let stream = http::connect(ws_src, port).await?;
+            let req = format!("ws://127.0.0.1:{port}/ws")
+                .into_client_request()
+                .map_err(ws_err)?;
+            let (ws, _) = tokio_tungstenite::client_async_with_config(req, stream, Some(ws_config()))
+                .await
+                .map_err(ws_err)?;
+            let mut session = Session {
+                ws,
+                flavor: Flavor::Dioxus,
+                views: Vec::new(),
+                next_ref: 1,
+                dx_element: self.target.dx_element,
+                join_bytes: 0,
+                form_seq: 0,
+            };
+            // "Joined" = the first binary edits frame (the initial render) arrived.
+            session.join_bytes = session.next_binary().await?.len();
+            return Ok(session);
+        }
+
+        let mut cookie: Option<String> = None;
+        let mut pages = Vec::with_capacity(views);
+        for _ in 0..views.max(1) {
+            let res = self.get(&path, cookie.as_deref()).await?;
+            if res.status != 200 {
+                return Err(err(format!("GET {path}: {}", res.status)));
+            }
+            if !res.cookies.is_empty() {
+                cookie = Some(res.cookies.join("; "));
+            }
+            pages.push(LivePage::parse(&res.body).ok_or_else(|| err("no live container"))?);
+        }
+        let csrf = http::encode_query(&pages[0].csrf);
+        let mut req =
+            format!("ws://127.0.0.1:{port}/live/websocket?_csrf_token={csrf}&_mounts=0&vsn=2.0.0")
+                .into_client_request()
+                .map_err(ws_err)?;
+        if let Some(cookie) = &cookie {
+            req.headers_mut().insert(
+                "cookie",
+                cookie.parse().map_err(|_| err("cookie header"))?,
+            );
+        }
+        let stream = http::connect(ws_src, port).await?;
+        let (ws, _) = tokio_tungstenite::client_async_with_config(req, stream, Some(ws_config()))
+            .await
+            .map_err(ws_err)?;
+        let mut session = Session {
+            ws,
+            flavor: self.target.flavor,
+            views: Vec::with_capacity(pages.len()),
+            next_ref: 1,
+            dx_element: 0,
+            join_bytes: 0,
+            form_seq: 0,
+        };
+        for page in &pages {
+            let join_ref = session.take_ref();
+            let topic = format!("lv:{}", page.id);
+            let payload = json!({
+                "url": format!("http://127.0.0.1:{port}{path}"),
+                "params": {"_csrf_token": page.csrf, "_mounts": 0, "_mount_attempts": 0},
+                "session": page.session,
+                "static": page.static_token,
+                "sticky": false
+            });
+            let frame = json!([join_ref, join_ref, topic, "phx_join", payload]).to_string();
+            session.send_text(frame).await?;
+            let reply = session.reply_to(&join_ref).await?;
+            let value: Value =
+                serde_json::from_str(&reply).map_err(|_| err("join reply is not JSON"))?;
+            if value[4]["status"] != "ok" {
+                return Err(err(format!("join refused: {}", value[4])));
+            }
+            if session.join_bytes == 0 {
+                session.join_bytes = reply.len();
+            }
+            session.views.push((topic, join_ref));
+        }
+        Ok(session)
+    }
+}
+
+/// The `[join_ref, ref` of a V2 frame, whatever the whitespace.
+fn frame_refs(text: &str) -> Option<(Option<&str>, Option<&str>)> {
+    fn item(s: &str) -> Option<(Option<&str>, &str)> {
+        let s = s.trim_start();
+        if let Some(rest) = s.strip_prefix("null") {
+            return Some((None, rest));
+        }
+        let rest = s.strip_prefix('"')?;
+        let end = rest.find('"')?;
+        Some((Some(&rest[..end]), &rest[end + 1..]))
+    }
+    let s = text.trim_start().strip_prefix('[')?;
+    let (jr, rest) = item(s)?;
+    let rest = rest.trim_start().strip_prefix(',')?;
+    let (r, _) = item(rest)?;
+    Some((jr, r))
+}
+
+impl Session {
+    fn take_ref(&mut self) -> String {
+        let r = self.next_ref;
+        self.next_ref += 1;
+        r.to_string()
+    }
+
+    async fn send_text(&mut self, text: String) -> io::Result<()> {
+        self.ws.send(Message::Text(text.into())).await.map_err(ws_err)
+    }
+
+    async fn next_msg(&mut self) -> io::Result<Message> {
+        match timeout(REPLY_TIMEOUT, self.ws.next()).await {
+            Err(_) => Err(err("timed out waiting for a frame")),
+            Ok(None) => Err(err("socket closed")),
+            Ok(Some(Err(e))) => Err(ws_err(e)),
+            Ok(Some(Ok(Message::Close(frame)))) => Err(err(format!("closed: {frame:?}"))),
+            Ok(Some(Ok(msg))) => Ok(msg),
+        }
+    }
+
+    /// Reads until the `phx_reply` whose ref is `msg_ref`; returns its text.
+    async fn reply_to(&mut self, msg_ref: &str) -> io::Result<String> {
+        loop {
+            if let Message::Text(text) = self.next_msg().await? {
+                let is_reply = frame_refs(&text).is_some_and(|(_, r)| r == Some(msg_ref))
+                    && text.contains("\"phx_reply\"");
+                if is_reply {
+                    return Ok(text.as_str().to_owned());
+                }
+            }
+        }
+    }
+
+    async fn next_binary(&mut self) -> io::Result<Vec<u8>> {
+        loop {
+            if let Message::Binary(bytes) = self.next_msg().await? {
+                return Ok(bytes.to_vec());
+            }
+        }
+    }
+
+    /// Number of live views joined on this socket.
+    pub fn views(&self) -> usize {
+        self.views.len()
+    }
+
+    /// One `+` click (or, with `form`, one change of the text input) on view `view`;
+    /// waits for its reply.
+    pub async fn click(&mut self, view: usize, form: bool) -> io::Result<Sample> {
+        if self.flavor == Flavor::Dioxus {
+            let data = json!({
+                "alt_key": false, "button": 0, "buttons": 0, "client_x": 10, "client_y": 10,
+                "ctrl_key": false, "meta_key": false, "offset_x": 5, "offset_y": 5,
+                "page_x": 10, "page_y": 10, "screen_x": 10, "screen_y": 10, "shift_key": false
+            });
+            let frame = json!({"method": "user_event", "params": {
+                "name": "click", "element": self.dx_element, "data": data, "bubbles": true}})
+            .to_string();
+            let t0 = Instant::now();
+            self.send_text(frame).await?;
+            let bytes = self.next_binary().await?;
+            return Ok(Sample {
+                rtt: t0.elapsed(),
+                bytes: bytes.len(),
+            });
+        }
+        let (topic, join_ref) = self.views[view % self.views.len()].clone();
+        let msg_ref = self.take_ref();
+        let payload = if form {
+            self.form_seq += 1;
+            let text = format!("hello{}", self.form_seq);
+            match self.flavor {
+                // LiveView 1.2: `_target` in meta.
+                Flavor::Livefire => json!({"type": "form", "event": "echo",
+                    "value": format!("text={text}"), "meta": {"_target": "text"}, "uploads": {}}),
+                // LiveView 0.20: `_target` appended to the URL-encoded value.
+                _ => json!({"type": "form", "event": "echo",
+                    "value": format!("text={text}&_target=text"), "uploads": {}}),
+            }
+        } else {
+            json!({"type": "click", "event": "inc", "value": {"value": ""}})
+        };
+        let frame = json!([join_ref, msg_ref, topic, "event", payload]).to_string();
+        let t0 = Instant::now();
+        self.send_text(frame).await?;
+        let reply = self.reply_to(&msg_ref).await?;
+        let rtt = t0.elapsed();
+        if !reply.contains("\"ok\"") {
+            return Err(err(format!("event refused: {reply}")));
+        }
+        Ok(Sample {
+            rtt,
+            bytes: reply.len(),
+        })
+    }
+
+    async fn heartbeat(&mut self) -> io::Result<()> {
+        let frame = match self.flavor {
+            Flavor::Dioxus => "__ping__".to_owned(),
+            _ => {
+                let r = self.take_ref();
+                format!("[null,\"{r}\",\"phoenix\",\"heartbeat\",{{}}]")
+            }
+        };
+        self.send_text(frame).await
+    }
+}
+
+/// A command for a running session task.
+#[derive(Debug)]
+pub enum Cmd {
+    /// One click (or form change); the result goes to `done`.
+    Click {
+        form: bool,
+        done: mpsc::UnboundedSender<io::Result<Sample>>,
+    },
+    /// Clicks back to back until `until`; the round trips (ns) go to `done`.
+    Loop {
+        until: Instant,
+        done: mpsc::UnboundedSender<Vec<u64>>,
+    },
+}
+
+/// A handle to a session task; dropping it closes the session.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    pub tx: mpsc::Sender<Cmd>,
+}
+
+/// Runs `session` in its own task: answers commands, heartbeats every 30 s, reads (and drops)
+/// server pushes while idle.
+pub fn spawn(mut session: Session) -> Handle {
+    let (tx, mut rx) = mpsc::channel::<Cmd>(4);
+    tokio::spawn(async move {
+        let mut hb = tokio::time::interval_at(Instant::now() + HEARTBEAT, HEARTBEAT);
+        let mut view = 0usize;
+        loop {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(Cmd::Click { form, done }) => {
+                        view += 1;
+                        let res = session.click(view, form).await;
+                        let failed = res.is_err();
+                        let _ = done.send(res);
+                        if failed {
+                            break;
+                        }
+                    }
+                    Some(Cmd::Loop { until, done }) => {
+                        let mut rtts = Vec::with_capacity(4096);
+                        while Instant::now() < until {
+                            view += 1;
+                            match session.click(view, false).await {
+                                Ok(s) => rtts.push(s.rtt.as_nanos() as u64),
+                                Err(_) => break,
+                            }
+                        }
+                        let _ = done.send(rtts);
+                    }
+                    None => break,
+                },
+                msg = session.ws.next() => match msg {
+                    Some(Ok(_)) => {}
+                    _ => break,
+                },
+                _ = hb.tick() => {
+                    if session.heartbeat().await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    Handle { tx }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_frame_refs() {
+        assert_eq!(
+            frame_refs(r#"["4","10","lv:x","phx_reply",{}]"#),
+            Some((Some("4"), Some("10")))
+        );
+        assert_eq!(
+            frame_refs(r#"[null, "8", "phoenix", "phx_reply", {}]"#),
+            Some((None, Some("8")))
+        );
+        assert_eq!(
+            frame_refs(r#"["4", null, "lv:x", "diff", {}]"#),
+            Some((Some("4"), None))
+        );
+        assert_eq!(frame_refs("{}"), None);
+    }
+
+    #[test]
+    fn spreads_source_addresses_over_loopback() {
+        assert_eq!(source_ip(0, 8), Ipv4Addr::new(127, 0, 0, 2));
+        assert_eq!(source_ip(9, 8), Ipv4Addr::new(127, 0, 0, 3));
+        assert!((0..1000).all(|i| source_ip(i, 250).is_loopback()));
+    }
+}
