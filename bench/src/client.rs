@@ -293,16 +293,23 @@ impl Session {
         }
     }
 
-    /// Number of live views joined on this socket.
-    pub fn views(&self) -> usize {
-        self.views.len()
-    }
-
     /// One `+` click (or, with `form`, one change of the text input) on view `view`;
     /// waits for its reply.
     pub async fn click(&mut self, view: usize, form: bool) -> io::Result<Sample> {
         if self.flavor == Flavor::Dioxus {
-            let data = json!({
+            let t0 = Instant::now();
+            let bytes = self.click_raw().await?;
+            return Ok(Sample {
+                rtt: t0.elapsed(),
+                bytes: bytes.len(),
+            });
+        }
+        self.phoenix_event(view, form).await
+    }
+
+    /// dioxus: one click on the `+` element; returns the binary edits that answer it.
+    pub async fn click_raw(&mut self) -> io::Result<Vec<u8>> {
+        let data = json!({
                 "alt_key": false, "button": 0, "buttons": 0, "client_x": 10, "client_y": 10,
                 "ctrl_key": false, "meta_key": false, "offset_x": 5, "offset_y": 5,
                 "page_x": 10, "page_y": 10, "screen_x": 10, "screen_y": 10, "shift_key": false
@@ -310,14 +317,16 @@ impl Session {
             let frame = json!({"method": "user_event", "params": {
                 "name": "click", "element": self.dx_element, "data": data, "bubbles": true}})
             .to_string();
-            let t0 = Instant::now();
-            self.send_text(frame).await?;
-            let bytes = self.next_binary().await?;
-            return Ok(Sample {
-                rtt: t0.elapsed(),
-                bytes: bytes.len(),
-            });
-        }
+        self.send_text(frame).await?;
+        self.next_binary().await
+    }
+
+    /// Any next message (for draining).
+    pub async fn next_any(&mut self) -> io::Result<Message> {
+        self.next_msg().await
+    }
+
+    async fn phoenix_event(&mut self, view: usize, form: bool) -> io::Result<Sample> {
         let (topic, join_ref) = self.views[view % self.views.len()].clone();
         let msg_ref = self.take_ref();
         let payload = if form {

@@ -1,1 +1,665 @@
-fn main() {}
+//! livefire-bench: a load generator that speaks the Phoenix LiveView channel protocol like a
+//! browser (and dioxus-liveview's protocol through a small adapter), run against livefire's
+//! counter example and its peers side by side. Loopback only. See `bench/README.md`.
+
+mod client;
+mod http;
+mod report;
+mod server;
+mod stats;
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until, timeout};
+
+use crate::client::{Cmd, Flavor, Handle, Opener, Target, source_ip};
+use crate::server::{Server, Spec};
+use crate::stats::Latency;
+
+const USAGE: &str = "usage: livefire-bench run [--livefire CMD] [--pyview CMD --pyview-cwd DIR] [--dioxus CMD]
+    [--out FILE] [--quick] [--max-sessions N] [--pyview-max N] [--dioxus-max N]
+    [--multiview-views N] [--views-per-socket K] [--rate R] [--port-base P]
+    [--levels N,N,..] [--no-single]     (--multiview-views 0 skips the multiplexed run)
+CMD is a program and its arguments in one string; `{port}` is replaced by the port and PORT is set.";
+
+/// Knobs of one run.
+#[derive(Debug, Clone)]
+struct Cfg {
+    out: PathBuf,
+    /// Idle sessions opened before the baseline RSS read (excluded from the per-session figure).
+    warmup: usize,
+    /// Sessions opened at once.
+    concurrency: usize,
+    /// Number of 127.0.0.x source addresses.
+    spread: usize,
+    seq_warm: usize,
+    seq_clicks: usize,
+    /// Aggregate click rate (per second) for the latency-under-N-sessions runs.
+    rate: f64,
+    rate_secs: f64,
+    sat_clients: usize,
+    sat_secs: f64,
+    max_sessions: usize,
+    pyview_max: usize,
+    dioxus_max: usize,
+    multiview_views: usize,
+    views_per_socket: usize,
+    port_base: u16,
+    /// Session counts of the memory runs (default 1k, 10k and the maximum).
+    levels: Option<Vec<usize>>,
+    single: bool,
+    /// The whole run stops (with partial results) after this.
+    deadline: Instant,
+}
+
+#[derive(Debug, Clone)]
+struct Contender {
+    name: &'static str,
+    flavor: Flavor,
+    spec: Spec,
+    page_path: &'static str,
+}
+
+fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("run") => {}
+        _ => return Err(USAGE.to_owned()),
+    }
+    let mut cfg = Cfg {
+        out: PathBuf::from("bench/results/latest.json"),
+        warmup: 200,
+        concurrency: 32,
+        spread: 16,
+        seq_warm: 300,
+        seq_clicks: 3000,
+        rate: 500.0,
+        rate_secs: 10.0,
+        sat_clients: 256,
+        sat_secs: 10.0,
+        max_sessions: 19_000,
+        pyview_max: 10_000,
+        dioxus_max: 10_000,
+        multiview_views: 50_000,
+        views_per_socket: 5,
+        port_base: 4400,
+        levels: None,
+        single: true,
+        deadline: Instant::now() + Duration::from_secs(15 * 60),
+    };
+    let mut livefire = None;
+    let mut pyview = None;
+    let mut pyview_cwd = None;
+    let mut dioxus = None;
+    let mut quick = false;
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+        let num = |v: String| v.parse::<usize>().map_err(|_| format!("bad number {v}"));
+        match flag.as_str() {
+            "--livefire" => livefire = Some(value()?),
+            "--pyview" => pyview = Some(value()?),
+            "--pyview-cwd" => pyview_cwd = Some(PathBuf::from(value()?)),
+            "--dioxus" => dioxus = Some(value()?),
+            "--out" => cfg.out = PathBuf::from(value()?),
+            "--quick" => quick = true,
+            "--max-sessions" => cfg.max_sessions = num(value()?)?,
+            "--pyview-max" => cfg.pyview_max = num(value()?)?,
+            "--dioxus-max" => cfg.dioxus_max = num(value()?)?,
+            "--multiview-views" => cfg.multiview_views = num(value()?)?,
+            "--views-per-socket" => cfg.views_per_socket = num(value()?)?.max(1),
+            "--rate" => cfg.rate = num(value()?)? as f64,
+            "--port-base" => cfg.port_base = num(value()?)? as u16,
+            "--levels" => {
+                let list = value()?
+                    .split(',')
+                    .map(|v| v.trim().parse::<usize>().map_err(|_| format!("bad level {v}")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                cfg.levels = Some(list);
+            }
+            "--no-single" => cfg.single = false,
+            _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
+        }
+    }
+    if quick {
+        cfg.warmup = 50;
+        cfg.seq_warm = 100;
+        cfg.seq_clicks = 500;
+        cfg.rate_secs = 2.0;
+        cfg.sat_clients = 64;
+        cfg.sat_secs = 2.0;
+        cfg.max_sessions = cfg.max_sessions.min(2000);
+        cfg.pyview_max = cfg.pyview_max.min(1000);
+        cfg.dioxus_max = cfg.dioxus_max.min(1000);
+        cfg.multiview_views = cfg.multiview_views.min(2000);
+    }
+    let mut contenders = Vec::new();
+    if let Some(cmd) = livefire {
+        let mut spec = Spec::parse(&cmd).ok_or("empty --livefire")?;
+        spec.env.push(("COUNTER_TICK_MS".into(), "0".into()));
+        spec.env.push(("RUST_LOG".into(), "warn".into()));
+        contenders.push(Contender {
+            name: "livefire",
+            flavor: Flavor::Livefire,
+            spec,
+            page_path: "/",
+        });
+    }
+    if let Some(cmd) = pyview {
+        let mut spec = Spec::parse(&cmd).ok_or("empty --pyview")?;
+        spec.cwd = pyview_cwd;
+        contenders.push(Contender {
+            name: "pyview",
+            flavor: Flavor::Pyview,
+            spec,
+            page_path: "/",
+        });
+    }
+    if let Some(cmd) = dioxus {
+        let spec = Spec::parse(&cmd).ok_or("empty --dioxus")?;
+        contenders.push(Contender {
+            name: "dioxus",
+            flavor: Flavor::Dioxus,
+            spec,
+            // With axum 0.8, dioxus-liveview's router serves the page on `/{*route}` only.
+            page_path: "/x",
+        });
+    }
+    if contenders.is_empty() {
+        return Err(format!("no server given\n{USAGE}"));
+    }
+    Ok((cfg, contenders))
+}
+
+fn log(msg: &str) {
+    eprintln!("[bench] {msg}");
+}
+
+/// Ports: each fresh server gets its own, so TIME_WAIT of the last one never matters.
+struct Ports(u16);
+
+impl Ports {
+    fn next(&mut self) -> u16 {
+        self.0 += 1;
+        self.0
+    }
+}
+
+struct Opened {
+    handles: Vec<Handle>,
+    ok: usize,
+    failed: usize,
+    secs: f64,
+    first_error: Option<String>,
+}
+
+/// Opens `count` sessions (`views` live views each), `cfg.concurrency` at a time.
+async fn open_many(
+    target: &Arc<Target>,
+    first: usize,
+    count: usize,
+    views: usize,
+    cfg: &Cfg,
+) -> Opened {
+    let next = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let handles = Arc::new(Mutex::new(Vec::with_capacity(count)));
+    let first_error = Arc::new(Mutex::new(None::<String>));
+    let deadline = cfg.deadline;
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..cfg.concurrency.min(count.max(1)) {
+        let target = target.clone();
+        let (next, failed, handles, first_error) = (
+            next.clone(),
+            failed.clone(),
+            handles.clone(),
+            first_error.clone(),
+        );
+        let spread = cfg.spread;
+        workers.push(tokio::spawn(async move {
+            let mut opener = Opener::new(target, source_ip(first + w, spread));
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count || Instant::now() > deadline {
+                    break;
+                }
+                match opener.open(views, source_ip(first + i, spread)).await {
+                    Ok(session) => {
+                        let handle = client::spawn(session);
+                        handles.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
+                    }
+                    Err(e) => {
+                        let n = failed.fetch_add(1, Ordering::Relaxed) + 1;
+                        first_error
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .get_or_insert_with(|| e.to_string());
+                        if n > count / 50 + 20 {
+                            // Give up on this batch: the server is refusing or overloaded.
+                            next.fetch_add(count, Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                }
+            }
+            opener.close_http();
+        }));
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let handles = std::mem::take(&mut *handles.lock().unwrap_or_else(|e| e.into_inner()));
+    let first_error = first_error.lock().unwrap_or_else(|e| e.into_inner()).take();
+    Opened {
+        ok: handles.len(),
+        failed: failed.load(Ordering::Relaxed),
+        handles,
+        secs,
+        first_error,
+    }
+}
+
+/// Clicks spread over `handles` at `rate` per second for `secs` (open loop).
+async fn rate_latency(handles: &[Handle], rate: f64, secs: f64) -> (Latency, usize) {
+    let total = (rate * secs) as usize;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let start = Instant::now();
+    let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut sent = 0usize;
+    for k in 0..total {
+        sleep_until(start + Duration::from_secs_f64(k as f64 / rate)).await;
+        for _ in 0..8 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let h = &handles[(rng % handles.len() as u64) as usize];
+            let cmd = Cmd::Click {
+                form: false,
+                done: tx.clone(),
+            };
+            if h.tx.try_send(cmd).is_ok() {
+                sent += 1;
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let mut ns = Vec::with_capacity(sent);
+    let mut errors = 0;
+    let collect_deadline = Instant::now() + Duration::from_secs(30);
+    while let Ok(Some(res)) = timeout(
+        collect_deadline.saturating_duration_since(Instant::now()),
+        rx.recv(),
+    )
+    .await
+    {
+        match res {
+            Ok(s) => ns.push(s.rtt.as_nanos() as u64),
+            Err(_) => errors += 1,
+        }
+    }
+    errors += sent.saturating_sub(ns.len() + errors);
+    (Latency::from_ns(ns), errors)
+}
+
+/// All `handles` click back to back for `secs`.
+async fn saturate(handles: &[Handle], secs: f64, server: &Server) -> Value {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let cpu0 = server.cpu_secs().unwrap_or(0.0);
+    let self0 = server::cpu_secs("/proc/self/stat").unwrap_or(0.0);
+    let start = Instant::now();
+    let until = start + Duration::from_secs_f64(secs);
+    for h in handles {
+        let _ = h
+            .tx
+            .send(Cmd::Loop {
+                until,
+                done: tx.clone(),
+            })
+            .await;
+    }
+    drop(tx);
+    let mut all = Vec::new();
+    while let Ok(Some(rtts)) = timeout(Duration::from_secs_f64(secs + 30.0), rx.recv()).await {
+        all.extend(rtts);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let cpu = server.cpu_secs().unwrap_or(0.0) - cpu0;
+    let client_cpu = server::cpu_secs("/proc/self/stat").unwrap_or(0.0) - self0;
+    let events = all.len();
+    let lat = Latency::from_ns(all);
+    json!({
+        "clients": handles.len(),
+        "seconds": elapsed,
+        "events": events,
+        "events_per_sec": events as f64 / elapsed,
+        "server_cpu_secs": cpu,
+        "server_cpu_us_per_event": if events > 0 { cpu * 1e6 / events as f64 } else { 0.0 },
+        "client_cpu_secs": client_cpu,
+        "latency": lat.to_json(),
+    })
+}
+
+/// Finds the dioxus element id of the `+` button: the one whose clicks produce edits with
+/// "1", "2", "3" and no list item or minus sign.
+async fn probe_dx_element(target: &Target) -> io::Result<u64> {
+    for element in 1..=24u64 {
+        let t = Arc::new(Target {
+            dx_element: element,
+            ..target.clone()
+        });
+        let mut opener = Opener::new(t, source_ip(0, 1));
+        let mut session = opener.open(1, source_ip(1, 1)).await?;
+        // Let the post-mount frames arrive, then drain them.
+        drain(&mut session, Duration::from_millis(300)).await;
+        let mut ok = true;
+        for k in 1..=3u8 {
+            match timeout(Duration::from_millis(500), session.click_raw()).await {
+                Ok(Ok(bytes)) => {
+                    let digit = [b'0' + k];
+                    let has = |n: &[u8]| bytes.windows(n.len()).any(|w| w == n);
+                    if !has(&digit) || has(b"Item") || has(&[b'-', b'0' + k]) {
+                        ok = false;
+                        break;
+                    }
+                }
+                _ => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            return Ok(element);
+        }
+    }
+    Err(io::Error::other("no dioxus element answers like a + button"))
+}
+
+async fn drain(session: &mut client::Session, d: Duration) {
+    let until = Instant::now() + d;
+    while timeout(until.saturating_duration_since(Instant::now()), session.next_any())
+        .await
+        .is_ok_and(|r| r.is_ok())
+    {}
+}
+
+/// Round trips of one session clicking sequentially, plus wire bytes.
+async fn single_session(c: &Contender, target: &Arc<Target>, cfg: &Cfg, res: &mut Map<String, Value>, port: u16) -> io::Result<()> {
+    let server = Server::start(&c.spec, port, &format!("/tmp/lfbench/{}-single.log", c.name))?;
+    let mut opener = Opener::new(target.clone(), source_ip(0, cfg.spread));
+    let mut session = opener.open(1, source_ip(1, cfg.spread)).await?;
+    opener.close_http();
+    drain(&mut session, Duration::from_millis(300)).await;
+    res.insert("join_reply_bytes".into(), json!(session.join_bytes));
+    // Wire bytes: the first click, and (Phoenix flavours) one form change.
+    let click = session.click(0, false).await?;
+    res.insert("click_reply_bytes".into(), json!(click.bytes));
+    if c.flavor != Flavor::Dioxus {
+        let form = session.click(0, true).await?;
+        res.insert("form_reply_bytes".into(), json!(form.bytes));
+    }
+    for _ in 0..cfg.seq_warm {
+        session.click(0, false).await?;
+    }
+    let mut ns = Vec::with_capacity(cfg.seq_clicks);
+    for _ in 0..cfg.seq_clicks {
+        ns.push(session.click(0, false).await?.rtt.as_nanos() as u64);
+    }
+    let lat = Latency::from_ns(ns);
+    log(&format!(
+        "{}: 1 session: p50 {:.3} ms p99 {:.3} ms max {:.3} ms; click {} B",
+        c.name, lat.p50_ms, lat.p99_ms, lat.max_ms, click.bytes
+    ));
+    res.insert("latency_1".into(), lat.to_json());
+
+    // Saturation: `sat_clients` sessions clicking back to back.
+    let first = client::spawn(session);
+    let more = open_many(target, 10, cfg.sat_clients.saturating_sub(1), 1, cfg).await;
+    let mut handles = vec![first];
+    handles.extend(more.handles);
+    let sat = saturate(&handles, cfg.sat_secs, &server).await;
+    log(&format!("{}: saturation: {}", c.name, sat));
+    res.insert("saturation".into(), sat);
+    drop(handles);
+    drop(server);
+    Ok(())
+}
+
+/// Fresh server: warm-up sessions, baseline RSS, `n` sessions of `views` views each, RSS again;
+/// then (optionally) click latency with those sessions open.
+async fn memory_run(
+    c: &Contender,
+    target: &Arc<Target>,
+    cfg: &Cfg,
+    n: usize,
+    views: usize,
+    with_latency: bool,
+    port: u16,
+) -> io::Result<Value> {
+    let server = Server::start(
+        &c.spec,
+        port,
+        &format!("/tmp/lfbench/{}-mem-{n}x{views}.log", c.name),
+    )?;
+    let warm_sockets = cfg.warmup.div_ceil(views);
+    let warm = open_many(target, 0, warm_sockets, views, cfg).await;
+    if warm.ok == 0 {
+        return Err(io::Error::other(format!(
+            "warm-up failed: {:?}",
+            warm.first_error
+        )));
+    }
+    let rss0 = server.settled_rss_kib().await?;
+    let opened = open_many(target, warm_sockets, n, views, cfg).await;
+    let rss1 = server.settled_rss_kib().await?;
+    let live_views = opened.ok * views;
+    let per_view = if live_views > 0 {
+        (rss1.saturating_sub(rss0) * 1024) as f64 / live_views as f64
+    } else {
+        0.0
+    };
+    log(&format!(
+        "{}: {} sockets x {views} views: {} ok, {} failed ({:?}) in {:.1} s; RSS {} -> {} KiB: {:.0} B/view",
+        c.name,
+        n,
+        opened.ok,
+        opened.failed,
+        opened.first_error,
+        opened.secs,
+        rss0,
+        rss1,
+        per_view
+    ));
+    let mut out = json!({
+        "sockets_requested": n,
+        "views_per_socket": views,
+        "sockets_ok": opened.ok,
+        "views_ok": live_views,
+        "failed": opened.failed,
+        "first_error": opened.first_error,
+        "warmup_views": warm.ok * views,
+        "rss_before_kib": rss0,
+        "rss_after_kib": rss1,
+        "bytes_per_view": per_view,
+        "open_secs": opened.secs,
+        "sessions_per_sec": opened.ok as f64 / opened.secs,
+        "views_per_sec": live_views as f64 / opened.secs,
+    });
+    if with_latency && opened.ok > 0 {
+        let (lat, errors) = rate_latency(&opened.handles, cfg.rate, cfg.rate_secs).await;
+        log(&format!(
+            "{}: at {} sessions, {} clicks/s: p50 {:.3} ms p99 {:.3} ms max {:.3} ms ({} errors)",
+            c.name, live_views, cfg.rate, lat.p50_ms, lat.p99_ms, lat.max_ms, errors
+        ));
+        out["latency"] = lat.to_json();
+        out["latency"]["rate_per_sec"] = json!(cfg.rate);
+        out["latency"]["errors"] = json!(errors);
+    }
+    drop(opened.handles);
+    drop(warm.handles);
+    drop(server);
+    Ok(out)
+}
+
+async fn run_contender(c: &Contender, cfg: &Cfg, ports: &mut Ports) -> Map<String, Value> {
+    let mut res = Map::new();
+    let mut target = Target {
+        flavor: c.flavor,
+        port: 0,
+        page_path: c.page_path.to_owned(),
+        dx_element: 1,
+    };
+    if c.flavor == Flavor::Dioxus {
+        let port = ports.next();
+        match Server::start(&c.spec, port, "/tmp/lfbench/dioxus-probe.log") {
+            Ok(server) => {
+                target.port = port;
+                match probe_dx_element(&target).await {
+                    Ok(e) => {
+                        log(&format!("dioxus: + button is element {e}"));
+                        target.dx_element = e;
+                    }
+                    Err(e) => log(&format!("dioxus: probe failed: {e}")),
+                }
+                drop(server);
+            }
+            Err(e) => {
+                res.insert("error".into(), json!(e.to_string()));
+                return res;
+            }
+        }
+    }
+
+    let port = ports.next();
+    target.port = port;
+    let t = Arc::new(target.clone());
+    if !cfg.single {
+        // Skipped on request.
+    } else if let Err(e) = single_session(c, &t, cfg, &mut res, port).await {
+        log(&format!("{}: single-session run failed: {e}", c.name));
+        res.insert("single_error".into(), json!(e.to_string()));
+    }
+
+    let max = match c.flavor {
+        Flavor::Livefire => cfg.max_sessions,
+        Flavor::Pyview => cfg.pyview_max,
+        Flavor::Dioxus => cfg.dioxus_max,
+    };
+    let mut levels: Vec<usize> = match &cfg.levels {
+        Some(list) => list.clone(),
+        None => [1000, 10_000, max].into_iter().filter(|&n| n <= max).collect(),
+    };
+    levels.dedup();
+    let mut mem = Vec::new();
+    for n in levels {
+        if Instant::now() > cfg.deadline {
+            log("deadline reached; skipping the rest");
+            break;
+        }
+        let port = ports.next();
+        let mut t = target.clone();
+        t.port = port;
+        let with_latency = n == 1000 || n == 10_000;
+        match memory_run(c, &Arc::new(t), cfg, n, 1, with_latency, port).await {
+            Ok(v) => mem.push(v),
+            Err(e) => {
+                log(&format!("{}: memory run at {n} failed: {e}", c.name));
+                mem.push(json!({"sockets_requested": n, "error": e.to_string()}));
+            }
+        }
+    }
+    res.insert("memory".into(), Value::Array(mem));
+
+    if c.flavor == Flavor::Livefire && cfg.multiview_views > 0 && Instant::now() < cfg.deadline {
+        let port = ports.next();
+        let mut t = target.clone();
+        t.port = port;
+        let sockets = cfg.multiview_views.div_ceil(cfg.views_per_socket);
+        match memory_run(
+            c,
+            &Arc::new(t),
+            cfg,
+            sockets,
+            cfg.views_per_socket,
+            true,
+            port,
+        )
+        .await
+        {
+            Ok(v) => {
+                res.insert("multiview".into(), v);
+            }
+            Err(e) => {
+                log(&format!("{}: multiview run failed: {e}", c.name));
+                res.insert("multiview".into(), json!({"error": e.to_string()}));
+            }
+        }
+    }
+    res
+}
+
+#[tokio::main]
+async fn main() {
+    let (cfg, contenders) = match parse_args() {
+        Ok(x) => x,
+        Err(msg) => {
+            eprintln!("{msg}");
+            std::process::exit(2);
+        }
+    };
+    let _ = std::fs::create_dir_all("/tmp/lfbench");
+    let mut ports = Ports(cfg.port_base);
+    let started = std::time::SystemTime::now();
+    let mut results = Map::new();
+    for c in &contenders {
+        log(&format!("=== {} ===", c.name));
+        let r = run_contender(c, &cfg, &mut ports).await;
+        results.insert(c.name.to_owned(), Value::Object(r));
+    }
+    let doc = report::document(&cfg_json(&cfg), results, started);
+    let table = report::table(&doc);
+    println!("{table}");
+    if let Some(dir) = cfg.out.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    match serde_json::to_string_pretty(&doc) {
+        Ok(text) => {
+            if let Err(e) = std::fs::write(&cfg.out, text) {
+                eprintln!("writing {}: {e}", cfg.out.display());
+            }
+        }
+        Err(e) => eprintln!("serializing results: {e}"),
+    }
+    let md = cfg.out.with_extension("md");
+    if let Err(e) = std::fs::write(&md, &table) {
+        eprintln!("writing {}: {e}", md.display());
+    }
+    log(&format!("wrote {} and {}", cfg.out.display(), md.display()));
+}
+
+fn cfg_json(cfg: &Cfg) -> Value {
+    json!({
+        "warmup_views": cfg.warmup,
+        "open_concurrency": cfg.concurrency,
+        "source_addresses": format!("127.0.0.2-127.0.0.{}", 1 + cfg.spread),
+        "sequential_clicks": cfg.seq_clicks,
+        "sequential_warmup_clicks": cfg.seq_warm,
+        "rate_clicks_per_sec": cfg.rate,
+        "rate_secs": cfg.rate_secs,
+        "saturation_clients": cfg.sat_clients,
+        "saturation_secs": cfg.sat_secs,
+        "max_sessions": cfg.max_sessions,
+        "pyview_max": cfg.pyview_max,
+        "dioxus_max": cfg.dioxus_max,
+        "multiview_views": cfg.multiview_views,
+        "views_per_socket": cfg.views_per_socket,
+    })
+}

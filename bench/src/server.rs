@@ -35,7 +35,6 @@ impl Spec {
 pub struct Server {
     child: Child,
     pub pid: u32,
-    pub port: u16,
 }
 
 impl Server {
@@ -56,7 +55,6 @@ impl Server {
         let mut server = Self {
             pid: child.id(),
             child,
-            port,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -110,6 +108,18 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // SIGTERM first (lets a profiler wrapper such as valgrind write its output), then
+        // SIGKILL after 10 s. Only our own child, by pid.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

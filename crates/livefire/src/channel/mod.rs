@@ -86,7 +86,8 @@ pub(crate) async fn serve(mut ws: WebSocket, live: Arc<LiveShared>, info: ConnIn
                         break None;
                     }
                 }
-                Some(Outbound::Ended { topic, join_ref }) => {
+                Some(Outbound::Ended(ended)) => {
+                    let (topic, join_ref) = *ended;
                     if conn.views.get(&topic).is_some_and(|s| s.join_ref == join_ref) {
                         conn.views.remove(&topic);
                     }
@@ -125,7 +126,7 @@ pub(crate) async fn serve(mut ws: WebSocket, live: Arc<LiveShared>, info: ConnIn
                 Some(Ok(Message::Close(_))) | None => break None,
                 Some(Err(err)) => {
                     tracing::debug!(%err, "websocket read failed");
-                    break None;
+                    break read_error_close(&err);
                 }
             },
             () = sleep_until(deadline) => break Some((1000, "idle timeout")),
@@ -141,6 +142,20 @@ pub(crate) async fn serve(mut ws: WebSocket, live: Arc<LiveShared>, info: ConnIn
             reason: reason.into(),
         };
         let _ = timeout(WRITE_TIMEOUT, ws.send(Message::Close(Some(frame)))).await;
+    }
+}
+
+/// The close frame for a read error the client caused (security.md §5, cases 42-43): invalid
+/// UTF-8 in a text message is 1007, a frame or message over [`MAX_MESSAGE_SIZE`] is 1009. Other
+/// errors (I/O, a reset) just end the connection.
+///
+/// [`MAX_MESSAGE_SIZE`]: crate::router::MAX_MESSAGE_SIZE
+fn read_error_close(err: &axum::Error) -> Option<(u16, &'static str)> {
+    use std::error::Error as _;
+    match err.source()?.downcast_ref::<tungstenite::Error>()? {
+        tungstenite::Error::Utf8(_) => Some((1007, "invalid UTF-8")),
+        tungstenite::Error::Capacity(_) => Some((1009, "message too big")),
+        _ => None,
     }
 }
 

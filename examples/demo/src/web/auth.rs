@@ -1,20 +1,21 @@
 //! The login handoff on the HTTP side, the current user, and logout.
 //!
 //! The live login view cannot write the session cookie (a WebSocket cannot set cookies), so it
-//! does what the seed article does: `socket.put_flash("user", {"email": …}).redirect("/account")`.
-//! livefire carries that flash in an encrypted token that expires after 60 seconds and is bound
-//! to the browser's session id; the next HTTP request brings it back, and [`authenticate`] moves
-//! the login into the session:
+//! does what the seed article does: `socket.put_flash("user", …).redirect("/account")`. What it
+//! puts there is not the user record but an opaque, single-use login ticket (security.md R1,
+//! R3): 256 random bits whose SHA-256 is stored server-side for 60 seconds. livefire carries the
+//! flash in an encrypted token that expires after 60 seconds and is bound to the browser's
+//! session id; the next HTTP request brings it back, and [`authenticate`] moves the login into
+//! the session:
 //!
 //! 1. it takes the `user` flash (so it is never displayed),
-//! 2. looks the user up again in the database,
+//! 2. consumes the ticket atomically (a replay, or a second parallel request, finds nothing),
 //! 3. creates a random server-side session token (only its SHA-256 is stored),
 //! 4. renews the session (new id and CSRF secret, pre-login data cleared) and stores only the
 //!    opaque token in it.
 //!
-//! Renewing the session id also makes the handoff single-use: the flash token was bound to the
-//! pre-login session id, which no longer exists. On every request the token is looked up
-//! again, so deleting it on logout ends the login everywhere the cookie was copied.
+//! On every request the session token is looked up again, so deleting it on logout ends the
+//! login everywhere the cookie was copied.
 
 use axum::Extension;
 use axum::extract::{Request, State};
@@ -31,6 +32,17 @@ use crate::users::{User, Users};
 pub const USER_TOKEN: &str = "user_token";
 /// Flash key the live views use to hand a login to the HTTP side (the seed's `user` flash).
 pub const USER_FLASH: &str = "user";
+/// Field of the `user` flash holding the single-use login ticket.
+pub const TICKET: &str = "ticket";
+
+/// Mints a single-use login ticket for `user` and returns the value of the `user` flash.
+pub async fn handoff(users: &Users, user: &User) -> livefire::Result<Value> {
+    let ticket = users
+        .create_login_ticket(user.id)
+        .await
+        .map_err(livefire::Error::app)?;
+    Ok(serde_json::json!({ TICKET: ticket }))
+}
 
 /// The signed-in user of this request, if any (an extension set by [`authenticate`]).
 #[derive(Debug, Clone, Default)]
@@ -44,10 +56,10 @@ pub async fn authenticate(
     mut req: Request,
     next: Next,
 ) -> Response {
-    if let Some(handoff) = flash.take(USER_FLASH) {
-        if let Err(response) = complete_login(&users, &session, &handoff).await {
-            return response;
-        }
+    if let Some(handoff) = flash.take(USER_FLASH)
+        && let Err(response) = complete_login(&users, &session, &handoff).await
+    {
+        return response;
     }
     let current = match session.get::<String>(USER_TOKEN) {
         Some(token) => match users.user_by_session_token(&token).await {
@@ -69,14 +81,14 @@ pub async fn authenticate(
 }
 
 async fn complete_login(users: &Users, session: &Session, handoff: &Value) -> Result<(), Response> {
-    let Some(email) = handoff.get("email").and_then(Value::as_str) else {
-        tracing::warn!("login handoff without an email ignored");
+    let Some(ticket) = handoff.get(TICKET).and_then(Value::as_str) else {
+        tracing::warn!("login handoff without a ticket ignored");
         return Ok(());
     };
-    let user = match users.user_by_email(email).await {
+    let user = match users.consume_login_ticket(ticket).await {
         Ok(Some(user)) => user,
         Ok(None) => {
-            tracing::warn!("login handoff for an unknown account ignored");
+            tracing::warn!("login handoff with an unknown, used or expired ticket refused");
             return Ok(());
         }
         Err(err) => {

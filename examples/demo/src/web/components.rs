@@ -70,7 +70,10 @@ pub fn nav(user: Option<&User>, csrf_token: &str) -> Rendered {
 
 /// The flash messages: a string is one line; `{"title", "subtitle"}` is a title and a subtitle.
 pub fn flash_group(flash: &Flash) -> Rendered {
-    let messages: Vec<Rendered> = flash.iter().map(|(kind, value)| flash_message(kind, value)).collect();
+    let messages: Vec<Rendered> = flash
+        .iter()
+        .map(|(kind, value)| flash_message(kind, value))
+        .collect();
     html!(<div id="flash-group">{messages}</div>)
 }
 

@@ -3,8 +3,8 @@
 use axum::Extension;
 use axum::response::Html;
 use livefire::flash::FlashHandle;
-use livefire::session::Session;
 use livefire::html;
+use livefire::session::Session;
 
 use super::CurrentUser;
 use super::components::{flash_group, shell};

@@ -2,9 +2,8 @@
 
 use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::auth::{USER_FLASH, USER_TOKEN};
+use super::auth::{USER_FLASH, USER_TOKEN, handoff};
 use super::components::flash_group;
 use crate::users::{AuthError, Users, validate_email};
 
@@ -75,9 +74,13 @@ impl LiveView for Login {
                     Ok(user) => {
                         // The seed's handoff: the user goes into the (encrypted, 60 s,
                         // browser-bound) flash; the HTTP side moves it into the session.
+                        // The seed's handoff, made safe: the `user` flash (encrypted, 60 s,
+                        // bound to this browser) carries a single-use ticket; the HTTP side
+                        // consumes it and writes the session.
+                        let ticket = handoff(&self.users, &user).await?;
                         socket
                             .put_flash("info", "Welcome back!")
-                            .put_flash(USER_FLASH, json!({ "email": user.email }))
+                            .put_flash(USER_FLASH, ticket)
                             .redirect("/account");
                     }
                     Err(AuthError::Invalid) => {
@@ -109,7 +112,9 @@ impl LiveView for Login {
                     </div>
                     <div class="field">
                         <label for="password">"Password"</label>
-                        <input id="password" name="password" type="password" autocomplete="current-password">
+                        // The password is never rendered back, so the client must not patch this input: a diff
+                        // sent while another field has focus would otherwise clear what the user typed.
+                        <input id="password" name="password" type="password" autocomplete="current-password" phx-update="ignore">
                         @if let Some(err) = &self.password_error { <p class="error" id="password-error">{err.as_str()}</p> }
                     </div>
                     <button id="login-submit" type="submit" phx-disable-with="Logging in...">"Log in"</button>

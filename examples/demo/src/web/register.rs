@@ -4,7 +4,7 @@ use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::USER_FLASH;
+use super::auth::{USER_FLASH, handoff};
 use super::components::flash_group;
 use crate::users::{RegisterError, Users, validate_email, validate_password};
 
@@ -61,8 +61,10 @@ impl LiveView for Register {
                 let NewAccount { email, password } = form.deserialize()?;
                 self.email = email;
                 self.message = None;
-                self.email_error =
-                    field_error(validate_email(&self.email).map(|_| ()), form.used(&["email"]));
+                self.email_error = field_error(
+                    validate_email(&self.email).map(|_| ()),
+                    form.used(&["email"]),
+                );
                 self.password_error =
                     field_error(validate_password(&password), form.used(&["password"]));
             }
@@ -79,7 +81,7 @@ impl LiveView for Register {
                                     "subtitle": format!("Welcome, {}! You are now signed in.", user.email),
                                 }),
                             )
-                            .put_flash(USER_FLASH, json!({ "email": user.email }))
+                            .put_flash(USER_FLASH, handoff(&self.users, &user).await?)
                             .redirect("/");
                     }
                     Err(err) => {
@@ -114,7 +116,9 @@ impl LiveView for Register {
                     </div>
                     <div class="field">
                         <label for="password">"Password (at least 12 characters)"</label>
-                        <input id="password" name="password" type="password" autocomplete="new-password">
+                        // The password is never rendered back, so the client must not patch this input: a diff
+                        // sent while another field has focus would otherwise clear what the user typed.
+                        <input id="password" name="password" type="password" autocomplete="new-password" phx-update="ignore">
                         @if let Some(err) = &self.password_error { <p class="error" id="password-error">"Password " {err.as_str()}</p> }
                     </div>
                     <button id="register-submit" type="submit" phx-disable-with="Creating account...">"Create account"</button>

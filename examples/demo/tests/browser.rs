@@ -1,0 +1,530 @@
+//! The demo in a real headless Chromium running the official LiveView client: register, log
+//! out, a failed and a successful live login, staying logged in across reloads, logging out
+//! and being sent to the login page.
+//!
+//! Every step asserts the DOM. Along the way: the session cookie is never readable from
+//! JavaScript (HttpOnly, security.md case 24), the `__phoenix_flash__` cookie the client writes
+//! for a redirect is gone after the next page load, and a flash is shown exactly once (case 29).
+//! The page must not log any JavaScript error or warning.
+
+use std::time::{Duration, Instant};
+
+use axum::http::Method;
+use demo::db::Db;
+use demo::users::Users;
+use demo::web::{self, AppState};
+use fantoccini::error::CmdError;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, Locator};
+use livefire::token::Keyring;
+use livefire_e2e::{Browser, serve, sync_lv, wait_until_js};
+use serde_json::{Value, json};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Bounded wait for one action's effect (a password hash takes a few tens of milliseconds).
+const WAIT: Duration = Duration::from_secs(10);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// A JavaScript string literal.
+fn lit(s: &str) -> String {
+    json!(s).to_string()
+}
+
+async fn js(client: &Client, script: &str) -> Value {
+    client
+        .execute(script, Vec::new())
+        .await
+        .unwrap_or_else(|err| panic!("script `{script}` failed: {err}"))
+}
+
+/// Waits for the JavaScript condition, panicking with `context` and the page's state.
+async fn wait(client: &Client, condition: &str, context: &str) {
+    if let Err(err) = wait_until_js(client, condition, WAIT).await {
+        let state = js(
+            client,
+            "return location.href + '\\n' + (document.body ? document.body.innerText : '');",
+        )
+        .await;
+        panic!(
+            "{context}: {err}\npage: {}",
+            state.as_str().unwrap_or_default()
+        );
+    }
+}
+
+async fn sync(client: &Client, context: &str) {
+    if let Err(err) = sync_lv(client).await {
+        panic!("{context}: {err}");
+    }
+}
+
+/// `textContent` of the first element matching `selector`, or `None`.
+async fn text(client: &Client, selector: &str) -> Option<String> {
+    let script = format!(
+        "var e = document.querySelector({}); return e ? e.textContent : null;",
+        lit(selector)
+    );
+    js(client, &script).await.as_str().map(str::to_owned)
+}
+
+/// A JavaScript condition: the element exists and its text is `expected`.
+fn text_is(selector: &str, expected: &str) -> String {
+    format!(
+        "(function () {{ var e = document.querySelector({}); return !!e && e.textContent === {}; }})()",
+        lit(selector),
+        lit(expected)
+    )
+}
+
+fn absent(selector: &str) -> String {
+    format!("document.querySelector({}) === null", lit(selector))
+}
+
+async fn path(client: &Client) -> String {
+    js(client, "return location.pathname;")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn type_into(client: &Client, selector: &str, keys: &str) -> TestResult {
+    client
+        .find(Locator::Css(selector))
+        .await?
+        .send_keys(keys)
+        .await?;
+    Ok(())
+}
+
+async fn click(client: &Client, selector: &str) -> TestResult {
+    client.find(Locator::Css(selector)).await?.click().await?;
+    Ok(())
+}
+
+/// The flash messages rendered in `#flash-group`, as `kind: text` lines.
+async fn flashes(client: &Client) -> Vec<String> {
+    let value = js(
+        client,
+        "return Array.from(document.querySelectorAll('#flash-group > .flash'), \
+         function (e) { return e.id + ': ' + e.textContent; });",
+    )
+    .await;
+    serde_json::from_value(value).expect("a list of strings")
+}
+
+/// Signed in as `email` on the current page: the page's own line and the navigation.
+async fn assert_signed_in(client: &Client, email: &str, context: &str) {
+    assert_eq!(
+        text(client, "#signed-in").await.as_deref(),
+        Some(format!("Signed in as {email}").as_str()),
+        "{context}"
+    );
+    assert_eq!(
+        text(client, "nav .who").await.as_deref().map(str::trim),
+        Some(email),
+        "{context}: the navigation shows the user"
+    );
+    assert!(
+        text(client, "#logout").await.is_some(),
+        "{context}: a logout button"
+    );
+    assert_eq!(text(client, "#login-link").await, None, "{context}");
+}
+
+/// The signed-out home page.
+async fn assert_signed_out_home(client: &Client, context: &str) {
+    assert_eq!(path(client).await, "/", "{context}");
+    assert!(
+        text(client, "#signed-out").await.is_some(),
+        "{context}: signed-out text"
+    );
+    assert_eq!(text(client, "#signed-in").await, None, "{context}");
+    assert_eq!(text(client, "#logout").await, None, "{context}");
+    assert!(
+        text(client, "#login-link").await.is_some(),
+        "{context}: login link"
+    );
+}
+
+/// Case 24/29: nothing auth-bearing is readable from JavaScript; the session cookie exists,
+/// is HttpOnly, and the `__phoenix_flash__` cookie is gone.
+async fn assert_cookies(client: &Client, context: &str) -> TestResult {
+    let from_js = js(client, "return document.cookie;").await;
+    let from_js = from_js.as_str().unwrap_or_default();
+    assert!(
+        !from_js.contains("livefire_session"),
+        "{context}: document.cookie shows the session: {from_js:?}"
+    );
+    assert!(
+        !from_js.contains("__phoenix_flash__"),
+        "{context}: the flash cookie is still there: {from_js:?}"
+    );
+    let cookies = client.get_all_cookies().await?;
+    let names: Vec<&str> = cookies.iter().map(|c| c.name()).collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.name() == "livefire_session")
+        .unwrap_or_else(|| panic!("{context}: no session cookie among {names:?}"));
+    assert_eq!(session.http_only(), Some(true), "{context}: {session}");
+    assert!(
+        !names.contains(&"__phoenix_flash__"),
+        "{context}: flash cookie left in the browser: {names:?}"
+    );
+    Ok(())
+}
+
+/// chromedriver's `goog/cdp/execute` extension: runs one Chrome DevTools Protocol command.
+#[derive(Debug)]
+struct CdpCommand {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for CdpCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session_id = session_id.ok_or(url::ParseError::EmptyHost)?;
+        base_url.join(&format!("session/{session_id}/goog/cdp/execute"))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (Method, Option<String>) {
+        let body = json!({"cmd": self.cmd, "params": self.params});
+        (Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Installed in every new document before its own scripts: records uncaught errors, unhandled
+/// rejections and `console.error`/`console.warn` in `window.__lfErrors`.
+const ERROR_HOOK_JS: &str = r#"
+(function () {
+  var errors = [];
+  window.__lfErrors = errors;
+  function text(args) {
+    return Array.prototype.map.call(args, function (a) {
+      if (a instanceof Error) { return a.stack || String(a); }
+      if (typeof a === 'object') { try { return JSON.stringify(a); } catch (e) { return String(a); } }
+      return String(a);
+    }).join(' ');
+  }
+  window.addEventListener('error', function (e) {
+    errors.push('uncaught: ' + e.message + ' at ' + e.filename + ':' + e.lineno);
+  });
+  window.addEventListener('unhandledrejection', function (e) {
+    errors.push('unhandled rejection: ' + text([e.reason]));
+  });
+  ['error', 'warn'].forEach(function (level) {
+    var original = console[level];
+    console[level] = function () {
+      errors.push('console.' + level + ': ' + text(arguments));
+      return original.apply(console, arguments);
+    };
+  });
+})();
+"#;
+
+async fn record_js_errors(client: &Client) -> Result<(), CmdError> {
+    client
+        .issue_cmd(CdpCommand {
+            cmd: "Page.addScriptToEvaluateOnNewDocument",
+            params: json!({"source": ERROR_HOOK_JS}),
+        })
+        .await?;
+    Ok(())
+}
+
+/// Panics if the current document logged a JavaScript error or warning.
+async fn assert_no_js_errors(client: &Client, context: &str) {
+    let errors = js(client, "return window.__lfErrors || null;").await;
+    let Value::Array(errors) = errors else {
+        panic!("{context}: the error hook is not installed: {errors}");
+    };
+    assert!(
+        errors.is_empty(),
+        "{context}: the page logged errors: {errors:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The flow
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn register_logout_login_and_protected_page_in_chromium() -> TestResult {
+    let started = Instant::now();
+    let app = web::app(AppState {
+        users: Users::new(Db::open_in_memory()?),
+        keyring: Keyring::random(),
+        secure_cookies: false,
+    });
+    let base = serve(app).await?;
+    let browser = Browser::start().await?;
+    let client = browser.client();
+    record_js_errors(client).await?;
+    let mut step = Instant::now();
+    let mut timings: Vec<(&str, Duration)> = Vec::new();
+    let mut lap = |name: &'static str| {
+        timings.push((name, step.elapsed()));
+        step = Instant::now();
+    };
+
+    // 1. Register, validated live while typing.
+    client.goto(&format!("{base}/register")).await?;
+    sync(client, "register page").await;
+    js(client, "window.__marker = 1; return null;").await;
+    assert_eq!(
+        text(client, "#email-error").await,
+        None,
+        "no error before typing"
+    );
+
+    type_into(client, "#email", "bob").await?;
+    wait(
+        client,
+        &text_is("#email-error", "Email must have the @ sign and no spaces"),
+        "bad email",
+    )
+    .await;
+    sync(client, "bad email").await;
+    assert_eq!(
+        text(client, "#password-error").await,
+        None,
+        "an untouched field shows no error"
+    );
+    type_into(client, "#password", "short").await?;
+    wait(
+        client,
+        &text_is(
+            "#password-error",
+            "Password should be at least 12 characters",
+        ),
+        "short password",
+    )
+    .await;
+    sync(client, "short password").await;
+    assert!(
+        text(client, "#email-error").await.is_some(),
+        "both errors at once"
+    );
+
+    type_into(client, "#email", "@example.com").await?;
+    type_into(client, "#password", " is now long enough").await?;
+    wait(
+        client,
+        &format!(
+            "{} && {}",
+            absent("#email-error"),
+            absent("#password-error")
+        ),
+        "valid input clears the errors",
+    )
+    .await;
+    sync(client, "valid input").await;
+    assert_eq!(
+        js(client, "return document.getElementById('password').value;").await,
+        json!("short is now long enough"),
+        "diffs for the email field leave the typed password alone"
+    );
+    assert_eq!(
+        js(client, "return window.__marker === 1 && location.pathname;").await,
+        json!("/register"),
+        "validation happened live, without navigation"
+    );
+    let bob = "bob@example.com";
+    let bob_password = "short is now long enough";
+    click(client, "#register-submit").await?;
+    wait(
+        client,
+        "location.pathname === '/' && document.getElementById('home') !== null",
+        "registration lands on /",
+    )
+    .await;
+    assert_eq!(
+        text(client, "#flash-info .flash-title").await.as_deref(),
+        Some("Account created")
+    );
+    assert_eq!(
+        text(client, "#flash-info .flash-subtitle").await.as_deref(),
+        Some(format!("Welcome, {bob}! You are now signed in.").as_str())
+    );
+    assert_eq!(
+        flashes(client).await.len(),
+        1,
+        "only the info flash, never the login handoff"
+    );
+    assert_signed_in(client, bob, "after registration").await;
+    assert_cookies(client, "after registration").await?;
+    assert_no_js_errors(client, "after registration").await;
+    client.refresh().await?;
+    wait(
+        client,
+        "document.getElementById('home') !== null",
+        "reload /",
+    )
+    .await;
+    assert_eq!(
+        flashes(client).await,
+        Vec::<String>::new(),
+        "the flash is shown once"
+    );
+    assert_signed_in(client, bob, "after reloading /").await;
+    lap("1. register");
+
+    // 2. Log out with the button.
+    click(client, "#logout").await?;
+    wait(
+        client,
+        "document.getElementById('signed-out') !== null",
+        "logout",
+    )
+    .await;
+    assert_signed_out_home(client, "after logout").await;
+    assert_eq!(
+        flashes(client).await,
+        ["flash-info: Logged out successfully."]
+    );
+    assert_no_js_errors(client, "after logout").await;
+    lap("2. logout");
+
+    // 3. A wrong password: the error appears live, the page does not navigate.
+    client.goto(&format!("{base}/login")).await?;
+    sync(client, "login page").await;
+    js(client, "window.__marker = 1; return null;").await;
+    type_into(client, "#email", bob).await?;
+    type_into(client, "#password", "not the password").await?;
+    sync(client, "typed credentials").await;
+    click(client, "#login-submit").await?;
+    wait(
+        client,
+        &text_is("#login-error", "Unable to validate your account."),
+        "wrong password",
+    )
+    .await;
+    sync(client, "wrong password").await;
+    assert_eq!(
+        js(client, "return window.__marker;").await,
+        json!(1),
+        "no page load happened"
+    );
+    assert_eq!(path(client).await, "/login");
+    assert_eq!(flashes(client).await, Vec::<String>::new());
+    assert_eq!(
+        js(client, "return document.getElementById('email').value;").await,
+        json!(bob),
+        "the email is kept"
+    );
+    assert_no_js_errors(client, "after the failed login").await;
+    lap("3. wrong password");
+
+    // 4. The right password: /account, welcomed once.
+    client.goto(&format!("{base}/login")).await?;
+    sync(client, "login page again").await;
+    // Password first: the diffs answering the email's keystrokes must leave it alone.
+    type_into(client, "#password", bob_password).await?;
+    type_into(client, "#email", bob).await?;
+    sync(client, "typed credentials").await;
+    assert_eq!(
+        js(client, "return document.getElementById('password').value;").await,
+        json!(bob_password),
+        "the login form keeps the typed password"
+    );
+    click(client, "#login-submit").await?;
+    wait(
+        client,
+        "location.pathname === '/account' && document.getElementById('account') !== null",
+        "login lands on /account",
+    )
+    .await;
+    sync(client, "/account after login").await;
+    assert_eq!(flashes(client).await, ["flash-info: Welcome back!"]);
+    assert_signed_in(client, bob, "/account after login").await;
+    assert_cookies(client, "after login").await?;
+    assert_no_js_errors(client, "after login").await;
+    client.refresh().await?;
+    sync(client, "/account reloaded").await;
+    assert_eq!(
+        flashes(client).await,
+        Vec::<String>::new(),
+        "the welcome is shown once"
+    );
+    assert_signed_in(client, bob, "/account reloaded").await;
+    lap("4. login");
+
+    // 5. Still logged in everywhere, across reloads.
+    client.goto(&format!("{base}/")).await?;
+    wait(client, "document.getElementById('home') !== null", "/").await;
+    assert_signed_in(client, bob, "/").await;
+    client.refresh().await?;
+    wait(
+        client,
+        "document.getElementById('home') !== null",
+        "/ reloaded",
+    )
+    .await;
+    assert_signed_in(client, bob, "/ reloaded").await;
+    client.goto(&format!("{base}/account")).await?;
+    sync(client, "/account").await;
+    assert_eq!(path(client).await, "/account");
+    assert_signed_in(client, bob, "/account").await;
+    client.refresh().await?;
+    sync(client, "/account reloaded").await;
+    assert_signed_in(client, bob, "/account reloaded again").await;
+    // The login page sends a signed-in user on to the account page.
+    client.goto(&format!("{base}/login")).await?;
+    wait(
+        client,
+        "location.pathname === '/account'",
+        "/login while signed in",
+    )
+    .await;
+    sync(client, "/login while signed in").await;
+    assert_signed_in(client, bob, "redirected from /login").await;
+    assert_cookies(client, "while logged in").await?;
+    assert_no_js_errors(client, "while logged in").await;
+    lap("5. still logged in");
+
+    // 6. Log out from the account page; the account page then asks to log in.
+    click(client, "#logout").await?;
+    wait(
+        client,
+        "location.pathname === '/' && document.getElementById('signed-out') !== null",
+        "logout from /account",
+    )
+    .await;
+    assert_signed_out_home(client, "after the second logout").await;
+    assert_eq!(
+        flashes(client).await,
+        ["flash-info: Logged out successfully."]
+    );
+    client.goto(&format!("{base}/account")).await?;
+    wait(
+        client,
+        "location.pathname === '/login'",
+        "/account when logged out",
+    )
+    .await;
+    sync(client, "/login after /account").await;
+    assert_eq!(
+        flashes(client).await,
+        ["flash-error: You must log in to access this page."]
+    );
+    assert!(text(client, "#login-form").await.is_some());
+    assert_eq!(text(client, "#signed-in").await, None);
+    assert!(text(client, "#login-link").await.is_some());
+    client.refresh().await?;
+    sync(client, "/login reloaded").await;
+    assert_eq!(flashes(client).await, Vec::<String>::new());
+    assert_no_js_errors(client, "at the end").await;
+    lap("6. logout and protected page");
+
+    browser.close().await?;
+    eprintln!("demo browser flow: {:?} {timings:?}", started.elapsed());
+    Ok(())
+}

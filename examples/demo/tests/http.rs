@@ -1,0 +1,1008 @@
+//! The demo's login, session and logout over plain HTTP and a raw Phoenix channel client (no
+//! browser): what a stolen, replayed or forged cookie, flash token or CSRF token can do.
+//!
+//! Tests are named after the cases of security.md section 6. The HTTP side runs in-process
+//! (`tower::ServiceExt::oneshot`); the live login runs over a real socket with
+//! tokio-tungstenite, as the official client would, to obtain the redirect's flash token.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use demo::db::Db;
+use demo::users::{User, Users};
+use demo::web::{self, AppState};
+use futures_util::{SinkExt as _, StreamExt as _};
+use livefire::flash::{FLASH_COOKIE, open_flash};
+use livefire::session::{DEFAULT_COOKIE_NAME, Session, SessionLayer};
+use livefire::token::Keyring;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tower::ServiceExt as _;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const PASSWORD: &str = "correct horse battery";
+const EMAIL: &str = "ann@example.com";
+/// Purpose the session cookie is sealed under (`session:<cookie name>`).
+const SESSION_PURPOSE: &str = "session:livefire_session";
+
+// ---------------------------------------------------------------------------------------------
+// A tiny browser: a cookie jar, in-process requests, page parsing and a channel client.
+// ---------------------------------------------------------------------------------------------
+
+/// Cookies by name, as a browser would keep them for one origin.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Jar(BTreeMap<String, String>);
+
+impl Jar {
+    fn header(&self) -> Option<String> {
+        (!self.0.is_empty()).then(|| {
+            self.0
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    /// Applies `Set-Cookie` headers: an empty value or `Max-Age=0` deletes the cookie.
+    fn absorb(&mut self, set_cookies: &[String]) {
+        for line in set_cookies {
+            let pair = line.split(';').next().unwrap_or_default();
+            let (name, value) = pair.split_once('=').expect("name=value");
+            let expired = line
+                .split(';')
+                .any(|attr| attr.trim().eq_ignore_ascii_case("Max-Age=0"));
+            if expired || value.is_empty() {
+                self.0.remove(name.trim());
+            } else {
+                self.0.insert(name.trim().to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    fn session_cookie(&self) -> Option<&str> {
+        self.0.get(DEFAULT_COOKIE_NAME).map(String::as_str)
+    }
+
+    fn with(&self, name: &str, value: &str) -> Jar {
+        let mut jar = self.clone();
+        jar.0.insert(name.to_owned(), value.to_owned());
+        jar
+    }
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: StatusCode,
+    headers: HeaderMap,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+impl Resp {
+    fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// The `Set-Cookie` line of the session cookie, if the response writes it.
+    fn session_set_cookie(&self) -> Option<&str> {
+        self.set_cookies
+            .iter()
+            .map(String::as_str)
+            .find(|c| c.starts_with(&format!("{DEFAULT_COOKIE_NAME}=")))
+    }
+
+    fn assert_signed_in_as(&self, email: &str, context: &str) {
+        assert_eq!(self.status, StatusCode::OK, "{context}: {}", self.body);
+        assert!(
+            self.body
+                .contains(&format!("<p id=\"signed-in\">Signed in as {email}</p>")),
+            "{context}: not signed in as {email}: {}",
+            self.body
+        );
+        assert!(
+            self.body.contains("id=\"logout\""),
+            "{context}: no logout button"
+        );
+    }
+
+    fn assert_signed_out(&self, context: &str) {
+        assert_eq!(self.status, StatusCode::OK, "{context}: {}", self.body);
+        assert!(
+            self.body.contains("<p id=\"signed-out\">"),
+            "{context}: expected the signed-out home page: {}",
+            self.body
+        );
+        assert!(!self.body.contains("id=\"signed-in\""), "{context}");
+        assert!(!self.body.contains("id=\"logout\""), "{context}");
+    }
+}
+
+/// One request through the router, carrying `jar`'s cookies; the jar takes the response cookies.
+async fn request(
+    app: &Router,
+    method: Method,
+    path: &str,
+    jar: &mut Jar,
+    form: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Resp {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::HOST, "127.0.0.1");
+    if let Some(cookie) = jar.header() {
+        req = req.header(header::COOKIE, cookie);
+    }
+    if form.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    for (name, value) in extra {
+        req = req.header(*name, *value);
+    }
+    let body = form.map_or_else(Body::empty, |f| Body::from(f.to_owned()));
+    let res = app
+        .clone()
+        .oneshot(req.body(body).expect("request"))
+        .await
+        .expect("infallible router");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let set_cookies: Vec<String> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().expect("ascii cookie").to_owned())
+        .collect();
+    jar.absorb(&set_cookies);
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    Resp {
+        status,
+        headers,
+        set_cookies,
+        body: String::from_utf8(body.to_vec()).expect("utf-8"),
+    }
+}
+
+async fn get(app: &Router, path: &str, jar: &mut Jar) -> Resp {
+    request(app, Method::GET, path, jar, None, &[]).await
+}
+
+/// `POST /logout` with `token` as the form's `_csrf_token` (or no field at all).
+async fn post_logout(app: &Router, jar: &mut Jar, token: Option<&str>) -> Resp {
+    let form = token.map_or_else(String::new, |t| format!("_csrf_token={t}"));
+    request(app, Method::POST, "/logout", jar, Some(&form), &[]).await
+}
+
+fn attr(html: &str, name: &str) -> String {
+    let needle = format!("{name}=\"");
+    let start = html
+        .find(&needle)
+        .unwrap_or_else(|| panic!("attribute {name} not found in {html}"))
+        + needle.len();
+    let end = html[start..].find('"').expect("closing quote") + start;
+    html[start..end].to_owned()
+}
+
+/// The CSRF token of the page's `<meta name="csrf-token">`.
+fn csrf_meta(html: &str) -> String {
+    let at = html.find("name=\"csrf-token\"").expect("csrf meta tag");
+    attr(&html[at..], "content")
+}
+
+/// The live container of a dead-rendered live page.
+#[derive(Debug, Clone)]
+struct LivePage {
+    path: String,
+    id: String,
+    session: String,
+    static_token: String,
+    csrf: String,
+}
+
+impl LivePage {
+    fn parse(path: &str, html: &str) -> Self {
+        let marker = html.find(" data-phx-main").expect("a live container");
+        let open = html[..marker].rfind("<div").expect("container tag");
+        let tag = &html[open..];
+        LivePage {
+            path: path.to_owned(),
+            id: attr(tag, "id"),
+            session: attr(tag, "data-phx-session"),
+            static_token: attr(tag, "data-phx-static"),
+            csrf: csrf_meta(html),
+        }
+    }
+
+    fn topic(&self) -> String {
+        format!("lv:{}", self.id)
+    }
+}
+
+/// Serves `app` on loopback; the returned handle stops accepting connections when aborted.
+async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("server");
+    });
+    (addr, task)
+}
+
+/// Opens `/live/websocket` with the jar's cookies and `csrf` (as the official client does).
+async fn connect(addr: SocketAddr, jar: &Jar, csrf: &str) -> Ws {
+    let url = format!("ws://{addr}/live/websocket?vsn=2.0.0&_csrf_token={csrf}");
+    let mut req = url.into_client_request().expect("ws request");
+    if let Some(cookie) = jar.header() {
+        req.headers_mut().insert(
+            header::COOKIE,
+            HeaderValue::from_str(&cookie).expect("cookie"),
+        );
+    }
+    tokio_tungstenite::connect_async(req)
+        .await
+        .expect("websocket upgrade")
+        .0
+}
+
+async fn send(ws: &mut Ws, frame: Value) {
+    ws.send(Message::Text(frame.to_string().into()))
+        .await
+        .expect("send");
+}
+
+/// Waits (5 s at most) for the `phx_reply` to `msg_ref` and returns its payload
+/// (`{"status": .., "response": ..}`).
+async fn reply_to(ws: &mut Ws, msg_ref: &str) -> Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("timed out waiting for a reply")
+            .expect("socket closed")
+            .expect("socket error");
+        if let Message::Text(text) = msg {
+            let frame: Value = serde_json::from_str(&text).expect("json frame");
+            if frame[1] == msg_ref && frame[3] == "phx_reply" {
+                return frame[4].clone();
+            }
+        }
+    }
+}
+
+/// Joins `page` and returns the join reply.
+async fn join(ws: &mut Ws, page: &LivePage) -> Value {
+    send(
+        ws,
+        json!([
+            "1",
+            "1",
+            page.topic(),
+            "phx_join",
+            {
+                "url": format!("http://127.0.0.1{}", page.path),
+                "params": {"_csrf_token": page.csrf, "_mounts": 0, "_mount_attempts": 0},
+                "session": page.session,
+                "static": page.static_token,
+                "sticky": false
+            }
+        ]),
+    )
+    .await;
+    reply_to(ws, "1").await
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Submits the login form of `/login` over the channel and returns the event's reply.
+async fn submit_login(
+    addr: SocketAddr,
+    app: &Router,
+    jar: &mut Jar,
+    email: &str,
+    password: &str,
+) -> Value {
+    let res = get(app, "/login", jar).await;
+    assert_eq!(res.status, StatusCode::OK, "GET /login: {}", res.body);
+    let page = LivePage::parse("/login", &res.body);
+    let mut ws = connect(addr, jar, &page.csrf).await;
+    let joined = join(&mut ws, &page).await;
+    assert_eq!(joined["status"], "ok", "join /login: {joined}");
+    let form = format!(
+        "email={}&password={}",
+        urlencode(email),
+        urlencode(password)
+    );
+    send(
+        &mut ws,
+        json!(["1", "2", page.topic(), "event", {"type": "form", "event": "login", "value": form, "meta": {}}]),
+    )
+    .await;
+    let reply = reply_to(&mut ws, "2").await;
+    assert_eq!(reply["status"], "ok", "login event: {reply}");
+    let _ = ws.close(None).await;
+    reply["response"].clone()
+}
+
+/// Logs in like the browser: the live form hands back `{"redirect": {"to", "flash"}}`, the
+/// client stores the flash token in `__phoenix_flash__` and loads `/account`. Returns that
+/// response and the flash token.
+async fn log_in(addr: SocketAddr, app: &Router, jar: &mut Jar, email: &str) -> (Resp, String) {
+    let token = login_flash_token(addr, app, jar, email).await;
+    jar.0.insert(FLASH_COOKIE.to_owned(), token.clone());
+    let res = get(app, "/account", jar).await;
+    (res, token)
+}
+
+/// The flash token of a successful live login (not yet presented to the HTTP side).
+async fn login_flash_token(addr: SocketAddr, app: &Router, jar: &mut Jar, email: &str) -> String {
+    let response = submit_login(addr, app, jar, email, PASSWORD).await;
+    let redirect = &response["redirect"];
+    assert_eq!(redirect["to"], "/account", "{response}");
+    redirect["flash"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no flash token in {response}"))
+        .to_owned()
+}
+
+/// An app on a private in-memory database with one registered user.
+struct Fixture {
+    app: Router,
+    addr: SocketAddr,
+    users: Users,
+    keyring: Keyring,
+    user: User,
+}
+
+async fn fixture() -> Fixture {
+    let keyring = Keyring::random();
+    let users = Users::new(Db::open_in_memory().expect("db"));
+    let user = users.register(EMAIL, PASSWORD).await.expect("register");
+    let app = web::app(AppState {
+        users: users.clone(),
+        keyring: keyring.clone(),
+        secure_cookies: false,
+    });
+    let (addr, _server) = serve(app.clone()).await;
+    Fixture {
+        app,
+        addr,
+        users,
+        keyring,
+        user,
+    }
+}
+
+impl Fixture {
+    /// A fresh browser, logged in through the live form; asserts it landed on `/account`.
+    async fn logged_in_browser(&self) -> Jar {
+        let mut jar = Jar::default();
+        let (res, _) = log_in(self.addr, &self.app, &mut jar, EMAIL).await;
+        res.assert_signed_in_as(EMAIL, "after login");
+        assert!(!jar.0.contains_key(FLASH_COOKIE), "flash cookie deleted");
+        jar
+    }
+
+    async fn session_rows(&self) -> i64 {
+        self.users
+            .db()
+            .call(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM user_tokens WHERE context = 'session'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .await
+            .expect("count")
+    }
+
+    /// The server's view of the jar's session cookie.
+    fn session(&self, jar: &Jar) -> Session {
+        let mut headers = HeaderMap::new();
+        if let Some(cookie) = jar.header() {
+            headers.insert(
+                header::COOKIE,
+                HeaderValue::from_str(&cookie).expect("cookie"),
+            );
+        }
+        SessionLayer::new(self.keyring.clone()).session_from_headers(&headers)
+    }
+
+    /// The decrypted session cookie: `{"id", "csrf", "created", "data"}`.
+    fn session_payload(&self, jar: &Jar) -> Value {
+        let cookie = jar.session_cookie().expect("a session cookie");
+        self.keyring
+            .open(SESSION_PURPOSE, cookie)
+            .expect("the session cookie opens with the app's keyring")
+    }
+}
+
+fn session_id(payload: &Value) -> String {
+    payload["id"].as_str().expect("session id").to_owned()
+}
+
+fn data_keys(payload: &Value) -> Vec<String> {
+    payload["data"]
+        .as_object()
+        .expect("data object")
+        .keys()
+        .cloned()
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn login_form_with_a_wrong_password_answers_live_without_redirect() {
+    let f = fixture().await;
+    let mut jar = Jar::default();
+    let response = submit_login(f.addr, &f.app, &mut jar, EMAIL, "wrong password here").await;
+    assert!(response.get("redirect").is_none(), "{response}");
+    let diff = response["diff"].to_string();
+    assert!(diff.contains("Unable to validate your account."), "{diff}");
+    // Unknown account: the very same message.
+    let response = submit_login(f.addr, &f.app, &mut jar, "nobody@example.com", PASSWORD).await;
+    assert!(response.get("redirect").is_none(), "{response}");
+    assert!(
+        response["diff"]
+            .to_string()
+            .contains("Unable to validate your account.")
+    );
+    assert_eq!(f.session_rows().await, 0);
+    get(&f.app, "/", &mut jar)
+        .await
+        .assert_signed_out("after failed logins");
+}
+
+/// security.md case 68: a copy of the session cookie taken before logout is worthless after it.
+#[tokio::test]
+async fn case_68_session_cookie_copied_before_logout_no_longer_authenticates() {
+    let f = fixture().await;
+    let mut jar = f.logged_in_browser().await;
+    let stolen = jar.clone();
+
+    let home = get(&f.app, "/", &mut jar).await;
+    home.assert_signed_in_as(EMAIL, "home before logout");
+    // The stolen copy works for now (a bearer cookie), which is what makes the test meaningful.
+    get(&f.app, "/", &mut stolen.clone())
+        .await
+        .assert_signed_in_as(EMAIL, "stolen copy before logout");
+
+    let res = post_logout(&f.app, &mut jar, Some(&csrf_meta(&home.body))).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.location(), Some("/"));
+    assert_eq!(f.session_rows().await, 0, "logout deletes the token row");
+    let home = get(&f.app, "/", &mut jar).await;
+    home.assert_signed_out("home after logout");
+    assert!(
+        home.body.contains("Logged out successfully."),
+        "{}",
+        home.body
+    );
+
+    // Replaying the pre-logout cookie: anonymous everywhere.
+    let mut replay = stolen.clone();
+    get(&f.app, "/", &mut replay)
+        .await
+        .assert_signed_out("stolen copy after logout");
+    let mut replay = stolen.clone();
+    let account = get(&f.app, "/account", &mut replay).await;
+    assert_eq!(account.status, StatusCode::SEE_OTHER, "{}", account.body);
+    assert_eq!(account.location(), Some("/login"));
+    // The server also drops the dead token from that cookie.
+    let payload = f.session_payload(&replay);
+    assert!(payload["data"].get("user_token").is_none(), "{payload}");
+}
+
+/// security.md case 62: an unsafe request without a valid CSRF token of *this* session is
+/// refused with 403, and nothing changes (the user stays logged in).
+#[tokio::test]
+async fn case_62_post_without_or_with_a_wrong_csrf_token_is_403_and_changes_nothing() {
+    let f = fixture().await;
+    let mut jar = f.logged_in_browser().await;
+    let before = jar.clone();
+
+    // A token that is valid, but for another browser's session.
+    let mut other = Jar::default();
+    let foreign = csrf_meta(&get(&f.app, "/", &mut other).await.body);
+    let good = csrf_meta(&get(&f.app, "/", &mut jar).await.body);
+    assert_eq!(jar, before, "a GET of / leaves the logged-in session alone");
+    let mut tampered = good.clone().into_bytes();
+    tampered[50] = if tampered[50] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ascii");
+
+    let attempts: Vec<(&str, Resp)> = vec![
+        ("no field", post_logout(&f.app, &mut jar, None).await),
+        ("empty", post_logout(&f.app, &mut jar, Some("")).await),
+        (
+            "garbage",
+            post_logout(&f.app, &mut jar, Some("garbage")).await,
+        ),
+        (
+            "tampered",
+            post_logout(&f.app, &mut jar, Some(&tampered)).await,
+        ),
+        (
+            "other session's",
+            post_logout(&f.app, &mut jar, Some(&foreign)).await,
+        ),
+        (
+            "other session's, in the header",
+            request(
+                &f.app,
+                Method::POST,
+                "/logout",
+                &mut jar,
+                None,
+                &[("x-csrf-token", foreign.as_str())],
+            )
+            .await,
+        ),
+        (
+            "JSON body",
+            request(
+                &f.app,
+                Method::POST,
+                "/logout",
+                &mut jar,
+                None,
+                &[("content-type", "application/json")],
+            )
+            .await,
+        ),
+        (
+            "POST to a live route",
+            request(&f.app, Method::POST, "/account", &mut jar, Some("x=1"), &[]).await,
+        ),
+        (
+            "POST to /",
+            request(&f.app, Method::POST, "/", &mut jar, Some(""), &[]).await,
+        ),
+    ];
+    for (what, res) in &attempts {
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{what}: {}", res.body);
+        assert_eq!(
+            res.session_set_cookie(),
+            None,
+            "{what}: the session must not change"
+        );
+        assert_eq!(jar, before, "{what}: no cookie changed");
+    }
+    assert_eq!(
+        f.session_rows().await,
+        1,
+        "the login's token row is still there"
+    );
+    get(&f.app, "/", &mut jar)
+        .await
+        .assert_signed_in_as(EMAIL, "after the refused POSTs");
+    let account = get(&f.app, "/account", &mut jar).await;
+    account.assert_signed_in_as(EMAIL, "/account after the refused POSTs");
+
+    // The same request with the right token goes through (the refusals were about the token).
+    let res = post_logout(&f.app, &mut jar, Some(&good)).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(f.session_rows().await, 0);
+}
+
+/// security.md case 18: a consumed login flash token presented again from the same browser
+/// logs nobody in again and changes no session.
+#[tokio::test]
+async fn case_18_consumed_login_flash_token_replayed_is_rejected() {
+    let f = fixture().await;
+    let mut jar = Jar::default();
+    let (res, token) = log_in(f.addr, &f.app, &mut jar, EMAIL).await;
+    res.assert_signed_in_as(EMAIL, "first use of the handoff");
+    assert!(res.body.contains("Welcome back!"), "{}", res.body);
+    assert_eq!(f.session_rows().await, 1);
+    let logged_in = jar.clone();
+    let id = session_id(&f.session_payload(&jar));
+
+    // Same browser, same token again.
+    let mut replay = jar.with(FLASH_COOKIE, &token);
+    let res = get(&f.app, "/account", &mut replay).await;
+    res.assert_signed_in_as(EMAIL, "still the old login");
+    assert!(
+        !res.body.contains("Welcome back!"),
+        "the flash is not shown twice"
+    );
+    assert_eq!(
+        res.session_set_cookie(),
+        None,
+        "no session change: {:?}",
+        res.set_cookies
+    );
+    assert!(
+        res.set_cookies
+            .iter()
+            .any(|c| c.starts_with("__phoenix_flash__=;") && c.contains("Max-Age=0")),
+        "the replayed flash cookie is deleted: {:?}",
+        res.set_cookies
+    );
+    assert_eq!(replay, logged_in);
+    assert_eq!(session_id(&f.session_payload(&replay)), id);
+    assert_eq!(f.session_rows().await, 1, "no new login");
+
+    // After logging out, the same browser replaying the token stays logged out.
+    let csrf = csrf_meta(&get(&f.app, "/", &mut jar).await.body);
+    post_logout(&f.app, &mut jar, Some(&csrf)).await;
+    let mut replay = jar.with(FLASH_COOKIE, &token);
+    let res = get(&f.app, "/account", &mut replay).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location(), Some("/login"));
+    get(&f.app, "/", &mut replay)
+        .await
+        .assert_signed_out("replay after logout");
+    assert_eq!(f.session_rows().await, 0);
+}
+
+/// security.md case 19: a login flash token lifted from the victim's browser and presented by
+/// another browser (its own session, or none) logs nobody in.
+#[tokio::test]
+async fn case_19_login_flash_token_replayed_from_another_browser_is_rejected() {
+    let f = fixture().await;
+    let mut victim = Jar::default();
+    let token = login_flash_token(f.addr, &f.app, &mut victim, EMAIL).await;
+
+    // The attacker uses it first, with a session of their own...
+    let mut attacker = Jar::default();
+    get(&f.app, "/login", &mut attacker).await;
+    let mut attempt = attacker.with(FLASH_COOKIE, &token);
+    let res = get(&f.app, "/account", &mut attempt).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.location(), Some("/login"));
+    let login = get(&f.app, "/login", &mut attempt).await;
+    assert!(
+        login.body.contains("You must log in to access this page."),
+        "{}",
+        login.body
+    );
+    assert!(!login.body.contains("Welcome back!"));
+    get(&f.app, "/", &mut attempt)
+        .await
+        .assert_signed_out("attacker with own session");
+
+    // ... and with no session cookie at all.
+    let mut bare = Jar::default().with(FLASH_COOKIE, &token);
+    let res = get(&f.app, "/account", &mut bare).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location(), Some("/login"));
+    assert_eq!(f.session_rows().await, 0, "no login happened");
+
+    // The token itself was good: the victim's browser still logs in with it.
+    victim.0.insert(FLASH_COOKIE.to_owned(), token);
+    get(&f.app, "/account", &mut victim)
+        .await
+        .assert_signed_in_as(EMAIL, "victim");
+    assert_eq!(f.session_rows().await, 1);
+}
+
+/// security.md case 11: a planted pre-login session (known id, known CSRF token, extra data)
+/// does not survive login; logout renews everything again.
+#[tokio::test]
+async fn case_11_session_id_and_csrf_token_change_on_login_and_on_logout() {
+    let f = fixture().await;
+
+    // The attacker's session, with a key of their choosing, planted in the victim's browser.
+    let mut jar = Jar::default();
+    let login_page = get(&f.app, "/login", &mut jar).await;
+    let planted_csrf = csrf_meta(&login_page.body);
+    let mut payload = f.session_payload(&jar);
+    payload["data"]["k"] = json!("v");
+    let planted = f
+        .keyring
+        .seal(SESSION_PURPOSE, &payload, Duration::from_secs(3600));
+    jar.0.insert(DEFAULT_COOKIE_NAME.to_owned(), planted);
+    let attacker_copy = jar.clone();
+    let pre = f.session_payload(&jar);
+    assert_eq!(f.session(&jar).get::<String>("k").as_deref(), Some("v"));
+    assert!(f.session(&jar).verify_csrf_token(&planted_csrf));
+
+    // The victim logs in through this browser.
+    let (res, _) = log_in(f.addr, &f.app, &mut jar, EMAIL).await;
+    res.assert_signed_in_as(EMAIL, "after login");
+    let post = f.session_payload(&jar);
+    assert_ne!(
+        session_id(&post),
+        session_id(&pre),
+        "new session id on login"
+    );
+    assert_ne!(post["csrf"], pre["csrf"], "new CSRF secret on login");
+    assert_eq!(
+        data_keys(&post),
+        ["user_token"],
+        "planted data is gone: {post}"
+    );
+    let session = f.session(&jar);
+    assert!(
+        !session.verify_csrf_token(&planted_csrf),
+        "the planted CSRF token is dead"
+    );
+    let page_csrf = csrf_meta(&res.body);
+    assert!(session.verify_csrf_token(&page_csrf));
+    // The attacker's copy of the planted cookie did not become a login.
+    let mut attacker = attacker_copy.clone();
+    get(&f.app, "/", &mut attacker)
+        .await
+        .assert_signed_out("the attacker's planted cookie");
+    assert!(!f.session(&attacker_copy).verify_csrf_token(&page_csrf));
+
+    // Logout renews again.
+    let res = post_logout(&f.app, &mut jar, Some(&page_csrf)).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let out = f.session_payload(&jar);
+    assert_ne!(
+        session_id(&out),
+        session_id(&post),
+        "new session id on logout"
+    );
+    assert_ne!(session_id(&out), session_id(&pre));
+    assert_ne!(out["csrf"], post["csrf"], "new CSRF secret on logout");
+    assert!(out["data"].get("user_token").is_none(), "{out}");
+    assert!(!f.session(&jar).verify_csrf_token(&page_csrf));
+    // The logged-in CSRF token cannot be used against the new session.
+    let res = post_logout(&f.app, &mut jar, Some(&page_csrf)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+/// security.md case 36: a page dead-rendered while logged in, joined after a logout deleted the
+/// token, is redirected to the login page. Authentication is re-checked from the cookie
+/// session at join, not taken from the page token.
+#[tokio::test]
+async fn case_36_join_of_account_after_logout_deleted_the_token_redirects_to_login() {
+    let f = fixture().await;
+    let mut jar = f.logged_in_browser().await;
+    let account = get(&f.app, "/account", &mut jar).await;
+    account.assert_signed_in_as(EMAIL, "/account");
+    let page = LivePage::parse("/account", &account.body);
+
+    // Sanity: while logged in, the page joins and shows the user.
+    let mut ws = connect(f.addr, &jar, &page.csrf).await;
+    let joined = join(&mut ws, &page).await;
+    assert_eq!(joined["status"], "ok", "{joined}");
+    assert!(joined.to_string().contains(EMAIL), "{joined}");
+    let _ = ws.close(None).await;
+
+    // Logout in another tab (the cookie of this tab is the pre-logout one).
+    let tab = jar.clone();
+    let res = post_logout(&f.app, &mut jar, Some(&page.csrf)).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(f.session_rows().await, 0);
+
+    let mut ws = connect(f.addr, &tab, &page.csrf).await;
+    let joined = join(&mut ws, &page).await;
+    assert_eq!(joined["status"], "error", "{joined}");
+    let redirect = &joined["response"]["redirect"];
+    assert_eq!(redirect["to"], "/login", "{joined}");
+    assert!(!joined.to_string().contains(EMAIL), "{joined}");
+    let sid = session_id(&f.session_payload(&tab));
+    let flash = open_flash(
+        &f.keyring,
+        &sid,
+        redirect["flash"].as_str().expect("a flash token"),
+    )
+    .expect("the flash token is bound to this browser's session");
+    assert_eq!(
+        flash.get_str("error"),
+        Some("You must log in to access this page.")
+    );
+    let _ = ws.close(None).await;
+
+    // With the browser's current (post-logout) cookie the old page's CSRF token is dead: the
+    // socket gets no session, the join is refused as stale and the client reloads the page,
+    // whose dead render redirects to /login.
+    let mut ws = connect(f.addr, &jar, &page.csrf).await;
+    let joined = join(&mut ws, &page).await;
+    assert_eq!(joined["status"], "error", "{joined}");
+    assert_eq!(joined["response"]["reason"], "stale", "{joined}");
+    let res = get(&f.app, "/account", &mut jar).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location(), Some("/login"));
+}
+
+/// security.md R1: the session cookie holds an opaque random token and nothing about the user.
+#[tokio::test]
+async fn r1_session_cookie_holds_only_an_opaque_token() {
+    let f = fixture().await;
+    let mut jar = Jar::default();
+    let (res, _) = log_in(f.addr, &f.app, &mut jar, EMAIL).await;
+    res.assert_signed_in_as(EMAIL, "after login");
+    let set_cookie = res
+        .session_set_cookie()
+        .expect("login writes the session cookie");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set_cookie.contains(flag), "{flag} missing: {set_cookie}");
+    }
+    assert!(
+        !set_cookie.contains("Max-Age") && !set_cookie.contains("Domain"),
+        "{set_cookie}"
+    );
+    assert_eq!(
+        res.headers
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+
+    let cookie = jar.session_cookie().expect("session cookie").to_owned();
+    let raw = URL_SAFE_NO_PAD.decode(&cookie).expect("base64url cookie");
+    assert!(
+        !raw.windows(EMAIL.len()).any(|w| w == EMAIL.as_bytes()),
+        "encrypted, not only signed"
+    );
+    assert!(
+        cookie.len() < 400,
+        "a small session: {} bytes",
+        cookie.len()
+    );
+
+    let payload = f.session_payload(&jar);
+    let mut top: Vec<&String> = payload.as_object().expect("object").keys().collect();
+    top.sort();
+    assert_eq!(top, ["created", "csrf", "data", "id"], "{payload}");
+    assert_eq!(data_keys(&payload), ["user_token"], "{payload}");
+    let token = payload["data"]["user_token"]
+        .as_str()
+        .expect("a string token");
+    assert_eq!(token.len(), 43);
+    assert!(
+        token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
+    let text = payload.to_string();
+    assert!(!text.contains(EMAIL), "{text}");
+    assert!(
+        !text.contains("email") && !text.contains("user_id"),
+        "{text}"
+    );
+    // It is a credential only through the database.
+    assert_eq!(
+        f.users.user_by_session_token(token).await.expect("lookup"),
+        Some(f.user.clone())
+    );
+
+    // The same, through the library's own view of the cookie.
+    let session = f.session(&jar);
+    assert_eq!(session.data().keys().collect::<Vec<_>>(), ["user_token"]);
+
+    // After logout the only data is the internal flash key.
+    let csrf = csrf_meta(&res.body);
+    post_logout(&f.app, &mut jar, Some(&csrf)).await;
+    let payload = f.session_payload(&jar);
+    assert_eq!(data_keys(&payload), ["_flash"], "{payload}");
+    assert!(!payload.to_string().contains(EMAIL));
+}
+
+/// security.md case 9 (non-secure dev mode vs production): the cookie's name and flags.
+#[tokio::test]
+async fn case_9_secure_mode_uses_the_host_prefix_and_secure_flag() {
+    let users = Users::new(Db::open_in_memory().expect("db"));
+    let app = web::app(AppState {
+        users,
+        keyring: Keyring::random(),
+        secure_cookies: true,
+    });
+    let mut jar = Jar::default();
+    let res = get(&app, "/login", &mut jar).await;
+    let set_cookie = res
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-livefire_session="))
+        .unwrap_or_else(|| panic!("{:?}", res.set_cookies));
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Secure"] {
+        assert!(set_cookie.contains(flag), "{flag} missing: {set_cookie}");
+    }
+    assert!(!set_cookie.contains("Domain") && !set_cookie.contains("Max-Age"));
+}
+
+/// security.md case 73: after a server restart (same secret, same database file) the browser is
+/// still logged in, over HTTP and on a live join.
+#[tokio::test]
+async fn case_73_login_survives_a_server_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("demo.sqlite3");
+    let secret = [0x42u8; 64];
+    let start = |path: std::path::PathBuf| async move {
+        let db = tokio::task::spawn_blocking(move || Db::open(&path))
+            .await
+            .expect("task")
+            .expect("db");
+        let users = Users::new(db);
+        let app = web::app(AppState {
+            users: users.clone(),
+            keyring: Keyring::new(secret).expect("keyring"),
+            secure_cookies: false,
+        });
+        (users, app)
+    };
+
+    let (users, app) = start(path.clone()).await;
+    users.register(EMAIL, PASSWORD).await.expect("register");
+    let (addr, server) = serve(app.clone()).await;
+    let mut jar = Jar::default();
+    let (res, _) = log_in(addr, &app, &mut jar, EMAIL).await;
+    res.assert_signed_in_as(EMAIL, "before the restart");
+    server.abort();
+    drop((users, app));
+
+    let (_users, app) = start(path).await;
+    let (addr, _server) = serve(app.clone()).await;
+    get(&app, "/", &mut jar)
+        .await
+        .assert_signed_in_as(EMAIL, "/ after the restart");
+    let account = get(&app, "/account", &mut jar).await;
+    account.assert_signed_in_as(EMAIL, "/account after the restart");
+    let page = LivePage::parse("/account", &account.body);
+    let mut ws = connect(addr, &jar, &page.csrf).await;
+    let joined = join(&mut ws, &page).await;
+    assert_eq!(joined["status"], "ok", "{joined}");
+    assert!(joined.to_string().contains(EMAIL), "{joined}");
+}
+
+/// security.md case 18, stricter form: the consumed handoff presented again together with the
+/// *pre-login* session cookie (which a cookie-only session cannot revoke) must not log in again.
+/// The handoff carries a one-time `login-handoff` ticket consumed with `DELETE .. RETURNING`.
+#[tokio::test]
+async fn case_18_handoff_replayed_with_the_pre_login_cookie_is_rejected() {
+    let f = fixture().await;
+    let mut jar = Jar::default();
+    let token = login_flash_token(f.addr, &f.app, &mut jar, EMAIL).await;
+    let pre_login = jar.clone();
+    jar.0.insert(FLASH_COOKIE.to_owned(), token.clone());
+    get(&f.app, "/account", &mut jar)
+        .await
+        .assert_signed_in_as(EMAIL, "first use");
+    assert_eq!(f.session_rows().await, 1);
+
+    let mut replay = pre_login.with(FLASH_COOKIE, &token);
+    let res = get(&f.app, "/account", &mut replay).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "logged in again");
+    assert_eq!(f.session_rows().await, 1, "a second login happened");
+}
+
+/// security.md case 20: two parallel requests carrying the same handoff log in exactly once.
+#[tokio::test]
+async fn case_20_parallel_handoffs_log_in_exactly_once() {
+    let f = fixture().await;
+    let mut jar = Jar::default();
+    let token = login_flash_token(f.addr, &f.app, &mut jar, EMAIL).await;
+    let jar = jar.with(FLASH_COOKIE, &token);
+    let (mut a, mut b) = (jar.clone(), jar);
+    let (ra, rb) = tokio::join!(
+        get(&f.app, "/account", &mut a),
+        get(&f.app, "/account", &mut b)
+    );
+    let logged_in = [&ra, &rb]
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    assert_eq!(logged_in, 1, "{} and {}", ra.status, rb.status);
+    assert_eq!(f.session_rows().await, 1);
+}
