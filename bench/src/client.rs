@@ -42,11 +42,13 @@ pub struct Target {
 }
 
 /// A reply to one click or form change.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Sample {
     pub rtt: Duration,
     /// Length of the reply frame's payload (the full JSON text, or the binary edits).
     pub bytes: usize,
+    /// The reply frame (JSON text; binary frames are shown as hex).
+    pub frame: String,
 }
 
 pub type Ws = WebSocketStream<TcpStream>;
@@ -299,9 +301,11 @@ impl Session {
         if self.flavor == Flavor::Dioxus {
             let t0 = Instant::now();
             let bytes = self.click_raw().await?;
+            let rtt = t0.elapsed();
             return Ok(Sample {
-                rtt: t0.elapsed(),
+                rtt,
                 bytes: bytes.len(),
+                frame: bytes.iter().map(|b| format!("{b:02x}")).collect(),
             });
         }
         self.phoenix_event(view, form).await
@@ -354,6 +358,7 @@ impl Session {
         Ok(Sample {
             rtt,
             bytes: reply.len(),
+            frame: reply,
         })
     }
 

@@ -84,8 +84,8 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
         sat_clients: 256,
         sat_secs: 10.0,
         max_sessions: 19_000,
-        pyview_max: 10_000,
-        dioxus_max: 10_000,
+        pyview_max: 19_000,
+        dioxus_max: 19_000,
         multiview_views: 50_000,
         views_per_socket: 5,
         port_base: 4400,
@@ -402,9 +402,11 @@ async fn single_session(c: &Contender, target: &Arc<Target>, cfg: &Cfg, res: &mu
     // Wire bytes: the first click, and (Phoenix flavours) one form change.
     let click = session.click(0, false).await?;
     res.insert("click_reply_bytes".into(), json!(click.bytes));
+    res.insert("click_reply_frame".into(), json!(click.frame));
     if c.flavor != Flavor::Dioxus {
         let form = session.click(0, true).await?;
         res.insert("form_reply_bytes".into(), json!(form.bytes));
+        res.insert("form_reply_frame".into(), json!(form.frame));
     }
     for _ in 0..cfg.seq_warm {
         session.click(0, false).await?;

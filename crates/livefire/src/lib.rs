@@ -53,6 +53,7 @@ pub mod live_view;
 mod page_token;
 pub mod router;
 pub mod socket;
+pub mod sockets;
 mod view;
 
 pub use error::{Error, Result};

@@ -17,6 +17,7 @@ use crate::channel::{self, ConnInfo};
 use crate::layout::{Layout, default_layout};
 use crate::live_view::LiveView;
 use crate::session::Session;
+use crate::sockets::LiveSockets;
 use crate::token::Keyring;
 use crate::view::{InboundTx, JoinCtx};
 
@@ -26,7 +27,7 @@ pub const MAX_MESSAGE_SIZE: usize = 64 * 1024;
 /// allocated for the connection's whole life, idle or not, and also caps the bytes read per
 /// `read` call; client frames (events, heartbeats, joins) are almost always below 1 KiB, and
 /// bigger ones simply take more reads.
-const READ_BUFFER: usize = 1024;
+const READ_BUFFER: usize = 512;
 /// Bytes a slow client may leave unread before writes fail.
 const MAX_WRITE_BUFFER: usize = 256 * 1024;
 
@@ -59,6 +60,14 @@ pub(crate) struct LiveShared {
     matcher: matchit::Router<usize>,
     pub(crate) layout: Layout,
     allowed_origins: Option<Vec<String>>,
+    pub(crate) sockets: LiveSockets,
+    socket_id: SocketIdFn,
+}
+
+type SocketIdFn = Arc<dyn Fn(&Session) -> Option<String> + Send + Sync>;
+
+fn default_socket_id(session: &Session) -> Option<String> {
+    session.get::<String>(crate::sockets::LIVE_SOCKET_ID)
 }
 
 impl std::fmt::Debug for LiveShared {
@@ -144,6 +153,8 @@ pub struct LiveRouter {
     live_session: Arc<str>,
     allowed_origins: Option<Vec<String>>,
     node_modules: Option<PathBuf>,
+    sockets: LiveSockets,
+    socket_id: SocketIdFn,
 }
 
 impl std::fmt::Debug for LiveRouter {
@@ -165,6 +176,8 @@ impl LiveRouter {
             live_session: Arc::from("default"),
             allowed_origins: None,
             node_modules: None,
+            sockets: LiveSockets::default(),
+            socket_id: Arc::new(default_socket_id),
         }
     }
 
@@ -228,6 +241,23 @@ impl LiveRouter {
         self
     }
 
+    /// The registry of connected live sockets by the session's `live_socket_id`: keep a clone
+    /// to disconnect every socket of a login on logout ([`LiveSockets::disconnect`]).
+    pub fn sockets(&self) -> LiveSockets {
+        self.sockets.clone()
+    }
+
+    /// How a connecting socket's `live_socket_id` is found in its (CSRF-checked) session.
+    /// Default: the session value under [`LIVE_SOCKET_ID`](crate::sockets::LIVE_SOCKET_ID).
+    /// Deriving it from a login token keeps the cookie small.
+    pub fn socket_id(
+        mut self,
+        f: impl Fn(&Session) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.socket_id = Arc::new(f);
+        self
+    }
+
     /// The axum router: every live route, `/live/websocket` and `/assets/*`.
     ///
     /// Add [`SessionLayer`](crate::session::SessionLayer) (outermost) and
@@ -246,6 +276,8 @@ impl LiveRouter {
             matcher,
             layout: self.layout,
             allowed_origins: self.allowed_origins,
+            sockets: self.sockets,
+            socket_id: self.socket_id,
         });
         let mut router = Router::new();
         for (i, pattern) in patterns.iter().enumerate() {
@@ -293,6 +325,7 @@ async fn websocket(
                 session: Some(Arc::new(session.data())),
                 session_id: session.existing_id(),
                 csrf_token: Some(Arc::from(session.csrf_token())),
+                live_socket_id: (live.socket_id)(&session),
             }
         }
         (None, _) => {
@@ -303,12 +336,14 @@ async fn websocket(
                 session: None,
                 session_id: None,
                 csrf_token: None,
+                live_socket_id: None,
             }
         }
         _ => ConnInfo {
             session: None,
             session_id: None,
             csrf_token: None,
+            live_socket_id: None,
         },
     };
     ws.read_buffer_size(READ_BUFFER)

@@ -60,6 +60,8 @@ pub(crate) enum Outbound {
     Frame(String),
     /// The view with this (topic, join ref) has stopped.
     Ended(Box<(Arc<str>, Arc<str>)>),
+    /// Close the whole connection with 1001 (a logout elsewhere); the client reconnects.
+    Disconnect,
 }
 
 /// Type-erased sender into a view's inbox.
@@ -129,12 +131,15 @@ enum Flow {
     Stop,
 }
 
-async fn run<V: LiveView>(
+/// The view task. The runner is built before the future, which captures it once: an
+/// `async fn` keeps its parameters for its whole life next to whatever they were moved into
+/// (for the counter: 1,544 bytes of future instead of ~650).
+fn run<V: LiveView>(
     view: V,
     mut ctx: JoinCtx,
     tx: mpsc::Sender<ViewMsg<V::Message>>,
     mut rx: mpsc::Receiver<ViewMsg<V::Message>>,
-) {
+) -> impl Future<Output = ()> + Send {
     let mut socket = Socket::disconnected()
         .with_session(ctx.mount.session.clone())
         .with_flash(std::mem::take(&mut ctx.flash));
@@ -147,17 +152,20 @@ async fn run<V: LiveView>(
         diff: DiffState::new(),
         ctx,
     };
-    // The callbacks' futures are boxed: the task only keeps the runner and the inbox while
-    // idle, not the largest state of `join`/`handle` (and of the view's own async callbacks),
-    // which would otherwise be paid by every idle view (~2.5 KiB for the counter).
-    if let Flow::Continue = Box::pin(runner.join()).await {
-        while let Some(msg) = rx.recv().await {
-            if let Flow::Stop = Box::pin(runner.handle(msg)).await {
-                break;
+    async move {
+        // The callbacks' futures are boxed: the task only keeps the runner and the inbox
+        // while idle, not the largest state of `join`/`handle` (and of the view's own async
+        // callbacks), which would otherwise be paid by every idle view (~1.5 KiB for the
+        // counter).
+        if let Flow::Continue = Box::pin(runner.join()).await {
+            while let Some(msg) = rx.recv().await {
+                if let Flow::Stop = Box::pin(runner.handle(msg)).await {
+                    break;
+                }
             }
         }
+        Box::pin(runner.ended()).await;
     }
-    Box::pin(runner.ended()).await;
 }
 
 impl<V: LiveView> Runner<V> {

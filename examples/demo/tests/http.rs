@@ -1006,3 +1006,59 @@ async fn case_20_parallel_handoffs_log_in_exactly_once() {
     assert_eq!(logged_in, 1, "{} and {}", ra.status, rb.status);
     assert_eq!(f.session_rows().await, 1);
 }
+
+/// security.md case 67: logout closes every live socket of that login (code 1001), in every tab;
+/// the rejoin of the closed tab is refused (redirect to /login).
+#[tokio::test]
+async fn case_67_logout_disconnects_every_live_socket_of_the_login() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let f = fixture().await;
+    let mut jar = f.logged_in_browser().await;
+    let account = get(&f.app, "/account", &mut jar).await;
+    let page = LivePage::parse("/account", &account.body);
+    let mut tab_a = connect(f.addr, &jar, &page.csrf).await;
+    assert_eq!(join(&mut tab_a, &page).await["status"], "ok");
+    let second = get(&f.app, "/account", &mut jar).await;
+    let second_page = LivePage::parse("/account", &second.body);
+    let mut tab_b = connect(f.addr, &jar, &second_page.csrf).await;
+    assert_eq!(join(&mut tab_b, &second_page).await["status"], "ok");
+    // Another user's socket must stay open.
+    let mut other = Jar::default();
+    let login = get(&f.app, "/login", &mut other).await;
+    let login_page = LivePage::parse("/login", &login.body);
+    let mut bystander = connect(f.addr, &other, &login_page.csrf).await;
+    assert_eq!(join(&mut bystander, &login_page).await["status"], "ok");
+
+    let tab_cookie = jar.clone();
+    let res = post_logout(&f.app, &mut jar, Some(&page.csrf)).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+
+    for ws in [&mut tab_a, &mut tab_b] {
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+            loop {
+                match ws.next().await {
+                    Some(Ok(Message::Close(Some(frame)))) => return Some(u16::from(frame.code)),
+                    Some(Ok(_)) => {}
+                    _ => return None,
+                }
+            }
+        })
+        .await
+        .expect("closed within 1 s");
+        assert_eq!(closed, Some(1001));
+    }
+    // The client reconnects at once and rejoins: refused, it goes to the login page.
+    let mut again = connect(f.addr, &tab_cookie, &page.csrf).await;
+    let joined = join(&mut again, &page).await;
+    assert_eq!(joined["response"]["redirect"]["to"], "/login", "{joined}");
+    // The bystander is untouched.
+    send(
+        &mut bystander,
+        serde_json::json!(["1", "99", login_page.topic(), "event",
+            {"type": "form", "event": "validate", "value": "email=x", "meta": {"_target": "email"}}]),
+    )
+    .await;
+    assert_eq!(reply_to(&mut bystander, "99").await["status"], "ok");
+}

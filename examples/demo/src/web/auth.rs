@@ -26,7 +26,8 @@ use livefire::flash::FlashHandle;
 use livefire::session::Session;
 use serde_json::Value;
 
-use crate::users::{User, Users};
+use super::Web;
+use crate::users::{User, Users, session_token_id};
 
 /// Session key holding the opaque login token.
 pub const USER_TOKEN: &str = "user_token";
@@ -114,10 +115,19 @@ pub async fn log_in(users: &Users, session: &Session, user: &User) -> Result<(),
     Ok(())
 }
 
-/// `POST /logout` (CSRF-checked by `VerifyCsrfLayer`): deletes the token server-side, renews
-/// the session and says goodbye.
+/// The `live_socket_id` of a login: every live socket of that login registers under it.
+/// It is derived from the session's token (a hash of it), so the cookie stays small.
+pub fn live_socket_id(token: &str) -> String {
+    format!(
+        "users_sessions:{}",
+        session_token_id(token).unwrap_or_default()
+    )
+}
+
+/// `POST /logout` (CSRF-checked by `VerifyCsrfLayer`): deletes the token server-side, closes
+/// the live sockets of this login in every tab, renews the session and says goodbye.
 pub async fn logout(
-    State(users): State<Users>,
+    State(Web { users, sockets }): State<Web>,
     session: Session,
     flash: FlashHandle,
     Extension(CurrentUser(user)): Extension<CurrentUser>,
@@ -127,6 +137,9 @@ pub async fn logout(
     {
         tracing::error!(%err, "logout: could not delete the session token");
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    if let Some(token) = session.get::<String>(USER_TOKEN) {
+        sockets.disconnect(&live_socket_id(&token));
     }
     session.renew();
     if let Some(user) = user {

@@ -22,6 +22,7 @@ use livefire::LiveRouter;
 use livefire::csrf::VerifyCsrfLayer;
 use livefire::flash::LiveFlashLayer;
 use livefire::session::SessionLayer;
+use livefire::sockets::LiveSockets;
 use livefire::token::Keyring;
 
 use crate::users::Users;
@@ -42,24 +43,48 @@ pub struct AppState {
     pub secure_cookies: bool,
 }
 
+/// State of the plain HTTP routes.
+#[derive(Debug, Clone)]
+pub struct Web {
+    /// The user store.
+    pub users: Users,
+    /// Connected live sockets by login, to disconnect them on logout.
+    pub sockets: LiveSockets,
+}
+
+impl axum::extract::FromRef<Web> for Users {
+    fn from_ref(web: &Web) -> Self {
+        web.users.clone()
+    }
+}
+
 /// The whole demo application.
 pub fn app(state: AppState) -> Router {
     let users = state.users.clone();
     let login_users = users.clone();
     let register_users = users.clone();
     let account_users = users.clone();
-    let live = LiveRouter::new(state.keyring.clone())
+    let live_router = LiveRouter::new(state.keyring.clone())
         .layout(components::layout)
         .live_session("public")
         .live("/login", move || Login::new(login_users.clone()))
         .live("/register", move || Register::new(register_users.clone()))
         .live_session("authenticated")
         .live("/account", move || Account::new(account_users.clone()))
-        .into_router();
+        .socket_id(|session| {
+            session
+                .get::<String>(auth::USER_TOKEN)
+                .map(|token| auth::live_socket_id(&token))
+        });
+    let sockets = live_router.sockets();
+    let live = live_router.into_router();
     Router::new()
         .route("/", get(home::home))
         .route("/logout", post(auth::logout))
-        .with_state(users.clone())
+        .with_state(Web {
+            users: users.clone(),
+            sockets,
+        })
         .merge(live)
         .layer(VerifyCsrfLayer::new())
         .layer(from_fn_with_state(users, auth::authenticate))
