@@ -138,6 +138,17 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
         cfg.dioxus_max = cfg.dioxus_max.min(1000);
         cfg.multiview_views = cfg.multiview_views.min(2000);
     }
+    // Every session is one socket in this process and one in the server (which inherits this
+    // process's limit): stay below the open-files limit.
+    if let Some(limit) = open_files_limit() {
+        let fit = limit.saturating_sub(cfg.warmup + 2 * cfg.concurrency + 500);
+        for max in [&mut cfg.max_sessions, &mut cfg.pyview_max, &mut cfg.dioxus_max] {
+            if *max > fit {
+                eprintln!("[bench] open-files limit {limit}: at most {fit} sessions per run");
+                *max = fit;
+            }
+        }
+    }
     let mut contenders = Vec::new();
     if let Some(cmd) = livefire {
         let mut spec = Spec::parse(&cmd).ok_or("empty --livefire")?;
@@ -174,6 +185,18 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
         return Err(format!("no server given\n{USAGE}"));
     }
     Ok((cfg, contenders))
+}
+
+/// Scratch folder for server logs (`LIVEFIRE_BENCH_WORK`, default `/tmp/livefire-bench`).
+fn work_dir() -> String {
+    std::env::var("LIVEFIRE_BENCH_WORK").unwrap_or_else(|_| "/tmp/livefire-bench".to_owned())
+}
+
+/// The soft `Max open files` of this process.
+fn open_files_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 fn log(msg: &str) {
@@ -393,7 +416,7 @@ async fn drain(session: &mut client::Session, d: Duration) {
 
 /// Round trips of one session clicking sequentially, plus wire bytes.
 async fn single_session(c: &Contender, target: &Arc<Target>, cfg: &Cfg, res: &mut Map<String, Value>, port: u16) -> io::Result<()> {
-    let server = Server::start(&c.spec, port, &format!("/tmp/lfbench/{}-single.log", c.name))?;
+    let server = Server::start(&c.spec, port, &format!("{}/{}-single.log", work_dir(), c.name))?;
     let mut opener = Opener::new(target.clone(), source_ip(0, cfg.spread));
     let mut session = opener.open(1, source_ip(1, cfg.spread)).await?;
     opener.close_http();
@@ -449,7 +472,7 @@ async fn memory_run(
     let server = Server::start(
         &c.spec,
         port,
-        &format!("/tmp/lfbench/{}-mem-{n}x{views}.log", c.name),
+        &format!("{}/{}-mem-{n}x{views}.log", work_dir(), c.name),
     )?;
     let warm_sockets = cfg.warmup.div_ceil(views);
     let warm = open_many(target, 0, warm_sockets, views, cfg).await;
@@ -521,7 +544,7 @@ async fn run_contender(c: &Contender, cfg: &Cfg, ports: &mut Ports) -> Map<Strin
     };
     if c.flavor == Flavor::Dioxus {
         let port = ports.next();
-        match Server::start(&c.spec, port, "/tmp/lfbench/dioxus-probe.log") {
+        match Server::start(&c.spec, port, &format!("{}/dioxus-probe.log", work_dir())) {
             Ok(server) => {
                 target.port = port;
                 match probe_dx_element(&target).await {
@@ -617,7 +640,7 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let _ = std::fs::create_dir_all("/tmp/lfbench");
+    let _ = std::fs::create_dir_all(work_dir());
     let mut ports = Ports(cfg.port_base);
     let started = std::time::SystemTime::now();
     let mut results = Map::new();

@@ -51,7 +51,9 @@ impl LiveView for MailingList {
         if event.name() == "join-mailing-list" {
             let Credentials { email, password } = event.form()?;
             match self.users.validate(&email, &password).await {
-                Ok(()) => socket.put_flash("user", json!({ "email": email })).redirect("/account"),
+                Ok(()) => socket
+                    .put_flash("user", json!({ "email": email }))
+                    .redirect("/account"),
                 Err(_) => self.msg = Some("Unable to validate your account.".into()),
             }
         }
@@ -88,7 +90,10 @@ async fn account(Extension(AssignedUser(user)): Extension<AssignedUser>) -> Resp
 
 fn app(keyring: Keyring) -> Router {
     LiveRouter::new(keyring.clone())
-        .live("/", || MailingList { users: Users, msg: None })
+        .live("/", || MailingList {
+            users: Users,
+            msg: None,
+        })
         .into_router()
         .route("/account", get(account))
         .layer(from_fn(assign_user_from_flash))
@@ -107,7 +112,10 @@ async fn submit(app: &Router, password: &str) -> (Page, Value) {
     let page = support::get(app, "/", None).await;
     let mut ws = connect(addr, &page).await;
     join(&mut ws, &page, "1").await;
-    let value = format!("email=ann%40example.com&password={}", password.replace(' ', "+"));
+    let value = format!(
+        "email=ann%40example.com&password={}",
+        password.replace(' ', "+")
+    );
     send(
         &mut ws,
         json!(["1", "2", page.topic(), "event", {"type": "form", "event": "join-mailing-list", "value": value, "meta": {}}]),
@@ -137,7 +145,9 @@ async fn account_body(app: &Router, cookie: &str) -> (String, Vec<String>) {
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
         .collect();
-    let body = axum::body::to_bytes(res.into_body(), 1 << 16).await.unwrap();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+        .await
+        .unwrap();
     (String::from_utf8(body.to_vec()).unwrap(), set_cookies)
 }
 
@@ -149,16 +159,24 @@ async fn seed_flow_assigns_the_user_on_the_next_request() {
     let redirect = &response["redirect"];
     assert_eq!(redirect["to"], "/account");
     let token = redirect["flash"].as_str().unwrap();
-    assert!(!token.contains("ann"), "the flash token is encrypted, not only signed");
+    assert!(
+        !token.contains("ann"),
+        "the flash token is encrypted, not only signed"
+    );
 
     // What the client does: set the flash cookie, navigate.
-    let cookie = format!("{}; __phoenix_flash__={token}", page.cookie.as_deref().unwrap());
+    let cookie = format!(
+        "{}; __phoenix_flash__={token}",
+        page.cookie.as_deref().unwrap()
+    );
     let (body, set_cookies) = account_body(&app, &cookie).await;
     assert_eq!(body, "Welcome ann@example.com");
     assert!(
         set_cookies
             .iter()
-            .any(|c| c.starts_with("__phoenix_flash__=;") && c.contains("Max-Age=0") && c.contains("Path=/")),
+            .any(|c| c.starts_with("__phoenix_flash__=;")
+                && c.contains("Max-Age=0")
+                && c.contains("Path=/")),
         "the flash cookie is always deleted: {set_cookies:?}"
     );
 }
@@ -182,7 +200,10 @@ async fn case_17_flash_token_expires_after_60s() {
         let (page, response) = submit(&app, "correct horse").await;
         let token = response["redirect"]["flash"].as_str().unwrap().to_owned();
         clock.advance(Duration::from_secs(age));
-        let cookie = format!("{}; __phoenix_flash__={token}", page.cookie.as_deref().unwrap());
+        let cookie = format!(
+            "{}; __phoenix_flash__={token}",
+            page.cookie.as_deref().unwrap()
+        );
         let (body, _) = account_body(&app, &cookie).await;
         assert_eq!(body, expected, "at {age} s");
     }
@@ -196,10 +217,17 @@ async fn case_19_flash_token_replayed_in_another_browser_is_rejected() {
     let (_victim, response) = submit(&app, "correct horse").await;
     let token = response["redirect"]["flash"].as_str().unwrap();
     let attacker = support::get(&app, "/", None).await;
-    let cookie = format!("{}; __phoenix_flash__={token}", attacker.cookie.as_deref().unwrap());
+    let cookie = format!(
+        "{}; __phoenix_flash__={token}",
+        attacker.cookie.as_deref().unwrap()
+    );
     let (body, set_cookies) = account_body(&app, &cookie).await;
     assert_eq!(body, "Nobody");
-    assert!(set_cookies.iter().any(|c| c.starts_with("__phoenix_flash__=;")));
+    assert!(
+        set_cookies
+            .iter()
+            .any(|c| c.starts_with("__phoenix_flash__=;"))
+    );
     // Without any session cookie at all: also rejected.
     let (body, _) = account_body(&app, &format!("__phoenix_flash__={token}")).await;
     assert_eq!(body, "Nobody");
@@ -216,9 +244,16 @@ async fn case_25_tampered_flash_token_is_ignored() {
     let flipped = if &token[mid..=mid] == "A" { "B" } else { "A" };
     token.replace_range(mid..=mid, flipped);
     for bad in [token.as_str(), "garbage", ""] {
-        let cookie = format!("{}; __phoenix_flash__={bad}", page.cookie.as_deref().unwrap());
+        let cookie = format!(
+            "{}; __phoenix_flash__={bad}",
+            page.cookie.as_deref().unwrap()
+        );
         let (body, set_cookies) = account_body(&app, &cookie).await;
         assert_eq!(body, "Nobody");
-        assert!(set_cookies.iter().any(|c| c.starts_with("__phoenix_flash__=;")));
+        assert!(
+            set_cookies
+                .iter()
+                .any(|c| c.starts_with("__phoenix_flash__=;"))
+        );
     }
 }
