@@ -5,7 +5,9 @@
 //! session with a fresh profile directory; dropping the [`Browser`] (or [`Browser::close`]) kills
 //! both and removes the profile. [`serve`] runs an axum router on `127.0.0.1:0` in the
 //! background, and [`sync_lv`] waits until a LiveView page is connected and idle (a port of
-//! LiveView's own end-to-end helper `syncLV`).
+//! LiveView's own end-to-end helper `syncLV`). [`record_js_errors`] makes every page record
+//! its JavaScript errors and warnings, read back with [`js_errors`] or checked with
+//! [`check_no_js_errors`].
 //!
 //! The binaries are required, not optional: when they are missing, [`Browser::start`] fails with
 //! [`E2eError::MissingBinary`] saying how to install them (`scripts/test.sh` does). The paths can
@@ -36,8 +38,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use axum::http::Method;
 use fantoccini::error::{CmdError, NewSessionError};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 
@@ -126,6 +130,16 @@ pub enum E2eError {
     /// A local I/O operation failed (temporary directory, listener).
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The current page does not record its JavaScript errors: it was loaded before
+    /// [`record_js_errors`].
+    #[error(
+        "the JavaScript error hook is not installed on this page (was it loaded before \
+         record_js_errors?); window.__lfErrors is {0}"
+    )]
+    NoErrorHook(String),
+    /// The current page logged JavaScript errors or warnings ([`check_no_js_errors`]).
+    #[error("the page logged errors:\n{}", .0.join("\n"))]
+    JsErrors(Vec<String>),
 }
 
 /// A headless Chromium session driven by a chromedriver process that this value owns.
@@ -355,6 +369,126 @@ pub async fn wait_until_js(
             return Err(E2eError::Timeout { what, timeout });
         }
         tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Clicks the first element matching the CSS `selector`.
+///
+/// ```no_run
+/// # async fn demo(client: &fantoccini::Client) -> Result<(), livefire_e2e::E2eError> {
+/// livefire_e2e::click(client, "#inc").await?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn click(client: &Client, selector: &str) -> Result<(), E2eError> {
+    client.find(Locator::Css(selector)).await?.click().await?;
+    Ok(())
+}
+
+/// Installed on every new document before its own scripts run: records uncaught errors,
+/// unhandled promise rejections and `console.error`/`console.warn` calls in
+/// `window.__lfErrors`.
+const ERROR_HOOK_JS: &str = r#"
+(function () {
+  var errors = [];
+  window.__lfErrors = errors;
+  function text(args) {
+    return Array.prototype.map.call(args, function (a) {
+      if (a instanceof Error) { return a.stack || String(a); }
+      if (typeof a === 'object') { try { return JSON.stringify(a); } catch (e) { return String(a); } }
+      return String(a);
+    }).join(' ');
+  }
+  window.addEventListener('error', function (e) {
+    errors.push('uncaught: ' + e.message + ' at ' + e.filename + ':' + e.lineno);
+  });
+  window.addEventListener('unhandledrejection', function (e) {
+    errors.push('unhandled rejection: ' + text([e.reason]));
+  });
+  ['error', 'warn'].forEach(function (level) {
+    var original = console[level];
+    console[level] = function () {
+      errors.push('console.' + level + ': ' + text(arguments));
+      return original.apply(console, arguments);
+    };
+  });
+})();
+"#;
+
+/// chromedriver's `goog/cdp/execute` extension: runs one Chrome DevTools Protocol command.
+#[derive(Debug)]
+struct CdpCommand {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for CdpCommand {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session_id = session_id.ok_or(url::ParseError::EmptyHost)?;
+        base_url.join(&format!("session/{session_id}/goog/cdp/execute"))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (Method, Option<String>) {
+        let body = json!({"cmd": self.cmd, "params": self.params});
+        (Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Makes every page loaded from now on record its uncaught JavaScript errors, unhandled promise
+/// rejections and `console.error`/`console.warn` calls, for [`js_errors`] and
+/// [`check_no_js_errors`]. Call it once per session, before the first `goto`.
+///
+/// Uses chromedriver's `goog/cdp/execute` extension (`Page.addScriptToEvaluateOnNewDocument`),
+/// so the hook runs before the page's own scripts.
+///
+/// ```no_run
+/// # async fn demo(client: &fantoccini::Client) -> Result<(), livefire_e2e::E2eError> {
+/// livefire_e2e::record_js_errors(client).await?;
+/// client.goto("http://127.0.0.1:4000/").await?;
+/// livefire_e2e::sync_lv(client).await?;
+/// livefire_e2e::check_no_js_errors(client).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn record_js_errors(client: &Client) -> Result<(), E2eError> {
+    client
+        .issue_cmd(CdpCommand {
+            cmd: "Page.addScriptToEvaluateOnNewDocument",
+            params: json!({"source": ERROR_HOOK_JS}),
+        })
+        .await?;
+    Ok(())
+}
+
+/// The JavaScript errors and warnings the current page recorded since it loaded, one line each
+/// (e.g. `console.warn: …`, `uncaught: … at <url>:<line>`).
+///
+/// Fails with [`E2eError::NoErrorHook`] if the page was loaded before [`record_js_errors`].
+pub async fn js_errors(client: &Client) -> Result<Vec<String>, E2eError> {
+    match client
+        .execute("return window.__lfErrors || null;", Vec::new())
+        .await?
+    {
+        Value::Array(errors) => Ok(errors
+            .into_iter()
+            .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned))
+            .collect()),
+        other => Err(E2eError::NoErrorHook(other.to_string())),
+    }
+}
+
+/// Fails with [`E2eError::JsErrors`] if the current page recorded any JavaScript error or
+/// warning since it loaded (see [`js_errors`]).
+pub async fn check_no_js_errors(client: &Client) -> Result<(), E2eError> {
+    let errors = js_errors(client).await?;
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(E2eError::JsErrors(errors))
     }
 }
 

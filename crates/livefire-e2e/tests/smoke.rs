@@ -7,7 +7,10 @@ use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
 use fantoccini::Locator;
-use livefire_e2e::{Browser, E2eError, serve, sync_lv, sync_lv_within, wait_until_js};
+use livefire_e2e::{
+    Browser, E2eError, check_no_js_errors, click, js_errors, record_js_errors, serve, sync_lv,
+    sync_lv_within, wait_until_js,
+};
 
 const PAGE: &str = r#"<!doctype html>
 <html><head><title>smoke</title></head>
@@ -63,6 +66,68 @@ async fn chromium_clicks_a_button_on_an_axum_page() -> Result<(), Box<dyn std::e
         Duration::from_secs(1),
     )
     .await?;
+
+    browser.close().await?;
+    Ok(())
+}
+
+const NOISY_PAGE: &str = r#"<!doctype html>
+<html><head><title>noisy</title>
+<script>console.warn('careful', {a: 1});</script>
+</head>
+<body>
+  <button id="throw" onclick="throw new Error('boom')">throw</button>
+</body></html>"#;
+
+#[tokio::test]
+async fn js_errors_records_warnings_and_uncaught_errors() -> Result<(), Box<dyn std::error::Error>>
+{
+    let app = Router::new()
+        .route("/", get(|| async { Html(PAGE) }))
+        .route("/noisy", get(|| async { Html(NOISY_PAGE) }));
+    let base = serve(app).await?;
+    let browser = Browser::start().await?;
+    let client = browser.client();
+
+    // A page loaded before the hook is installed cannot report its errors.
+    client.goto(&format!("{base}/")).await?;
+    let err = js_errors(client).await.expect_err("no hook yet");
+    assert!(matches!(err, E2eError::NoErrorHook(_)), "{err}");
+
+    record_js_errors(client).await?;
+    client.goto(&format!("{base}/")).await?;
+    assert_eq!(js_errors(client).await?, Vec::<String>::new());
+    check_no_js_errors(client).await?;
+
+    // A warning logged by the page's own head script (the hook runs before it), then an
+    // uncaught error thrown by a click handler.
+    client.goto(&format!("{base}/noisy")).await?;
+    assert_eq!(
+        js_errors(client).await?,
+        [r#"console.warn: careful {"a":1}"#]
+    );
+    click(client, "#throw").await?;
+    wait_until_js(
+        client,
+        "window.__lfErrors.length === 2",
+        Duration::from_secs(5),
+    )
+    .await?;
+    let errors = js_errors(client).await?;
+    assert!(
+        errors[1].starts_with("uncaught: ") && errors[1].contains("boom"),
+        "{errors:?}"
+    );
+    let err = check_no_js_errors(client).await.expect_err("errors logged");
+    assert!(
+        matches!(&err, E2eError::JsErrors(e) if *e == errors),
+        "{err}"
+    );
+    assert!(err.to_string().contains("careful"), "{err}");
+
+    // Every new document starts with an empty list.
+    client.goto(&format!("{base}/")).await?;
+    check_no_js_errors(client).await?;
 
     browser.close().await?;
     Ok(())

@@ -9,16 +9,15 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{
-    WAIT, assert_same_dom, canonical_html, dead_get, js_errors, live_snapshot, main_container,
-    record_js_errors,
-};
+use common::{WAIT, assert_same_dom, canonical_html, dead_get, live_snapshot, main_container};
 use counter::Counter;
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use livefire::token::Keyring;
 use livefire::{LiveView, Socket};
-use livefire_e2e::{Browser, serve, sync_lv, wait_until_js};
+use livefire_e2e::{
+    Browser, check_no_js_errors, click, record_js_errors, serve, sync_lv, wait_until_js,
+};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -105,11 +104,6 @@ async fn settle(client: &Client, condition: &str, model: &Counter, context: &str
     assert_dom_is_render_of(client, model, context).await
 }
 
-async fn click(client: &Client, selector: &str) -> TestResult {
-    client.find(Locator::Css(selector)).await?.click().await?;
-    Ok(())
-}
-
 /// A JavaScript condition: the text of `#id` equals `text`.
 fn text_is(id: &str, text: &str) -> String {
     format!(
@@ -128,13 +122,11 @@ fn items_are(items: &[String]) -> String {
     )
 }
 
+/// Panics unless the page logged no JavaScript error or warning since it loaded.
 async fn assert_no_js_errors(client: &Client, context: &str) {
-    let errors = js_errors(client).await;
-    assert!(
-        errors.is_empty(),
-        "{context}: the page logged errors:\n{}",
-        errors.join("\n")
-    );
+    if let Err(err) = check_no_js_errors(client).await {
+        panic!("{context}: {err}");
+    }
 }
 
 #[tokio::test]

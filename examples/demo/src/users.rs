@@ -332,15 +332,7 @@ impl Users {
                 c.query_row(
                     "SELECT id, email, password_hash FROM users WHERE email = ?1",
                     [lookup],
-                    |r| {
-                        Ok((
-                            User {
-                                id: r.get(0)?,
-                                email: r.get(1)?,
-                            },
-                            r.get::<_, String>(2)?,
-                        ))
-                    },
+                    |r| Ok((user_from_row(r)?, r.get::<_, String>(2)?)),
                 )
                 .optional()
             })
@@ -422,12 +414,7 @@ impl Users {
                 c.query_row(
                     "SELECT id, email FROM users WHERE email = ?1",
                     [email],
-                    |r| {
-                        Ok(User {
-                            id: r.get(0)?,
-                            email: r.get(1)?,
-                        })
-                    },
+                    user_from_row,
                 )
                 .optional()
             })
@@ -439,21 +426,9 @@ impl Users {
     /// Only the SHA-256 of the token is stored; the returned string is the bearer credential and
     /// belongs in the encrypted session cookie only (never in a URL, a flash or a log).
     pub async fn create_session_token(&self, user_id: i64) -> Result<String, StoreError> {
-        let mut raw = [0u8; SESSION_TOKEN_BYTES];
-        getrandom::fill(&mut raw).map_err(StoreError::Random)?;
-        let hash = Sha256::digest(raw).to_vec();
-        let now = self.now();
-        self.db
-            .call(move |c| {
-                c.execute(
-                    "INSERT INTO user_tokens (token_hash, user_id, context, inserted_at) \
-                     VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![hash, user_id, SESSION_CONTEXT, now],
-                )
-            })
-            .await?;
+        let token = self.insert_token(user_id, SESSION_CONTEXT).await?;
         tracing::debug!(user_id, "session token created");
-        Ok(URL_SAFE_NO_PAD.encode(raw))
+        Ok(token)
     }
 
     /// Resolves a session token to its user, if the token exists, is a session token and is
@@ -470,12 +445,7 @@ impl Users {
                     "SELECT u.id, u.email FROM user_tokens t JOIN users u ON u.id = t.user_id \
                      WHERE t.token_hash = ?1 AND t.context = ?2 AND t.inserted_at > ?3",
                     rusqlite::params![hash, SESSION_CONTEXT, oldest_valid],
-                    |r| {
-                        Ok(User {
-                            id: r.get(0)?,
-                            email: r.get(1)?,
-                        })
-                    },
+                    user_from_row,
                 )
                 .optional()
             })
@@ -504,6 +474,16 @@ impl Users {
     /// session, security.md R3): 256 random bits, only the SHA-256 stored, valid for
     /// [`HANDOFF_VALIDITY`], consumed atomically by [`Users::consume_login_ticket`].
     pub async fn create_login_ticket(&self, user_id: i64) -> Result<String, StoreError> {
+        self.insert_token(user_id, HANDOFF_CONTEXT).await
+    }
+
+    /// Stores a new token of `context` for `user_id` and returns it: [`SESSION_TOKEN_BYTES`]
+    /// random bytes, base64url-encoded. Only their SHA-256 is stored.
+    async fn insert_token(
+        &self,
+        user_id: i64,
+        context: &'static str,
+    ) -> Result<String, StoreError> {
         let mut raw = [0u8; SESSION_TOKEN_BYTES];
         getrandom::fill(&mut raw).map_err(StoreError::Random)?;
         let hash = Sha256::digest(raw).to_vec();
@@ -513,7 +493,7 @@ impl Users {
                 c.execute(
                     "INSERT INTO user_tokens (token_hash, user_id, context, inserted_at) \
                      VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![hash, user_id, HANDOFF_CONTEXT, now],
+                    rusqlite::params![hash, user_id, context, now],
                 )
             })
             .await?;
@@ -546,12 +526,7 @@ impl Users {
                 c.query_row(
                     "SELECT id, email FROM users WHERE id = ?1",
                     [user_id],
-                    |r| {
-                        Ok(User {
-                            id: r.get(0)?,
-                            email: r.get(1)?,
-                        })
-                    },
+                    user_from_row,
                 )
                 .optional()
             })
@@ -705,8 +680,16 @@ fn token_hash(token: &str) -> Option<Vec<u8>> {
     (raw.len() == SESSION_TOKEN_BYTES).then(|| Sha256::digest(&raw).to_vec())
 }
 
+/// A [`User`] from a row whose first two columns are `id` and `email`.
+fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        email: row.get(1)?,
+    })
+}
+
 fn validity_secs() -> i64 {
-    i64::try_from(SESSION_VALIDITY.as_secs()).unwrap_or(i64::MAX)
+    window_secs(SESSION_VALIDITY)
 }
 
 fn system_now() -> i64 {

@@ -9,15 +9,14 @@
 
 use std::time::{Duration, Instant};
 
-use axum::http::Method;
 use demo::db::Db;
 use demo::users::Users;
 use demo::web::{self, AppState};
-use fantoccini::error::CmdError;
-use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
 use livefire::token::Keyring;
-use livefire_e2e::{Browser, serve, sync_lv, wait_until_js};
+use livefire_e2e::{
+    Browser, check_no_js_errors, click, record_js_errors, serve, sync_lv, wait_until_js,
+};
 use serde_json::{Value, json};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -101,11 +100,6 @@ async fn type_into(client: &Client, selector: &str, keys: &str) -> TestResult {
     Ok(())
 }
 
-async fn click(client: &Client, selector: &str) -> TestResult {
-    client.find(Locator::Css(selector)).await?.click().await?;
-    Ok(())
-}
-
 /// The flash messages rendered in `#flash-group`, as `kind: text` lines.
 async fn flashes(client: &Client) -> Vec<String> {
     let value = js(
@@ -178,78 +172,11 @@ async fn assert_cookies(client: &Client, context: &str) -> TestResult {
     Ok(())
 }
 
-/// chromedriver's `goog/cdp/execute` extension: runs one Chrome DevTools Protocol command.
-#[derive(Debug)]
-struct CdpCommand {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for CdpCommand {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        let session_id = session_id.ok_or(url::ParseError::EmptyHost)?;
-        base_url.join(&format!("session/{session_id}/goog/cdp/execute"))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (Method, Option<String>) {
-        let body = json!({"cmd": self.cmd, "params": self.params});
-        (Method::POST, Some(body.to_string()))
-    }
-}
-
-/// Installed in every new document before its own scripts: records uncaught errors, unhandled
-/// rejections and `console.error`/`console.warn` in `window.__lfErrors`.
-const ERROR_HOOK_JS: &str = r#"
-(function () {
-  var errors = [];
-  window.__lfErrors = errors;
-  function text(args) {
-    return Array.prototype.map.call(args, function (a) {
-      if (a instanceof Error) { return a.stack || String(a); }
-      if (typeof a === 'object') { try { return JSON.stringify(a); } catch (e) { return String(a); } }
-      return String(a);
-    }).join(' ');
-  }
-  window.addEventListener('error', function (e) {
-    errors.push('uncaught: ' + e.message + ' at ' + e.filename + ':' + e.lineno);
-  });
-  window.addEventListener('unhandledrejection', function (e) {
-    errors.push('unhandled rejection: ' + text([e.reason]));
-  });
-  ['error', 'warn'].forEach(function (level) {
-    var original = console[level];
-    console[level] = function () {
-      errors.push('console.' + level + ': ' + text(arguments));
-      return original.apply(console, arguments);
-    };
-  });
-})();
-"#;
-
-async fn record_js_errors(client: &Client) -> Result<(), CmdError> {
-    client
-        .issue_cmd(CdpCommand {
-            cmd: "Page.addScriptToEvaluateOnNewDocument",
-            params: json!({"source": ERROR_HOOK_JS}),
-        })
-        .await?;
-    Ok(())
-}
-
-/// Panics if the current document logged a JavaScript error or warning.
+/// Panics unless the current document logged no JavaScript error or warning.
 async fn assert_no_js_errors(client: &Client, context: &str) {
-    let errors = js(client, "return window.__lfErrors || null;").await;
-    let Value::Array(errors) = errors else {
-        panic!("{context}: the error hook is not installed: {errors}");
-    };
-    assert!(
-        errors.is_empty(),
-        "{context}: the page logged errors: {errors:?}"
-    );
+    if let Err(err) = check_no_js_errors(client).await {
+        panic!("{context}: {err}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

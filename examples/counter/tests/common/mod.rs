@@ -1,6 +1,6 @@
-//! Reusable browser-test helpers: the dead render over plain HTTP, a canonical form of a DOM
-//! subtree (to compare the live DOM with a fresh server render), and collection of the page's
-//! JavaScript errors.
+//! Reusable browser-test helpers: the dead render over plain HTTP and a canonical form of a DOM
+//! subtree (to compare the live DOM with a fresh server render). The page's JavaScript errors
+//! are collected by `livefire_e2e::record_js_errors`.
 //!
 //! Nothing here is specific to the counter; it could move into `livefire-e2e`.
 
@@ -9,9 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use fantoccini::Client;
-use fantoccini::error::CmdError;
-use fantoccini::wd::WebDriverCompatibleCommand;
-use http::{Method, Request, StatusCode, header};
+use http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -164,84 +162,4 @@ pub fn assert_same_dom(live: &str, expected: &str, context: &str) {
         live_lines.get(first),
         expected_lines.get(first),
     );
-}
-
-/// Installed on every new document before its own scripts run: records uncaught errors,
-/// unhandled promise rejections and `console.error`/`console.warn` calls in
-/// `window.__lfErrors`.
-const ERROR_HOOK_JS: &str = r#"
-(function () {
-  var errors = [];
-  window.__lfErrors = errors;
-  function text(args) {
-    return Array.prototype.map.call(args, function (a) {
-      if (a instanceof Error) { return a.stack || String(a); }
-      if (typeof a === 'object') { try { return JSON.stringify(a); } catch (e) { return String(a); } }
-      return String(a);
-    }).join(' ');
-  }
-  window.addEventListener('error', function (e) {
-    errors.push('uncaught: ' + e.message + ' at ' + e.filename + ':' + e.lineno);
-  });
-  window.addEventListener('unhandledrejection', function (e) {
-    errors.push('unhandled rejection: ' + text([e.reason]));
-  });
-  ['error', 'warn'].forEach(function (level) {
-    var original = console[level];
-    console[level] = function () {
-      errors.push('console.' + level + ': ' + text(arguments));
-      return original.apply(console, arguments);
-    };
-  });
-})();
-"#;
-
-/// chromedriver's `goog/cdp/execute` extension: runs one Chrome DevTools Protocol command.
-#[derive(Debug)]
-struct CdpCommand {
-    cmd: &'static str,
-    params: Value,
-}
-
-impl WebDriverCompatibleCommand for CdpCommand {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        let session_id = session_id.ok_or(url::ParseError::EmptyHost)?;
-        base_url.join(&format!("session/{session_id}/goog/cdp/execute"))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (Method, Option<String>) {
-        let body = json!({"cmd": self.cmd, "params": self.params});
-        (Method::POST, Some(body.to_string()))
-    }
-}
-
-/// Makes every page loaded from now on record its JavaScript errors (see [`js_errors`]).
-pub async fn record_js_errors(client: &Client) -> Result<(), CmdError> {
-    client
-        .issue_cmd(CdpCommand {
-            cmd: "Page.addScriptToEvaluateOnNewDocument",
-            params: json!({"source": ERROR_HOOK_JS}),
-        })
-        .await?;
-    Ok(())
-}
-
-/// The JavaScript errors and warnings the current page recorded since it loaded.
-///
-/// Panics if the page was loaded before [`record_js_errors`].
-pub async fn js_errors(client: &Client) -> Vec<String> {
-    match client
-        .execute("return window.__lfErrors || null;", Vec::new())
-        .await
-    {
-        Ok(Value::Array(errors)) => errors
-            .into_iter()
-            .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_owned))
-            .collect(),
-        other => panic!("the error hook is not installed on this page: {other:?}"),
-    }
 }

@@ -68,6 +68,19 @@ pub fn nav(user: Option<&User>, csrf_token: &str) -> Rendered {
     }
 }
 
+/// A labelled form field: `<div class="field">` holding a `<label>` for the input `id`, the
+/// `input` itself and, when there is one, the `error` in `<p class="error" id="{id}-error">`.
+pub fn field(id: &str, label: &str, input: Rendered, error: Option<&str>) -> Rendered {
+    let error_id = format!("{id}-error");
+    html! {
+        <div class="field">
+            <label for={id}>{label}</label>
+            {input}
+            @if let Some(error) = error { <p class="error" id={error_id}>{error}</p> }
+        </div>
+    }
+}
+
 /// The flash messages: a string is one line; `{"title", "subtitle"}` is a title and a subtitle.
 pub fn flash_group(flash: &Flash) -> Rendered {
     let messages: Vec<Rendered> = flash

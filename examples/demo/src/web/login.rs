@@ -4,7 +4,7 @@ use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
 use serde::Deserialize;
 
 use super::auth::{USER_FLASH, USER_TOKEN, handoff};
-use super::components::flash_group;
+use super::components::{field, flash_group};
 use crate::users::{AuthError, Users, validate_email};
 
 /// The message for every failed login (unknown email, wrong password, throttled: R10).
@@ -105,18 +105,20 @@ impl LiveView for Login {
                     <p id="login-error" class="error" role="alert">{message.as_str()}</p>
                 }
                 <form id="login-form" phx-change="validate" phx-submit="login">
-                    <div class="field">
-                        <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" autocomplete="username" value={self.email.as_str()}>
-                        @if let Some(err) = &self.email_error { <p class="error" id="email-error">{err.as_str()}</p> }
-                    </div>
-                    <div class="field">
-                        <label for="password">"Password"</label>
+                    {field(
+                        "email",
+                        "Email",
+                        html!(<input id="email" name="email" type="email" autocomplete="username" value={self.email.as_str()}>),
+                        self.email_error.as_deref(),
+                    )}
+                    {field(
+                        "password",
+                        "Password",
                         // The password is never rendered back, so the client must not patch this input: a diff
                         // sent while another field has focus would otherwise clear what the user typed.
-                        <input id="password" name="password" type="password" autocomplete="current-password" phx-update="ignore">
-                        @if let Some(err) = &self.password_error { <p class="error" id="password-error">{err.as_str()}</p> }
-                    </div>
+                        html!(<input id="password" name="password" type="password" autocomplete="current-password" phx-update="ignore">),
+                        self.password_error.as_deref(),
+                    )}
                     <button id="login-submit" type="submit" phx-disable-with="Logging in...">"Log in"</button>
                 </form>
                 <p>"No account yet? " <a href="/register">"Register"</a></p>

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::{USER_FLASH, handoff};
-use super::components::flash_group;
+use super::components::{field, flash_group};
 use crate::users::{RegisterError, Users, validate_email, validate_password};
 
 /// The registration live view.
@@ -101,6 +101,12 @@ impl LiveView for Register {
     }
 
     fn render(&self, socket: &Socket) -> Rendered {
+        // The messages of `RegisterError` follow the field's name.
+        let email_error = self.email_error.as_ref().map(|err| format!("Email {err}"));
+        let password_error = self
+            .password_error
+            .as_ref()
+            .map(|err| format!("Password {err}"));
         html! {
             <main id="register">
                 {flash_group(socket.flash())}
@@ -109,18 +115,20 @@ impl LiveView for Register {
                     <p id="register-error" class="error" role="alert">{message.as_str()}</p>
                 }
                 <form id="register-form" phx-change="validate" phx-submit="register">
-                    <div class="field">
-                        <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" autocomplete="username" value={self.email.as_str()}>
-                        @if let Some(err) = &self.email_error { <p class="error" id="email-error">"Email " {err.as_str()}</p> }
-                    </div>
-                    <div class="field">
-                        <label for="password">"Password (at least 12 characters)"</label>
+                    {field(
+                        "email",
+                        "Email",
+                        html!(<input id="email" name="email" type="email" autocomplete="username" value={self.email.as_str()}>),
+                        email_error.as_deref(),
+                    )}
+                    {field(
+                        "password",
+                        "Password (at least 12 characters)",
                         // The password is never rendered back, so the client must not patch this input: a diff
                         // sent while another field has focus would otherwise clear what the user typed.
-                        <input id="password" name="password" type="password" autocomplete="new-password" phx-update="ignore">
-                        @if let Some(err) = &self.password_error { <p class="error" id="password-error">"Password " {err.as_str()}</p> }
-                    </div>
+                        html!(<input id="password" name="password" type="password" autocomplete="new-password" phx-update="ignore">),
+                        password_error.as_deref(),
+                    )}
                     <button id="register-submit" type="submit" phx-disable-with="Creating account...">"Create account"</button>
                 </form>
                 <p>"Already registered? " <a href="/login">"Log in"</a></p>
