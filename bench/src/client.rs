@@ -155,9 +155,10 @@ impl Opener {
             let req = format!("ws://127.0.0.1:{port}/ws")
                 .into_client_request()
                 .map_err(ws_err)?;
-            let (ws, _) = tokio_tungstenite::client_async_with_config(req, stream, Some(ws_config()))
-                .await
-                .map_err(ws_err)?;
+            let (ws, _) =
+                tokio_tungstenite::client_async_with_config(req, stream, Some(ws_config()))
+                    .await
+                    .map_err(ws_err)?;
             let mut session = Session {
                 ws,
                 flavor: Flavor::Dioxus,
@@ -190,10 +191,8 @@ impl Opener {
                 .into_client_request()
                 .map_err(ws_err)?;
         if let Some(cookie) = &cookie {
-            req.headers_mut().insert(
-                "cookie",
-                cookie.parse().map_err(|_| err("cookie header"))?,
-            );
+            req.headers_mut()
+                .insert("cookie", cookie.parse().map_err(|_| err("cookie header"))?);
         }
         let stream = http::connect(ws_src, port).await?;
         let (ws, _) = tokio_tungstenite::client_async_with_config(req, stream, Some(ws_config()))
@@ -261,7 +260,10 @@ impl Session {
     }
 
     async fn send_text(&mut self, text: String) -> io::Result<()> {
-        self.ws.send(Message::Text(text.into())).await.map_err(ws_err)
+        self.ws
+            .send(Message::Text(text.into()))
+            .await
+            .map_err(ws_err)
     }
 
     async fn next_msg(&mut self) -> io::Result<Message> {
@@ -314,13 +316,13 @@ impl Session {
     /// dioxus: one click on the `+` element; returns the binary edits that answer it.
     pub async fn click_raw(&mut self) -> io::Result<Vec<u8>> {
         let data = json!({
-                "alt_key": false, "button": 0, "buttons": 0, "client_x": 10, "client_y": 10,
-                "ctrl_key": false, "meta_key": false, "offset_x": 5, "offset_y": 5,
-                "page_x": 10, "page_y": 10, "screen_x": 10, "screen_y": 10, "shift_key": false
-            });
-            let frame = json!({"method": "user_event", "params": {
+            "alt_key": false, "button": 0, "buttons": 0, "client_x": 10, "client_y": 10,
+            "ctrl_key": false, "meta_key": false, "offset_x": 5, "offset_y": 5,
+            "page_x": 10, "page_y": 10, "screen_x": 10, "screen_y": 10, "shift_key": false
+        });
+        let frame = json!({"method": "user_event", "params": {
                 "name": "click", "element": self.dx_element, "data": data, "bubbles": true}})
-            .to_string();
+        .to_string();
         self.send_text(frame).await?;
         self.next_binary().await
     }

@@ -22,7 +22,8 @@ use crate::client::{Cmd, Flavor, Handle, Opener, Target, source_ip};
 use crate::server::{Server, Spec};
 use crate::stats::Latency;
 
-const USAGE: &str = "usage: livefire-bench run [--livefire CMD] [--pyview CMD --pyview-cwd DIR] [--dioxus CMD]
+const USAGE: &str = "usage: livefire-bench table RESULTS.json
+       livefire-bench run [--livefire CMD] [--pyview CMD --pyview-cwd DIR] [--dioxus CMD]
     [--out FILE] [--quick] [--max-sessions N] [--pyview-max N] [--dioxus-max N]
     [--multiview-views N] [--views-per-socket K] [--rate R] [--port-base P]
     [--levels N,N,..] [--no-single]     (--multiview-views 0 skips the multiplexed run)
@@ -70,6 +71,14 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("run") => {}
+        Some("table") => {
+            // Re-render the table of a results file.
+            let path = args.next().ok_or_else(|| USAGE.to_owned())?;
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+            let doc: Value = serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+            println!("{}", report::table(&doc));
+            std::process::exit(0);
+        }
         _ => return Err(USAGE.to_owned()),
     }
     let mut cfg = Cfg {
@@ -118,7 +127,11 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
             "--levels" => {
                 let list = value()?
                     .split(',')
-                    .map(|v| v.trim().parse::<usize>().map_err(|_| format!("bad level {v}")))
+                    .map(|v| {
+                        v.trim()
+                            .parse::<usize>()
+                            .map_err(|_| format!("bad level {v}"))
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 cfg.levels = Some(list);
             }
@@ -142,7 +155,11 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
     // process's limit): stay below the open-files limit.
     if let Some(limit) = open_files_limit() {
         let fit = limit.saturating_sub(cfg.warmup + 2 * cfg.concurrency + 500);
-        for max in [&mut cfg.max_sessions, &mut cfg.pyview_max, &mut cfg.dioxus_max] {
+        for max in [
+            &mut cfg.max_sessions,
+            &mut cfg.pyview_max,
+            &mut cfg.dioxus_max,
+        ] {
             if *max > fit {
                 eprintln!("[bench] open-files limit {limit}: at most {fit} sessions per run");
                 *max = fit;
@@ -255,7 +272,10 @@ async fn open_many(
                 match opener.open(views, source_ip(first + i, spread)).await {
                     Ok(session) => {
                         let handle = client::spawn(session);
-                        handles.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
+                        handles
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(handle);
                     }
                     Err(e) => {
                         let n = failed.fetch_add(1, Ordering::Relaxed) + 1;
@@ -340,9 +360,8 @@ async fn saturate(handles: &[Handle], secs: f64, server: &Server) -> Value {
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(secs);
     for h in handles {
-        let _ = h
-            .tx
-            .send(Cmd::Loop {
+        let _ =
+            h.tx.send(Cmd::Loop {
                 until,
                 done: tx.clone(),
             })
@@ -403,20 +422,35 @@ async fn probe_dx_element(target: &Target) -> io::Result<u64> {
             return Ok(element);
         }
     }
-    Err(io::Error::other("no dioxus element answers like a + button"))
+    Err(io::Error::other(
+        "no dioxus element answers like a + button",
+    ))
 }
 
 async fn drain(session: &mut client::Session, d: Duration) {
     let until = Instant::now() + d;
-    while timeout(until.saturating_duration_since(Instant::now()), session.next_any())
-        .await
-        .is_ok_and(|r| r.is_ok())
+    while timeout(
+        until.saturating_duration_since(Instant::now()),
+        session.next_any(),
+    )
+    .await
+    .is_ok_and(|r| r.is_ok())
     {}
 }
 
 /// Round trips of one session clicking sequentially, plus wire bytes.
-async fn single_session(c: &Contender, target: &Arc<Target>, cfg: &Cfg, res: &mut Map<String, Value>, port: u16) -> io::Result<()> {
-    let server = Server::start(&c.spec, port, &format!("{}/{}-single.log", work_dir(), c.name))?;
+async fn single_session(
+    c: &Contender,
+    target: &Arc<Target>,
+    cfg: &Cfg,
+    res: &mut Map<String, Value>,
+    port: u16,
+) -> io::Result<()> {
+    let server = Server::start(
+        &c.spec,
+        port,
+        &format!("{}/{}-single.log", work_dir(), c.name),
+    )?;
     let mut opener = Opener::new(target.clone(), source_ip(0, cfg.spread));
     let mut session = opener.open(1, source_ip(1, cfg.spread)).await?;
     opener.close_http();
@@ -493,15 +527,7 @@ async fn memory_run(
     };
     log(&format!(
         "{}: {} sockets x {views} views: {} ok, {} failed ({:?}) in {:.1} s; RSS {} -> {} KiB: {:.0} B/view",
-        c.name,
-        n,
-        opened.ok,
-        opened.failed,
-        opened.first_error,
-        opened.secs,
-        rss0,
-        rss1,
-        per_view
+        c.name, n, opened.ok, opened.failed, opened.first_error, opened.secs, rss0, rss1, per_view
     ));
     let mut out = json!({
         "sockets_requested": n,
@@ -580,7 +606,10 @@ async fn run_contender(c: &Contender, cfg: &Cfg, ports: &mut Ports) -> Map<Strin
     };
     let mut levels: Vec<usize> = match &cfg.levels {
         Some(list) => list.clone(),
-        None => [1000, 10_000, max].into_iter().filter(|&n| n <= max).collect(),
+        None => [1000, 10_000, max]
+            .into_iter()
+            .filter(|&n| n <= max)
+            .collect(),
     };
     levels.dedup();
     let mut mem = Vec::new();

@@ -68,7 +68,7 @@ pub fn document(config: &Value, results: Map<String, Value>, started: SystemTime
     })
 }
 
-fn mem_at<'a>(r: &'a Value, n: u64) -> Option<&'a Value> {
+fn mem_at(r: &Value, n: u64) -> Option<&Value> {
     r["memory"]
         .as_array()?
         .iter()
@@ -141,7 +141,7 @@ fn rows() -> Vec<Row> {
             label: "largest run: RSS per idle view",
             get: |r| mem_max(r)?["bytes_per_view"].as_f64(),
             fmt: kib,
-            better: Better::None,
+            better: Better::Lower,
         },
         Row {
             label: "multiplexed: views joined (5 per socket)",
@@ -263,7 +263,15 @@ fn rows() -> Vec<Row> {
 /// The markdown table: one column per server, then livefire's advantage over each peer.
 pub fn table(doc: &Value) -> String {
     let results = doc["results"].as_object().cloned().unwrap_or_default();
-    let names: Vec<&String> = results.keys().collect();
+    // livefire first, then the peers in a fixed order.
+    let rank = |n: &str| match n {
+        "livefire" => 0,
+        "pyview" => 1,
+        "dioxus" => 2,
+        _ => 3,
+    };
+    let mut names: Vec<&String> = results.keys().collect();
+    names.sort_by_key(|n| (rank(n), n.as_str()));
     let peers: Vec<&String> = names
         .iter()
         .copied()
@@ -355,13 +363,14 @@ pub fn table(doc: &Value) -> String {
 /// The targets, met or missed.
 fn targets(lf: &Value, py: Option<&Value>) -> String {
     let mut out = String::from("| target | measured | met |\n|---|---:|:---:|\n");
-    let mut line = |name: &str, value: Option<f64>, shown: fn(f64) -> String, ok: fn(f64) -> bool| {
-        let (v, m) = match value {
-            Some(v) => (shown(v), if ok(v) { "yes" } else { "**no**" }),
-            None => ("-".to_owned(), "?"),
+    let mut line =
+        |name: &str, value: Option<f64>, shown: fn(f64) -> String, ok: fn(f64) -> bool| {
+            let (v, m) = match value {
+                Some(v) => (shown(v), if ok(v) { "yes" } else { "**no**" }),
+                None => ("-".to_owned(), "?"),
+            };
+            let _ = writeln!(out, "| {name} | {v} | {m} |");
         };
-        let _ = writeln!(out, "| {name} | {v} | {m} |");
-    };
     let largest = mem_max(lf).and_then(|m| m["bytes_per_view"].as_f64());
     line(
         "<= 8 KiB per idle joined view (largest single-view run)",
@@ -369,9 +378,12 @@ fn targets(lf: &Value, py: Option<&Value>) -> String {
         kib,
         |v| v <= 8.0 * 1024.0,
     );
-    line("stretch: <= 4 KiB per idle joined view", largest, kib, |v| {
-        v <= 4.0 * 1024.0
-    });
+    line(
+        "stretch: <= 4 KiB per idle joined view",
+        largest,
+        kib,
+        |v| v <= 4.0 * 1024.0,
+    );
     let views = [
         mem_max(lf).and_then(|m| m["views_ok"].as_f64()),
         lf["multiview"]["views_ok"].as_f64(),
@@ -455,9 +467,18 @@ mod tests {
         results.insert("pyview".into(), py);
         let doc = document(&json!({}), results, SystemTime::now());
         let t = table(&doc);
-        assert!(t.contains("| click RTT p50, 1 session | 0.050 ms | 0.500 ms | 10.0x |"), "{t}");
-        assert!(t.contains("| counter click reply <= 60 B | 90 B | **no** |"), "{t}");
-        assert!(t.contains("| >= 5x less memory per session than pyview (10k) | 10.0x | yes |"), "{t}");
+        assert!(
+            t.contains("| click RTT p50, 1 session | 0.050 ms | 0.500 ms | 10.0x |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| counter click reply <= 60 B | 90 B | **no** |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| >= 5x less memory per session than pyview (10k) | 10.0x | yes |"),
+            "{t}"
+        );
         assert!(t.contains("n/a - no pub/sub yet"));
     }
 }

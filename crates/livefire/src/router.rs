@@ -23,11 +23,11 @@ use crate::view::{InboundTx, JoinCtx};
 
 /// Largest WebSocket message (and frame) accepted from a client.
 pub const MAX_MESSAGE_SIZE: usize = 64 * 1024;
-/// The WebSocket read buffer per connection (tungstenite's default is 128 KiB). It is
-/// allocated for the connection's whole life, idle or not, and also caps the bytes read per
-/// `read` call; client frames (events, heartbeats, joins) are almost always below 1 KiB, and
-/// bigger ones simply take more reads.
-const READ_BUFFER: usize = 512;
+/// The WebSocket read buffer per connection (tungstenite's default is 128 KiB). It is kept
+/// for the connection's whole life, idle or not, and grows to hold the largest frame
+/// received (the join, ~0.7 KiB); it also caps the bytes read per `read` call. Clicks and
+/// heartbeats fit in one read, bigger frames take a few.
+const READ_BUFFER: usize = 256;
 /// Bytes a slow client may leave unread before writes fail.
 const MAX_WRITE_BUFFER: usize = 256 * 1024;
 

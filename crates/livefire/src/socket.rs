@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
 
+use crate::channel::queue;
 use crate::flash::Flash;
 use crate::redirect::RedirectError;
 use crate::view::ViewMsg;
@@ -45,7 +45,7 @@ pub struct Socket<M: Send + 'static = ()> {
     pub(crate) nav_error: Option<RedirectError>,
     pub(crate) events: Vec<(String, Value)>,
     pub(crate) reply: Option<Value>,
-    pub(crate) sender: Option<mpsc::Sender<ViewMsg<M>>>,
+    pub(crate) sender: Option<queue::Sender<ViewMsg<M>>>,
     pub(crate) session: Arc<Map<String, Value>>,
     pub(crate) csrf_token: Option<Arc<str>>,
 }
@@ -282,7 +282,7 @@ pub(crate) struct Outputs {
 /// ```
 #[derive(Debug)]
 pub struct ViewHandle<M: Send + 'static> {
-    tx: Option<mpsc::Sender<ViewMsg<M>>>,
+    tx: Option<queue::Sender<ViewMsg<M>>>,
 }
 
 impl<M: Send + 'static> Clone for ViewHandle<M> {
@@ -317,6 +317,6 @@ impl<M: Send + 'static> ViewHandle<M> {
 
     /// True if the view has ended.
     pub fn is_closed(&self) -> bool {
-        self.tx.as_ref().is_none_or(mpsc::Sender::is_closed)
+        self.tx.as_ref().is_none_or(queue::Sender::is_closed)
     }
 }

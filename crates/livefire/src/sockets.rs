@@ -10,14 +10,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::mpsc;
-
+use crate::channel::queue;
 use crate::view::Outbound;
 
 /// Session key whose value groups the live sockets of one login.
 pub const LIVE_SOCKET_ID: &str = "live_socket_id";
 
-type Entry = (u64, mpsc::Sender<Outbound>);
+type Entry = (u64, queue::Sender<Outbound>);
 
 /// The registry of connected live sockets by `live_socket_id`; a cheap handle to clone.
 ///
@@ -47,7 +46,7 @@ impl LiveSockets {
     }
 
     /// Registers a connection; the returned guard deregisters it when dropped.
-    pub(crate) fn register(&self, id: String, out: mpsc::Sender<Outbound>) -> Registration {
+    pub(crate) fn register(&self, id: String, out: queue::Sender<Outbound>) -> Registration {
         let key = self.inner.next.fetch_add(1, Ordering::Relaxed);
         self.map().entry(id.clone()).or_default().push((key, out));
         Registration {

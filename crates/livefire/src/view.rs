@@ -10,7 +10,7 @@ use futures_util::FutureExt;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::channel::frame;
+use crate::channel::{frame, queue};
 use crate::diff::{DiffState, write_json_str};
 use crate::event::Event;
 use crate::flash::Flash;
@@ -23,8 +23,8 @@ pub(crate) const INBOX: usize = 32;
 
 /// A message for a view task.
 ///
-/// Client frames are boxed: the inbox preallocates a block of 32 slots per view, so a small
-/// slot (16 bytes for a small `M`, instead of 72) saves ~1.8 KiB per idle view.
+/// Client frames are boxed so a slot of the view's inbox stays small (16 bytes for a small
+/// `M`, instead of 72); the inbox keeps the slots it once grew to for the view's life.
 #[derive(Debug)]
 pub(crate) enum ViewMsg<M> {
     /// A frame from the client, routed by the connection.
@@ -53,7 +53,8 @@ pub(crate) enum Inbound {
     },
 }
 
-/// What a view task tells its connection (24 bytes: the outbox preallocates 32 slots).
+/// What a view task tells its connection (24 bytes; the outbox keeps its slots for the
+/// connection's life).
 #[derive(Debug)]
 pub(crate) enum Outbound {
     /// A text frame to send.
@@ -69,9 +70,9 @@ pub(crate) trait InboundTx: Send + Sync {
     fn try_send(&self, msg: Inbound) -> Result<(), mpsc::error::TrySendError<()>>;
 }
 
-impl<M: Send + 'static> InboundTx for mpsc::Sender<ViewMsg<M>> {
+impl<M: Send + 'static> InboundTx for queue::Sender<ViewMsg<M>> {
     fn try_send(&self, msg: Inbound) -> Result<(), mpsc::error::TrySendError<()>> {
-        mpsc::Sender::try_send(self, ViewMsg::Inbound(Box::new(msg))).map_err(|err| match err {
+        queue::Sender::try_send(self, ViewMsg::Inbound(Box::new(msg))).map_err(|err| match err {
             mpsc::error::TrySendError::Full(_) => mpsc::error::TrySendError::Full(()),
             mpsc::error::TrySendError::Closed(_) => mpsc::error::TrySendError::Closed(()),
         })
@@ -90,7 +91,7 @@ pub(crate) struct JoinCtx {
     pub(crate) session_id: Option<String>,
     pub(crate) csrf_token: Option<Arc<str>>,
     pub(crate) live: Arc<LiveShared>,
-    pub(crate) out: mpsc::Sender<Outbound>,
+    pub(crate) out: queue::Sender<Outbound>,
 }
 
 /// Spawns the task of one view; returns its inbox and a handle to abort it.
@@ -98,7 +99,7 @@ pub(crate) fn spawn<V: LiveView>(
     view: V,
     ctx: JoinCtx,
 ) -> (Box<dyn InboundTx>, tokio::task::AbortHandle) {
-    let (tx, rx) = mpsc::channel::<ViewMsg<V::Message>>(INBOX);
+    let (tx, rx) = queue::channel::<ViewMsg<V::Message>>(INBOX);
     let inbox: Box<dyn InboundTx> = Box::new(tx.clone());
     let task = tokio::spawn(run(view, ctx, tx, rx));
     (inbox, task.abort_handle())
@@ -137,8 +138,8 @@ enum Flow {
 fn run<V: LiveView>(
     view: V,
     mut ctx: JoinCtx,
-    tx: mpsc::Sender<ViewMsg<V::Message>>,
-    mut rx: mpsc::Receiver<ViewMsg<V::Message>>,
+    tx: queue::Sender<ViewMsg<V::Message>>,
+    mut rx: queue::Receiver<ViewMsg<V::Message>>,
 ) -> impl Future<Output = ()> + Send {
     let mut socket = Socket::disconnected()
         .with_session(ctx.mount.session.clone())
@@ -579,7 +580,7 @@ mod tests {
 
     #[test]
     fn queue_slots_stay_small() {
-        // Each inbox/outbox preallocates 32 slots; these sizes are per idle view/connection.
+        // Inbox and outbox slots are kept while a view/connection idles.
         assert!(std::mem::size_of::<ViewMsg<()>>() <= 16);
         assert!(std::mem::size_of::<ViewMsg<u64>>() <= 16);
         assert!(std::mem::size_of::<Outbound>() <= 24);

@@ -8,8 +8,8 @@
 
 pub(crate) mod frame;
 mod join;
+pub(crate) mod queue;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,12 +53,56 @@ struct Slot {
     task: AbortHandle,
 }
 
+/// The views joined on one connection, by topic. Almost always one entry: a list that grows
+/// one slot at a time is smaller than a hash map's minimum table (4 buckets, 244 bytes), and
+/// a scan of at most [`MAX_VIEWS`] topics is cheap.
+#[derive(Default)]
+struct Views(Vec<(Arc<str>, Slot)>);
+
+impl Views {
+    fn position(&self, topic: &str) -> Option<usize> {
+        self.0.iter().position(|(t, _)| **t == *topic)
+    }
+
+    fn get(&self, topic: &str) -> Option<&Slot> {
+        self.position(topic).map(|i| &self.0[i].1)
+    }
+
+    fn contains_key(&self, topic: &str) -> bool {
+        self.position(topic).is_some()
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn remove(&mut self, topic: &str) -> Option<Slot> {
+        let i = self.position(topic)?;
+        Some(self.0.swap_remove(i).1)
+    }
+
+    fn insert(&mut self, topic: Arc<str>, slot: Slot) -> Option<Slot> {
+        if let Some(i) = self.position(&topic) {
+            return Some(std::mem::replace(&mut self.0[i].1, slot));
+        }
+        if self.0.len() == self.0.capacity() {
+            self.0.reserve_exact(1);
+        }
+        self.0.push((topic, slot));
+        None
+    }
+
+    fn drain(&mut self) -> std::vec::Drain<'_, (Arc<str>, Slot)> {
+        self.0.drain(..)
+    }
+}
+
 /// The state of one connection.
 pub(crate) struct Connection {
     live: Arc<LiveShared>,
     info: ConnInfo,
-    views: HashMap<Arc<str>, Slot>,
-    out_tx: mpsc::Sender<Outbound>,
+    views: Views,
+    out_tx: queue::Sender<Outbound>,
     bad_frames: u32,
 }
 
@@ -80,7 +124,7 @@ pub(crate) fn serve(
     live: Arc<LiveShared>,
     info: ConnInfo,
 ) -> impl Future<Output = ()> + Send {
-    let (out_tx, mut out_rx) = mpsc::channel(OUTBOX);
+    let (out_tx, mut out_rx) = queue::channel(OUTBOX);
     let registration = info
         .live_socket_id
         .clone()
@@ -88,13 +132,11 @@ pub(crate) fn serve(
     let mut conn = Connection {
         live,
         info,
-        views: HashMap::new(),
+        views: Views::default(),
         out_tx,
         bad_frames: 0,
     };
     async move {
-        // Held (and so registered) until the connection ends.
-        let _registration = registration;
         let mut deadline = Instant::now() + IDLE_TIMEOUT;
         let close = loop {
             tokio::select! {
@@ -161,8 +203,10 @@ pub(crate) fn serve(
                 code,
                 reason: reason.into(),
             };
-            let _ = timeout(WRITE_TIMEOUT, ws.send(Message::Close(Some(frame)))).await;
+            let _ = Box::pin(timeout(WRITE_TIMEOUT, ws.send(Message::Close(Some(frame))))).await;
         }
+        // Registered (under the session's live socket id) until the connection ends.
+        drop(registration);
     }
 }
 
