@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use futures_util::FutureExt;
 
 use crate::flash::{Flash, FlashHandle};
@@ -126,7 +126,8 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
                 }
                 None => {}
             }
-            return Redirect::to(&to).into_response();
+            // 302, as Phoenix: the flash put during mount is kept in the session.
+            return (StatusCode::FOUND, [(header::LOCATION, to)]).into_response();
         }
         None => {}
     }

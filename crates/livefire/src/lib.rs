@@ -60,7 +60,7 @@ pub use error::{Error, Result};
 pub use event::{Event, EventKind};
 pub use live_view::{LiveView, Mount, Params};
 pub use rendered::{Raw, Rendered};
-pub use router::LiveRouter;
+pub use router::{LiveRouter, RateLimit};
 pub use socket::{Socket, ViewGone, ViewHandle};
 
 /// The `phoenix_live_view` client version this server speaks (`liveview_version` in join replies).

@@ -62,6 +62,28 @@ pub(crate) struct LiveShared {
     allowed_origins: Option<Vec<String>>,
     pub(crate) sockets: LiveSockets,
     socket_id: SocketIdFn,
+    pub(crate) rate_limit: RateLimit,
+}
+
+/// How many frames one connection may send: `per_second` on average, `burst` at once. A client
+/// over the limit is closed with code 1008 (security.md R8).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Sustained frames per second.
+    pub per_second: f32,
+    /// Frames allowed in one burst.
+    pub burst: f32,
+}
+
+impl Default for RateLimit {
+    /// 1,000 frames per second, bursts of 5,000: far above what a person produces, low enough
+    /// that one connection cannot take more than a small share of the server.
+    fn default() -> Self {
+        Self {
+            per_second: 1000.0,
+            burst: 5000.0,
+        }
+    }
 }
 
 type SocketIdFn = Arc<dyn Fn(&Session) -> Option<String> + Send + Sync>;
@@ -155,6 +177,7 @@ pub struct LiveRouter {
     node_modules: Option<PathBuf>,
     sockets: LiveSockets,
     socket_id: SocketIdFn,
+    rate_limit: RateLimit,
 }
 
 impl std::fmt::Debug for LiveRouter {
@@ -178,6 +201,7 @@ impl LiveRouter {
             node_modules: None,
             sockets: LiveSockets::default(),
             socket_id: Arc::new(default_socket_id),
+            rate_limit: RateLimit::default(),
         }
     }
 
@@ -258,6 +282,12 @@ impl LiveRouter {
         self
     }
 
+    /// The per-connection frame rate limit (default: [`RateLimit::default`]).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
     /// The axum router: every live route, `/live/websocket` and `/assets/*`.
     ///
     /// Add [`SessionLayer`](crate::session::SessionLayer) (outermost) and
@@ -278,6 +308,7 @@ impl LiveRouter {
             allowed_origins: self.allowed_origins,
             sockets: self.sockets,
             socket_id: self.socket_id,
+            rate_limit: self.rate_limit,
         });
         let mut router = Router::new();
         for (i, pattern) in patterns.iter().enumerate() {

@@ -478,3 +478,35 @@ async fn several_views_share_one_socket() {
     let reply = click(&mut ws, &second, "2", "5", "inc").await;
     assert_eq!(reply[4]["response"]["diff"], json!({"0": "1"}));
 }
+
+/// security.md cases 38/52: a client sending frames faster than the per-connection rate limit
+/// (even cheap ones the views never see) is closed with 1008; another connection keeps working.
+#[tokio::test]
+async fn case_52_frame_flood_is_rate_limited() {
+    use futures_util::SinkExt;
+    let (_app, addr, page) = setup().await;
+    let mut good = connect(addr, &page).await;
+    join(&mut good, &page, "4").await;
+    let mut bad = connect(addr, &page).await;
+    for i in 0..12_000 {
+        let frame = json!([null, i.to_string(), "phoenix", "heartbeat", {}]).to_string();
+        if bad.feed(Message::Text(frame.into())).await.is_err() {
+            break;
+        }
+    }
+    let _ = bad.flush().await;
+    let mut replies = 0;
+    let code = loop {
+        match next_message(&mut bad).await {
+            Some(Message::Close(Some(frame))) => break Some(u16::from(frame.code)),
+            Some(Message::Text(_)) => replies += 1,
+            Some(_) => {}
+            // The server may reset the connection over the unread rest of the flood.
+            None => break None,
+        }
+    };
+    assert!(matches!(code, Some(1008) | None), "{code:?}");
+    assert!(replies < 12_000, "the flood was cut off: {replies} replies");
+    let reply = click(&mut good, &page, "4", "5", "inc").await;
+    assert_eq!(reply[4]["response"]["diff"], json!({"0": "1"}));
+}

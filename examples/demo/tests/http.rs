@@ -513,7 +513,7 @@ async fn case_68_session_cookie_copied_before_logout_no_longer_authenticates() {
         .assert_signed_out("stolen copy after logout");
     let mut replay = stolen.clone();
     let account = get(&f.app, "/account", &mut replay).await;
-    assert_eq!(account.status, StatusCode::SEE_OTHER, "{}", account.body);
+    assert_eq!(account.status, StatusCode::FOUND, "{}", account.body);
     assert_eq!(account.location(), Some("/login"));
     // The server also drops the dead token from that cookie.
     let payload = f.session_payload(&replay);
@@ -654,7 +654,7 @@ async fn case_18_consumed_login_flash_token_replayed_is_rejected() {
     post_logout(&f.app, &mut jar, Some(&csrf)).await;
     let mut replay = jar.with(FLASH_COOKIE, &token);
     let res = get(&f.app, "/account", &mut replay).await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.status, StatusCode::FOUND);
     assert_eq!(res.location(), Some("/login"));
     get(&f.app, "/", &mut replay)
         .await
@@ -675,7 +675,7 @@ async fn case_19_login_flash_token_replayed_from_another_browser_is_rejected() {
     get(&f.app, "/login", &mut attacker).await;
     let mut attempt = attacker.with(FLASH_COOKIE, &token);
     let res = get(&f.app, "/account", &mut attempt).await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.status, StatusCode::FOUND, "{}", res.body);
     assert_eq!(res.location(), Some("/login"));
     let login = get(&f.app, "/login", &mut attempt).await;
     assert!(
@@ -691,7 +691,7 @@ async fn case_19_login_flash_token_replayed_from_another_browser_is_rejected() {
     // ... and with no session cookie at all.
     let mut bare = Jar::default().with(FLASH_COOKIE, &token);
     let res = get(&f.app, "/account", &mut bare).await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.status, StatusCode::FOUND);
     assert_eq!(res.location(), Some("/login"));
     assert_eq!(f.session_rows().await, 0, "no login happened");
 
@@ -822,7 +822,7 @@ async fn case_36_join_of_account_after_logout_deleted_the_token_redirects_to_log
     assert_eq!(joined["status"], "error", "{joined}");
     assert_eq!(joined["response"]["reason"], "stale", "{joined}");
     let res = get(&f.app, "/account", &mut jar).await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.status, StatusCode::FOUND);
     assert_eq!(res.location(), Some("/login"));
 }
 
@@ -983,7 +983,7 @@ async fn case_18_handoff_replayed_with_the_pre_login_cookie_is_rejected() {
 
     let mut replay = pre_login.with(FLASH_COOKIE, &token);
     let res = get(&f.app, "/account", &mut replay).await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "logged in again");
+    assert_eq!(res.status, StatusCode::FOUND, "logged in again");
     assert_eq!(f.session_rows().await, 1, "a second login happened");
 }
 

@@ -20,7 +20,7 @@ use tokio::task::AbortHandle;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use self::frame::{Frame, FrameError};
-use crate::router::LiveShared;
+use crate::router::{LiveShared, RateLimit};
 use crate::view::{Inbound, InboundTx, Outbound};
 
 /// Close after this long without any frame from the client (it heartbeats every 30 s).
@@ -33,6 +33,34 @@ const OUTBOX: usize = 64;
 const MAX_BAD_FRAMES: u32 = 8;
 /// Views joined at once on one connection.
 const MAX_VIEWS: usize = 64;
+/// A token bucket: the per-connection frame rate limit (security.md R8, cases 38 and 52).
+struct Bucket {
+    tokens: f32,
+    last: Instant,
+}
+
+impl Bucket {
+    fn new(limit: RateLimit) -> Self {
+        Self {
+            tokens: limit.burst,
+            last: Instant::now(),
+        }
+    }
+
+    /// Takes one token; false when the client is over its rate.
+    fn take(&mut self, limit: RateLimit) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f32() * limit.per_second;
+        self.tokens = (self.tokens + refill).min(limit.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
 
 /// What the upgrade request established for this connection.
 #[derive(Debug, Clone)]
@@ -104,6 +132,7 @@ pub(crate) struct Connection {
     views: Views,
     out_tx: queue::Sender<Outbound>,
     bad_frames: u32,
+    bucket: Bucket,
 }
 
 /// How handling one frame ended.
@@ -129,12 +158,14 @@ pub(crate) fn serve(
         .live_socket_id
         .clone()
         .map(|id| live.sockets.register(id, out_tx.clone()));
+    let bucket = Bucket::new(live.rate_limit);
     let mut conn = Connection {
         live,
         info,
         views: Views::default(),
         out_tx,
         bad_frames: 0,
+        bucket,
     };
     async move {
         let mut deadline = Instant::now() + IDLE_TIMEOUT;
@@ -241,6 +272,10 @@ async fn send(ws: &mut WebSocket, text: String) -> bool {
 impl Connection {
     /// Handles one text frame; returns frames to send right away.
     fn handle_text(&mut self, text: &str) -> (Next, Vec<String>) {
+        if !self.bucket.take(self.live.rate_limit) {
+            tracing::warn!("client exceeds the frame rate limit; closing");
+            return (Next::Close(1008, "rate limit exceeded"), Vec::new());
+        }
         let frame = match Frame::parse(text) {
             Ok(frame) => frame,
             Err(err) => return self.bad_frame(err),
