@@ -11,7 +11,6 @@ use std::sync::Arc;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use futures_util::FutureExt;
 
 use crate::flash::{Flash, FlashHandle};
 use crate::layout::Page;
@@ -83,26 +82,13 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         .with_session(session_data.clone())
         .with_flash(incoming)
         .with_csrf_token(ctx.session.csrf_token());
-    let params = Params::from_uri(&ctx.uri, ctx.path_params);
     let mount = Mount {
-        params: params.clone(),
+        params: Params::from_uri(&ctx.uri, ctx.path_params),
         session: session_data,
         connect_params: None,
     };
-    let mut result = AssertUnwindSafe(view.mount(&mount, &mut socket))
-        .catch_unwind()
-        .await;
-    if matches!(result, Ok(Ok(()))) && !socket.is_redirected() {
-        result = AssertUnwindSafe(view.handle_params(&params, &mut socket))
-            .catch_unwind()
-            .await;
-    }
-    match result {
-        Ok(Ok(())) => {}
-        Ok(Err(err)) => return server_error("mount returned an error", &err.to_string()),
-        Err(panic) => {
-            return server_error("mount panicked", &crate::error::panic_message(&*panic));
-        }
+    if let Err(failure) = crate::view::mount_view(&mut view, &mount, &mut socket).await {
+        return server_error("mount failed", &failure.to_string());
     }
     let outputs = socket.take_outputs();
     if let Some(err) = outputs.nav_error {

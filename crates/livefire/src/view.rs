@@ -106,17 +106,43 @@ pub(crate) fn spawn<V: LiveView>(
 }
 
 /// Why a callback failed.
-enum Failure {
+pub(crate) enum Failure {
     Err(crate::Error),
     Panic(String),
 }
 
-async fn guarded<F: std::future::Future<Output = crate::Result>>(fut: F) -> Result<(), Failure> {
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Err(err) => write!(f, "error: {err}"),
+            Self::Panic(msg) => write!(f, "panic: {msg}"),
+        }
+    }
+}
+
+/// Runs a callback, turning an `Err` or a panic into a [`Failure`].
+pub(crate) async fn guarded<F: std::future::Future<Output = crate::Result>>(
+    fut: F,
+) -> Result<(), Failure> {
     match AssertUnwindSafe(fut).catch_unwind().await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(err)) => Err(Failure::Err(err)),
         Err(payload) => Err(Failure::Panic(crate::error::panic_message(&*payload))),
     }
+}
+
+/// `mount`, then `handle_params` unless mount redirected: the same on the dead render and on
+/// the connected join.
+pub(crate) async fn mount_view<V: LiveView>(
+    view: &mut V,
+    mount: &Mount,
+    socket: &mut Socket<V::Message>,
+) -> Result<(), Failure> {
+    guarded(view.mount(mount, socket)).await?;
+    if !socket.is_redirected() {
+        guarded(view.handle_params(&mount.params, socket)).await?;
+    }
+    Ok(())
 }
 
 struct Runner<V: LiveView> {
@@ -240,11 +266,7 @@ impl<V: LiveView> Runner<V> {
                 connect_params: None,
             },
         );
-        let mut result = guarded(self.view.mount(&mount, &mut self.socket)).await;
-        if result.is_ok() && !self.socket.is_redirected() {
-            result = guarded(self.view.handle_params(&mount.params, &mut self.socket)).await;
-        }
-        if let Err(failure) = result {
+        if let Err(failure) = mount_view(&mut self.view, &mount, &mut self.socket).await {
             let _ = self.crash_join(failure, msg_ref).await;
             return Flow::Stop;
         }
@@ -340,13 +362,14 @@ impl<V: LiveView> Runner<V> {
 
     /// `{"redirect":{"to":..,"flash":..}}` or the `live_redirect` equivalent.
     fn redirect_body(&self, key: &str, to: &str, replace: Option<bool>, flash: &Flash) -> String {
+        wrap(key, &self.nav_json(to, replace, flash))
+    }
+
+    /// `{"to":..,"kind":..,"flash":..}` with the flash sealed into a browser-bound token.
+    fn nav_json(&self, to: &str, replace: Option<bool>, flash: &Flash) -> String {
         let token = self.flash_token(flash);
         let mut out = String::with_capacity(64);
-        out.push_str("{\"");
-        out.push_str(key);
-        out.push_str("\":");
         write_nav(to, replace, token.as_deref(), &mut out);
-        out.push('}');
         out
     }
 
@@ -455,15 +478,14 @@ impl<V: LiveView> Runner<V> {
                     Navigation::Navigate { to, replace } => ("live_redirect", to, Some(replace)),
                     Navigation::Patch { .. } => unreachable!("matched above"),
                 };
-                let body = self.redirect_body(key, &to, replace, &outputs.flash_put);
+                let nav = self.nav_json(&to, replace, &outputs.flash_put);
                 match msg_ref {
                     Some(r) => {
-                        let _ = self.reply(Some(r), true, &body).await;
+                        let _ = self.reply(Some(r), true, &wrap(key, &nav)).await;
                     }
+                    // Outside an event the same map is a push named after the key.
                     None => {
-                        // Outside an event the same map is a push: strip the outer key.
-                        let inner = &body[key.len() + 4..body.len() - 1];
-                        let _ = self.push(key, inner).await;
+                        let _ = self.push(key, &nav).await;
                     }
                 }
                 return Flow::Stop;
@@ -529,6 +551,17 @@ pub(crate) fn path_of(url: &str) -> &str {
         }
         None => url,
     }
+}
+
+/// `{"key":json}`
+fn wrap(key: &str, json: &str) -> String {
+    let mut out = String::with_capacity(key.len() + json.len() + 5);
+    out.push_str("{\"");
+    out.push_str(key);
+    out.push_str("\":");
+    out.push_str(json);
+    out.push('}');
+    out
 }
 
 fn push_member(out: &mut String, has: &mut bool, key: &str) {
