@@ -6,12 +6,16 @@
 //! and `Cache-Control: public, max-age=3600`. When they are missing, it logs one error naming
 //! `npm ci` and answers `503 Service Unavailable`, so pages still render without JavaScript.
 //!
-//! ```no_run
+//! [`LiveRouter::into_router`](crate::LiveRouter::into_router) already merges this router; use
+//! it directly only for pages outside the live router.
+//!
+//! ```
 //! use livefire::assets::{assets_router, find_node_modules, LIVE_VIEW_JS, PHOENIX_JS};
 //!
 //! let app: axum::Router = axum::Router::new().merge(assets_router(find_node_modules()));
 //! let head = format!(r#"<script src="{PHOENIX_JS}"></script><script src="{LIVE_VIEW_JS}"></script>"#);
-//! # let _ = (app, head);
+//! assert!(head.contains(r#"<script src="/assets/phoenix_live_view.min.js"></script>"#));
+//! # let _ = app;
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -53,10 +57,35 @@ static MISSING_LOGGED: AtomicBool = AtomicBool::new(false);
 /// `If-None-Match` gets `304 Not Modified`. If a bundle is missing, the first occurrence logs
 /// one `tracing` error that names `npm ci`, and the request gets a `503` saying to run it.
 ///
-/// ```no_run
-/// let app: axum::Router = axum::Router::new()
-///     .merge(livefire::assets::assets_router("/srv/app/node_modules"));
-/// # let _ = app;
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use axum::body::Body;
+/// use http::{Request, StatusCode, header};
+/// use livefire::assets::{assets_router, LIVE_VIEW_JS, PHOENIX_JS};
+/// use tower::ServiceExt as _;
+///
+/// // A `node_modules` that holds the Phoenix bundle but not the LiveView one.
+/// let node_modules = std::env::temp_dir().join(format!("livefire-doc-assets-{}", std::process::id()));
+/// let dir = node_modules.join("phoenix/priv/static");
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("phoenix.min.js"), "var Phoenix={};").unwrap();
+/// let app: axum::Router = assets_router(&node_modules);
+/// let get = |uri| Request::get(uri).body(Body::empty()).unwrap();
+///
+/// let res = app.clone().oneshot(get(PHOENIX_JS)).await.unwrap();
+/// assert_eq!(res.status(), StatusCode::OK);
+/// assert_eq!(res.headers()[header::CACHE_CONTROL], "public, max-age=3600");
+///
+/// // Revalidation with the ETag costs no body.
+/// let mut again = get(PHOENIX_JS);
+/// again.headers_mut().insert(header::IF_NONE_MATCH, res.headers()[header::ETAG].clone());
+/// assert_eq!(app.clone().oneshot(again).await.unwrap().status(), StatusCode::NOT_MODIFIED);
+///
+/// // A missing bundle answers 503 (and logs once that `npm ci` is needed).
+/// let res = app.oneshot(get(LIVE_VIEW_JS)).await.unwrap();
+/// assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+/// # std::fs::remove_dir_all(&node_modules).unwrap();
+/// # }
 /// ```
 pub fn assets_router(node_modules: impl Into<PathBuf>) -> Router {
     let dir: PathBuf = node_modules.into();

@@ -132,6 +132,32 @@ impl Sub {
 ///
 /// Call [`full`](Self::full) for the join reply, then [`diff`](Self::diff) for each later render.
 /// See the [module documentation](self) for the representation (8 bytes per text dynamic).
+///
+/// One state per view and client: it stands for what *that* client has merged, so a diff is
+/// only valid for the client that received every earlier output of the same state.
+///
+/// ```
+/// use livefire::html;
+/// use livefire::diff::DiffState;
+///
+/// let mut state = DiffState::new();
+/// let mut out = String::new();
+/// let page = |admin: bool, n: u32| html!(<p>"Hi"</p>@if admin { <b>"admin (" {n} ")"</b> });
+///
+/// state.full(&page(false, 3), &mut out);
+/// assert_eq!(out, r#""0":"","s":["<p>Hi</p>",""]"#);
+///
+/// // A string became a node: the client needs its statics ("s").
+/// out.clear();
+/// assert!(state.diff(&page(true, 3), &mut out));
+/// assert_eq!(out, r#""0":{"0":"3","s":["<b>admin (",")</b>"]}"#);
+///
+/// // Same statics at "0": only the changed dynamic travels.
+/// out.clear();
+/// assert!(state.diff(&page(true, 4), &mut out));
+/// assert_eq!(out, r#""0":{"0":"4"}"#);
+/// assert!(state.heap_size() > 0);
+/// ```
 #[derive(Debug, Default)]
 pub struct DiffState {
     root: Option<Sub>,

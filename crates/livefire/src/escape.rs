@@ -2,6 +2,29 @@
 //!
 //! One escaper serves both text and quoted attribute values: it replaces the five characters
 //! `& < > " '`. Statics are escaped by the `html!` macro at compile time; dynamics here at run time.
+//!
+//! Because every dynamic is stored escaped, the diffs sent over the socket carry escaped HTML
+//! too: the client inserts it as markup, so escaping once on the server is what keeps user text
+//! from becoming script. The one exception is the quoted content of `<script>` and `<style>`,
+//! written as is (the macro rejects a literal that contains `</script`).
+//!
+//! ```
+//! use livefire::html;
+//!
+//! let user = "<img src=x onerror=alert(1)>";
+//! let page = html!(
+//!     <p title="Q&A">"1 < 2 " {user}</p>
+//!     <><input disabled><br/></>
+//!     <script>"if (a < b) go();"</script>
+//! );
+//! assert_eq!(
+//!     page.to_html(),
+//!     "<p title=\"Q&amp;A\">1 &lt; 2 &lt;img src=x onerror=alert(1)&gt;</p>\
+//!      <input disabled><br><script>if (a < b) go();</script>"
+//! );
+//! // The statics were escaped at compile time; only `user` is a hole.
+//! assert_eq!(page.statics().parts()[0], "<p title=\"Q&amp;A\">1 &lt; 2 ");
+//! ```
 
 /// Escapes `text` for HTML text or a quoted attribute value.
 ///

@@ -1,4 +1,32 @@
 //! Client events: clicks, form changes and submits, keys, focus and hook pushes.
+//!
+//! Every `phx-*` binding on the page makes the client push an `event` message on the view's
+//! channel, `[join_ref, ref, "lv:<id>", "event", payload]`, with the payload
+//! `{"type": T, "event": name, "value": V, "cid"?: n, "meta"?: {…}}`. The server must answer
+//! every one of them (with a diff, or `{}`), which livefire does after the view's
+//! [`handle_event`](crate::LiveView::handle_event) returns. [`Event`] is that payload:
+//!
+//! * `type` is the binding ([`EventKind`]): `"click"`, `"form"`, `"keyup"`, `"hook"`, …;
+//! * `value` is an object for clicks, keys and focus events (every `phx-value-*` attribute as a
+//!   string, plus `value` or `key`), whatever a hook passed to `pushEvent`, and a URL-encoded
+//!   string for `phx-change` / `phx-submit` (decoded by [`Event::form`] with Plug's rules);
+//! * `meta` holds a form's `phx-value-*` attributes and, on change events, `_target`, the name
+//!   of the input that fired.
+//!
+//! ```
+//! use livefire::{Event, EventKind};
+//!
+//! // What the client sends for `<form phx-change="validate">` after typing into the email field.
+//! let ev = Event::from_payload(serde_json::json!({
+//!     "type": "form", "event": "validate",
+//!     "value": "user%5Bemail%5D=a%40b.c&user%5B_unused_name%5D=&user%5Bname%5D=",
+//!     "meta": {"_target": "user[email]"}
+//! })).unwrap();
+//! assert_eq!((ev.name(), ev.kind()), ("validate", &EventKind::Form));
+//! let form = ev.form_data().unwrap();
+//! assert_eq!(form.target().unwrap(), ["user", "email"]);
+//! assert!(form.used(&["user", "email"]) && !form.used(&["user", "name"]));
+//! ```
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -6,6 +34,16 @@ use serde_json::{Map, Value};
 use crate::form::Form;
 
 /// The kind of binding that sent an event (the `type` field of the payload).
+///
+/// ```
+/// use livefire::{Event, EventKind};
+/// let key = Event::from_payload(serde_json::json!({
+///     "type": "keyup", "event": "search", "value": {"key": "Enter", "value": "rust"}
+/// })).unwrap();
+/// assert_eq!(key.kind(), &EventKind::KeyUp);
+/// let custom = Event::from_payload(serde_json::json!({"type": "drop", "event": "x"})).unwrap();
+/// assert_eq!(custom.kind(), &EventKind::Other("drop".into()));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EventKind {
@@ -45,12 +83,19 @@ impl EventKind {
 /// One event sent by the browser to a live view.
 ///
 /// ```
-/// use livefire::Event;
+/// use livefire::{Event, EventKind};
+/// // `<button phx-click="inc" phx-value-id="5" phx-target={@myself}>` inside component 3.
 /// let ev = Event::from_payload(serde_json::json!({
-///     "type": "click", "event": "inc", "value": {"id": "5", "value": ""}
+///     "type": "click", "event": "inc", "value": {"id": "5", "value": ""}, "cid": 3
 /// })).unwrap();
 /// assert_eq!(ev.name(), "inc");
+/// assert_eq!(ev.kind(), &EventKind::Click);
 /// assert_eq!(ev.get("id"), Some("5"));
+/// assert_eq!(ev.value()["value"], "");
+/// assert_eq!(ev.cid(), Some(3));
+/// assert_eq!(ev.key(), None);
+/// // A payload without an event name is not an event.
+/// assert!(Event::from_payload(serde_json::json!({"type": "click"})).is_none());
 /// ```
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -169,6 +214,21 @@ impl Event {
     }
 
     /// The decoded form (bracket rules, `_unused_` twins, `_target`), for `phx-change`/`phx-submit`.
+    ///
+    /// The form's `meta` values (its `phx-value-*` attributes) are merged in, as Phoenix does.
+    /// Fails with [`Error::Value`](crate::Error::Value) if the value is not a URL-encoded string,
+    /// and with [`Error::Form`](crate::Error::Form) if it does not decode.
+    ///
+    /// ```
+    /// use livefire::Event;
+    /// let ev = Event::from_payload(serde_json::json!({
+    ///     "type": "form", "event": "save", "value": "tags%5B%5D=a&tags%5B%5D=b", "meta": {"id": "9"}
+    /// })).unwrap();
+    /// let form = ev.form_data().unwrap();
+    /// assert_eq!(form.value(), &serde_json::json!({"tags": ["a", "b"], "id": "9"}));
+    /// // A click has an object value, not a form.
+    /// assert!(Event::click("save", &[]).form_data().unwrap_err().is_bad_input());
+    /// ```
     pub fn form_data(&self) -> crate::Result<Form> {
         let encoded = match &self.value {
             Value::String(s) => s.as_str(),

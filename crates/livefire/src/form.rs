@@ -43,6 +43,27 @@ pub const MAX_PAIRS: usize = 1000;
 pub const MAX_DEPTH: usize = 32;
 
 /// Why a form payload could not be decoded or deserialized.
+///
+/// Every variant is the client's fault, so inside a live view it converts into a
+/// [bad-input](crate::Error::is_bad_input) [`Error::Form`](crate::Error::Form): the event is
+/// refused and the view keeps running.
+///
+/// ```
+/// use livefire::form::{Form, FormError, MAX_DEPTH, MAX_INPUT_BYTES};
+///
+/// assert!(matches!(Form::parse("q=%G1"), Err(FormError::InvalidPercentEncoding)));
+/// assert!(matches!(Form::parse("q=%FF"), Err(FormError::InvalidUtf8)));
+/// let deep = format!("a{}=1", "[x]".repeat(MAX_DEPTH + 1));
+/// assert!(matches!(Form::parse(&deep), Err(FormError::TooDeep { max: MAX_DEPTH })));
+/// let huge = "a".repeat(MAX_INPUT_BYTES + 1);
+/// assert!(matches!(Form::parse(&huge), Err(FormError::TooLarge { max: MAX_INPUT_BYTES, .. })));
+///
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Qty { qty: u32 }
+/// let err = Form::parse("qty=many").unwrap().deserialize::<Qty>().unwrap_err();
+/// assert!(matches!(err, FormError::Deserialize(_)));
+/// assert!(livefire::Error::from(err).is_bad_input());
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FormError {
@@ -78,6 +99,22 @@ pub enum FormError {
 }
 
 /// A decoded form payload: the nested object, plus the `_target` path of change events.
+///
+/// Live views normally get it from [`Event::form_data`](crate::Event::form_data) (or decode
+/// straight into their own type with [`Event::form`](crate::Event::form)); [`Form::parse`] also
+/// decodes an HTTP form body.
+///
+/// ```
+/// use livefire::form::Form;
+/// let form = Form::parse("user[name]=Ann&user[roles][]=admin&user[roles][]=dev")
+///     .unwrap()
+///     .with_target(Some("user[roles][]"));
+/// assert_eq!(form.target().unwrap(), ["user", "roles"]);
+/// assert_eq!(
+///     form.into_value(),
+///     serde_json::json!({"user": {"name": "Ann", "roles": ["admin", "dev"]}})
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Form {
     value: Value,

@@ -17,7 +17,10 @@ use crate::rendered::{Dynamic, Raw, Rendered, Statics};
 /// use livefire::layout::Page;
 /// let page = Page::new(Some("Home".into()), "tok".into(), "<div id=\"phx-1\"></div>".into(), Default::default());
 /// assert_eq!(page.title(), "Home");
-/// assert!(page.csrf_meta().as_str().contains("content=\"tok\""));
+/// assert_eq!(page.csrf_token(), "tok");
+/// assert_eq!(page.csrf_meta().as_str(), "<meta name=\"csrf-token\" content=\"tok\">");
+/// assert_eq!(page.content().as_str(), "<div id=\"phx-1\"></div>");
+/// assert!(page.flash().is_empty());
 /// assert!(page.scripts().as_str().contains("new LiveView.LiveSocket"));
 /// ```
 #[derive(Debug, Clone)]
@@ -106,7 +109,36 @@ const SCRIPTS: &str = concat!(
     "liveSocket.connect();window.liveSocket=liveSocket;});</script>"
 );
 
-/// A layout: the app's root template.
+/// A layout: the app's root template. Pass the closure to
+/// [`LiveRouter::layout`](crate::LiveRouter::layout); [`default_layout`] is used otherwise.
+///
+/// The layout is rendered once per dead render and never sent over the socket: only the view
+/// inside [`Page::content`] is live (plus the title, which the client updates).
+///
+/// ```
+/// use std::sync::Arc;
+/// use livefire::flash::Flash;
+/// use livefire::html;
+/// use livefire::layout::{Layout, Page};
+///
+/// let layout: Layout = Arc::new(|page: &Page| html!(
+///     <!DOCTYPE html>
+///     <html lang="en">
+///         <head>{page.csrf_meta()}<title>{page.title()}</title>{page.scripts()}</head>
+///         <body>
+///             @if let Some(info) = page.flash().get_str("info") { <p class="alert">{info}</p> }
+///             {page.content()}
+///         </body>
+///     </html>
+/// ));
+///
+/// let mut flash = Flash::new();
+/// flash.put("info", "Welcome <back>");
+/// let page = Page::new(Some("Home".into()), "tok".into(), "<div id=\"phx-1\"></div>".into(), flash);
+/// let html = layout(&page).to_html();
+/// assert!(html.contains("<title>Home</title>"));
+/// assert!(html.contains("<p class=\"alert\">Welcome &lt;back&gt;</p><div id=\"phx-1\"></div>"));
+/// ```
 pub type Layout = Arc<dyn Fn(&Page) -> Rendered + Send + Sync>;
 
 static DEFAULT_STATICS: Statics = {

@@ -65,3 +65,22 @@ pub use socket::{Socket, ViewGone, ViewHandle};
 
 /// The `phoenix_live_view` client version this server speaks (`liveview_version` in join replies).
 pub const LIVEVIEW_VERSION: &str = "1.2.12";
+
+/// Entry points for the fuzz targets in `fuzz/` (see `fuzz/README.md`).
+///
+/// **Not public API**: hidden from the documentation, exempt from semver, and liable to change or
+/// disappear in any release. It exposes crate-private decoders, one function each, and nothing
+/// else.
+#[doc(hidden)]
+pub mod __fuzz {
+    /// Decodes one Phoenix V2 text frame exactly as the socket does; true if it is a valid
+    /// `[join_ref, ref, topic, event, payload]` frame.
+    ///
+    /// ```
+    /// assert!(livefire::__fuzz::parse_frame(r#"[null,"1","phoenix","heartbeat",{}]"#));
+    /// assert!(!livefire::__fuzz::parse_frame("[1,2,3]"));
+    /// ```
+    pub fn parse_frame(text: &str) -> bool {
+        crate::channel::frame::Frame::parse(text).is_ok()
+    }
+}

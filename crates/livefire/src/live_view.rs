@@ -1,4 +1,21 @@
 //! The [`LiveView`] trait: the callbacks of a live view.
+//!
+//! A live view lives twice, as in Phoenix. Each time the route's factory makes a fresh value:
+//!
+//! 1. **Dead render** (plain HTTP `GET`): [`mount`](LiveView::mount) with
+//!    `socket.connected() == false`, [`handle_params`](LiveView::handle_params),
+//!    [`render`](LiveView::render). The HTML goes out inside the live container, with sealed
+//!    page tokens, so the page works and is indexable before any JavaScript runs.
+//! 2. **Connected** (the client's `phx_join` on `lv:<container id>`): `mount` again, now
+//!    connected (subscribe and start timers here), `handle_params`, `render`; the join reply
+//!    carries the full rendered tree. Then the view stays in memory for the life of the
+//!    channel: every client event runs [`handle_event`](LiveView::handle_event), every message
+//!    from a [`ViewHandle`](crate::ViewHandle) runs [`handle_info`](LiveView::handle_info), a
+//!    `push_patch` or patch link runs `handle_params`, and after each callback the view is
+//!    rendered again and only the changed dynamics are sent (see [`crate::diff`]).
+//!
+//! [`Params`] (the URL) and [`Mount`] (URL, cookie session, connect params) are what the
+//! callbacks know about the request; [`Socket`] is what they can ask of the connection.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -38,8 +55,14 @@ use crate::socket::Socket;
 ///         html!(<button phx-click="dec">"-"</button><span>{self.count}</span><button phx-click="inc">"+"</button>)
 ///     }
 /// }
-/// # let view = Counter::default();
-/// # assert!(view.render(&Socket::disconnected()).to_html().contains("<span>0</span>"));
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// // Drive it by hand, as the in-process tests do.
+/// let (mut view, mut socket) = (Counter::default(), Socket::disconnected());
+/// view.handle_event(Event::click("inc", &[]), &mut socket).await.unwrap();
+/// view.handle_event(Event::click("inc", &[]), &mut socket).await.unwrap();
+/// assert!(view.render(&socket).to_html().contains("<span>2</span>"));
+/// assert!(view.handle_event(Event::click("reset", &[]), &mut socket).await.unwrap_err().is_bad_input());
+/// # }
 /// ```
 pub trait LiveView: Send + 'static {
     /// Messages other tasks send to this view (see [`Socket::handle`]); `()` if none.
@@ -90,9 +113,11 @@ pub trait LiveView: Send + 'static {
 ///
 /// ```
 /// let p = livefire::Params::from_uri("/posts/7?page=2&q=a%20b", [("id".to_owned(), "7".to_owned())].into());
+/// assert_eq!(p.uri(), "/posts/7?page=2&q=a%20b");
 /// assert_eq!(p.path(), "/posts/7");
 /// assert_eq!(p.get("id"), Some("7"));
 /// assert_eq!(p.query("q"), Some("a b"));
+/// assert_eq!(p.query_pairs()[0], ("page".to_owned(), "2".to_owned()));
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Params {
@@ -150,6 +175,55 @@ impl Params {
 
 /// What `mount` knows about the request: URL, cookie session and, when connected, the
 /// client's connect params.
+///
+/// The session is the browser's cookie session as it was when the page was requested (or, for
+/// the connected mount, when the WebSocket connected with a valid CSRF token); a live view
+/// cannot write it (use a redirect through an HTTP handler for that).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use livefire::{html, LiveView, Mount, Params, Rendered, Result, Socket};
+///
+/// #[derive(Default)]
+/// struct Profile { user: Option<String>, tab: String }
+///
+/// impl LiveView for Profile {
+///     type Message = ();
+///     async fn mount(&mut self, cx: &Mount, socket: &mut Socket) -> Result {
+///         self.user = cx.session::<String>("user_email");
+///         if self.user.is_none() {
+///             socket.redirect("/log-in");
+///         }
+///         Ok(())
+///     }
+///     async fn handle_params(&mut self, params: &Params, _socket: &mut Socket) -> Result {
+///         self.tab = params.query("tab").unwrap_or("about").to_owned();
+///         Ok(())
+///     }
+///     fn render(&self, _socket: &Socket) -> Rendered {
+///         html!(<h1>{&self.user}</h1><p>{&self.tab}</p>)
+///     }
+/// }
+///
+/// let mut session = serde_json::Map::new();
+/// session.insert("user_email".into(), "ann@example.com".into());
+/// let cx = Mount::new(Params::from_uri("/profile?tab=posts", Default::default()), session);
+/// assert_eq!(cx.params().path(), "/profile");
+/// assert!(cx.connect_params().is_none());
+///
+/// let (mut view, mut socket) = (Profile::default(), Socket::disconnected());
+/// view.mount(&cx, &mut socket).await.unwrap();
+/// view.handle_params(cx.params(), &mut socket).await.unwrap();
+/// assert!(!socket.is_redirected());
+/// assert_eq!(view.render(&socket).to_html(), "<h1>ann@example.com</h1><p>posts</p>");
+///
+/// // Without the session key, mount redirects to the login page.
+/// let anonymous = Mount::new(Params::from_uri("/profile", Default::default()), Default::default());
+/// let (mut view, mut socket) = (Profile::default(), Socket::disconnected());
+/// view.mount(&anonymous, &mut socket).await.unwrap();
+/// assert!(socket.is_redirected());
+/// # }
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Mount {
     pub(crate) params: Params,

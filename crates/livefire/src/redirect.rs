@@ -23,6 +23,16 @@
 //! ```
 
 /// Why a redirect target was refused.
+///
+/// ```
+/// use livefire::redirect::{local_path, RedirectError};
+/// assert_eq!(local_path(""), Err(RedirectError::Empty));
+/// assert_eq!(local_path("javascript:alert(1)"), Err(RedirectError::NotLocal));
+/// assert_eq!(local_path("//evil.example/x"), Err(RedirectError::ProtocolRelative));
+/// // Header injection and tab tricks, raw or percent-encoded.
+/// assert_eq!(local_path("/%0d%0aSet-Cookie:x=1"), Err(RedirectError::UnsafeCharacter));
+/// assert_eq!(local_path("/\t/evil.example"), Err(RedirectError::UnsafeCharacter));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RedirectError {

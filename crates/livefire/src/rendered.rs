@@ -7,6 +7,38 @@
 //!
 //! Dynamic text is always stored *already escaped*: the only way to put unescaped HTML into a
 //! tree is [`Raw::new_unchecked`], which is easy to grep for.
+//!
+//! This is the shape of the LiveView wire format: the join reply sends a node as
+//! `{"s": [s0, …, sN], "0": d0, …}`, and because the statics of a template never change, later
+//! diffs send only the dynamics that changed ([`crate::diff`]). Control flow in a template
+//! (`@if`, `@match`) is one hole holding the taken branch as a nested node with its own
+//! statics; `@for` is one hole holding a [`Comprehension`].
+//!
+//! ```
+//! use livefire::html;
+//!
+//! enum Status { Active, Banned { reason: String } }
+//!
+//! fn card(name: &str, status: &Status) -> livefire::Rendered {
+//!     html!(
+//!         <p>"Hi " {name}</p>
+//!         @match status {
+//!             Status::Active => { <b>"active"</b> }
+//!             Status::Banned { reason } => { @let note = format!("banned: {reason}"); <i>{note}</i> }
+//!         }
+//!     )
+//! }
+//!
+//! let banned = card("Ann", &Status::Banned { reason: "spam <bot>".into() });
+//! // Two holes, three static parts: s0 + d0 + s1 + d1 + s2.
+//! assert_eq!(banned.statics().parts(), &["<p>Hi ", "</p>", ""]);
+//! assert_eq!(banned.dynamics().len(), 2);
+//! assert_eq!(banned.to_html(), "<p>Hi Ann</p><i>banned: spam &lt;bot&gt;</i>");
+//! // Another branch, same outer statics: a diff would resend only hole 1.
+//! let active = card("Ann", &Status::Active);
+//! assert_eq!(active.statics().fingerprint(), banned.statics().fingerprint());
+//! assert_eq!(active.to_html(), "<p>Hi Ann</p><b>active</b>");
+//! ```
 
 use std::borrow::Cow;
 
@@ -79,6 +111,8 @@ impl Statics {
 /// static S: Statics = Statics::new(&["<p>Hi ", "</p>"], Statics::fingerprint_of(&["<p>Hi ", "</p>"]));
 /// let r = Rendered::new(&S, vec![Dynamic::text("<Ann>")]);
 /// assert_eq!(r.to_html(), "<p>Hi &lt;Ann&gt;</p>");
+/// assert!(std::ptr::eq(r.statics(), &S));
+/// assert_eq!(r.dynamics().len(), 1);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Rendered {
@@ -138,6 +172,26 @@ fn write_interleaved(parts: &[&str], dynamics: &[Dynamic], out: &mut String) {
 }
 
 /// The value of one hole in a template.
+///
+/// ```
+/// use livefire::html;
+/// use livefire::rendered::Dynamic;
+///
+/// let (admin, items) = (true, ["a", "b"]);
+/// let page = html!(<p>{"x<y"}</p>@if admin { <b>"admin"</b> }<ul>@for i in items { <li>{i}</li> }</ul>);
+/// match page.dynamics() {
+///     [Dynamic::Html(text), Dynamic::Nested(branch), Dynamic::Comprehension(list)] => {
+///         assert_eq!(text, "x&lt;y");
+///         assert_eq!(branch.to_html(), "<b>admin</b>");
+///         assert_eq!(list.statics().parts(), &["<li>", "</li>"]);
+///         assert_eq!(list.entries().len(), 2);
+///     }
+///     other => panic!("unexpected dynamics: {other:?}"),
+/// }
+/// let mut out = String::new();
+/// Dynamic::empty().write_html(&mut out);
+/// assert!(out.is_empty());
+/// ```
 #[derive(Debug, Clone)]
 pub enum Dynamic {
     /// HTML text, already escaped (or trusted through [`Raw`]).
@@ -234,6 +288,9 @@ impl Comprehension {
 /// use livefire::rendered::Raw;
 /// let raw = Raw::new_unchecked("<b>bold</b>");
 /// assert_eq!(raw.as_str(), "<b>bold</b>");
+/// // In a template it is the one value written as is; a plain string is escaped.
+/// let page = livefire::html!(<p>{raw}{"<b>"}</p>);
+/// assert_eq!(page.to_html(), "<p><b>bold</b>&lt;b&gt;</p>");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Raw(Cow<'static, str>);

@@ -1,5 +1,22 @@
 //! Mounting live views into an axum [`Router`]: live routes (dead render on `GET`), the
 //! `/live/websocket` endpoint and the client assets.
+//!
+//! [`LiveRouter::into_router`] produces three kinds of routes:
+//!
+//! * **each live route** answers `GET` with the dead render: the view mounted and rendered
+//!   inside `<div id="phx-…" data-phx-main data-phx-session="…" data-phx-static="…">`, wrapped
+//!   in the [layout](crate::layout). The two attributes are sealed page tokens naming the
+//!   container id, the route and its live session; the client sends them back in its join.
+//! * **`/live/websocket`**, where the official client connects
+//!   (`?_csrf_token=…&vsn=2.0.0`). The upgrade is refused unless `vsn` is `2.0.0` (the V2 JSON
+//!   array framing) and the `Origin` is allowed (cross-site WebSocket hijacking). The cookie
+//!   session is handed to the socket only when `_csrf_token` is valid for it; without it every
+//!   join is answered `stale` and the client reloads the page. Frames are limited to
+//!   [`MAX_MESSAGE_SIZE`] bytes and to a [`RateLimit`] per connection.
+//! * **`/assets/…`**, the client bundles from `node_modules` ([`crate::assets`]).
+//!
+//! One WebSocket carries every live view of a browser tab, one channel (`lv:<container id>`)
+//! per view; joins are checked against the page tokens before the view is mounted again.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -67,6 +84,19 @@ pub(crate) struct LiveShared {
 
 /// How many frames one connection may send: `per_second` on average, `burst` at once. A client
 /// over the limit is closed with code 1008 (security.md R8).
+///
+/// Every frame counts: heartbeats (one every 30 s), joins, events, patches.
+///
+/// ```
+/// use livefire::{LiveRouter, RateLimit};
+/// use livefire::token::Keyring;
+///
+/// assert_eq!(RateLimit::default(), RateLimit { per_second: 1000.0, burst: 5000.0 });
+/// // A kiosk app where nobody clicks faster than a few times per second.
+/// let limit = RateLimit { per_second: 20.0, burst: 100.0 };
+/// let app: axum::Router = LiveRouter::new(Keyring::random()).rate_limit(limit).into_router();
+/// # let _ = app;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimit {
     /// Sustained frames per second.
@@ -168,6 +198,31 @@ impl LiveShared {
 ///     .layer(LiveFlashLayer::new(keyring.clone()))
 ///     .layer(SessionLayer::new(keyring));
 /// ```
+///
+/// Every option, with the views grouped into two live sessions (live navigation works only
+/// within one; across them the client does a full page load):
+///
+/// ```
+/// # use livefire::{html, LiveRouter, LiveView, Rendered, Socket};
+/// # use livefire::token::Keyring;
+/// # #[derive(Default)] struct Hello;
+/// # impl LiveView for Hello { type Message = (); fn render(&self, _: &Socket) -> Rendered { html!() } }
+/// let router = LiveRouter::new(Keyring::random())
+///     .layout(livefire::layout::default_layout)
+///     .node_modules(livefire::assets::find_node_modules())
+///     .allowed_origins(["https://example.com", "https://www.example.com"])
+///     .rate_limit(livefire::RateLimit { per_second: 100.0, burst: 500.0 })
+///     // Group sockets by a login token kept in the session instead of a `live_socket_id` key.
+///     .socket_id(|session| session.get::<String>("user_token").map(|t| format!("users_sessions:{t}")))
+///     .live("/", Hello::default)
+///     .live("/about", Hello::default)
+///     .live_session("admin")
+///     .live("/admin/users/{id}", Hello::default);
+/// let sockets = router.sockets(); // for the logout handler
+/// let app: axum::Router = router.into_router();
+/// assert_eq!(sockets.count("users_sessions:abc"), 0);
+/// # let _ = app;
+/// ```
 pub struct LiveRouter {
     keyring: Keyring,
     routes: Vec<Route>,
@@ -243,7 +298,8 @@ impl LiveRouter {
     /// for every dead render and every join; capture app state (a database handle) in it.
     ///
     /// # Panics
-    /// If `path` is invalid or conflicts with a route added before.
+    /// [`into_router`](Self::into_router) panics if `path` is invalid or conflicts with a route
+    /// added before.
     pub fn live<V, F>(mut self, path: &str, factory: F) -> Self
     where
         V: LiveView,
@@ -292,6 +348,55 @@ impl LiveRouter {
     ///
     /// Add [`SessionLayer`](crate::session::SessionLayer) (outermost) and
     /// [`LiveFlashLayer`](crate::flash::LiveFlashLayer) around it.
+    ///
+    /// # Panics
+    /// If a route added with [`live`](Self::live) is invalid or conflicts with another.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use axum::body::{Body, to_bytes};
+    /// use http::{Request, StatusCode, header};
+    /// use livefire::session::SessionLayer;
+    /// use livefire::token::Keyring;
+    /// use livefire::{html, LiveRouter, LiveView, Params, Rendered, Result, Socket};
+    /// use tower::ServiceExt as _;
+    ///
+    /// #[derive(Default)]
+    /// struct Post { id: String }
+    ///
+    /// impl LiveView for Post {
+    ///     type Message = ();
+    ///     async fn handle_params(&mut self, params: &Params, socket: &mut Socket) -> Result {
+    ///         self.id = params.get("id").unwrap_or_default().to_owned();
+    ///         socket.set_title(format!("Post {}", self.id));
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _: &Socket) -> Rendered { html!(<h1>"Post " {&self.id}</h1>) }
+    /// }
+    ///
+    /// let keyring = Keyring::random();
+    /// let app = LiveRouter::new(keyring.clone())
+    ///     .layout(|page| html!(
+    ///         <html><head>{page.csrf_meta()}<title>{page.title()}</title></head>
+    ///         <body>{page.content()}</body></html>
+    ///     ))
+    ///     .live("/posts/{id}", Post::default)
+    ///     .into_router()
+    ///     .layer(SessionLayer::new(keyring));
+    ///
+    /// // The dead render: plain HTML, before any JavaScript runs.
+    /// let res = app.oneshot(Request::get("/posts/7").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert_eq!(res.status(), StatusCode::OK);
+    /// // The session cookie now holds the CSRF secret the socket will be checked against.
+    /// assert!(res.headers()[header::SET_COOKIE].to_str().unwrap().starts_with("livefire_session="));
+    /// let body = to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    /// let html = std::str::from_utf8(&body).unwrap();
+    /// assert!(html.contains("<title>Post 7</title>"));
+    /// assert!(html.contains(r#"<meta name="csrf-token" content=""#));
+    /// assert!(html.contains(r#"data-phx-main data-phx-session=""#));
+    /// assert!(html.ends_with("><h1>Post 7</h1></div></body></html>"));
+    /// # }
+    /// ```
     pub fn into_router(self) -> Router {
         let mut matcher = matchit::Router::new();
         for (i, route) in self.routes.iter().enumerate() {

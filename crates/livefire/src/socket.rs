@@ -1,5 +1,22 @@
 //! The per-view socket: what a live view can ask of the connection (title, flash, navigation,
 //! pushed events, hook replies) and a handle for other tasks to message the view.
+//!
+//! A callback only *records* its requests on the [`Socket`]; when it returns, livefire renders
+//! the view and sends everything in one message, in the shapes the official client expects:
+//!
+//! | call | on the wire |
+//! |---|---|
+//! | [`Socket::set_title`] | `"t"` in the diff (the client sets `document.title`) |
+//! | [`Socket::push_event`] | `"e"` in the diff (`phx:<name>` window event, hooks' `handleEvent`) |
+//! | [`Socket::reply`] | `"r"` in the diff of the event reply (resolves a hook's `pushEvent`) |
+//! | [`Socket::push_patch`] | a `live_patch` push (history only), after `handle_params` ran |
+//! | [`Socket::push_navigate`] | a `live_redirect` (the client rejoins on the same socket) |
+//! | [`Socket::redirect`] | a `redirect` (full page load) |
+//! | [`Socket::put_flash`] + a redirect | a sealed, browser-bound flash token in the redirect |
+//!
+//! During the dead render (`socket.connected() == false`) a redirect becomes a `302`.
+//! [`ViewHandle`] is the other direction: other tasks send messages to the view's
+//! [`handle_info`](crate::LiveView::handle_info).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +50,9 @@ pub(crate) enum Navigation {
 /// assert_eq!(socket.title(), Some("Home"));
 /// assert_eq!(socket.flash().get("info"), Some(&serde_json::json!("Saved")));
 /// assert!(!socket.connected());
+/// // Outside a request there is no cookie session and no CSRF token.
+/// assert_eq!(socket.session::<String>("user_email"), None);
+/// assert_eq!(socket.csrf_token(), None);
 /// ```
 #[derive(Debug)]
 pub struct Socket<M: Send + 'static = ()> {
@@ -131,6 +151,18 @@ impl<M: Send + 'static> Socket<M> {
     }
 
     /// A flash value.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// let mut socket: livefire::Socket = livefire::Socket::disconnected();
+    /// socket.put_flash("info", "Saved").put_flash("user", json!({"title": "Welcome"}));
+    /// assert_eq!(socket.get_flash("user"), Some(&json!({"title": "Welcome"})));
+    /// socket.clear_flash("user");
+    /// assert_eq!(socket.get_flash("user"), None);
+    /// assert_eq!(socket.flash().len(), 1);
+    /// socket.clear_all_flash();
+    /// assert!(socket.flash().is_empty());
+    /// ```
     pub fn get_flash(&self, key: &str) -> Option<&Value> {
         self.flash.get(key)
     }
@@ -166,6 +198,19 @@ impl<M: Send + 'static> Socket<M> {
 
     /// Full page navigation to a local path (`/x?y`). Anything else (`//host`, `https://…`,
     /// `javascript:`) is refused: the callback then fails with [`Error::Redirect`](crate::Error).
+    ///
+    /// The same check applies to [`push_navigate`](Self::push_navigate),
+    /// [`push_patch`](Self::push_patch) and their `replace_` variants, so a `return_to` taken
+    /// from user input cannot send the browser to another site.
+    ///
+    /// ```
+    /// let mut socket: livefire::Socket = livefire::Socket::disconnected();
+    /// socket.redirect("https://evil.example/phish");
+    /// assert!(!socket.is_redirected()); // refused (and logged)
+    ///
+    /// socket.put_flash("info", "Saved").redirect("/orders/7");
+    /// assert!(socket.is_redirected());
+    /// ```
     pub fn redirect(&mut self, to: &str) {
         self.navigate(Navigation::Redirect, to);
     }
@@ -181,6 +226,12 @@ impl<M: Send + 'static> Socket<M> {
     }
 
     /// Changes the URL without leaving this view; `handle_params` runs with the new URL.
+    ///
+    /// ```
+    /// let mut socket: livefire::Socket = livefire::Socket::disconnected();
+    /// socket.push_patch("/orders?page=2");
+    /// assert!(socket.is_redirected());
+    /// ```
     pub fn push_patch(&mut self, to: &str) {
         self.navigate(|to| Navigation::Patch { to, replace: false }, to);
     }
@@ -224,7 +275,39 @@ impl<M: Send + 'static> Socket<M> {
 
     /// Sends `make()` to this view every `period` while it is alive (connected only).
     ///
-    /// The timer stops by itself when the view ends.
+    /// The timer stops by itself when the view ends. Start it in `mount` when
+    /// `socket.connected()`; during the dead render it does nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use livefire::{html, LiveView, Mount, Rendered, Result, Socket};
+    ///
+    /// enum Msg { Tick }
+    ///
+    /// #[derive(Default)]
+    /// struct Clock { ticks: u64 }
+    ///
+    /// impl LiveView for Clock {
+    ///     type Message = Msg;
+    ///     async fn mount(&mut self, _cx: &Mount, socket: &mut Socket<Msg>) -> Result {
+    ///         socket.every(Duration::from_secs(1), || Msg::Tick);
+    ///         Ok(())
+    ///     }
+    ///     async fn handle_info(&mut self, msg: Msg, _socket: &mut Socket<Msg>) -> Result {
+    ///         match msg { Msg::Tick => self.ticks += 1 }
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _socket: &Socket<Msg>) -> Rendered {
+    ///         html!(<p>{self.ticks} " s"</p>)
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let (mut view, mut socket) = (Clock::default(), Socket::disconnected());
+    /// view.mount(&Mount::default(), &mut socket).await.unwrap(); // not connected: no timer
+    /// view.handle_info(Msg::Tick, &mut socket).await.unwrap();
+    /// assert_eq!(view.render(&socket).to_html(), "<p>1 s</p>");
+    /// # }
+    /// ```
     pub fn every(&self, period: Duration, make: impl Fn() -> M + Send + 'static) {
         let Some(tx) = self.sender.clone() else {
             return;
@@ -273,11 +356,19 @@ pub(crate) struct Outputs {
 
 /// Sends messages to a live view from other tasks (timers, broadcasts, background jobs).
 ///
+/// Take it with [`Socket::handle`] in a connected `mount` and give it to whoever produces the
+/// messages; they arrive in the view's [`handle_info`](crate::LiveView::handle_info), one at a
+/// time, each followed by a render and a diff. Sending fails with [`ViewGone`] once the view
+/// has ended, which tells a producer to drop the handle.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let socket: livefire::Socket<u32> = livefire::Socket::disconnected();
-/// // Not connected: the handle is closed.
-/// assert!(socket.handle().send(1).await.is_err());
+/// let handle = socket.handle();
+/// // Not connected (dead render): the handle is closed.
+/// assert!(handle.is_closed());
+/// assert!(handle.send(1).await.is_err());
+/// assert!(handle.clone().try_send(2).is_err());
 /// # }
 /// ```
 #[derive(Debug)]
@@ -294,6 +385,13 @@ impl<M: Send + 'static> Clone for ViewHandle<M> {
 }
 
 /// The view has ended (or was never connected).
+///
+/// ```
+/// use livefire::{Socket, ViewGone};
+/// let handle = Socket::<&str>::disconnected().handle();
+/// assert_eq!(handle.try_send("refresh"), Err(ViewGone));
+/// assert_eq!(ViewGone.to_string(), "the live view is gone");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the live view is gone")]
 pub struct ViewGone;

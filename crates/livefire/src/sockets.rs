@@ -21,9 +21,16 @@ type Entry = (u64, queue::Sender<Outbound>);
 /// The registry of connected live sockets by `live_socket_id`; a cheap handle to clone.
 ///
 /// ```
-/// use livefire::sockets::LiveSockets;
-/// let sockets = LiveSockets::default();
-/// // Nobody is connected under this id: nothing to close.
+/// use livefire::LiveRouter;
+/// use livefire::token::Keyring;
+///
+/// let router = LiveRouter::new(Keyring::random());
+/// // Keep a clone for the logout handler; the router's sockets register in it under the
+/// // session's `live_socket_id` (set at login: `session.insert(LIVE_SOCKET_ID, "users_sessions:abc")`).
+/// let sockets = router.sockets();
+///
+/// // At logout: close them all (nobody is connected in this example).
+/// assert_eq!(sockets.count("users_sessions:abc"), 0);
 /// assert_eq!(sockets.disconnect("users_sessions:abc"), 0);
 /// ```
 #[derive(Debug, Clone, Default)]

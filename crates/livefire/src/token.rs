@@ -70,6 +70,13 @@ const INFO_PURPOSE: &[u8] = b"livefire/token/v1/purpose/";
 const MAX_CACHED_PURPOSES: usize = 64;
 
 /// Why a secret key base was refused.
+///
+/// ```
+/// use livefire::token::{KeyError, Keyring, MIN_SECRET_LEN};
+/// let err = Keyring::new(b"hunter2").unwrap_err();
+/// assert_eq!(err, KeyError::TooShort { len: 7, min: MIN_SECRET_LEN });
+/// assert!(err.to_string().contains("openssl rand -base64 64"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     /// The secret is shorter than [`MIN_SECRET_LEN`] bytes.
@@ -87,6 +94,36 @@ pub enum KeyError {
 
 /// Why a token did not open. All variants mean "treat as absent"; they are distinct only for
 /// logging and tests.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use livefire::token::{Clock, Keyring, TokenError, MAX_TOKEN_LEN};
+///
+/// let (clock, time) = Clock::manual(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+/// let keyring = Keyring::new([9u8; 64]).unwrap().with_clock(clock);
+/// let token = keyring.seal("flash", &"hi", Duration::from_secs(60));
+///
+/// assert_eq!(keyring.open::<String>("flash", "not a token!"), Err(TokenError::Malformed));
+/// assert_eq!(keyring.open::<String>("lv-page", &token), Err(TokenError::Invalid)); // wrong purpose
+/// assert_eq!(keyring.open::<u32>("flash", &token), Err(TokenError::Invalid)); // wrong shape
+/// let mut tampered = token.clone().into_bytes();
+/// tampered[40] = if tampered[40] == b'A' { b'B' } else { b'A' };
+/// let tampered = String::from_utf8(tampered).unwrap();
+/// assert_eq!(keyring.open::<String>("flash", &tampered), Err(TokenError::Invalid));
+/// let huge = "A".repeat(MAX_TOKEN_LEN + 1);
+/// assert_eq!(keyring.open::<String>("flash", &huge), Err(TokenError::TooLarge));
+///
+/// // Valid up to and including `max_age`, expired after it.
+/// time.advance(Duration::from_secs(60));
+/// assert_eq!(keyring.open::<String>("flash", &token).as_deref(), Ok("hi"));
+/// time.advance(Duration::from_secs(1));
+/// assert_eq!(keyring.open::<String>("flash", &token), Err(TokenError::Expired));
+///
+/// // A node whose clock is behind by more than CLOCK_SKEW (5 s) refuses fresh tokens.
+/// let fresh = keyring.seal("flash", &"hi", Duration::from_secs(60));
+/// time.rewind(Duration::from_secs(6));
+/// assert_eq!(keyring.open::<String>("flash", &fresh), Err(TokenError::NotYetValid));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     /// Not base64url, too short, or an unknown format version.
@@ -107,7 +144,21 @@ pub enum TokenError {
     TooLarge,
 }
 
-/// A failure to seal a value.
+/// A failure to seal a value (returned by [`Keyring::try_seal`] and [`Keyring::sealed_len`]).
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::time::Duration;
+/// use livefire::token::{Keyring, SealError};
+///
+/// let keyring = Keyring::random();
+/// // JSON object keys must be strings; a tuple key cannot be sealed.
+/// let by_cell: BTreeMap<(u8, u8), &str> = [((1, 2), "x")].into();
+/// let err = keyring.try_seal("grid", &by_cell, Duration::from_secs(60)).unwrap_err();
+/// assert!(matches!(err, SealError::Serialize(_)));
+/// // Values that serialize seal fine.
+/// assert!(keyring.try_seal("grid", &["x"], Duration::from_secs(60)).is_ok());
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
     /// The value could not be serialised to JSON (e.g. a map with non-string keys).
@@ -171,6 +222,18 @@ impl fmt::Debug for Clock {
 }
 
 /// Handle that moves a [`Clock::manual`] clock.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use livefire::token::Clock;
+///
+/// let start = UNIX_EPOCH + Duration::from_secs(1_000);
+/// let (clock, handle) = Clock::manual(start);
+/// handle.rewind(Duration::from_secs(10));
+/// assert_eq!(clock.now(), start - Duration::from_secs(10));
+/// handle.set(start);
+/// assert_eq!((clock.now(), handle.now()), (start, start));
+/// ```
 #[derive(Clone, Debug)]
 pub struct ManualClock(Arc<Mutex<SystemTime>>);
 
@@ -338,6 +401,15 @@ impl Keyring {
 
     /// A keyring with a fresh random secret, for tests and throwaway development servers. Tokens
     /// sealed with it do not survive a restart.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use livefire::token::{Keyring, TokenError};
+    /// let (a, b) = (Keyring::random(), Keyring::random());
+    /// let token = a.seal("session", &1u8, Duration::from_secs(60));
+    /// assert_eq!(a.open::<u8>("session", &token), Ok(1));
+    /// assert_eq!(b.open::<u8>("session", &token), Err(TokenError::Invalid));
+    /// ```
     pub fn random() -> Self {
         let mut secret = [0u8; MIN_SECRET_LEN];
         getrandom::fill(&mut secret)
@@ -417,6 +489,15 @@ impl Keyring {
 
     /// The length of the token [`Keyring::seal`] would produce for `data` now, without
     /// encrypting anything.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use livefire::token::Keyring;
+    /// let keyring = Keyring::random();
+    /// let data = serde_json::json!({"user_id": 42, "locale": "de"});
+    /// let len = keyring.sealed_len(&data, Duration::from_secs(60)).unwrap();
+    /// assert_eq!(len, keyring.seal("session", &data, Duration::from_secs(60)).len());
+    /// ```
     ///
     /// # Errors
     /// [`SealError::Serialize`] if `data` cannot be serialised to JSON.

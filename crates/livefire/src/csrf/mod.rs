@@ -70,6 +70,16 @@ pub fn mask_token(secret: &[u8; 32]) -> String {
 }
 
 /// Checks a masked token against `secret` in constant time (for well-formed input).
+///
+/// ```
+/// use livefire::csrf::{MASKED_TOKEN_LEN, mask_token, verify_masked};
+/// let secret = [7u8; 32];
+/// let token = mask_token(&secret);
+/// assert_eq!(token.len(), MASKED_TOKEN_LEN);
+/// assert!(verify_masked(&secret, &token));
+/// assert!(!verify_masked(&secret, &token[..MASKED_TOKEN_LEN - 1])); // truncated
+/// assert!(!verify_masked(&secret, &"A".repeat(MASKED_TOKEN_LEN))); // unmasks to 32 zero bytes
+/// ```
 pub fn verify_masked(secret: &[u8; 32], token: &str) -> bool {
     if token.len() != MASKED_TOKEN_LEN {
         return false;

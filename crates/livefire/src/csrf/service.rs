@@ -13,6 +13,33 @@ use super::{CSRF_FORM_FIELD, CSRF_HEADER, MAX_FORM_BODY};
 use crate::session::Session;
 
 /// Middleware enforcing CSRF tokens on unsafe requests. Built by [`super::VerifyCsrfLayer`].
+///
+/// Safe methods (`GET`, `HEAD`, `OPTIONS`) pass straight through; anything else needs a
+/// [`Session`] in the request extensions, so a missing
+/// [`SessionLayer`](crate::session::SessionLayer) is a `500`, never an open door.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::convert::Infallible;
+/// use axum::body::Body;
+/// use axum::response::Response;
+/// use http::{Request, StatusCode};
+/// use livefire::csrf::VerifyCsrfLayer;
+/// use tower::{Layer as _, ServiceExt as _, service_fn};
+///
+/// let handler = service_fn(|_req: Request<Body>| async {
+///     Ok::<_, Infallible>(Response::new(Body::empty()))
+/// });
+/// let service = VerifyCsrfLayer::new().layer(handler);
+/// let _inner = service.get_ref();
+///
+/// let get = Request::get("/").body(Body::empty()).unwrap();
+/// assert_eq!(service.clone().oneshot(get).await.unwrap().status(), StatusCode::OK);
+/// // No SessionLayer around it: unsafe requests are refused.
+/// let delete = Request::delete("/account").body(Body::empty()).unwrap();
+/// assert_eq!(service.oneshot(delete).await.unwrap().status(), StatusCode::INTERNAL_SERVER_ERROR);
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct VerifyCsrf<S> {
     inner: S,

@@ -64,6 +64,28 @@ pub const FLASH_PURPOSE: &str = "flash";
 pub const SESSION_FLASH_KEY: &str = "_flash";
 
 /// Flash messages: key → JSON value.
+///
+/// ```
+/// use livefire::flash::Flash;
+/// use serde_json::json;
+///
+/// let mut flash = Flash::new();
+/// flash.put("info", "Saved");
+/// flash.put("error", "Card declined");
+/// let mut later = Flash::new();
+/// later.put("info", json!({"title": "Welcome", "subtitle": "back"}));
+/// flash.merge(later);
+/// assert_eq!(flash.len(), 2);
+/// assert_eq!(flash.get_str("error"), Some("Card declined"));
+/// assert_eq!(flash.get_str("info"), None); // no longer a string
+/// assert_eq!(flash.iter().map(|(key, _)| key).collect::<Vec<_>>(), ["error", "info"]);
+/// assert_eq!(flash.remove("error"), Some(json!("Card declined")));
+/// // It serialises as a plain JSON object.
+/// let json = serde_json::to_value(&flash).unwrap();
+/// assert_eq!(json, json!({"info": {"title": "Welcome", "subtitle": "back"}}));
+/// flash.clear();
+/// assert!(flash.is_empty());
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Flash(BTreeMap<String, Value>);
@@ -166,6 +188,25 @@ pub fn seal_flash(keyring: &Keyring, session_id: &str, flash: &Flash) -> String 
 
 /// Opens a flash token, checking that it was issued to `session_id`.
 ///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use livefire::flash::{Flash, open_flash, seal_flash};
+/// use livefire::token::{Clock, Keyring, TokenError};
+///
+/// let (clock, time) = Clock::manual(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+/// let keyring = Keyring::new([4u8; 64]).unwrap().with_clock(clock);
+/// let mut flash = Flash::new();
+/// flash.put("info", "Welcome back!");
+/// let token = seal_flash(&keyring, "session-A", &flash);
+///
+/// time.advance(Duration::from_secs(60));
+/// assert_eq!(open_flash(&keyring, "session-A", &token), Ok(flash));
+/// // Planted in another browser: ignored.
+/// assert_eq!(open_flash(&keyring, "session-B", &token), Err(TokenError::Invalid));
+/// time.advance(Duration::from_secs(1));
+/// assert_eq!(open_flash(&keyring, "session-A", &token), Err(TokenError::Expired));
+/// ```
+///
 /// # Errors
 /// The token's [`TokenError`], or [`TokenError::Invalid`] if it is bound to another session.
 pub fn open_flash(keyring: &Keyring, session_id: &str, token: &str) -> Result<Flash, TokenError> {
@@ -195,6 +236,57 @@ struct FlashState {
 /// On a 3xx response the unconsumed incoming messages and the outgoing ones are kept in the
 /// session for the next request. On any other response the incoming ones count as shown and
 /// only the outgoing ones are kept.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use axum::{Router, body::Body, response::Redirect, routing::{get, post}};
+/// use http::{Request, StatusCode, header};
+/// use livefire::flash::{FlashHandle, LiveFlashLayer};
+/// use livefire::session::SessionLayer;
+/// use livefire::token::Keyring;
+/// use tower::ServiceExt as _;
+///
+/// async fn log_out(flash: FlashHandle) -> Redirect {
+///     flash.put("info", "Logged out successfully.");
+///     assert!(flash.outgoing().get("info").is_some());
+///     Redirect::to("/")
+/// }
+/// async fn home(flash: FlashHandle) -> String {
+///     let info = flash.get("info");
+///     info.and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+/// }
+///
+/// let keyring = Keyring::random();
+/// let app: Router = Router::new()
+///     .route("/", get(home))
+///     .route("/log-out", post(log_out))
+///     .layer(LiveFlashLayer::new(keyring.clone()))
+///     .layer(SessionLayer::new(keyring));
+/// let session_cookie = |res: &axum::response::Response| {
+///     let set_cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
+///     set_cookie.split(';').next().unwrap().to_owned()
+/// };
+/// let home_with = |cookie: &str| {
+///     Request::get("/").header(header::COOKIE, cookie).body(Body::empty()).unwrap()
+/// };
+/// let text = |res: axum::response::Response| async {
+///     String::from_utf8(axum::body::to_bytes(res.into_body(), 1024).await.unwrap().to_vec()).unwrap()
+/// };
+///
+/// // The message waits in the session across the redirect...
+/// let res = app.clone().oneshot(Request::post("/log-out").body(Body::empty()).unwrap()).await.unwrap();
+/// assert_eq!(res.status(), StatusCode::SEE_OTHER);
+/// let cookie = session_cookie(&res);
+///
+/// // ...is shown by the next page...
+/// let res = app.clone().oneshot(home_with(&cookie)).await.unwrap();
+/// let cookie = session_cookie(&res);
+/// assert_eq!(text(res).await, "Logged out successfully.");
+///
+/// // ...and only once.
+/// assert_eq!(text(app.oneshot(home_with(&cookie)).await.unwrap()).await, "");
+/// # }
+/// ```
 #[derive(Clone, Default)]
 pub struct FlashHandle {
     state: Arc<Mutex<FlashState>>,
@@ -263,6 +355,24 @@ impl FlashHandle {
 
 /// Rejection when [`FlashHandle`] or [`IncomingFlash`] is extracted without
 /// [`LiveFlashLayer`] installed (500).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, StatusCode};
+/// use livefire::flash::IncomingFlash;
+/// use livefire::session::SessionLayer;
+/// use livefire::token::Keyring;
+/// use tower::ServiceExt as _;
+///
+/// // Forgot `.layer(LiveFlashLayer::new(keyring.clone()))`:
+/// let app: Router = Router::new()
+///     .route("/", get(|_flash: IncomingFlash| async { "never" }))
+///     .layer(SessionLayer::new(Keyring::random()));
+/// let res = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+/// assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default, thiserror::Error)]
 #[error("the flash extractors need livefire::flash::LiveFlashLayer around this route")]
 pub struct MissingFlashLayer;
@@ -287,6 +397,54 @@ impl<S: Send + Sync> FromRequestParts<S> for FlashHandle {
 }
 
 /// Extractor for a snapshot of the incoming flash (see [`FlashHandle::incoming`]).
+///
+/// Incoming messages include those a live view put before a `redirect` or `push_navigate`:
+/// the client stores the sealed flash token of the redirect in the [`FLASH_COOKIE`] cookie,
+/// and [`LiveFlashLayer`] opens it on the next request (if it is less than 60 s old and was
+/// issued to this browser's session) and deletes the cookie.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, header};
+/// use livefire::flash::{Flash, IncomingFlash, LiveFlashLayer, seal_flash};
+/// use livefire::session::{Session, SessionLayer};
+/// use livefire::token::Keyring;
+/// use tower::ServiceExt as _;
+///
+/// async fn page(IncomingFlash(flash): IncomingFlash) -> String {
+///     flash.get_str("info").unwrap_or("no flash").to_owned()
+/// }
+/// let keyring = Keyring::random();
+/// let app: Router = Router::new()
+///     .route("/", get(page))
+///     .route("/whoami", get(|session: Session| async move { session.id() }))
+///     .layer(LiveFlashLayer::new(keyring.clone()))
+///     .layer(SessionLayer::new(keyring.clone()));
+/// # let text = |res: axum::response::Response| async {
+/// #     String::from_utf8(axum::body::to_bytes(res.into_body(), 1024).await.unwrap().to_vec()).unwrap()
+/// # };
+///
+/// // A browser with a session...
+/// let res = app.clone().oneshot(Request::get("/whoami").body(Body::empty()).unwrap()).await.unwrap();
+/// let set_cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
+/// let session_cookie = set_cookie.split(';').next().unwrap().to_owned();
+/// let session_id = text(res).await;
+///
+/// // ...comes back after a live view's `put_flash` + `redirect`, with the flash cookie.
+/// let mut flash = Flash::new();
+/// flash.put("info", "Saved");
+/// let token = seal_flash(&keyring, &session_id, &flash);
+/// let req = Request::get("/")
+///     .header(header::COOKIE, format!("{session_cookie}; __phoenix_flash__={token}"))
+///     .body(Body::empty())
+///     .unwrap();
+/// let res = app.oneshot(req).await.unwrap();
+/// let set_cookies: Vec<_> = res.headers().get_all(header::SET_COOKIE).iter().collect();
+/// assert!(set_cookies.iter().any(|c| *c == "__phoenix_flash__=; Path=/; Max-Age=0"));
+/// assert_eq!(text(res).await, "Saved");
+/// # }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IncomingFlash(pub Flash);
 

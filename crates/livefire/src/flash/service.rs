@@ -18,6 +18,29 @@ const MAX_CANDIDATES: usize = 4;
 const DELETE_FLASH_COOKIE: &str = "__phoenix_flash__=; Path=/; Max-Age=0";
 
 /// Middleware delivering flash messages. Built by [`super::LiveFlashLayer`].
+///
+/// It reads and writes the session, so it refuses requests (`500`) when
+/// [`SessionLayer`](crate::session::SessionLayer) is not around it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::convert::Infallible;
+/// use axum::body::Body;
+/// use axum::response::Response;
+/// use http::{Request, StatusCode};
+/// use livefire::flash::LiveFlashLayer;
+/// use livefire::token::Keyring;
+/// use tower::{Layer as _, ServiceExt as _, service_fn};
+///
+/// let handler = service_fn(|_req: Request<Body>| async {
+///     Ok::<_, Infallible>(Response::new(Body::empty()))
+/// });
+/// let service = LiveFlashLayer::new(Keyring::random()).layer(handler);
+/// let _inner = service.get_ref();
+/// let res = service.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+/// assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct LiveFlash<S> {
     inner: S,

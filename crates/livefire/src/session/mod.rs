@@ -76,6 +76,18 @@ const HOST_PREFIX: &str = "__Host-";
 const MAX_CANDIDATES: usize = 4;
 
 /// Errors from writing to a [`Session`].
+///
+/// ```
+/// use livefire::session::{SessionError, SessionLayer};
+/// use livefire::token::Keyring;
+///
+/// let session = SessionLayer::new(Keyring::random()).session_from_headers(&http::HeaderMap::new());
+/// session.insert("note", "short").unwrap();
+/// // Browsers silently drop cookies over 4 KiB, so the session refuses to grow past that.
+/// let err = session.insert("note", "x".repeat(5000)).unwrap_err();
+/// assert!(matches!(err, SessionError::TooLarge { size } if size > 5000));
+/// assert_eq!(session.get::<String>("note").as_deref(), Some("short")); // unchanged
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     /// The sealed cookie would exceed [`MAX_COOKIE_SIZE`] bytes; the value was not stored and
@@ -150,6 +162,38 @@ impl State {
 ///
 /// Obtain it as an axum extractor (`session: Session`, or `Option<Session>`) or from the request
 /// extensions. Using it without [`SessionLayer`] fails the request with a 500 explaining why.
+///
+/// ```
+/// use livefire::session::SessionLayer;
+/// use livefire::token::Keyring;
+///
+/// // In a handler this comes from the extractor; here, from a request without a cookie.
+/// let session = SessionLayer::new(Keyring::random()).session_from_headers(&http::HeaderMap::new());
+/// assert!(session.is_empty() && session.existing_id().is_none());
+///
+/// session.insert("user_id", 42).unwrap();
+/// session.insert("locale", "de").unwrap();
+/// assert_eq!(session.get::<u32>("user_id"), Some(42));
+/// assert!(session.contains_key("locale"));
+/// assert_eq!(session.data().len(), 2);
+///
+/// // Masked CSRF tokens: a different string every call, all valid for this session only.
+/// let (a, b) = (session.csrf_token(), session.csrf_token());
+/// assert_ne!(a, b);
+/// assert!(session.verify_csrf_token(&a) && session.verify_csrf_token(&b));
+///
+/// // On login, logout or privilege change: a new id and CSRF secret (session fixation defence).
+/// let old_id = session.id();
+/// session.renew_keeping(&["locale"]);
+/// assert_ne!(session.id(), old_id);
+/// assert!(!session.verify_csrf_token(&a));
+/// assert_eq!(session.get::<u32>("user_id"), None);
+/// assert_eq!(session.remove("locale"), Some(serde_json::json!("de")));
+///
+/// // Logout: forget everything; the response expires the cookie.
+/// session.destroy();
+/// assert!(session.is_empty() && session.existing_id().is_none());
+/// ```
 #[derive(Clone)]
 pub struct Session {
     config: Arc<SessionConfig>,
@@ -502,6 +546,20 @@ impl SessionConfig {
 }
 
 /// Rejection when [`Session`] is extracted without [`SessionLayer`] installed (500).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use axum::{Router, body::Body, routing::get};
+/// use http::{Request, StatusCode};
+/// use livefire::session::Session;
+/// use tower::ServiceExt as _;
+///
+/// // Forgot `.layer(SessionLayer::new(keyring))`:
+/// let app: Router = Router::new().route("/", get(|_session: Session| async { "never" }));
+/// let res = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+/// assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default, thiserror::Error)]
 #[error("the Session extractor needs livefire::session::SessionLayer around this route")]
 pub struct MissingSessionLayer;
