@@ -7,6 +7,7 @@ pub mod dynamic;
 pub mod escape;
 pub mod flash;
 pub mod form;
+pub mod pubsub;
 pub mod redirect;
 pub mod rendered;
 pub mod session;

@@ -327,6 +327,29 @@ impl LiveRouter {
         self.sockets.clone()
     }
 
+    /// Shares logouts through `pubsub`: [`LiveSockets::disconnect`] on any node (any
+    /// [`LiveRouter`] attached to the same pub/sub, e.g. [`PubSub::redis`](crate::pubsub::PubSub)
+    /// on every node) closes the sockets of that `live_socket_id` on all of them. Without it,
+    /// `disconnect` reaches this process's sockets only.
+    ///
+    /// ```
+    /// use livefire::LiveRouter;
+    /// use livefire::pubsub::PubSub;
+    /// use livefire::token::Keyring;
+    ///
+    /// let pubsub = PubSub::local(); // PubSub::redis(url).await? across nodes
+    /// let keyring = Keyring::random();
+    /// let node_a = LiveRouter::new(keyring.clone()).pubsub(pubsub.clone());
+    /// let node_b = LiveRouter::new(keyring).pubsub(pubsub);
+    /// // A logout handled by A closes B's sockets too; the count is A's own sockets.
+    /// assert_eq!(node_a.sockets().disconnect("users_sessions:abc"), 0);
+    /// # let _ = node_b;
+    /// ```
+    pub fn pubsub(self, pubsub: crate::pubsub::PubSub) -> Self {
+        self.sockets.attach_pubsub(pubsub);
+        self
+    }
+
     /// How a connecting socket's `live_socket_id` is found in its (CSRF-checked) session.
     /// Default: the session value under [`LIVE_SOCKET_ID`](crate::sockets::LIVE_SOCKET_ID).
     /// Deriving it from a login token keeps the cookie small.

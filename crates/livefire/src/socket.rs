@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 
 use crate::channel::queue;
 use crate::flash::Flash;
+use crate::pubsub::{PubSub, Subscription};
 use crate::redirect::RedirectError;
 use crate::view::ViewMsg;
 
@@ -68,6 +69,8 @@ pub struct Socket<M: Send + 'static = ()> {
     pub(crate) sender: Option<queue::Sender<ViewMsg<M>>>,
     pub(crate) session: Arc<Map<String, Value>>,
     pub(crate) csrf_token: Option<Arc<str>>,
+    /// Topic subscriptions: they end with the view (when the socket is dropped).
+    subscriptions: Vec<Subscription>,
 }
 
 impl<M: Send + 'static> Socket<M> {
@@ -86,6 +89,7 @@ impl<M: Send + 'static> Socket<M> {
             sender: None,
             session: Arc::default(),
             csrf_token: None,
+            subscriptions: Vec::new(),
         }
     }
 
@@ -325,6 +329,56 @@ impl<M: Send + 'static> Socket<M> {
         });
     }
 
+    /// Subscribes this view to `topic` of `pubsub` while it lives (connected only: during the
+    /// dead render it does nothing, so call it in `mount` unconditionally or under
+    /// `socket.connected()`).
+    ///
+    /// Every broadcast value that `map` turns into `Some(message)` arrives in
+    /// [`handle_info`](crate::LiveView::handle_info), followed by a render and a diff;
+    /// `None` ignores the value. Delivery never blocks the broadcaster: if the view's inbox is
+    /// full the message is dropped for this view (and a warning logged). The subscription ends
+    /// when the view does. See [`PubSub::subscribe`] for a subscription you hold yourself.
+    ///
+    /// ```
+    /// use livefire::pubsub::PubSub;
+    /// use livefire::{html, LiveView, Mount, Rendered, Result, Socket};
+    ///
+    /// struct Ticker { pubsub: PubSub, price: Option<f64> }
+    ///
+    /// impl LiveView for Ticker {
+    ///     type Message = f64;
+    ///     async fn mount(&mut self, _cx: &Mount, socket: &mut Socket<f64>) -> Result {
+    ///         socket.subscribe(&self.pubsub, "prices", |value| value["eur"].as_f64());
+    ///         Ok(())
+    ///     }
+    ///     async fn handle_info(&mut self, price: f64, _socket: &mut Socket<f64>) -> Result {
+    ///         self.price = Some(price);
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _socket: &Socket<f64>) -> Rendered {
+    ///         html!(<p>{self.price.map(|p| p.to_string()).unwrap_or_default()}</p>)
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pubsub = PubSub::local();
+    /// let (mut view, mut socket) = (Ticker { pubsub: pubsub.clone(), price: None }, Socket::disconnected());
+    /// view.mount(&Mount::default(), &mut socket).await.unwrap();
+    /// assert_eq!(pubsub.subscribers("prices"), 0); // dead render: not subscribed
+    /// # }
+    /// ```
+    pub fn subscribe(
+        &mut self,
+        pubsub: &PubSub,
+        topic: &str,
+        map: impl Fn(Value) -> Option<M> + Send + Sync + 'static,
+    ) -> &mut Self {
+        if self.connected && self.sender.is_some() {
+            let subscription = pubsub.subscribe(topic, self.handle(), map);
+            self.subscriptions.push(subscription);
+        }
+        self
+    }
+
     /// Clears the per-callback outputs after they were sent.
     pub(crate) fn take_outputs(&mut self) -> Outputs {
         Outputs {
@@ -373,7 +427,7 @@ pub(crate) struct Outputs {
 /// ```
 #[derive(Debug)]
 pub struct ViewHandle<M: Send + 'static> {
-    tx: Option<queue::Sender<ViewMsg<M>>>,
+    pub(crate) tx: Option<queue::Sender<ViewMsg<M>>>,
 }
 
 impl<M: Send + 'static> Clone for ViewHandle<M> {

@@ -23,7 +23,8 @@ usage:
   demo help                          show this message
 
 configuration (environment): APP_ENV, PORT, BIND, DATA_DIR, DATABASE_PATH, SECURE_COOKIES,
-SECRET_KEY_BASE";
+SECRET_KEY_BASE, REDIS_URL (optional: logouts then reach the live sockets on every
+node)";
 
 /// What the binary was asked to do.
 #[derive(Clone, PartialEq, Eq)]

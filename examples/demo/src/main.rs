@@ -8,6 +8,7 @@ use demo::db::Db;
 use demo::secret;
 use demo::users::Users;
 use demo::web::{self, AppState};
+use livefire::pubsub::PubSub;
 use livefire::token::Keyring;
 use tracing_subscriber::EnvFilter;
 
@@ -99,11 +100,25 @@ async fn serve(config: Config) -> ExitCode {
         tracing::error!("refusing to start: {e}");
         return ExitCode::FAILURE;
     }
-    let app = web::app(AppState {
-        users,
-        keyring,
-        secure_cookies: config.secure_cookies,
-    });
+    // With REDIS_URL, logouts reach the live sockets on every node; without it, this one's.
+    let pubsub = match std::env::var("REDIS_URL") {
+        Ok(url) if !url.is_empty() => match PubSub::redis(&url).await {
+            Ok(pubsub) => pubsub,
+            Err(e) => {
+                tracing::error!("refusing to start: REDIS_URL is set but unusable: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => PubSub::local(),
+    };
+    let app = web::app_with_pubsub(
+        AppState {
+            users,
+            keyring,
+            secure_cookies: config.secure_cookies,
+        },
+        pubsub,
+    );
     let listener = match tokio::net::TcpListener::bind((config.bind, config.port)).await {
         Ok(listener) => listener,
         Err(e) => {

@@ -231,3 +231,74 @@ pub async fn click(ws: &mut Ws, page: &Page, join_ref: &str, msg_ref: &str, even
     .await;
     recv(ws).await
 }
+
+/// A live view that subscribes to a topic in mount and renders how many broadcasts it got and
+/// the last one.
+pub struct Listener {
+    pub pubsub: livefire::pubsub::PubSub,
+    pub topic: &'static str,
+    pub count: u64,
+    pub last: String,
+}
+
+impl Listener {
+    pub fn new(pubsub: livefire::pubsub::PubSub, topic: &'static str) -> Self {
+        Self {
+            pubsub,
+            topic,
+            count: 0,
+            last: String::new(),
+        }
+    }
+}
+
+impl livefire::LiveView for Listener {
+    type Message = Value;
+
+    async fn mount(
+        &mut self,
+        _cx: &livefire::Mount,
+        socket: &mut livefire::Socket<Value>,
+    ) -> livefire::Result {
+        // Only ever text: numbers are ignored, to show the filter.
+        socket.subscribe(&self.pubsub, self.topic, |value| {
+            value.get("text").filter(|t| t.is_string()).cloned()
+        });
+        Ok(())
+    }
+
+    async fn handle_info(
+        &mut self,
+        text: Value,
+        _socket: &mut livefire::Socket<Value>,
+    ) -> livefire::Result {
+        self.count += 1;
+        self.last = text.as_str().unwrap_or_default().to_owned();
+        Ok(())
+    }
+
+    fn render(&self, _socket: &livefire::Socket<Value>) -> livefire::Rendered {
+        livefire::html!(<p id="count">{self.count}</p><p id="last">{self.last.as_str()}</p>)
+    }
+}
+
+/// The next frame, if one arrives within `wait`.
+pub async fn maybe_recv(ws: &mut Ws, wait: Duration) -> Option<Value> {
+    match tokio::time::timeout(wait, ws.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) => Some(serde_json::from_str(&text).unwrap()),
+        Ok(other) => panic!("unexpected {other:?}"),
+        Err(_) => None,
+    }
+}
+
+/// Waits up to `wait` for the close frame and returns its code.
+pub async fn close_code(ws: &mut Ws, wait: Duration) -> Option<u16> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(_)) | None) | Err(_) => return None,
+        }
+    }
+}

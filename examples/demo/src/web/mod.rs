@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use livefire::LiveRouter;
 use livefire::csrf::VerifyCsrfLayer;
 use livefire::flash::LiveFlashLayer;
+use livefire::pubsub::PubSub;
 use livefire::session::SessionLayer;
 use livefire::sockets::LiveSockets;
 use livefire::token::Keyring;
@@ -58,8 +59,14 @@ impl axum::extract::FromRef<Web> for Users {
     }
 }
 
-/// The whole demo application.
+/// The whole demo application, on one node (logouts disconnect this process's sockets).
 pub fn app(state: AppState) -> Router {
+    app_with_pubsub(state, PubSub::local())
+}
+
+/// The whole demo application; logouts are broadcast on `pubsub`, so with
+/// [`PubSub::redis`] they disconnect the live sockets of that login on every node.
+pub fn app_with_pubsub(state: AppState, pubsub: PubSub) -> Router {
     let users = state.users.clone();
     let login_users = users.clone();
     let register_users = users.clone();
@@ -71,6 +78,7 @@ pub fn app(state: AppState) -> Router {
         .live("/register", move || Register::new(register_users.clone()))
         .live_session("authenticated")
         .live("/account", move || Account::new(account_users.clone()))
+        .pubsub(pubsub)
         .socket_id(|session| {
             session
                 .get::<String>(auth::USER_TOKEN)
