@@ -45,7 +45,7 @@ from pyview import LiveView
 
 class CountLiveView(LiveView[dict]):
     async def mount(self, socket, session):
-        socket.context = {"count": 0, "text": "", "items": [], "ticks": 0}
+        socket.context = {"count": 0, "text": "", "items": [], "ticks": 0, "broadcast": 0}
 
     async def handle_event(self, event, payload, socket):
         c = socket.context
@@ -73,6 +73,7 @@ EOF
   <button id="add" phx-click="add">Add item</button> <button id="remove" phx-click="remove">Remove item</button>
   <ul id="items">{% for item in items %}<li>{{item}}</li>{% endfor %}</ul>
   <p>Server ticks: <span id="ticks">{{ticks}}</span></p>
+  <p>Last broadcast: <span id="broadcast">{{broadcast}}</span></p>
 </main>
 EOF
   cat > "$APP/app.py" <<'EOF'
@@ -142,6 +143,7 @@ fn app() -> Element {
                 for item in items.read().clone() { li { "{item}" } }
             }
             p { "Server ticks: " span { id: "ticks", "0" } }
+            p { "Last broadcast: " span { id: "broadcast", "0" } }
         }
     }
 }

@@ -389,6 +389,17 @@ pub enum Cmd {
         until: Instant,
         done: mpsc::UnboundedSender<Vec<u64>>,
     },
+    /// From now on, every server-pushed `diff` frame sends (arrival instant, frame length) to
+    /// `arrivals`; `ready` is told once the watch is in place.
+    Watch {
+        arrivals: mpsc::UnboundedSender<(Instant, usize)>,
+        ready: mpsc::UnboundedSender<()>,
+    },
+}
+
+/// A server push (no ref) of event `diff`.
+fn is_diff_push(text: &str) -> bool {
+    frame_refs(text).is_some_and(|(_, r)| r.is_none()) && text.contains(",\"diff\",")
 }
 
 /// A handle to a session task; dropping it closes the session.
@@ -404,6 +415,7 @@ pub fn spawn(mut session: Session) -> Handle {
     tokio::spawn(async move {
         let mut hb = tokio::time::interval_at(Instant::now() + HEARTBEAT, HEARTBEAT);
         let mut view = 0usize;
+        let mut watch: Option<mpsc::UnboundedSender<(Instant, usize)>> = None;
         loop {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
@@ -427,9 +439,20 @@ pub fn spawn(mut session: Session) -> Handle {
                         }
                         let _ = done.send(rtts);
                     }
+                    Some(Cmd::Watch { arrivals, ready }) => {
+                        watch = Some(arrivals);
+                        let _ = ready.send(());
+                    }
                     None => break,
                 },
                 msg = session.ws.next() => match msg {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Some(arrivals) = &watch
+                            && is_diff_push(&text)
+                        {
+                            let _ = arrivals.send((Instant::now(), text.len()));
+                        }
+                    }
                     Some(Ok(_)) => {}
                     _ => break,
                 },
@@ -463,6 +486,14 @@ mod tests {
             Some((Some("4"), None))
         );
         assert_eq!(frame_refs("{}"), None);
+    }
+
+    #[test]
+    fn recognizes_diff_pushes() {
+        assert!(is_diff_push(r#"["4",null,"lv:phx-a","diff",{"5":"7"}]"#));
+        assert!(!is_diff_push(
+            r#"["4","9","lv:phx-a","phx_reply",{"status":"ok","response":{"diff":{}}}]"#
+        ));
     }
 
     #[test]

@@ -64,9 +64,27 @@ pub async fn get(
     path: &str,
     cookie: Option<&str>,
 ) -> io::Result<Response> {
+    request(stream, "GET", port, path, cookie).await
+}
+
+/// `POST path` with an empty body on an open keep-alive connection.
+pub async fn post(stream: &mut TcpStream, port: u16, path: &str) -> io::Result<Response> {
+    request(stream, "POST", port, path, None).await
+}
+
+async fn request(
+    stream: &mut TcpStream,
+    method: &str,
+    port: u16,
+    path: &str,
+    cookie: Option<&str>,
+) -> io::Result<Response> {
     let mut req = format!(
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: livefire-bench\r\nAccept: text/html\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: livefire-bench\r\nAccept: text/html\r\n"
     );
+    if method != "GET" {
+        req.push_str("Content-Length: 0\r\n");
+    }
     if let Some(cookie) = cookie {
         req.push_str("Cookie: ");
         req.push_str(cookie);

@@ -26,7 +26,8 @@ const USAGE: &str = "usage: livefire-bench table RESULTS.json
        livefire-bench run [--livefire CMD] [--pyview CMD --pyview-cwd DIR] [--dioxus CMD]
     [--out FILE] [--quick] [--max-sessions N] [--pyview-max N] [--dioxus-max N]
     [--multiview-views N] [--views-per-socket K] [--rate R] [--port-base P]
-    [--levels N,N,..] [--no-single]     (--multiview-views 0 skips the multiplexed run)
+    [--levels N,N,..] [--no-single] [--fanout N] [--fanout-rounds R]
+    (--multiview-views 0 skips the multiplexed run, --fanout 0 the broadcast fan-out run)
 CMD is a program and its arguments in one string; `{port}` is replaced by the port and PORT is set.";
 
 /// Knobs of one run.
@@ -55,6 +56,10 @@ struct Cfg {
     /// Session counts of the memory runs (default 1k, 10k and the maximum).
     levels: Option<Vec<usize>>,
     single: bool,
+    /// Sessions of the broadcast fan-out run (livefire only; 0 skips it).
+    fanout: usize,
+    /// Measured broadcasts in the fan-out run (after one warm-up broadcast).
+    fanout_rounds: usize,
     /// The whole run stops (with partial results) after this.
     deadline: Instant,
 }
@@ -100,6 +105,8 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
         port_base: 4400,
         levels: None,
         single: true,
+        fanout: 10_000,
+        fanout_rounds: 5,
         deadline: Instant::now() + Duration::from_secs(15 * 60),
     };
     let mut livefire = None;
@@ -136,6 +143,8 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
                 cfg.levels = Some(list);
             }
             "--no-single" => cfg.single = false,
+            "--fanout" => cfg.fanout = num(value()?)?,
+            "--fanout-rounds" => cfg.fanout_rounds = num(value()?)?.max(1),
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
         }
     }
@@ -150,6 +159,7 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
         cfg.pyview_max = cfg.pyview_max.min(1000);
         cfg.dioxus_max = cfg.dioxus_max.min(1000);
         cfg.multiview_views = cfg.multiview_views.min(2000);
+        cfg.fanout = cfg.fanout.min(1000);
     }
     // Every session is one socket in this process and one in the server (which inherits this
     // process's limit): stay below the open-files limit.
@@ -159,6 +169,7 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
             &mut cfg.max_sessions,
             &mut cfg.pyview_max,
             &mut cfg.dioxus_max,
+            &mut cfg.fanout,
         ] {
             if *max > fit {
                 eprintln!("[bench] open-files limit {limit}: at most {fit} sessions per run");
@@ -560,6 +571,158 @@ async fn memory_run(
     Ok(out)
 }
 
+/// One broadcast's arrivals at `sessions` views.
+#[derive(Debug, Clone)]
+struct Broadcast {
+    /// Arrival of each view's `diff` push, in ns after the `POST` was sent.
+    arrivals: Vec<u64>,
+    /// Time until the `POST`'s response (the server's `broadcast` call included), ns.
+    post_ns: u64,
+    /// Length of one `diff` push frame.
+    frame_bytes: usize,
+}
+
+/// Sends one `POST /__bench/broadcast` and collects the `diff` pushes it causes (until
+/// `expected` arrived or 30 s passed).
+async fn one_broadcast(
+    http_conn: &mut tokio::net::TcpStream,
+    port: u16,
+    arrivals: &mut mpsc::UnboundedReceiver<(Instant, usize)>,
+    expected: usize,
+) -> io::Result<Broadcast> {
+    // Anything left over from the previous broadcast is not this one's.
+    while arrivals.try_recv().is_ok() {}
+    let t0 = Instant::now();
+    let res = http::post(http_conn, port, "/__bench/broadcast").await?;
+    let post_ns = t0.elapsed().as_nanos() as u64;
+    if res.status != 200 {
+        return Err(io::Error::other(format!(
+            "POST /__bench/broadcast: {} (is COUNTER_BENCH_BROADCAST=1 honoured?)",
+            res.status
+        )));
+    }
+    let mut out = Broadcast {
+        arrivals: Vec::with_capacity(expected),
+        post_ns,
+        frame_bytes: 0,
+    };
+    let deadline = t0 + Duration::from_secs(30);
+    while out.arrivals.len() < expected {
+        match timeout(
+            deadline.saturating_duration_since(Instant::now()),
+            arrivals.recv(),
+        )
+        .await
+        {
+            Ok(Some((at, bytes))) => {
+                out.arrivals
+                    .push(at.saturating_duration_since(t0).as_nanos() as u64);
+                out.frame_bytes = bytes;
+            }
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// The median of some values (the lower one of an even count).
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len().saturating_sub(1) / 2).copied()
+}
+
+/// Fresh server with `COUNTER_BENCH_BROADCAST=1`: `n` joined sessions, then one warm-up and
+/// `cfg.fanout_rounds` measured broadcasts; for each, when every view's `diff` push arrived.
+async fn fanout_run(c: &Contender, target: &Arc<Target>, cfg: &Cfg, n: usize) -> io::Result<Value> {
+    let mut spec = c.spec.clone();
+    spec.env
+        .push(("COUNTER_BENCH_BROADCAST".into(), "1".into()));
+    let server = Server::start(
+        &spec,
+        target.port,
+        &format!("{}/{}-fanout-{n}.log", work_dir(), c.name),
+    )?;
+    let opened = open_many(target, 0, n, 1, cfg).await;
+    if opened.ok == 0 {
+        return Err(io::Error::other(format!(
+            "no session opened: {:?}",
+            opened.first_error
+        )));
+    }
+    let (arr_tx, mut arr_rx) = mpsc::unbounded_channel();
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
+    for h in &opened.handles {
+        let cmd = Cmd::Watch {
+            arrivals: arr_tx.clone(),
+            ready: ready_tx.clone(),
+        };
+        let _ = h.tx.send(cmd).await;
+    }
+    drop(ready_tx);
+    let mut watching = 0;
+    while watching < opened.ok {
+        match timeout(Duration::from_secs(30), ready_rx.recv()).await {
+            Ok(Some(())) => watching += 1,
+            _ => break,
+        }
+    }
+    let mut http_conn = http::connect(source_ip(0, cfg.spread), target.port).await?;
+    let warm = one_broadcast(&mut http_conn, target.port, &mut arr_rx, watching).await?;
+    sleep_until(Instant::now() + Duration::from_millis(500)).await;
+    let mut rounds = Vec::new();
+    for _ in 0..cfg.fanout_rounds {
+        let b = one_broadcast(&mut http_conn, target.port, &mut arr_rx, watching).await?;
+        rounds.push(b);
+        sleep_until(Instant::now() + Duration::from_millis(500)).await;
+    }
+    let round_json: Vec<Value> = rounds
+        .iter()
+        .map(|b| {
+            let lat = Latency::from_ns(b.arrivals.clone());
+            json!({
+                "delivered": b.arrivals.len(),
+                "post_ms": b.post_ns as f64 / 1e6,
+                "p50_ms": lat.p50_ms,
+                "p99_ms": lat.p99_ms,
+                "max_ms": lat.max_ms,
+                "all_delivered_ms": (b.arrivals.len() == watching).then_some(lat.max_ms),
+            })
+        })
+        .collect();
+    let med = |key: &str| median(round_json.iter().filter_map(|r| r[key].as_f64()).collect());
+    let complete = round_json
+        .iter()
+        .filter(|r| r["all_delivered_ms"].is_number())
+        .count();
+    let out = json!({
+        "sessions_requested": n,
+        "sessions": watching,
+        "failed_to_open": opened.failed,
+        "rounds": round_json,
+        "rounds_all_delivered": complete,
+        "warmup_delivered": warm.arrivals.len(),
+        "diff_frame_bytes": rounds.last().map_or(0, |b| b.frame_bytes),
+        "median": {
+            "p50_ms": med("p50_ms"),
+            "p99_ms": med("p99_ms"),
+            "max_ms": med("max_ms"),
+            "all_delivered_ms": if complete == rounds.len() { med("all_delivered_ms") } else { None },
+            "post_ms": med("post_ms"),
+        },
+    });
+    log(&format!(
+        "{}: fan-out to {watching} views: median p50 {} ms p99 {} ms all delivered {} ms ({complete}/{} rounds complete)",
+        c.name,
+        out["median"]["p50_ms"],
+        out["median"]["p99_ms"],
+        out["median"]["all_delivered_ms"],
+        rounds.len()
+    ));
+    drop(opened.handles);
+    drop(server);
+    Ok(out)
+}
+
 async fn run_contender(c: &Contender, cfg: &Cfg, ports: &mut Ports) -> Map<String, Value> {
     let mut res = Map::new();
     let mut target = Target {
@@ -631,6 +794,25 @@ async fn run_contender(c: &Contender, cfg: &Cfg, ports: &mut Ports) -> Map<Strin
         }
     }
     res.insert("memory".into(), Value::Array(mem));
+
+    if c.flavor != Flavor::Livefire {
+        res.insert(
+            "fanout".into(),
+            json!({"skipped": "no comparable broadcast in the peer app"}),
+        );
+    } else if cfg.fanout > 0 && Instant::now() < cfg.deadline {
+        let mut t = target.clone();
+        t.port = ports.next();
+        match fanout_run(c, &Arc::new(t), cfg, cfg.fanout).await {
+            Ok(v) => {
+                res.insert("fanout".into(), v);
+            }
+            Err(e) => {
+                log(&format!("{}: fan-out run failed: {e}", c.name));
+                res.insert("fanout".into(), json!({"error": e.to_string()}));
+            }
+        }
+    }
 
     if c.flavor == Flavor::Livefire && cfg.multiview_views > 0 && Instant::now() < cfg.deadline {
         let port = ports.next();
@@ -715,5 +897,7 @@ fn cfg_json(cfg: &Cfg) -> Value {
         "dioxus_max": cfg.dioxus_max,
         "multiview_views": cfg.multiview_views,
         "views_per_socket": cfg.views_per_socket,
+        "fanout_sessions": cfg.fanout,
+        "fanout_rounds": cfg.fanout_rounds,
     })
 }

@@ -63,7 +63,6 @@ pub fn document(config: &Value, results: Map<String, Value>, started: SystemTime
         "finished": utc(SystemTime::now()),
         "machine": machine(),
         "config": config,
-        "fanout_10k": "n/a - no pub/sub yet",
         "results": results,
     })
 }
@@ -257,6 +256,36 @@ fn rows() -> Vec<Row> {
             fmt: bytes,
             better: Better::Lower,
         },
+        Row {
+            label: "fan-out: views subscribed to the broadcast",
+            get: |r| r["fanout"]["sessions"].as_f64(),
+            fmt: count,
+            better: Better::None,
+        },
+        Row {
+            label: "fan-out of one broadcast: all views delivered (median of runs)",
+            get: |r| r["fanout"]["median"]["all_delivered_ms"].as_f64(),
+            fmt: ms,
+            better: Better::Lower,
+        },
+        Row {
+            label: "fan-out of one broadcast: arrival p50",
+            get: |r| r["fanout"]["median"]["p50_ms"].as_f64(),
+            fmt: ms,
+            better: Better::Lower,
+        },
+        Row {
+            label: "fan-out of one broadcast: arrival p99",
+            get: |r| r["fanout"]["median"]["p99_ms"].as_f64(),
+            fmt: ms,
+            better: Better::Lower,
+        },
+        Row {
+            label: "fan-out: diff push frame",
+            get: |r| r["fanout"]["diff_frame_bytes"].as_f64(),
+            fmt: bytes,
+            better: Better::None,
+        },
     ]
 }
 
@@ -313,10 +342,16 @@ pub fn table(doc: &Value) -> String {
             continue;
         }
         let _ = write!(out, "| {} |", row.label);
-        for v in &values {
+        for (v, n) in values.iter().zip(&names) {
             match v {
                 Some(v) => {
                     let _ = write!(out, " {} |", (row.fmt)(*v));
+                }
+                // A measurement the server has nothing comparable for.
+                None if row.label.starts_with("fan-out")
+                    && results[*n]["fanout"]["skipped"].is_string() =>
+                {
+                    out.push_str(" n/a |");
                 }
                 None => out.push_str(" - |"),
             }
@@ -340,16 +375,6 @@ pub fn table(doc: &Value) -> String {
         }
         out.push('\n');
     }
-    let _ = write!(out, "| fan-out of one broadcast to 10k views |");
-    for _ in &names {
-        out.push_str(" n/a - no pub/sub yet |");
-    }
-    if lf.is_some() {
-        for _ in &peers {
-            out.push_str(" |");
-        }
-    }
-    out.push('\n');
     out.push_str(
         "\n`livefire vs X` = how many times better livefire is (X/livefire for sizes and times, livefire/X for rates).\n",
     );
@@ -479,6 +504,20 @@ mod tests {
             t.contains("| >= 5x less memory per session than pyview (10k) | 10.0x | yes |"),
             "{t}"
         );
-        assert!(t.contains("n/a - no pub/sub yet"));
+        assert!(!t.contains("fan-out"), "{t}");
+        let mut results = Map::new();
+        results.insert(
+            "livefire".into(),
+            json!({"fanout": {"sessions": 10000, "median": {"all_delivered_ms": 12.5}}}),
+        );
+        results.insert(
+            "pyview".into(),
+            json!({"fanout": {"skipped": "no comparable broadcast"}}),
+        );
+        let t = table(&document(&json!({}), results, SystemTime::now()));
+        assert!(
+            t.contains("| fan-out of one broadcast: all views delivered (median of runs) | 12.500 ms | n/a | |"),
+            "{t}"
+        );
     }
 }

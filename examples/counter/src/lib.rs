@@ -1,19 +1,27 @@
 //! The counter example: buttons, a text input echoed live, a list that grows and shrinks, and a
 //! server-pushed tick every second.
 //!
+//! With a [`PubSub`] ([`app_with_pubsub`]), every connected view also subscribes to
+//! [`BROADCAST_TOPIC`] and shows the last number broadcast there (the benchmark's fan-out
+//! measurement uses this).
+//!
 //! Run with `npm ci && cargo run -p counter`, then open <http://127.0.0.1:4001>.
 
 use std::time::Duration;
 
 use axum::Router;
 use livefire::flash::LiveFlashLayer;
+use livefire::pubsub::PubSub;
 use livefire::session::SessionLayer;
 use livefire::token::Keyring;
 use livefire::{Error, Event, LiveRouter, LiveView, Mount, Rendered, Result, Socket, html};
 use serde::Deserialize;
 
+/// The topic the counter views subscribe to when the app has a [`PubSub`].
+pub const BROADCAST_TOPIC: &str = "counter:broadcast";
+
 /// The counter live view.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Counter {
     /// The count shown between the buttons.
     pub count: i64,
@@ -25,13 +33,33 @@ pub struct Counter {
     pub ticks: u64,
     /// How often the server ticks (`None`: never).
     pub tick_every: Option<Duration>,
+    /// The last number broadcast on [`BROADCAST_TOPIC`] (0 before any).
+    pub broadcast: u64,
+    /// Where to subscribe to [`BROADCAST_TOPIC`] (`None`: no subscription).
+    pub pubsub: Option<PubSub>,
 }
+
+/// Equality of what a counter holds and shows (the `PubSub` handle is not compared).
+impl PartialEq for Counter {
+    fn eq(&self, other: &Self) -> bool {
+        self.count == other.count
+            && self.text == other.text
+            && self.items == other.items
+            && self.ticks == other.ticks
+            && self.tick_every == other.tick_every
+            && self.broadcast == other.broadcast
+    }
+}
+
+impl Eq for Counter {}
 
 /// Messages the counter receives from its timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Msg {
     /// One timer tick.
     Tick,
+    /// A number broadcast on [`BROADCAST_TOPIC`].
+    Broadcast(u64),
 }
 
 #[derive(Deserialize)]
@@ -47,6 +75,12 @@ impl LiveView for Counter {
         socket.set_title("Counter");
         if let (true, Some(every)) = (socket.connected(), self.tick_every) {
             socket.every(every, || Msg::Tick);
+        }
+        if let Some(pubsub) = &self.pubsub {
+            // Does nothing during the dead render.
+            socket.subscribe(pubsub, BROADCAST_TOPIC, |value| {
+                value.as_u64().map(Msg::Broadcast)
+            });
         }
         Ok(())
     }
@@ -68,6 +102,7 @@ impl LiveView for Counter {
     async fn handle_info(&mut self, msg: Msg, _socket: &mut Socket<Msg>) -> Result {
         match msg {
             Msg::Tick => self.ticks += 1,
+            Msg::Broadcast(n) => self.broadcast = n,
         }
         Ok(())
     }
@@ -94,6 +129,7 @@ impl LiveView for Counter {
                     }
                 </ul>
                 <p>"Server ticks: " <span id="ticks">{self.ticks}</span></p>
+                <p>"Last broadcast: " <span id="broadcast">{self.broadcast}</span></p>
             </main>
         }
     }
@@ -101,9 +137,19 @@ impl LiveView for Counter {
 
 /// The counter app: the live route plus sessions and flash.
 pub fn app(keyring: Keyring, tick_every: Option<Duration>) -> Router {
+    app_with_pubsub(keyring, tick_every, None)
+}
+
+/// The counter app whose views (when `pubsub` is given) subscribe to [`BROADCAST_TOPIC`].
+pub fn app_with_pubsub(
+    keyring: Keyring,
+    tick_every: Option<Duration>,
+    pubsub: Option<PubSub>,
+) -> Router {
     LiveRouter::new(keyring.clone())
         .live("/", move || Counter {
             tick_every,
+            pubsub: pubsub.clone(),
             ..Counter::default()
         })
         .into_router()

@@ -13,6 +13,7 @@ use common::{WAIT, assert_same_dom, canonical_html, dead_get, live_snapshot, mai
 use counter::Counter;
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
+use livefire::pubsub::PubSub;
 use livefire::token::Keyring;
 use livefire::{LiveView, Socket};
 use livefire_e2e::{
@@ -344,5 +345,53 @@ async fn server_ticks_update_the_page_without_user_action() -> TestResult {
     assert_no_js_errors(client, "ticks").await;
     browser.close().await?;
     eprintln!("ticks scenario: {:?}", started.elapsed());
+    Ok(())
+}
+
+#[tokio::test]
+async fn broadcasts_reach_the_page_through_pubsub() -> TestResult {
+    let pubsub = PubSub::local();
+    let base = serve(counter::app_with_pubsub(
+        Keyring::random(),
+        None,
+        Some(pubsub.clone()),
+    ))
+    .await?;
+    let browser = Browser::start().await?;
+    let client = browser.client();
+    record_js_errors(client).await?;
+
+    client.goto(&format!("{base}/")).await?;
+    sync_lv(client).await?;
+    let mut model = Counter::default();
+    assert_dom_is_render_of(client, &model, "after connect").await;
+    // The connected mount subscribed (the dead render did not).
+    assert_eq!(pubsub.subscribers(counter::BROADCAST_TOPIC), 1);
+
+    for n in [7u64, 42] {
+        pubsub.broadcast(counter::BROADCAST_TOPIC, n);
+        model.broadcast = n;
+        settle(
+            client,
+            &text_is("broadcast", &n.to_string()),
+            &model,
+            &format!("broadcast {n}"),
+        )
+        .await;
+    }
+    // Values the view does not understand are ignored.
+    pubsub.broadcast(counter::BROADCAST_TOPIC, "not a number");
+    click(client, "#inc").await?;
+    model.count = 1;
+    settle(
+        client,
+        &text_is("count", "1"),
+        &model,
+        "after a bad broadcast",
+    )
+    .await;
+
+    assert_no_js_errors(client, "broadcasts").await;
+    browser.close().await?;
     Ok(())
 }
