@@ -15,7 +15,7 @@
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use livefire::diff::DiffState;
+use livefire::testing::DiffState;
 use livefire::rendered::{Comprehension, Dynamic, Rendered, Statics};
 use serde_json::{Map, Value};
 

@@ -12,33 +12,28 @@ use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::endpoint::{DeadCtx, Endpoint};
 use crate::flash::{Flash, FlashHandle};
 use crate::layout::Page;
-use crate::live_view::{LiveView, Mount, Params};
+use crate::lifecycle;
+use crate::live_view::{LiveView, Mount};
 use crate::page_token::{self, PageSession, PageStatic, TOKEN_VSN};
-use crate::router::LiveShared;
+use crate::params::Params;
 use crate::session::Session;
 use crate::socket::{Navigation, Socket};
 
-/// What a dead render needs from the request.
-#[derive(Debug)]
-pub(crate) struct DeadCtx {
-    live: Arc<LiveShared>,
-    route: usize,
-    uri: String,
-    path_params: HashMap<String, String>,
-    session: Session,
-    flash: Option<FlashHandle>,
-    extensions: axum::http::Extensions,
-}
-
 /// Entry point of a live route's `GET`.
-pub(crate) async fn handle(live: Arc<LiveShared>, route: usize, req: Request) -> Response {
+pub(crate) async fn handle(
+    endpoint: Arc<Endpoint>,
+    route: usize,
+    path_params: HashMap<String, String>,
+    req: Request,
+) -> Response {
     let Some(session) = req.extensions().get::<Session>().cloned() else {
-        tracing::error!("livefire: SessionLayer is missing around the live router");
+        tracing::error!("livefire: CookieSessionLayer is missing around the live router");
         return (
             StatusCode::INTERNAL_SERVER_ERROR,
-            "livefire: add SessionLayer around the live router",
+            "livefire: add CookieSessionLayer around the live router",
         )
             .into_response();
     };
@@ -46,23 +41,18 @@ pub(crate) async fn handle(live: Arc<LiveShared>, route: usize, req: Request) ->
     let uri = req
         .uri()
         .path_and_query()
-        .map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
-    let path_params = live
-        .match_path(&uri)
-        .map(|(_, params)| params)
-        .unwrap_or_default();
+        .map_or_else(|| req.uri().path(), |pq| pq.as_str());
+    let params = Params::from_uri(uri, path_params);
     let extensions = req.extensions().clone();
-    let dead = live.routes[route].dead.clone();
-    dead(DeadCtx {
-        live,
+    let ctx = DeadCtx {
+        endpoint: endpoint.clone(),
         route,
-        uri,
-        path_params,
+        params,
         session,
         flash,
         extensions,
-    })
-    .await
+    };
+    endpoint.route(route).mounter.dead(ctx).await
 }
 
 fn server_error(what: &str, detail: &str) -> Response {
@@ -83,49 +73,46 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         .with_flash(incoming)
         .with_csrf_token(ctx.session.csrf_token());
     let mount = Mount {
-        params: Params::from_uri(&ctx.uri, ctx.path_params),
+        params: ctx.params,
         session: session_data,
         connect_params: None,
     };
-    if let Err(failure) = crate::view::mount_view(&mut view, &mount, &mut socket).await {
+    if let Err(failure) = lifecycle::mount(&mut view, &mount, &mut socket).await {
         return server_error("mount failed", &failure.to_string());
     }
     let outputs = socket.take_outputs();
     if let Some(err) = outputs.nav_error {
         return server_error("redirect refused", &err.to_string());
     }
-    match outputs.nav {
-        Some(
-            Navigation::Redirect(to)
-            | Navigation::Navigate { to, .. }
-            | Navigation::Patch { to, .. },
-        ) => {
-            // The flash put during mount survives the 302 in the session.
-            match &ctx.flash {
-                Some(handle) => {
-                    for (key, value) in outputs.flash_put {
-                        handle.put(key, value);
-                    }
+    if let Some(
+        Navigation::Redirect(to) | Navigation::Navigate { to, .. } | Navigation::Patch { to, .. },
+    ) = outputs.nav
+    {
+        // The flash put during mount survives the 302 in the session.
+        match &ctx.flash {
+            Some(handle) => {
+                for (key, value) in outputs.flash_put {
+                    handle.put(key, value);
                 }
-                None if !outputs.flash_put.is_empty() => {
-                    tracing::warn!("flash dropped on redirect: LiveFlashLayer is missing");
-                }
-                None => {}
             }
-            // 302, as Phoenix: the flash put during mount is kept in the session.
-            return (StatusCode::FOUND, [(header::LOCATION, to)]).into_response();
+            None if !outputs.flash_put.is_empty() => {
+                tracing::warn!("flash dropped on redirect: LiveFlashLayer is missing");
+            }
+            None => {}
         }
-        None => {}
+        // 302, as Phoenix: the flash put during mount is kept in the session.
+        return (StatusCode::FOUND, [(header::LOCATION, to)]).into_response();
     }
-    let Ok(rendered) = std::panic::catch_unwind(AssertUnwindSafe(|| view.render(&socket))) else {
-        return server_error("render panicked", "");
+    let rendered = match lifecycle::render(&view, &socket) {
+        Ok(rendered) => rendered,
+        Err(failure) => return server_error("render panicked", &failure.to_string()),
     };
 
-    let live = &ctx.live;
-    let route = &live.routes[ctx.route];
+    let endpoint = &ctx.endpoint;
+    let route = endpoint.route(ctx.route);
     let id = page_token::new_container_id();
     let session_token = page_token::seal_session(
-        &live.keyring,
+        &endpoint.keyring,
         &PageSession {
             v: TOKEN_VSN,
             id: id.clone(),
@@ -134,7 +121,7 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         },
     );
     let static_token = page_token::seal_static(
-        &live.keyring,
+        &endpoint.keyring,
         &PageStatic {
             v: TOKEN_VSN,
             id: id.clone(),
@@ -161,7 +148,7 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         socket.flash().clone(),
     )
     .with_extensions(ctx.extensions);
-    let Ok(layout) = std::panic::catch_unwind(AssertUnwindSafe(|| (live.layout)(&page))) else {
+    let Ok(layout) = std::panic::catch_unwind(AssertUnwindSafe(|| (endpoint.layout)(&page))) else {
         return server_error("layout panicked", "");
     };
     (

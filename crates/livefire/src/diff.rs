@@ -36,7 +36,7 @@
 //! comparison. Output is written straight into a `String`, without an intermediate JSON value.
 //!
 //! ```
-//! use livefire::diff::DiffState;
+//! use livefire::testing::DiffState;
 //! use livefire::rendered::{Dynamic, Rendered, Statics};
 //! static P: Statics = Statics::new(&["<p>", "</p>"], Statics::fingerprint_of(&["<p>", "</p>"]));
 //!
@@ -59,6 +59,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
 
 use crate::rendered::{Comprehension, Dynamic, Rendered, Statics};
+use crate::wire::json::{write_json_str, write_usize};
 
 /// The two low bits of a slot say what the client holds at that position.
 const TAG_MASK: u64 = 0b11;
@@ -116,6 +117,7 @@ struct Sub {
 }
 
 impl Sub {
+    #[cfg(any(test, feature = "test-util"))]
     fn heap_size(&self) -> usize {
         self.slots.len() * size_of::<u64>()
             + self.children.len() * size_of::<Sub>()
@@ -138,7 +140,7 @@ impl Sub {
 ///
 /// ```
 /// use livefire::html;
-/// use livefire::diff::DiffState;
+/// use livefire::testing::DiffState;
 ///
 /// let mut state = DiffState::new();
 /// let mut out = String::new();
@@ -158,11 +160,14 @@ impl Sub {
 /// assert_eq!(out, r#""0":{"0":"4"}"#);
 /// assert!(state.heap_size() > 0);
 /// ```
+// Public only for the `testing` module (feature `test-util`).
+#[cfg_attr(not(feature = "test-util"), allow(unreachable_pub))]
 #[derive(Debug, Default)]
 pub struct DiffState {
     root: Option<Sub>,
 }
 
+#[cfg_attr(not(feature = "test-util"), allow(unreachable_pub))]
 impl DiffState {
     /// An empty state: the client holds nothing yet.
     pub fn new() -> Self {
@@ -174,7 +179,7 @@ impl DiffState {
     /// array included.
     ///
     /// ```
-    /// use livefire::diff::DiffState;
+    /// use livefire::testing::DiffState;
     /// use livefire::rendered::{Dynamic, Rendered, Statics};
     /// static P: Statics = Statics::new(&["<p>", "</p>"], Statics::fingerprint_of(&["<p>", "</p>"]));
     /// let mut out = String::new();
@@ -191,7 +196,7 @@ impl DiffState {
     /// Without a previous [`full`](Self::full) this writes a full render and returns true.
     ///
     /// ```
-    /// use livefire::diff::DiffState;
+    /// use livefire::testing::DiffState;
     /// use livefire::rendered::{Dynamic, Rendered, Statics};
     /// static P: Statics = Statics::new(&["<p>", "", "</p>"], 7);
     /// let mut state = DiffState::new();
@@ -214,9 +219,10 @@ impl DiffState {
     /// Approximate heap bytes held (for benchmarks).
     ///
     /// ```
-    /// use livefire::diff::DiffState;
+    /// use livefire::testing::DiffState;
     /// assert_eq!(DiffState::new().heap_size(), 0);
     /// ```
+    #[cfg(any(test, feature = "test-util"))]
     pub fn heap_size(&self) -> usize {
         self.root.as_ref().map_or(0, Sub::heap_size)
     }
@@ -224,67 +230,6 @@ impl DiffState {
 
 // ---------------------------------------------------------------------------------------------
 // JSON writing
-
-/// Writes `s` as a JSON string literal (quotes included) to out.
-///
-/// Escapes `"`, `\` and control characters; other characters, non-ASCII included, stay raw.
-///
-/// ```
-/// let mut out = String::new();
-/// livefire::diff::write_json_str("a\"b\\c\nd\u{1}é", &mut out);
-/// assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
-/// ```
-pub fn write_json_str(s: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(s.len() + 2);
-    out.push('"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let esc: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0x00..=0x1f => {
-                out.push_str(&s[start..i]);
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 0xf)]));
-                start = i + 1;
-                continue;
-            }
-            _ => continue,
-        };
-        // `b` is ASCII, so `i` and `i + 1` are char boundaries.
-        out.push_str(&s[start..i]);
-        out.push_str(esc);
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
-}
-
-/// Appends the decimal digits of `n`.
-fn write_usize(mut n: usize, out: &mut String) {
-    if n < 10 {
-        out.push(char::from(b'0' + n as u8));
-        return;
-    }
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    while n > 0 {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    for &d in &buf[i..] {
-        out.push(char::from(d));
-    }
-}
 
 /// Writes `,"key":` (without the comma for the first member of an object).
 #[inline]
@@ -895,15 +840,7 @@ mod tests {
     }
 
     #[test]
-    fn json_escaping() {
-        let mut out = String::new();
-        write_json_str("\"\\/\u{8}\u{c}\n\r\t\u{0}\u{1f}\u{7f}é✓<>&'", &mut out);
-        assert_eq!(
-            out,
-            r#""\"\\/\b\f\n\r\t\u0000\u001f"#.to_owned() + "\u{7f}é✓<>&'\""
-        );
-        let parsed: String = serde_json::from_str(&out).expect("valid JSON");
-        assert_eq!(parsed, "\"\\/\u{8}\u{c}\n\r\t\u{0}\u{1f}\u{7f}é✓<>&'");
+    fn statics_are_json_escaped() {
         let statics = leak(&["<a title=\"", "\">\\</a>\n"]);
         let mut st = DiffState::new();
         let body = full(
@@ -920,16 +857,6 @@ mod tests {
           ]
         }
         "#);
-    }
-
-    #[test]
-    fn integer_keys() {
-        let mut out = String::new();
-        for n in [0, 9, 10, 99, 100, 12345, usize::MAX] {
-            out.clear();
-            write_usize(n, &mut out);
-            assert_eq!(out, n.to_string());
-        }
     }
 
     #[test]

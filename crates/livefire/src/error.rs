@@ -62,9 +62,6 @@ pub enum Error {
     /// A redirect or navigation target was refused (only local paths are allowed).
     #[error("redirect refused: {0}")]
     Redirect(#[from] crate::redirect::RedirectError),
-    /// A flash value could not be stored.
-    #[error("flash value could not be serialized: {0}")]
-    Flash(String),
     /// An application error.
     #[error("{0}")]
     App(Box<dyn std::error::Error + Send + Sync>),

@@ -5,8 +5,9 @@
 //! and load the client ([`Page::scripts`], or its own script tags and a few lines of
 //! `new LiveSocket("/live", Phoenix.Socket, {params: {_csrf_token}})`).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use crate::assets::{LIVE_VIEW_JS, PHOENIX_JS};
 use crate::escape::escape_html;
 use crate::flash::Flash;
 use crate::rendered::{Dynamic, Raw, Rendered, Statics};
@@ -96,18 +97,33 @@ impl Page {
 
     /// The two official client bundles and the few lines that connect the live socket.
     pub fn scripts(&self) -> Raw {
-        Raw::new_unchecked(SCRIPTS)
+        Raw::new_unchecked(scripts())
+    }
+
+    /// `<link rel="icon" href="data:,">`: an empty favicon, so that browsers do not request
+    /// `/favicon.ico` (a 404 in the console) for apps that have none. Apps with an icon link
+    /// their own instead.
+    pub fn empty_favicon(&self) -> Raw {
+        Raw::new_unchecked(EMPTY_FAVICON)
     }
 }
 
-const SCRIPTS: &str = concat!(
-    "<script defer src=\"/assets/phoenix.min.js\"></script>",
-    "<script defer src=\"/assets/phoenix_live_view.min.js\"></script>",
-    "<script>window.addEventListener(\"DOMContentLoaded\",function(){",
-    "var csrf=document.querySelector(\"meta[name='csrf-token']\").getAttribute(\"content\");",
-    "var liveSocket=new LiveView.LiveSocket(\"/live\",Phoenix.Socket,{params:{_csrf_token:csrf}});",
-    "liveSocket.connect();window.liveSocket=liveSocket;});</script>"
-);
+const EMPTY_FAVICON: &str = "<link rel=\"icon\" href=\"data:,\">";
+
+/// The script tags of [`Page::scripts`], built once from the asset paths of [`crate::assets`].
+fn scripts() -> &'static str {
+    static SCRIPTS: OnceLock<String> = OnceLock::new();
+    SCRIPTS.get_or_init(|| {
+        format!(
+            "<script defer src=\"{PHOENIX_JS}\"></script>\
+             <script defer src=\"{LIVE_VIEW_JS}\"></script>\
+             <script>window.addEventListener(\"DOMContentLoaded\",function(){{\
+             var csrf=document.querySelector(\"meta[name='csrf-token']\").getAttribute(\"content\");\
+             var liveSocket=new LiveView.LiveSocket(\"/live\",Phoenix.Socket,{{params:{{_csrf_token:csrf}}}});\
+             liveSocket.connect();window.liveSocket=liveSocket;}});</script>"
+        )
+    })
+}
 
 /// A layout: the app's root template. Pass the closure to
 /// [`LiveRouter::layout`](crate::LiveRouter::layout); [`default_layout`] is used otherwise.
@@ -143,7 +159,7 @@ pub type Layout = Arc<dyn Fn(&Page) -> Rendered + Send + Sync>;
 
 static DEFAULT_STATICS: Statics = {
     const PARTS: &[&str] = &[
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">",
         "<title>",
         "</title>",
         "</head><body>",
@@ -152,7 +168,8 @@ static DEFAULT_STATICS: Statics = {
     Statics::new(PARTS, Statics::fingerprint_of(PARTS))
 };
 
-/// A minimal layout: head with the CSRF meta tag, title and scripts; the container in the body.
+/// A minimal layout: head with the CSRF meta tag, an empty favicon, title and scripts; the
+/// container in the body.
 ///
 /// ```
 /// use livefire::layout::{Page, default_layout};

@@ -14,10 +14,9 @@
 //!    `push_patch` or patch link runs `handle_params`, and after each callback the view is
 //!    rendered again and only the changed dynamics are sent (see [`crate::diff`]).
 //!
-//! [`Params`] (the URL) and [`Mount`] (URL, cookie session, connect params) are what the
+//! [`Params`](crate::Params) (the URL) and [`Mount`] (URL, cookie session, connect params) are what the
 //! callbacks know about the request; [`Socket`] is what they can ask of the connection.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -25,6 +24,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::event::Event;
+use crate::params::Params;
 use crate::rendered::Rendered;
 use crate::socket::Socket;
 
@@ -107,70 +107,6 @@ pub trait LiveView: Send + 'static {
 
     /// Renders the view. Called after every callback; only the changed parts are sent.
     fn render(&self, socket: &Socket<Self::Message>) -> Rendered;
-}
-
-/// The URL of the current page: path, path parameters and query.
-///
-/// ```
-/// let p = livefire::Params::from_uri("/posts/7?page=2&q=a%20b", [("id".to_owned(), "7".to_owned())].into());
-/// assert_eq!(p.uri(), "/posts/7?page=2&q=a%20b");
-/// assert_eq!(p.path(), "/posts/7");
-/// assert_eq!(p.get("id"), Some("7"));
-/// assert_eq!(p.query("q"), Some("a b"));
-/// assert_eq!(p.query_pairs()[0], ("page".to_owned(), "2".to_owned()));
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct Params {
-    uri: String,
-    path_len: usize,
-    path_params: HashMap<String, String>,
-    query: Vec<(String, String)>,
-}
-
-impl Params {
-    /// From a path-and-query string and the matched path parameters.
-    pub fn from_uri(uri: &str, path_params: HashMap<String, String>) -> Self {
-        let path_len = uri.find(['?', '#']).unwrap_or(uri.len());
-        let query_str = uri[path_len..].trim_start_matches('?');
-        let query_str = query_str.split('#').next().unwrap_or("");
-        let query = form_urlencoded::parse(query_str.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        Self {
-            uri: uri.to_owned(),
-            path_len,
-            path_params,
-            query,
-        }
-    }
-
-    /// The path and query, e.g. `/posts/7?page=2`.
-    pub fn uri(&self) -> &str {
-        &self.uri
-    }
-
-    /// The path, e.g. `/posts/7`.
-    pub fn path(&self) -> &str {
-        &self.uri[..self.path_len]
-    }
-
-    /// A path parameter (`/posts/{id}`).
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.path_params.get(name).map(String::as_str)
-    }
-
-    /// The first query parameter with this name.
-    pub fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// All query parameters in order.
-    pub fn query_pairs(&self) -> &[(String, String)] {
-        &self.query
-    }
 }
 
 /// What `mount` knows about the request: URL, cookie session and, when connected, the

@@ -41,20 +41,59 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::socket::ViewHandle;
-
 /// Prefix of the topics livefire uses itself.
 pub const RESERVED_PREFIX: &str = "livefire:";
 
 /// What happened when a message was offered to one subscriber.
+///
+/// ```
+/// use livefire::pubsub::Delivery;
+/// assert_ne!(Delivery::Done, Delivery::Gone);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Delivery {
+pub enum Delivery {
     /// Delivered (or deliberately ignored by the subscriber's filter).
     Done,
     /// The subscriber's inbox was full: this message is lost for it.
     Full,
     /// The subscriber is gone: remove it.
     Gone,
+}
+
+/// Where a subscription delivers its messages without ever waiting: a live view's
+/// [`ViewHandle`](crate::ViewHandle), or a queue of your own.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use livefire::pubsub::{Delivery, PubSub, Sink};
+/// use tokio::sync::mpsc;
+///
+/// struct Log(mpsc::Sender<String>);
+/// impl Sink<String> for Log {
+///     fn deliver(&self, msg: String) -> Delivery {
+///         match self.0.try_send(msg) {
+///             Ok(()) => Delivery::Done,
+///             Err(mpsc::error::TrySendError::Full(_)) => Delivery::Full,
+///             Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Gone,
+///         }
+///     }
+///     fn is_closed(&self) -> bool {
+///         self.0.is_closed()
+///     }
+/// }
+///
+/// let pubsub = PubSub::local();
+/// let (tx, mut rx) = mpsc::channel(8);
+/// let _sub = pubsub.subscribe("audit", Log(tx), |v| v.as_str().map(str::to_owned));
+/// pubsub.broadcast("audit", "signed in");
+/// assert_eq!(rx.recv().await.as_deref(), Some("signed in"));
+/// # }
+/// ```
+pub trait Sink<M>: Send + Sync + 'static {
+    /// Hands `msg` over without waiting.
+    fn deliver(&self, msg: M) -> Delivery;
+    /// True once the receiver is gone: the subscription is then removed.
+    fn is_closed(&self) -> bool;
 }
 
 type Deliver = Arc<dyn Fn(&Value) -> Delivery + Send + Sync>;
@@ -190,14 +229,15 @@ impl PubSub {
         }
     }
 
-    /// Subscribes a live view to `topic`: every broadcast value that `map` turns into a
-    /// message is sent to the view's [`handle_info`](crate::LiveView::handle_info) (without
-    /// waiting: when its inbox is full the message is dropped and a warning logged). `map`
-    /// returning `None` ignores the value.
+    /// Subscribes `sink` (usually a live view's [`ViewHandle`](crate::ViewHandle)) to
+    /// `topic`: every broadcast value that `map` turns into a message is delivered to it
+    /// without waiting (when its inbox is full the message is dropped and a warning logged).
+    /// `map` returning `None` ignores the value.
     ///
     /// The subscription ends when the returned [`Subscription`] is dropped, or by itself once
-    /// the view has ended. In a view, prefer [`Socket::subscribe`](crate::Socket::subscribe),
-    /// which keeps the subscription exactly as long as the view.
+    /// the sink is closed (the view has ended). In a view, prefer
+    /// [`Socket::subscribe`](crate::Socket::subscribe), which keeps the subscription exactly as
+    /// long as the view.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -216,20 +256,16 @@ impl PubSub {
     pub fn subscribe<M: Send + 'static>(
         &self,
         topic: &str,
-        handle: ViewHandle<M>,
+        sink: impl Sink<M>,
         map: impl Fn(Value) -> Option<M> + Send + Sync + 'static,
     ) -> Subscription {
         self.subscribe_fn(topic, move |value| {
-            if handle.is_closed() {
+            if sink.is_closed() {
                 return Delivery::Gone;
             }
-            let Some(msg) = map(value.clone()) else {
-                return Delivery::Done;
-            };
-            match handle.try_send(msg) {
-                Ok(()) => Delivery::Done,
-                Err(_) if handle.is_closed() => Delivery::Gone,
-                Err(_) => Delivery::Full,
+            match map(value.clone()) {
+                Some(msg) => sink.deliver(msg),
+                None => Delivery::Done,
             }
         })
     }
@@ -313,19 +349,37 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::channel::queue;
-    use crate::view::ViewMsg;
+    use crate::queue;
 
-    fn view<M: Send + 'static>(cap: usize) -> (ViewHandle<M>, queue::Receiver<ViewMsg<M>>) {
-        let (tx, rx) = queue::channel(cap);
-        (ViewHandle { tx: Some(tx) }, rx)
+    /// A sink over the crate's queue, standing in for a view's inbox.
+    struct Inbox<M>(queue::Sender<M>);
+
+    impl<M: Send + 'static> Sink<M> for Inbox<M> {
+        fn deliver(&self, msg: M) -> Delivery {
+            match self.0.try_send(msg) {
+                Ok(()) => Delivery::Done,
+                Err(queue::TrySendError::Full(_)) => Delivery::Full,
+                Err(queue::TrySendError::Closed(_)) => Delivery::Gone,
+            }
+        }
+        fn is_closed(&self) -> bool {
+            self.0.is_closed()
+        }
     }
 
-    fn info<M>(msg: Option<ViewMsg<M>>) -> M {
-        match msg {
-            Some(ViewMsg::Info(m)) => m,
-            _ => panic!("expected an info message"),
+    impl<M> Clone for Inbox<M> {
+        fn clone(&self) -> Self {
+            Self(self.0.clone())
         }
+    }
+
+    fn view<M: Send + 'static>(cap: usize) -> (Inbox<M>, queue::Receiver<M>) {
+        let (tx, rx) = queue::channel(cap);
+        (Inbox(tx), rx)
+    }
+
+    fn info<M>(msg: Option<M>) -> M {
+        msg.expect("expected a message")
     }
 
     #[tokio::test]

@@ -25,11 +25,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::channel::queue;
 use crate::flash::Flash;
-use crate::pubsub::{PubSub, Subscription};
+use crate::message::ViewMsg;
+use crate::pubsub::{Delivery, PubSub, Sink, Subscription};
+use crate::queue;
 use crate::redirect::RedirectError;
-use crate::view::ViewMsg;
 
 /// Where a callback asked the browser to go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -408,6 +408,25 @@ pub(crate) struct Outputs {
     pub(crate) flash_put: Flash,
 }
 
+impl Outputs {
+    /// Adds what a later callback of the same round produced (`handle_params` after a
+    /// `push_patch`): its navigation replaces this one, the rest accumulates.
+    pub(crate) fn merge(&mut self, later: Outputs) {
+        if later.title.is_some() {
+            self.title = later.title;
+        }
+        self.nav = later.nav;
+        if later.nav_error.is_some() {
+            self.nav_error = later.nav_error;
+        }
+        self.events.extend(later.events);
+        if later.reply.is_some() {
+            self.reply = later.reply;
+        }
+        self.flash_put.merge(later.flash_put);
+    }
+}
+
 /// Sends messages to a live view from other tasks (timers, broadcasts, background jobs).
 ///
 /// Take it with [`Socket::handle`] in a connected `mount` and give it to whoever produces the
@@ -449,6 +468,23 @@ impl<M: Send + 'static> Clone for ViewHandle<M> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the live view is gone")]
 pub struct ViewGone;
+
+impl<M: Send + 'static> Sink<M> for ViewHandle<M> {
+    fn deliver(&self, msg: M) -> Delivery {
+        let Some(tx) = &self.tx else {
+            return Delivery::Gone;
+        };
+        match tx.try_send(ViewMsg::Info(msg)) {
+            Ok(()) => Delivery::Done,
+            Err(queue::TrySendError::Full(_)) => Delivery::Full,
+            Err(queue::TrySendError::Closed(_)) => Delivery::Gone,
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        ViewHandle::is_closed(self)
+    }
+}
 
 impl<M: Send + 'static> ViewHandle<M> {
     /// Sends a message, waiting while the view's inbox is full.

@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use serde_json::Value;
 
-use crate::channel::queue;
+use crate::message::Outbound;
 use crate::pubsub::{Delivery, PubSub, Subscription};
-use crate::view::Outbound;
+use crate::queue;
 
 /// Session key whose value groups the live sockets of one login.
 pub const LIVE_SOCKET_ID: &str = "live_socket_id";

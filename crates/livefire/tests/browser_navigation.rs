@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Client;
 use livefire::flash::LiveFlashLayer;
-use livefire::session::SessionLayer;
+use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
 use livefire::{Error, Event, LiveRouter, LiveView, Mount, Params, Rendered, Result, Socket, html};
 use livefire_e2e::{Browser, check_no_js_errors, click, record_js_errors, serve, sync_lv};
@@ -235,9 +235,10 @@ fn app(log: &Log) -> axum::Router {
             log: other.clone(),
             pings: 0,
         })
-        .into_router()
+        .build()
+        .expect("valid live routes")
         .layer(LiveFlashLayer::new(keyring.clone()))
-        .layer(SessionLayer::new(keyring))
+        .layer(CookieSessionLayer::new(keyring))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@
 
 use std::sync::OnceLock;
 
-use livefire::diff::DiffState;
 use livefire::rendered::{Comprehension, Dynamic, Rendered, Statics};
+use livefire::testing::DiffState;
 use proptest::prelude::*;
 
 mod client_model;

@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use futures_util::{SinkExt, StreamExt};
 use livefire::flash::LiveFlashLayer;
-use livefire::session::SessionLayer;
+use livefire::session::CookieSessionLayer;
 use livefire::token::{Clock, Keyring, ManualClock};
 use livefire::{
     Error, Event, LiveRouter, LiveView, Mount, Params, Rendered, Result, Socket, ViewHandle, html,
@@ -260,9 +260,10 @@ async fn harness() -> Harness {
         .live("/members", Members::default)
         .live_session("admin")
         .live("/admin", || Admin)
-        .into_router()
+        .build()
+        .expect("valid live routes")
         .layer(LiveFlashLayer::new(keyring.clone()))
-        .layer(SessionLayer::new(keyring));
+        .layer(CookieSessionLayer::new(keyring));
     let addr = support::serve(app.clone()).await;
     Harness {
         app,
@@ -1111,7 +1112,7 @@ async fn case_43_oversize_text_frame_closes_only_that_socket() {
     let big = format!(
         "[\"1\",\"2\",\"{}\",\"event\",{{\"type\":\"click\",\"event\":\"noop\",\"value\":{{\"v\":\"{}\"}}}}]",
         page.topic(),
-        "x".repeat(livefire::router::MAX_MESSAGE_SIZE)
+        "x".repeat(livefire::Limits::default().max_message_size)
     );
     assert!(big.len() > 64 * 1024);
     let _ = bad.send(Message::Text(big.into())).await;

@@ -4,7 +4,7 @@ mod support;
 
 use axum::Router;
 use livefire::flash::LiveFlashLayer;
-use livefire::session::SessionLayer;
+use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
 use livefire::{Error, Event, LiveRouter, LiveView, Rendered, Result, Socket, html};
 use serde::Deserialize;
@@ -61,9 +61,10 @@ fn app() -> Router {
     let keyring = keyring();
     LiveRouter::new(keyring.clone())
         .live("/", Counter::default)
-        .into_router()
+        .build()
+        .expect("valid live routes")
         .layer(LiveFlashLayer::new(keyring.clone()))
-        .layer(SessionLayer::new(keyring))
+        .layer(CookieSessionLayer::new(keyring))
 }
 
 async fn setup() -> (Router, std::net::SocketAddr, Page) {
@@ -192,13 +193,22 @@ async fn leave_of_a_never_joined_topic_is_ok() {
     assert_eq!(reply_status(&recv(&mut ws).await), "ok");
 }
 
+/// As Phoenix: the leave is answered ok, then the channel is closed with `phx_close` carrying
+/// the join ref (docs/protocol.md §1.4).
 #[tokio::test]
-async fn leave_stops_the_view() {
+async fn leave_replies_then_closes_the_channel() {
     let (_app, addr, page) = setup().await;
     let mut ws = connect(addr, &page).await;
     join(&mut ws, &page, "4").await;
     send(&mut ws, json!(["4", "5", page.topic(), "phx_leave", {}])).await;
-    assert_eq!(reply_status(&recv(&mut ws).await), "ok");
+    assert_eq!(
+        recv(&mut ws).await,
+        json!(["4", "5", page.topic(), "phx_reply", {"status": "ok", "response": {}}])
+    );
+    assert_eq!(
+        recv(&mut ws).await,
+        json!(["4", "4", page.topic(), "phx_close", {}])
+    );
     let reply = click(&mut ws, &page, "4", "6", "inc").await;
     assert_eq!(
         reply[4],

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use livefire::LiveRouter;
 use livefire::pubsub::PubSub;
-use livefire::session::SessionLayer;
+use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
 use serde_json::json;
 use support::*;
@@ -17,8 +17,9 @@ fn app(pubsub: &PubSub) -> Router {
     let pubsub = pubsub.clone();
     LiveRouter::new(keyring.clone())
         .live("/", move || Listener::new(pubsub.clone(), "news"))
-        .into_router()
-        .layer(SessionLayer::new(keyring))
+        .build()
+        .expect("valid live routes")
+        .layer(CookieSessionLayer::new(keyring))
 }
 
 /// A view that subscribed in its connected mount gets a broadcast from outside as a `diff`

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use livefire::flash::{FlashHandle, LiveFlashLayer};
-use livefire::session::SessionLayer;
+use livefire::session::CookieSessionLayer;
 use livefire::token::{Clock, Keyring, ManualClock};
 use livefire::{Event, LiveRouter, LiveView, Rendered, Result, Socket, html};
 use serde::Deserialize;
@@ -94,11 +94,12 @@ fn app(keyring: Keyring) -> Router {
             users: Users,
             msg: None,
         })
-        .into_router()
+        .build()
+        .expect("valid live routes")
         .route("/account", get(account))
         .layer(from_fn(assign_user_from_flash))
         .layer(LiveFlashLayer::new(keyring.clone()))
-        .layer(SessionLayer::new(keyring))
+        .layer(CookieSessionLayer::new(keyring))
 }
 
 fn clocked() -> (Keyring, ManualClock) {

@@ -18,7 +18,7 @@ use livefire::csrf::VerifyCsrfLayer;
 use livefire::flash::{
     FLASH_COOKIE, Flash, FlashHandle, IncomingFlash, LiveFlashLayer, seal_flash,
 };
-use livefire::session::{Session, SessionError, SessionLayer};
+use livefire::session::{CookieSessionLayer, Session, SessionError};
 use livefire::token::{Clock, Keyring, ManualClock};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -144,7 +144,7 @@ fn app(keyring: &Keyring, secure: bool, calls: &Calls) -> Router {
         )
         .layer(VerifyCsrfLayer::new())
         .layer(LiveFlashLayer::new(keyring.clone()))
-        .layer(SessionLayer::new(keyring.clone()).secure(secure))
+        .layer(CookieSessionLayer::new(keyring.clone()).secure(secure))
 }
 
 /// A minimal browser cookie jar.
@@ -611,7 +611,7 @@ async fn session_extractor_without_layer_is_a_clear_500() {
     let body = axum::body::to_bytes(res.into_body(), 1024)
         .await
         .expect("body");
-    assert!(String::from_utf8_lossy(&body).contains("SessionLayer"));
+    assert!(String::from_utf8_lossy(&body).contains("CookieSessionLayer"));
 }
 
 // ---------------------------------------------------------------------------------------------

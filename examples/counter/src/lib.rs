@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::Router;
 use livefire::flash::LiveFlashLayer;
 use livefire::pubsub::PubSub;
-use livefire::session::SessionLayer;
+use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
 use livefire::{Error, Event, LiveRouter, LiveView, Mount, Rendered, Result, Socket, html};
 use serde::Deserialize;
@@ -152,7 +152,8 @@ pub fn app_with_pubsub(
             pubsub: pubsub.clone(),
             ..Counter::default()
         })
-        .into_router()
+        .build()
+        .expect("valid live routes")
         .layer(LiveFlashLayer::new(keyring.clone()))
-        .layer(SessionLayer::new(keyring))
+        .layer(CookieSessionLayer::new(keyring))
 }

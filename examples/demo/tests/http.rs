@@ -19,7 +19,7 @@ use demo::users::{User, Users};
 use demo::web::{self, AppState};
 use futures_util::{SinkExt as _, StreamExt as _};
 use livefire::flash::{FLASH_COOKIE, open_flash};
-use livefire::session::{DEFAULT_COOKIE_NAME, Session, SessionLayer};
+use livefire::session::{CookieSessionLayer, DEFAULT_COOKIE_NAME, Session};
 use livefire::token::Keyring;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -429,7 +429,7 @@ impl Fixture {
                 HeaderValue::from_str(&cookie).expect("cookie"),
             );
         }
-        SessionLayer::new(self.keyring.clone()).session_from_headers(&headers)
+        CookieSessionLayer::new(self.keyring.clone()).session_from_headers(&headers)
     }
 
     /// The decrypted session cookie: `{"id", "csrf", "created", "data"}`.

@@ -10,11 +10,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Connection, Slot, frame};
+use super::Connection;
+use super::views::Slot;
+use crate::endpoint::JoinCtx;
 use crate::flash::{Flash, open_flash};
-use crate::live_view::{Mount, Params};
+use crate::live_view::Mount;
 use crate::page_token::{open_session, open_static};
-use crate::view::{JoinCtx, path_of};
+use crate::wire::frame;
 
 pub(super) fn join(
     conn: &mut Connection,
@@ -34,13 +36,13 @@ pub(super) fn join(
         )
     };
     let id = &topic[3..];
-    let live = conn.live.clone();
+    let endpoint = conn.endpoint.clone();
 
     let Some(session_token) = payload.get("session").and_then(Value::as_str) else {
         replies.push(refuse("stale"));
         return;
     };
-    let page = match open_session(&live.keyring, session_token, id) {
+    let page = match open_session(&endpoint.keyring, session_token, id) {
         Ok(page) => page,
         Err(err) => {
             tracing::debug!(%topic, %err, "join refused: session token");
@@ -49,7 +51,7 @@ pub(super) fn join(
         }
     };
     let page_static = match payload.get("static").and_then(Value::as_str) {
-        Some(token) => match open_static(&live.keyring, token, id) {
+        Some(token) => match open_static(&endpoint.keyring, token, id) {
             Ok(page_static) => Some(page_static),
             Err(err) => {
                 tracing::debug!(%topic, %err, "join refused: static token");
@@ -76,12 +78,11 @@ pub(super) fn join(
             return;
         }
     };
-    let uri = path_of(url);
-    let Some((route, path_params)) = live.match_path(uri) else {
+    let Some(resolved) = endpoint.resolve(url) else {
         replies.push(refuse("unauthorized"));
         return;
     };
-    let target = &live.routes[route];
+    let target = resolved.route;
     let allowed = if redirected {
         *target.live_session == *page.ls
     } else {
@@ -101,7 +102,7 @@ pub(super) fn join(
         .unwrap_or(0);
     let flash = match payload.get("flash").and_then(Value::as_str) {
         Some(token) => match &conn.info.session_id {
-            Some(sid) => open_flash(&live.keyring, sid, token).unwrap_or_else(|err| {
+            Some(sid) => open_flash(&endpoint.keyring, sid, token).unwrap_or_else(|err| {
                 tracing::debug!(%topic, %err, "join flash token ignored");
                 Flash::default()
             }),
@@ -112,12 +113,9 @@ pub(super) fn join(
     };
 
     if let Some(old) = conn.views.remove(topic) {
+        // A duplicate join replaces the running view, as Phoenix does.
         old.task.abort();
-        let mut close = String::new();
-        let jr = Some(&*old.join_ref);
-        frame::write_head(jr, jr, topic, "phx_close", &mut close);
-        close.push_str("{}]");
-        replies.push(close);
+        replies.push(frame::close(&old.join_ref, topic));
     }
 
     let topic: Arc<str> = Arc::from(topic);
@@ -127,18 +125,18 @@ pub(super) fn join(
         join_ref: join_ref.clone(),
         msg_ref,
         mount: Mount {
-            params: Params::from_uri(uri, path_params),
+            params: resolved.params,
             session,
             connect_params: params,
         },
         flash,
-        route,
+        route: resolved.index,
         session_id: conn.info.session_id.clone(),
         csrf_token: conn.info.csrf_token.clone(),
-        live: live.clone(),
+        endpoint: endpoint.clone(),
         out: conn.out_tx.clone(),
     };
-    let (inbox, task) = (target.spawn)(ctx);
+    let (inbox, task) = target.mounter.spawn(ctx);
     conn.views.insert(
         topic,
         Slot {

@@ -1,69 +1,43 @@
-//! One WebSocket connection: Phoenix channel multiplexing over V2 JSON frames.
+//! One WebSocket connection: Phoenix channel multiplexing over V2 JSON frames
+//! (docs/protocol.md §1).
 //!
 //! The connection task reads frames, answers heartbeats and leaves itself, starts a view task
-//! per joined `lv:` topic, routes events to them, and writes what they send back. Hard limits:
-//! message size (set on the upgrade), per-view inbox (a flooding client is closed with 1008),
-//! bad frames (closed after a few), idle time (closed after 60 s without a frame) and a write
-//! timeout (a client that stops reading is closed).
+//! per joined `lv:` topic, routes events to them, and writes what they send back. Hard limits
+//! come from [`Limits`](crate::Limits): message size (set on the upgrade), frame rate, views
+//! per socket, per-view inbox (a flooding client is closed with 1008), bad frames (closed
+//! after a few), idle time and a write timeout (a client that stops reading is closed).
 
-pub(crate) mod frame;
 mod join;
-pub(crate) mod queue;
+mod rate;
+mod upgrade;
+mod views;
+
+pub(crate) use self::upgrade::websocket;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::{SinkExt as _, StreamExt as _};
+use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
 use tokio::time::{Instant, sleep_until, timeout};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{self, Message};
 
-use self::frame::{Frame, FrameError};
-use crate::router::{LiveShared, RateLimit};
-use crate::view::{Inbound, InboundTx, Outbound};
+use self::rate::Bucket;
+use self::views::Views;
+use crate::endpoint::Endpoint;
+use crate::message::{Inbound, Outbound, SendFailure};
+use crate::queue;
+use crate::wire::frame::{self, Frame, FrameError};
 
-/// Close after this long without any frame from the client (it heartbeats every 30 s).
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// Close a client that does not read a frame within this time.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Frames queued from views to the socket writer.
-const OUTBOX: usize = 64;
-/// Bad frames tolerated before the connection is closed with 1008.
-const MAX_BAD_FRAMES: u32 = 8;
-/// Views joined at once on one connection.
-const MAX_VIEWS: usize = 64;
-/// A token bucket: the per-connection frame rate limit (security.md R8, cases 38 and 52).
-struct Bucket {
-    tokens: f32,
-    last: Instant,
-}
-
-impl Bucket {
-    fn new(limit: RateLimit) -> Self {
-        Self {
-            tokens: limit.burst,
-            last: Instant::now(),
-        }
-    }
-
-    /// Takes one token; false when the client is over its rate.
-    fn take(&mut self, limit: RateLimit) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.last).as_secs_f32() * limit.per_second;
-        self.tokens = (self.tokens + refill).min(limit.burst);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
+/// The server side of an upgraded connection.
+type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
 /// What the upgrade request established for this connection.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ConnInfo {
     /// The cookie session, present only if the CSRF token matched it.
     pub(crate) session: Option<Arc<Map<String, Value>>>,
@@ -75,59 +49,9 @@ pub(crate) struct ConnInfo {
     pub(crate) live_socket_id: Option<String>,
 }
 
-struct Slot {
-    join_ref: Arc<str>,
-    inbox: Box<dyn InboundTx>,
-    task: AbortHandle,
-}
-
-/// The views joined on one connection, by topic. Almost always one entry: a list that grows
-/// one slot at a time is smaller than a hash map's minimum table (4 buckets, 244 bytes), and
-/// a scan of at most [`MAX_VIEWS`] topics is cheap.
-#[derive(Default)]
-struct Views(Vec<(Arc<str>, Slot)>);
-
-impl Views {
-    fn position(&self, topic: &str) -> Option<usize> {
-        self.0.iter().position(|(t, _)| **t == *topic)
-    }
-
-    fn get(&self, topic: &str) -> Option<&Slot> {
-        self.position(topic).map(|i| &self.0[i].1)
-    }
-
-    fn contains_key(&self, topic: &str) -> bool {
-        self.position(topic).is_some()
-    }
-
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn remove(&mut self, topic: &str) -> Option<Slot> {
-        let i = self.position(topic)?;
-        Some(self.0.swap_remove(i).1)
-    }
-
-    fn insert(&mut self, topic: Arc<str>, slot: Slot) -> Option<Slot> {
-        if let Some(i) = self.position(&topic) {
-            return Some(std::mem::replace(&mut self.0[i].1, slot));
-        }
-        if self.0.len() == self.0.capacity() {
-            self.0.reserve_exact(1);
-        }
-        self.0.push((topic, slot));
-        None
-    }
-
-    fn drain(&mut self) -> std::vec::Drain<'_, (Arc<str>, Slot)> {
-        self.0.drain(..)
-    }
-}
-
 /// The state of one connection.
 pub(crate) struct Connection {
-    live: Arc<LiveShared>,
+    endpoint: Arc<Endpoint>,
     info: ConnInfo,
     views: Views,
     out_tx: queue::Sender<Outbound>,
@@ -149,51 +73,60 @@ enum Next {
 /// with its write timeout, is the largest state of the loop). Together: ~700 bytes less per
 /// idle connection.
 pub(crate) fn serve(
-    mut ws: WebSocket,
-    live: Arc<LiveShared>,
+    mut ws: Ws,
+    endpoint: Arc<Endpoint>,
     info: ConnInfo,
 ) -> impl Future<Output = ()> + Send {
-    let (out_tx, mut out_rx) = queue::channel(OUTBOX);
+    let limits = endpoint.limits;
+    let (out_tx, mut out_rx) = queue::channel(limits.socket_outbox);
     let registration = info
         .live_socket_id
         .clone()
-        .map(|id| live.sockets.register(id, out_tx.clone()));
-    let bucket = Bucket::new(live.rate_limit);
+        .map(|id| endpoint.sockets.register(id, out_tx.clone()));
     let mut conn = Connection {
-        live,
+        endpoint,
         info,
         views: Views::default(),
         out_tx,
         bad_frames: 0,
-        bucket,
+        bucket: Bucket::new(limits.rate),
     };
     async move {
-        let mut deadline = Instant::now() + IDLE_TIMEOUT;
+        let mut deadline = Instant::now() + limits.idle_timeout;
         let close = loop {
             tokio::select! {
                 biased;
                 out = out_rx.recv() => match out {
                     Some(Outbound::Frame(text)) => {
-                        if !Box::pin(send(&mut ws, text)).await {
+                        if !Box::pin(send(&mut ws, text, limits.write_timeout)).await {
                             break None;
                         }
                     }
                     Some(Outbound::Ended(ended)) => {
-                        let (topic, join_ref) = *ended;
-                        if conn.views.get(&topic).is_some_and(|s| s.join_ref == join_ref) {
-                            conn.views.remove(&topic);
+                        let current = conn
+                            .views
+                            .get(&ended.topic)
+                            .is_some_and(|slot| slot.join_ref == ended.join_ref);
+                        if current {
+                            conn.views.remove(&ended.topic);
+                            if ended.close {
+                                let close = frame::close(&ended.join_ref, &ended.topic);
+                                if !Box::pin(send(&mut ws, close, limits.write_timeout)).await {
+                                    break None;
+                                }
+                            }
                         }
                     }
                     Some(Outbound::Disconnect) => break Some((1001, "disconnected")),
                     None => break None,
                 },
-                incoming = ws.recv() => match incoming {
+                incoming = ws.next() => match incoming {
                     Some(Ok(Message::Text(text))) => {
-                        deadline = Instant::now() + IDLE_TIMEOUT;
+                        deadline = Instant::now() + limits.idle_timeout;
                         let (next, replies) = conn.handle_text(text.as_str());
                         let mut ok = true;
                         for reply in replies {
-                            if !Box::pin(send(&mut ws, reply)).await {
+                            if !Box::pin(send(&mut ws, reply, limits.write_timeout)).await {
                                 ok = false;
                                 break;
                             }
@@ -207,22 +140,29 @@ pub(crate) fn serve(
                     }
                     Some(Ok(Message::Binary(_))) => {
                         // Uploads (binary chunk frames) are not supported: refuse politely.
-                        deadline = Instant::now() + IDLE_TIMEOUT;
+                        deadline = Instant::now() + limits.idle_timeout;
                         conn.bad_frames += 1;
-                        if conn.bad_frames > MAX_BAD_FRAMES {
+                        if conn.bad_frames > limits.max_bad_frames {
                             break Some((1003, "binary frames are not supported"));
                         }
                     }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
-                        deadline = Instant::now() + IDLE_TIMEOUT;
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {
+                        deadline = Instant::now() + limits.idle_timeout;
                     }
-                    Some(Ok(Message::Close(_))) | None => break None,
+                    Some(Ok(Message::Close(_))) => {
+                        // tungstenite queued the closing handshake's answer: send it.
+                        let _ = timeout(limits.write_timeout, ws.flush()).await;
+                        break None;
+                    }
+                    None => break None,
                     Some(Err(err)) => {
                         tracing::debug!(%err, "websocket read failed");
                         break read_error_close(&err);
                     }
                 },
-                () = sleep_until(deadline) => break Some((1000, "idle timeout")),
+                // 1001, not 1000: a client that was only slow (a throttled background tab)
+                // reconnects at once instead of reloading the page.
+                () = sleep_until(deadline) => break Some((1001, "idle timeout")),
             }
         };
         for (_, slot) in conn.views.drain() {
@@ -231,32 +171,41 @@ pub(crate) fn serve(
         if let Some((code, reason)) = close {
             tracing::debug!(code, reason, "closing websocket");
             let frame = CloseFrame {
-                code,
+                code: CloseCode::from(code),
                 reason: reason.into(),
             };
-            let _ = Box::pin(timeout(WRITE_TIMEOUT, ws.send(Message::Close(Some(frame))))).await;
+            let _ = Box::pin(timeout(
+                limits.write_timeout,
+                ws.send(Message::Close(Some(frame))),
+            ))
+            .await;
         }
         // Registered (under the session's live socket id) until the connection ends.
         drop(registration);
     }
 }
 
-/// The close frame for a read error the client caused (security.md §5, cases 42-43): invalid
-/// UTF-8 in a text message is 1007, a frame or message over [`MAX_MESSAGE_SIZE`] is 1009. Other
-/// errors (I/O, a reset) just end the connection.
-///
-/// [`MAX_MESSAGE_SIZE`]: crate::router::MAX_MESSAGE_SIZE
-fn read_error_close(err: &axum::Error) -> Option<(u16, &'static str)> {
-    use std::error::Error as _;
-    match err.source()?.downcast_ref::<tungstenite::Error>()? {
+/// The close code for a read error the client caused (threat model §5, cases 42-46): a
+/// protocol violation (unmasked frame, reserved bits, unknown opcode, oversized or fragmented
+/// control frame) is 1002, invalid UTF-8 in a text message 1007, a frame or message over
+/// [`Limits::max_message_size`](crate::Limits::max_message_size) 1009. Other errors (I/O, a
+/// reset) just end the connection.
+fn read_error_close(err: &tungstenite::Error) -> Option<(u16, &'static str)> {
+    match err {
         tungstenite::Error::Utf8(_) => Some((1007, "invalid UTF-8")),
         tungstenite::Error::Capacity(_) => Some((1009, "message too big")),
+        tungstenite::Error::Protocol(
+            ProtocolError::ResetWithoutClosingHandshake
+            | ProtocolError::SendAfterClosing
+            | ProtocolError::ReceivedAfterClosing,
+        ) => None,
+        tungstenite::Error::Protocol(_) => Some((1002, "protocol error")),
         _ => None,
     }
 }
 
-async fn send(ws: &mut WebSocket, text: String) -> bool {
-    match timeout(WRITE_TIMEOUT, ws.send(Message::Text(text.into()))).await {
+async fn send(ws: &mut Ws, text: String, write_timeout: std::time::Duration) -> bool {
+    match timeout(write_timeout, ws.send(Message::Text(text.into()))).await {
         Ok(Ok(())) => true,
         Ok(Err(err)) => {
             tracing::debug!(%err, "websocket write failed");
@@ -272,7 +221,7 @@ async fn send(ws: &mut WebSocket, text: String) -> bool {
 impl Connection {
     /// Handles one text frame; returns frames to send right away.
     fn handle_text(&mut self, text: &str) -> (Next, Vec<String>) {
-        if !self.bucket.take(self.live.rate_limit) {
+        if !self.bucket.take() {
             tracing::warn!("client exceeds the frame rate limit; closing");
             return (Next::Close(1008, "rate limit exceeded"), Vec::new());
         }
@@ -288,7 +237,7 @@ impl Connection {
     fn bad_frame(&mut self, err: FrameError) -> (Next, Vec<String>) {
         self.bad_frames += 1;
         tracing::debug!(%err, "bad frame");
-        if self.bad_frames > MAX_BAD_FRAMES {
+        if self.bad_frames > self.endpoint.limits.max_bad_frames {
             return (Next::Close(1008, "too many malformed frames"), Vec::new());
         }
         match err {
@@ -332,7 +281,8 @@ impl Connection {
                     replies.push(reply(false, &frame::reason("join without join_ref")));
                     return Next::Continue;
                 };
-                if self.views.len() >= MAX_VIEWS && !self.views.contains_key(topic.as_str()) {
+                let max_views = self.endpoint.limits.max_views_per_socket;
+                if self.views.len() >= max_views && !self.views.contains_key(topic.as_str()) {
                     replies.push(reply(false, &frame::reason("too many views")));
                     return Next::Continue;
                 }
@@ -345,22 +295,18 @@ impl Connection {
             }
             "phx_leave" => {
                 // Also for topics never joined (the client's dummy "lv:" view): always ok.
-                let owned = self
-                    .views
-                    .get(topic.as_str())
-                    .is_some_and(|slot| join_ref.as_deref().is_none_or(|jr| *jr == *slot.join_ref));
-                if owned && let Some(slot) = self.views.remove(topic.as_str()) {
-                    slot.task.abort();
-                }
                 replies.push(reply(true, "{}"));
+                if self.views.member(&topic, join_ref.as_deref()).is_some()
+                    && let Some(slot) = self.views.remove(&topic)
+                {
+                    slot.task.abort();
+                    // As Phoenix after a channel stops: the client drops the channel.
+                    replies.push(frame::close(&slot.join_ref, &topic));
+                }
                 Next::Continue
             }
             _ => {
-                let member = self
-                    .views
-                    .get(topic.as_str())
-                    .filter(|slot| join_ref.as_deref().is_none_or(|jr| *jr == *slot.join_ref));
-                let Some(slot) = member else {
+                let Some(slot) = self.views.member(&topic, join_ref.as_deref()) else {
                     replies.push(reply(false, &frame::reason("unmatched topic")));
                     return Next::Continue;
                 };
@@ -396,11 +342,11 @@ impl Connection {
                 };
                 match slot.inbox.try_send(inbound) {
                     Ok(()) => Next::Continue,
-                    Err(mpsc::error::TrySendError::Full(())) => {
+                    Err(SendFailure::Full) => {
                         tracing::warn!(%topic, "client floods a live view; closing");
                         Next::Close(1008, "too many events")
                     }
-                    Err(mpsc::error::TrySendError::Closed(())) => {
+                    Err(SendFailure::Closed) => {
                         replies.push(reply(false, &frame::reason("unmatched topic")));
                         Next::Continue
                     }

@@ -5,7 +5,7 @@ use tower::Layer;
 use super::VerifyCsrf;
 
 /// Tower layer that rejects unsafe requests (not `GET`/`HEAD`/`OPTIONS`) lacking a valid CSRF
-/// token with 403. Must sit inside [`crate::session::SessionLayer`] (add it with `.layer()`
+/// token with 403. Must sit inside [`crate::session::CookieSessionLayer`] (add it with `.layer()`
 /// *before* the session layer). See the [module docs](super).
 ///
 /// ```
@@ -13,7 +13,7 @@ use super::VerifyCsrf;
 /// use axum::{Router, body::Body, routing::{get, post}};
 /// use http::{Request, StatusCode, header};
 /// use livefire::csrf::{CSRF_HEADER, VerifyCsrfLayer};
-/// use livefire::session::{Session, SessionLayer};
+/// use livefire::session::{Session, CookieSessionLayer};
 /// use livefire::token::Keyring;
 /// use tower::ServiceExt as _;
 ///
@@ -21,7 +21,7 @@ use super::VerifyCsrf;
 ///     .route("/form", get(|session: Session| async move { session.csrf_token() }))
 ///     .route("/log-out", post(|| async { "logged out" }))
 ///     .layer(VerifyCsrfLayer::new())
-///     .layer(SessionLayer::new(Keyring::random()));
+///     .layer(CookieSessionLayer::new(Keyring::random()));
 ///
 /// // The page embeds a masked token; the response sets the session cookie.
 /// let res = app.clone().oneshot(Request::get("/form").body(Body::empty()).unwrap()).await.unwrap();

@@ -10,18 +10,18 @@
 //! `application/x-www-form-urlencoded` body (at most [`MAX_FORM_BODY`] bytes are buffered, then
 //! the body is handed to the handler unchanged) or the `x-csrf-token` header. Anything else is
 //! answered with 403 and the handler is not called. It reads the session, so it must sit inside
-//! [`crate::session::SessionLayer`]. Multipart forms must send the header.
+//! [`crate::session::CookieSessionLayer`]. Multipart forms must send the header.
 //!
 //! ```
 //! use axum::{Router, routing::post};
 //! use livefire::csrf::VerifyCsrfLayer;
-//! use livefire::session::SessionLayer;
+//! use livefire::session::CookieSessionLayer;
 //! use livefire::token::Keyring;
 //!
 //! let app: Router = Router::new()
 //!     .route("/users/log-in", post(|| async { "ok" }))
 //!     .layer(VerifyCsrfLayer::new())
-//!     .layer(SessionLayer::new(Keyring::new([3u8; 64]).unwrap()));
+//!     .layer(CookieSessionLayer::new(Keyring::new([3u8; 64]).unwrap()));
 //! ```
 
 mod layer;

@@ -16,7 +16,7 @@ use crate::session::Session;
 ///
 /// Safe methods (`GET`, `HEAD`, `OPTIONS`) pass straight through; anything else needs a
 /// [`Session`] in the request extensions, so a missing
-/// [`SessionLayer`](crate::session::SessionLayer) is a `500`, never an open door.
+/// [`CookieSessionLayer`](crate::session::CookieSessionLayer) is a `500`, never an open door.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -35,7 +35,7 @@ use crate::session::Session;
 ///
 /// let get = Request::get("/").body(Body::empty()).unwrap();
 /// assert_eq!(service.clone().oneshot(get).await.unwrap().status(), StatusCode::OK);
-/// // No SessionLayer around it: unsafe requests are refused.
+/// // No CookieSessionLayer around it: unsafe requests are refused.
 /// let delete = Request::delete("/account").body(Body::empty()).unwrap();
 /// assert_eq!(service.oneshot(delete).await.unwrap().status(), StatusCode::INTERNAL_SERVER_ERROR);
 /// # }
@@ -81,7 +81,7 @@ fn reject(status: StatusCode, reason: &'static str, req_parts: &http::request::P
     let body = match status {
         StatusCode::FORBIDDEN => "invalid CSRF token",
         StatusCode::PAYLOAD_TOO_LARGE => "form body too large",
-        _ => "CSRF protection needs livefire::session::SessionLayer around this route",
+        _ => "CSRF protection needs livefire::session::CookieSessionLayer around this route",
     };
     (status, body).into_response()
 }
@@ -109,7 +109,9 @@ where
         Box::pin(async move {
             let (parts, body) = req.into_parts();
             let Some(session) = parts.extensions.get::<Session>().cloned() else {
-                tracing::error!("VerifyCsrfLayer used without SessionLayer; refusing the request");
+                tracing::error!(
+                    "VerifyCsrfLayer used without CookieSessionLayer; refusing the request"
+                );
                 return Ok(reject(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "no session layer",

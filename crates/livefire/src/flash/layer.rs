@@ -20,13 +20,13 @@ use crate::token::Keyring;
 /// 4. whenever the request carried the cookie (even an invalid one) answers
 ///    `Set-Cookie: __phoenix_flash__=; Path=/; Max-Age=0`.
 ///
-/// It reads and writes the session, so it must sit inside [`crate::session::SessionLayer`]
+/// It reads and writes the session, so it must sit inside [`crate::session::CookieSessionLayer`]
 /// (add it with `.layer()` *before* the session layer).
 ///
 /// ```
 /// use axum::{Router, routing::get};
 /// use livefire::flash::{IncomingFlash, LiveFlashLayer};
-/// use livefire::session::SessionLayer;
+/// use livefire::session::CookieSessionLayer;
 /// use livefire::token::Keyring;
 ///
 /// async fn page(IncomingFlash(flash): IncomingFlash) -> String {
@@ -37,7 +37,7 @@ use crate::token::Keyring;
 /// let app: Router = Router::new()
 ///     .route("/", get(page))
 ///     .layer(LiveFlashLayer::new(keyring.clone()))
-///     .layer(SessionLayer::new(keyring));
+///     .layer(CookieSessionLayer::new(keyring));
 /// ```
 #[derive(Clone, Debug)]
 pub struct LiveFlashLayer {

@@ -242,7 +242,7 @@ struct FlashState {
 /// use axum::{Router, body::Body, response::Redirect, routing::{get, post}};
 /// use http::{Request, StatusCode, header};
 /// use livefire::flash::{FlashHandle, LiveFlashLayer};
-/// use livefire::session::SessionLayer;
+/// use livefire::session::CookieSessionLayer;
 /// use livefire::token::Keyring;
 /// use tower::ServiceExt as _;
 ///
@@ -261,7 +261,7 @@ struct FlashState {
 ///     .route("/", get(home))
 ///     .route("/log-out", post(log_out))
 ///     .layer(LiveFlashLayer::new(keyring.clone()))
-///     .layer(SessionLayer::new(keyring));
+///     .layer(CookieSessionLayer::new(keyring));
 /// let session_cookie = |res: &axum::response::Response| {
 ///     let set_cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
 ///     set_cookie.split(';').next().unwrap().to_owned()
@@ -361,14 +361,14 @@ impl FlashHandle {
 /// use axum::{Router, body::Body, routing::get};
 /// use http::{Request, StatusCode};
 /// use livefire::flash::IncomingFlash;
-/// use livefire::session::SessionLayer;
+/// use livefire::session::CookieSessionLayer;
 /// use livefire::token::Keyring;
 /// use tower::ServiceExt as _;
 ///
 /// // Forgot `.layer(LiveFlashLayer::new(keyring.clone()))`:
 /// let app: Router = Router::new()
 ///     .route("/", get(|_flash: IncomingFlash| async { "never" }))
-///     .layer(SessionLayer::new(Keyring::random()));
+///     .layer(CookieSessionLayer::new(Keyring::random()));
 /// let res = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
 /// assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 /// # }
@@ -408,7 +408,7 @@ impl<S: Send + Sync> FromRequestParts<S> for FlashHandle {
 /// use axum::{Router, body::Body, routing::get};
 /// use http::{Request, header};
 /// use livefire::flash::{Flash, IncomingFlash, LiveFlashLayer, seal_flash};
-/// use livefire::session::{Session, SessionLayer};
+/// use livefire::session::{Session, CookieSessionLayer};
 /// use livefire::token::Keyring;
 /// use tower::ServiceExt as _;
 ///
@@ -420,7 +420,7 @@ impl<S: Send + Sync> FromRequestParts<S> for FlashHandle {
 ///     .route("/", get(page))
 ///     .route("/whoami", get(|session: Session| async move { session.id() }))
 ///     .layer(LiveFlashLayer::new(keyring.clone()))
-///     .layer(SessionLayer::new(keyring.clone()));
+///     .layer(CookieSessionLayer::new(keyring.clone()));
 /// # let text = |res: axum::response::Response| async {
 /// #     String::from_utf8(axum::body::to_bytes(res.into_body(), 1024).await.unwrap().to_vec()).unwrap()
 /// # };

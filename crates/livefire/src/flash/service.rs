@@ -20,7 +20,7 @@ const DELETE_FLASH_COOKIE: &str = "__phoenix_flash__=; Path=/; Max-Age=0";
 /// Middleware delivering flash messages. Built by [`super::LiveFlashLayer`].
 ///
 /// It reads and writes the session, so it refuses requests (`500`) when
-/// [`SessionLayer`](crate::session::SessionLayer) is not around it.
+/// [`CookieSessionLayer`](crate::session::CookieSessionLayer) is not around it.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -104,11 +104,11 @@ where
             return Box::pin(self.inner.call(req));
         }
         let Some(session) = req.extensions().get::<Session>().cloned() else {
-            tracing::error!("LiveFlashLayer used without SessionLayer; refusing the request");
+            tracing::error!("LiveFlashLayer used without CookieSessionLayer; refusing the request");
             return Box::pin(async {
                 Ok((
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "LiveFlashLayer needs livefire::session::SessionLayer around this route",
+                    "LiveFlashLayer needs livefire::session::CookieSessionLayer around this route",
                 )
                     .into_response())
             });

@@ -1,4 +1,4 @@
-//! [`SessionLayer`]: configuration of the session cookie.
+//! [`CookieSessionLayer`]: configuration of the session cookie.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,7 +6,7 @@ use std::time::Duration;
 use http::HeaderMap;
 use tower::Layer;
 
-use super::{DEFAULT_COOKIE_NAME, DEFAULT_MAX_AGE, Session, SessionConfig, SessionService};
+use super::{CookieSession, DEFAULT_COOKIE_NAME, DEFAULT_MAX_AGE, Session, SessionConfig};
 use crate::token::Keyring;
 
 /// Tower layer that loads the encrypted cookie session into every request and writes it back.
@@ -17,22 +17,22 @@ use crate::token::Keyring;
 ///
 /// ```
 /// use std::time::Duration;
-/// use livefire::session::SessionLayer;
+/// use livefire::session::CookieSessionLayer;
 /// use livefire::token::Keyring;
 ///
-/// let layer = SessionLayer::new(Keyring::new([1u8; 64]).unwrap())
+/// let layer = CookieSessionLayer::new(Keyring::new([1u8; 64]).unwrap())
 ///     .secure(true)
 ///     .cookie_name("app_session")
 ///     .max_age(Duration::from_secs(7 * 24 * 3600));
 /// assert_eq!(layer.effective_cookie_name(), "__Host-app_session");
 /// ```
 #[derive(Clone, Debug)]
-pub struct SessionLayer {
+pub struct CookieSessionLayer {
     base_name: String,
     config: Arc<SessionConfig>,
 }
 
-impl SessionLayer {
+impl CookieSessionLayer {
     /// A layer sealing sessions with `keyring`.
     pub fn new(keyring: Keyring) -> Self {
         Self {
@@ -106,10 +106,10 @@ impl SessionLayer {
     }
 }
 
-impl<S> Layer<S> for SessionLayer {
-    type Service = SessionService<S>;
+impl<S> Layer<S> for CookieSessionLayer {
+    type Service = CookieSession<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        SessionService::new(inner, self.config.clone())
+        CookieSession::new(inner, self.config.clone())
     }
 }

@@ -1,6 +1,6 @@
 //! Encrypted cookie sessions as a tower layer.
 //!
-//! [`SessionLayer`] opens the session cookie (sealed with [`crate::token`], purpose
+//! [`CookieSessionLayer`] opens the session cookie (sealed with [`crate::token`], purpose
 //! `"session:<cookie name>"`) into a [`Session`] handle that it puts into the request extensions
 //! and that handlers take as an extractor. After the handler, a changed session is sealed back
 //! into a `Set-Cookie` header.
@@ -8,7 +8,7 @@
 //! Properties (security.md R4/R5, cases 1-13):
 //!
 //! * The cookie is always `HttpOnly; SameSite=Lax; Path=/`, has no `Domain` and no `Max-Age`
-//!   (a browser-session cookie). With [`SessionLayer::secure`]`(true)` its name carries the
+//!   (a browser-session cookie). With [`CookieSessionLayer::secure`]`(true)` its name carries the
 //!   `__Host-` prefix and it gets `Secure`.
 //! * The lifetime (default 14 days, counted from the session's creation or last
 //!   [`Session::renew`]) is sealed inside the value and enforced by the server.
@@ -21,7 +21,7 @@
 //!
 //! ```
 //! use axum::{Router, routing::get};
-//! use livefire::session::{Session, SessionLayer};
+//! use livefire::session::{Session, CookieSessionLayer};
 //! use livefire::token::Keyring;
 //!
 //! async fn visit(session: Session) -> String {
@@ -33,14 +33,14 @@
 //! let keyring = Keyring::new([0x5a; 64]).unwrap();
 //! let app: Router = Router::new()
 //!     .route("/", get(visit))
-//!     .layer(SessionLayer::new(keyring).secure(true));
+//!     .layer(CookieSessionLayer::new(keyring).secure(true));
 //! ```
 
 mod layer;
 mod service;
 
-pub use self::layer::SessionLayer;
-pub use self::service::SessionService;
+pub use self::layer::CookieSessionLayer;
+pub use self::service::CookieSession;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -78,10 +78,10 @@ const MAX_CANDIDATES: usize = 4;
 /// Errors from writing to a [`Session`].
 ///
 /// ```
-/// use livefire::session::{SessionError, SessionLayer};
+/// use livefire::session::{SessionError, CookieSessionLayer};
 /// use livefire::token::Keyring;
 ///
-/// let session = SessionLayer::new(Keyring::random()).session_from_headers(&http::HeaderMap::new());
+/// let session = CookieSessionLayer::new(Keyring::random()).session_from_headers(&http::HeaderMap::new());
 /// session.insert("note", "short").unwrap();
 /// // Browsers silently drop cookies over 4 KiB, so the session refuses to grow past that.
 /// let err = session.insert("note", "x".repeat(5000)).unwrap_err();
@@ -161,14 +161,14 @@ impl State {
 /// changes back as a cookie when the response leaves.
 ///
 /// Obtain it as an axum extractor (`session: Session`, or `Option<Session>`) or from the request
-/// extensions. Using it without [`SessionLayer`] fails the request with a 500 explaining why.
+/// extensions. Using it without [`CookieSessionLayer`] fails the request with a 500 explaining why.
 ///
 /// ```
-/// use livefire::session::SessionLayer;
+/// use livefire::session::CookieSessionLayer;
 /// use livefire::token::Keyring;
 ///
 /// // In a handler this comes from the extractor; here, from a request without a cookie.
-/// let session = SessionLayer::new(Keyring::random()).session_from_headers(&http::HeaderMap::new());
+/// let session = CookieSessionLayer::new(Keyring::random()).session_from_headers(&http::HeaderMap::new());
 /// assert!(session.is_empty() && session.existing_id().is_none());
 ///
 /// session.insert("user_id", 42).unwrap();
@@ -545,7 +545,7 @@ impl SessionConfig {
     }
 }
 
-/// Rejection when [`Session`] is extracted without [`SessionLayer`] installed (500).
+/// Rejection when [`Session`] is extracted without [`CookieSessionLayer`] installed (500).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -554,14 +554,14 @@ impl SessionConfig {
 /// use livefire::session::Session;
 /// use tower::ServiceExt as _;
 ///
-/// // Forgot `.layer(SessionLayer::new(keyring))`:
+/// // Forgot `.layer(CookieSessionLayer::new(keyring))`:
 /// let app: Router = Router::new().route("/", get(|_session: Session| async { "never" }));
 /// let res = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
 /// assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 /// # }
 /// ```
 #[derive(Debug, Clone, Copy, Default, thiserror::Error)]
-#[error("the Session extractor needs livefire::session::SessionLayer around this route")]
+#[error("the Session extractor needs livefire::session::CookieSessionLayer around this route")]
 pub struct MissingSessionLayer;
 
 impl IntoResponse for MissingSessionLayer {

@@ -1,4 +1,4 @@
-//! [`SessionService`]: the middleware produced by [`super::SessionLayer`].
+//! [`CookieSession`]: the middleware produced by [`super::CookieSessionLayer`].
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -10,13 +10,13 @@ use tower::Service;
 use super::{Session, SessionConfig};
 
 /// Middleware that puts a [`Session`] into the request extensions and writes the session
-/// cookie into the response. Built by [`super::SessionLayer`].
+/// cookie into the response. Built by [`super::CookieSessionLayer`].
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use axum::{Router, body::Body, routing::get};
 /// use http::{Request, header};
-/// use livefire::session::{Session, SessionLayer};
+/// use livefire::session::{Session, CookieSessionLayer};
 /// use livefire::token::Keyring;
 /// use tower::ServiceExt as _;
 ///
@@ -25,7 +25,7 @@ use super::{Session, SessionConfig};
 ///     session.insert("visits", n).expect("small value");
 ///     n.to_string()
 /// }
-/// let app: Router = Router::new().route("/", get(visit)).layer(SessionLayer::new(Keyring::random()));
+/// let app: Router = Router::new().route("/", get(visit)).layer(CookieSessionLayer::new(Keyring::random()));
 /// let get = |cookie: &str| Request::get("/").header(header::COOKIE, cookie).body(Body::empty()).unwrap();
 /// let text = |res: axum::response::Response| async {
 ///     String::from_utf8(axum::body::to_bytes(res.into_body(), 64).await.unwrap().to_vec()).unwrap()
@@ -50,12 +50,12 @@ use super::{Session, SessionConfig};
 /// # }
 /// ```
 #[derive(Clone, Debug)]
-pub struct SessionService<S> {
+pub struct CookieSession<S> {
     inner: S,
     config: Arc<SessionConfig>,
 }
 
-impl<S> SessionService<S> {
+impl<S> CookieSession<S> {
     pub(crate) fn new(inner: S, config: Arc<SessionConfig>) -> Self {
         Self { inner, config }
     }
@@ -66,7 +66,7 @@ impl<S> SessionService<S> {
     }
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for CookieSession<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     S::Future: Send + 'static,

@@ -22,7 +22,7 @@ use livefire::LiveRouter;
 use livefire::csrf::VerifyCsrfLayer;
 use livefire::flash::LiveFlashLayer;
 use livefire::pubsub::PubSub;
-use livefire::session::SessionLayer;
+use livefire::session::CookieSessionLayer;
 use livefire::sockets::LiveSockets;
 use livefire::token::Keyring;
 
@@ -85,7 +85,7 @@ pub fn app_with_pubsub(state: AppState, pubsub: PubSub) -> Router {
                 .map(|token| auth::live_socket_id(&token))
         });
     let sockets = live_router.sockets();
-    let live = live_router.into_router();
+    let live = live_router.build().expect("valid live routes");
     Router::new()
         .route("/", get(home::home))
         .route("/logout", post(auth::logout))
@@ -97,5 +97,5 @@ pub fn app_with_pubsub(state: AppState, pubsub: PubSub) -> Router {
         .layer(VerifyCsrfLayer::new())
         .layer(from_fn_with_state(users, auth::authenticate))
         .layer(LiveFlashLayer::new(state.keyring.clone()))
-        .layer(SessionLayer::new(state.keyring).secure(state.secure_cookies))
+        .layer(CookieSessionLayer::new(state.keyring).secure(state.secure_cookies))
 }

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::diff::write_json_str;
+use super::json::write_json_str;
 
 /// A decoded client frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +138,23 @@ pub(crate) fn push(join_ref: Option<&str>, topic: &str, event: &str, payload_jso
     out
 }
 
+/// `[jr, jr, topic, "phx_error", {...}]`: the view crashed; the client rejoins it.
+pub(crate) fn error(join_ref: &str, topic: &str) -> String {
+    let mut out = String::with_capacity(48 + topic.len());
+    write_head(Some(join_ref), Some(join_ref), topic, "phx_error", &mut out);
+    out.push_str("{\"reason\":\"crash\"}]");
+    out
+}
+
+/// `[jr, jr, topic, "phx_close", {}]`: the view stopped (left, redirected or replaced by a
+/// duplicate join); the client does not rejoin it.
+pub(crate) fn close(join_ref: &str, topic: &str) -> String {
+    let mut out = String::with_capacity(40 + topic.len());
+    write_head(Some(join_ref), Some(join_ref), topic, "phx_close", &mut out);
+    out.push_str("{}]");
+    out
+}
+
 /// `{"reason":"..."}`
 pub(crate) fn reason(reason: &str) -> String {
     let mut out = String::from("{\"reason\":");
@@ -203,5 +220,10 @@ mod tests {
             r#"["4",null,"lv:a","diff",{"0":"1"}]"#
         );
         assert_eq!(reason("stale"), r#"{"reason":"stale"}"#);
+        assert_eq!(close("4", "lv:a"), r#"["4","4","lv:a","phx_close",{}]"#);
+        assert_eq!(
+            error("4", "lv:a"),
+            r#"["4","4","lv:a","phx_error",{"reason":"crash"}]"#
+        );
     }
 }

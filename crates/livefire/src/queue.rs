@@ -15,7 +15,7 @@ use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Poll, Waker};
 
-use tokio::sync::mpsc::error::{SendError, TrySendError};
+pub(crate) use tokio::sync::mpsc::error::{SendError, TrySendError};
 
 struct State<T> {
     queue: VecDeque<T>,

@@ -1,0 +1,208 @@
+//! The shared state of one [`LiveRouter`](crate::LiveRouter) once built: the route table, the
+//! keyring, the layout, the socket registry and the limits, shared by every dead render,
+//! connection and view task.
+//!
+//! The route table resolves a URL once into its route and [`Params`]. A route does not know
+//! the view type it mounts: it holds a [`Mounter`], implemented by the router for each view
+//! type, so the runtime below the router (connections, view tasks, dead renders) never names a
+//! concrete view.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::response::Response;
+use http::{HeaderMap, header};
+
+use crate::flash::{Flash, FlashHandle};
+use crate::layout::Layout;
+use crate::limits::Limits;
+use crate::live_view::Mount;
+use crate::message::{InboundTx, Outbound};
+use crate::params::{Params, path_of};
+use crate::queue;
+use crate::session::Session;
+use crate::sockets::LiveSockets;
+use crate::token::Keyring;
+
+/// How a connecting socket's `live_socket_id` is found in its session.
+pub(crate) type SocketIdFn = Arc<dyn Fn(&Session) -> Option<String> + Send + Sync>;
+
+/// Starts views of one type: a join (connected) or a dead render (HTTP).
+pub(crate) trait Mounter: Send + Sync {
+    /// Spawns the view task for a join; returns its inbox and a handle to abort it.
+    fn spawn(&self, ctx: JoinCtx) -> (Box<dyn InboundTx>, tokio::task::AbortHandle);
+    /// Mounts and renders the view for a `GET`.
+    fn dead(&self, ctx: DeadCtx) -> Pin<Box<dyn Future<Output = Response> + Send>>;
+}
+
+/// One live route.
+pub(crate) struct Route {
+    /// The path pattern (axum syntax), as sealed into page tokens.
+    pub(crate) pattern: Arc<str>,
+    /// The live session: live navigation stays within one.
+    pub(crate) live_session: Arc<str>,
+    /// The view type: a patch is possible between two routes of the same view.
+    pub(crate) view: TypeId,
+    pub(crate) mounter: Box<dyn Mounter>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Route")
+            .field("pattern", &self.pattern)
+            .field("live_session", &self.live_session)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A URL resolved against the route table.
+#[derive(Debug)]
+pub(crate) struct Resolved<'a> {
+    pub(crate) index: usize,
+    pub(crate) route: &'a Route,
+    pub(crate) params: Params,
+}
+
+/// The state shared by every route, connection and view of one router.
+pub(crate) struct Endpoint {
+    pub(crate) keyring: Keyring,
+    routes: Vec<Route>,
+    matcher: matchit::Router<usize>,
+    pub(crate) layout: Layout,
+    allowed_origins: Option<Vec<String>>,
+    pub(crate) sockets: LiveSockets,
+    socket_id: SocketIdFn,
+    pub(crate) limits: Limits,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("routes", &self.routes)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The parts an [`Endpoint`] is built from (by [`LiveRouter::build`](crate::LiveRouter::build)).
+pub(crate) struct EndpointParts {
+    pub(crate) keyring: Keyring,
+    pub(crate) routes: Vec<Route>,
+    pub(crate) matcher: matchit::Router<usize>,
+    pub(crate) layout: Layout,
+    pub(crate) allowed_origins: Option<Vec<String>>,
+    pub(crate) sockets: LiveSockets,
+    pub(crate) socket_id: SocketIdFn,
+    pub(crate) limits: Limits,
+}
+
+impl Endpoint {
+    pub(crate) fn new(parts: EndpointParts) -> Self {
+        let EndpointParts {
+            keyring,
+            routes,
+            matcher,
+            layout,
+            allowed_origins,
+            sockets,
+            socket_id,
+            limits,
+        } = parts;
+        Self {
+            keyring,
+            routes,
+            matcher,
+            layout,
+            allowed_origins,
+            sockets,
+            socket_id,
+            limits,
+        }
+    }
+
+    /// The route at `index` (as returned by [`resolve`](Self::resolve)).
+    pub(crate) fn route(&self, index: usize) -> &Route {
+        &self.routes[index]
+    }
+
+    /// Resolves an absolute URL or a path-and-query: the route and the page's [`Params`].
+    pub(crate) fn resolve(&self, url: &str) -> Option<Resolved<'_>> {
+        let uri = path_of(url);
+        let path = uri.split(['?', '#']).next().unwrap_or(uri);
+        let matched = self.matcher.at(path).ok()?;
+        let index = *matched.value;
+        let path_params: HashMap<String, String> = matched
+            .params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Some(Resolved {
+            index,
+            route: &self.routes[index],
+            params: Params::from_uri(uri, path_params),
+        })
+    }
+
+    /// The `live_socket_id` of a (CSRF-checked) session: logout disconnects by it.
+    pub(crate) fn socket_id(&self, session: &Session) -> Option<String> {
+        (self.socket_id)(session)
+    }
+
+    /// Origin check for the WebSocket upgrade (cross-site WebSocket hijacking defence).
+    ///
+    /// A missing `Origin` is allowed (non-browser clients); the session is still only exposed
+    /// with a valid CSRF token.
+    pub(crate) fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+        let Some(origin) = headers.get(header::ORIGIN) else {
+            return true;
+        };
+        let Ok(origin) = origin.to_str() else {
+            return false;
+        };
+        match &self.allowed_origins {
+            Some(list) => list.iter().any(|o| o.eq_ignore_ascii_case(origin)),
+            None => {
+                let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+                    return false;
+                };
+                let authority = origin
+                    .strip_prefix("http://")
+                    .or_else(|| origin.strip_prefix("https://"));
+                authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
+            }
+        }
+    }
+}
+
+/// Everything a view task needs to start (built by a join).
+#[derive(Debug)]
+pub(crate) struct JoinCtx {
+    pub(crate) topic: Arc<str>,
+    pub(crate) join_ref: Arc<str>,
+    pub(crate) msg_ref: Option<String>,
+    pub(crate) mount: Mount,
+    pub(crate) flash: Flash,
+    /// The route the view was joined on.
+    pub(crate) route: usize,
+    /// The browser's session id (binds flash tokens).
+    pub(crate) session_id: Option<String>,
+    pub(crate) csrf_token: Option<Arc<str>>,
+    pub(crate) endpoint: Arc<Endpoint>,
+    /// The connection's outbox.
+    pub(crate) out: queue::Sender<Outbound>,
+}
+
+/// Everything a dead render needs (built from the `GET`).
+#[derive(Debug)]
+pub(crate) struct DeadCtx {
+    pub(crate) endpoint: Arc<Endpoint>,
+    pub(crate) route: usize,
+    pub(crate) params: Params,
+    pub(crate) session: Session,
+    pub(crate) flash: Option<FlashHandle>,
+    pub(crate) extensions: http::Extensions,
+}

@@ -1,0 +1,98 @@
+//! [`Limits`]: the hard limits of the live socket, in one value (threat model R8).
+//!
+//! Every limit has a default suited to a public site; set them with
+//! [`LiveRouter::limits`](crate::LiveRouter::limits). A client that goes past a limit is
+//! answered the way the official client understands: an error reply for a bad frame, a close
+//! code for a flood (1008), an oversized message (1009), invalid UTF-8 (1007) or a protocol
+//! violation (1002).
+//!
+//! ```
+//! use std::time::Duration;
+//! use livefire::{Limits, RateLimit};
+//!
+//! let limits = Limits {
+//!     // An internal tool: a slower rate, fewer views per tab, longer idle time.
+//!     rate: RateLimit { per_second: 50.0, burst: 200.0 },
+//!     max_views_per_socket: 8,
+//!     idle_timeout: Duration::from_secs(120),
+//!     ..Limits::default()
+//! };
+//! assert_eq!(limits.max_message_size, 64 * 1024);
+//! let router = livefire::LiveRouter::new(livefire::token::Keyring::random()).limits(limits);
+//! # let _ = router;
+//! ```
+
+use std::time::Duration;
+
+/// The hard limits of a [`LiveRouter`](crate::LiveRouter)'s live sockets.
+///
+/// The defaults ([`Limits::default`]) are documented on each field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Largest WebSocket message (and frame) accepted from a client, in bytes. Larger ones
+    /// close the socket with 1009 before they are buffered. Default: 64 KiB.
+    pub max_message_size: usize,
+    /// How many frames one connection may send (heartbeats, joins, events, patches all
+    /// count). Past it the socket is closed with 1008. Default: [`RateLimit::default`].
+    pub rate: RateLimit,
+    /// Live views joined at once on one socket (one per `lv:` topic); further joins get an
+    /// error reply. Default: 64.
+    pub max_views_per_socket: usize,
+    /// Client frames waiting in one view's inbox; a client that floods a view past it is
+    /// closed with 1008. Default: 32.
+    pub view_inbox: usize,
+    /// Frames waiting to be written to one socket; views wait for room. Default: 64.
+    pub socket_outbox: usize,
+    /// Malformed frames tolerated per connection (each gets an error reply); one more closes
+    /// it with 1008. Default: 8.
+    pub max_bad_frames: u32,
+    /// A socket that sends nothing for this long is closed (the client heartbeats every 30 s).
+    /// Default: 60 s.
+    pub idle_timeout: Duration,
+    /// A client that does not take a frame within this time is closed (it stopped reading).
+    /// Default: 10 s.
+    pub write_timeout: Duration,
+    /// Bytes a slow client may leave unread before writes fail. Default: 256 KiB.
+    pub max_write_buffer: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_size: 64 * 1024,
+            rate: RateLimit::default(),
+            max_views_per_socket: 64,
+            view_inbox: 32,
+            socket_outbox: 64,
+            max_bad_frames: 8,
+            idle_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(10),
+            max_write_buffer: 256 * 1024,
+        }
+    }
+}
+
+/// How many frames one connection may send: `per_second` on average, `burst` at once.
+///
+/// ```
+/// use livefire::RateLimit;
+/// assert_eq!(RateLimit::default(), RateLimit { per_second: 1000.0, burst: 5000.0 });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Sustained frames per second.
+    pub per_second: f32,
+    /// Frames allowed in one burst.
+    pub burst: f32,
+}
+
+impl Default for RateLimit {
+    /// 1,000 frames per second, bursts of 5,000: far above what a person produces, low enough
+    /// that one connection cannot take more than a small share of the server.
+    fn default() -> Self {
+        Self {
+            per_second: 1000.0,
+            burst: 5000.0,
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The messages between a connection and the view tasks it started.
+//!
+//! A connection ([`crate::channel`]) routes client frames to a view's inbox as [`Inbound`]
+//! messages, and other tasks reach the same inbox through a
+//! [`ViewHandle`](crate::ViewHandle) ([`ViewMsg::Info`]). Everything a view wants written to the
+//! socket goes back through the connection's outbox as [`Outbound`] messages. Both queues are
+//! the small bounded [`crate::queue`].
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::queue;
+
+/// A message for a view task.
+///
+/// Client frames are boxed so a slot of the view's inbox stays small (16 bytes for a small
+/// `M`, instead of 72); the inbox keeps the slots it once grew to for the view's life.
+#[derive(Debug)]
+pub(crate) enum ViewMsg<M> {
+    /// A frame from the client, routed by the connection.
+    Inbound(Box<Inbound>),
+    /// A message from another task ([`ViewHandle`](crate::ViewHandle)).
+    Info(M),
+}
+
+/// Client frames a view handles.
+#[derive(Debug)]
+pub(crate) enum Inbound {
+    /// `event`: a binding fired (`phx-click`, `phx-change`, a hook's `pushEvent`, …).
+    Event {
+        msg_ref: Option<String>,
+        payload: Value,
+    },
+    /// `live_patch`: a patch link or back/forward within the view.
+    LivePatch {
+        msg_ref: Option<String>,
+        url: String,
+    },
+    /// `cids_will_destroy`: component roots left the DOM.
+    CidsWillDestroy { msg_ref: Option<String> },
+    /// `cids_destroyed`: components the client forgot.
+    CidsDestroyed {
+        msg_ref: Option<String>,
+        cids: Value,
+    },
+}
+
+/// What a view task tells its connection (24 bytes; the outbox keeps its slots for the
+/// connection's life).
+#[derive(Debug)]
+pub(crate) enum Outbound {
+    /// A text frame to send.
+    Frame(String),
+    /// The view of this topic and join ref has stopped.
+    Ended(Box<Ended>),
+    /// Close the whole connection with 1001 (a logout elsewhere); the client reconnects.
+    Disconnect,
+}
+
+/// A view task that stopped.
+#[derive(Debug)]
+pub(crate) struct Ended {
+    pub(crate) topic: Arc<str>,
+    pub(crate) join_ref: Arc<str>,
+    /// Stopped on purpose (a redirect): the connection answers `phx_close`, as Phoenix does
+    /// after a channel shuts down normally. A crash already sent `phx_error` instead.
+    pub(crate) close: bool,
+}
+
+/// Why a message could not be put into a view's inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SendFailure {
+    /// The inbox is full: the client floods the view.
+    Full,
+    /// The view has ended.
+    Closed,
+}
+
+/// Type-erased sender into a view's inbox (the connection does not know the view's message
+/// type).
+pub(crate) trait InboundTx: Send + Sync {
+    fn try_send(&self, msg: Inbound) -> Result<(), SendFailure>;
+}
+
+impl<M: Send + 'static> InboundTx for queue::Sender<ViewMsg<M>> {
+    fn try_send(&self, msg: Inbound) -> Result<(), SendFailure> {
+        queue::Sender::try_send(self, ViewMsg::Inbound(Box::new(msg))).map_err(|err| match err {
+            queue::TrySendError::Full(_) => SendFailure::Full,
+            queue::TrySendError::Closed(_) => SendFailure::Closed,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_slots_stay_small() {
+        // Inbox and outbox slots are kept while a view/connection idles.
+        assert!(size_of::<ViewMsg<()>>() <= 16);
+        assert!(size_of::<ViewMsg<u64>>() <= 16);
+        assert!(size_of::<Outbound>() <= 24);
+    }
+}
