@@ -3,7 +3,7 @@
 //!
 //! # Wire rules
 //!
-//! The client keeps the merged tree and applies `mutableMerge` (phoenix-protocol.md §3.2):
+//! The client keeps the merged tree and applies `mutableMerge` (docs/protocol.md §3.2):
 //! an object with `"s"` replaces the cached subtree wholesale, an object without `"s"` is merged
 //! key by key, and anything else overwrites. So this engine sends `"s"` whenever the client may
 //! hold different statics at a position: a new fingerprint, a string that becomes a node, a node
@@ -644,7 +644,7 @@ mod tests {
         changed.then_some(out)
     }
 
-    /// phoenix-protocol.md §3.6, exact JSON.
+    /// docs/protocol.md §3.6, exact JSON.
     #[test]
     fn worked_example_protocol_3_6() {
         let page = leak(&["<p>Hi ", "</p>", ""]);

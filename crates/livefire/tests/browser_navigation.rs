@@ -1,5 +1,5 @@
 //! Live navigation in a real headless Chromium running the official LiveView client
-//! (phoenix-protocol.md §2.2, §5.2, §7.1).
+//! (docs/protocol.md §2.2, §5.2, §7.1).
 //!
 //! Three small views: `/a` and `/b/{id}` share the live session `main`, `/other` is alone in the
 //! live session `other`. Each scenario checks, after every step, the URL the browser shows, what

@@ -1,5 +1,5 @@
 //! Flash round trips, navigation and server pushes over a real socket, plus the R8 limits
-//! (phoenix-protocol.md §2.2-§2.3, §5, §8; security.md §6 B, D, E).
+//! (docs/protocol.md §2.2-§2.3, §5, §8; docs/threat-model.md §6 B, D, E).
 //!
 //! A small cookie jar ([`Browser`]) plays the browser: it keeps the cookies the server sets,
 //! drops the ones it deletes, and sets `__phoenix_flash__` itself the way the client JS does.
@@ -517,7 +517,7 @@ fn joined_html(reply: &Value) -> String {
 // ---------------------------------------------------------------------------------------------
 // 1. Flash from a redirect during the dead mount: dead render, connected join, exactly once.
 
-/// security.md case 29 / phoenix-protocol.md §5.3 steps 3-5.
+/// docs/threat-model.md case 29 / docs/protocol.md §5.3.3 steps 3–5.
 #[tokio::test]
 async fn case_29_dead_mount_redirect_flash_is_shown_dead_and_live_exactly_once() {
     let h = harness().await;
@@ -560,7 +560,7 @@ async fn case_29_dead_mount_redirect_flash_is_shown_dead_and_live_exactly_once()
     assert!(!joined_html(&reply).contains("Please sign in"));
 }
 
-/// security.md case 28: flash text is escaped in the dead render and in the live diff.
+/// docs/threat-model.md case 28: flash text is escaped in the dead render and in the live diff.
 #[tokio::test]
 async fn case_28_flash_markup_is_escaped_dead_and_live() {
     let h = harness().await;
@@ -594,7 +594,7 @@ async fn case_28_flash_markup_is_escaped_dead_and_live() {
 // ---------------------------------------------------------------------------------------------
 // 2. Redirect with flash from a live view: reply, cookie, next page, cookie deleted.
 
-/// phoenix-protocol.md §5.3: `{"redirect":{"to","flash"}}`; the `__phoenix_flash__` cookie
+/// docs/protocol.md §5.3: `{"redirect":{"to","flash"}}`; the `__phoenix_flash__` cookie
 /// merges into the next page's flash (next to the session's) and is deleted with `Path=/`.
 #[tokio::test]
 async fn redirect_flash_cookie_merges_into_the_next_page_and_is_deleted() {
@@ -644,7 +644,7 @@ async fn redirect_flash_cookie_merges_into_the_next_page_and_is_deleted() {
 // ---------------------------------------------------------------------------------------------
 // 3. push_navigate with a flash: live_redirect reply, redirect join with the flash.
 
-/// phoenix-protocol.md §2.2 steps 4-5, §5.3 variants.
+/// docs/protocol.md §2.2 steps 4–5, §5.3.4.
 #[tokio::test]
 async fn push_navigate_flash_rides_into_the_redirect_join_of_the_same_live_session() {
     let h = harness().await;
@@ -674,7 +674,7 @@ async fn push_navigate_flash_rides_into_the_redirect_join_of_the_same_live_sessi
     assert_eq!(ok(&reply)["diff"]["e"], json!([["highlight", {"id": 1}]]));
 }
 
-/// phoenix-protocol.md §5.2 / §6.5: live navigation stops at the live session; the client falls
+/// docs/protocol.md §5.2 / §6.5: live navigation stops at the live session; the client falls
 /// back to a page load with the same token in the cookie, which still shows the flash.
 #[tokio::test]
 async fn redirect_join_into_another_live_session_is_unauthorized() {
@@ -705,7 +705,7 @@ async fn redirect_join_into_another_live_session_is_unauthorized() {
     assert!(!browser.jar.contains_key("__phoenix_flash__"));
 }
 
-/// phoenix-protocol.md §2.2 step 5: without a `flash` param a redirect join ignores the static
+/// docs/protocol.md §2.2 step 5: without a `flash` param a redirect join ignores the static
 /// token's flash; a flash token of another browser or older than 60 s is ignored.
 #[tokio::test]
 async fn redirect_join_flash_only_from_a_valid_token_of_this_browser() {
@@ -758,7 +758,7 @@ async fn redirect_join_flash_only_from_a_valid_token_of_this_browser() {
         "{html}"
     );
 
-    // security.md case 17 for the join param: accepted at 59 s, ignored at 61 s.
+    // docs/threat-model.md case 17 for the join param: accepted at 59 s, ignored at 61 s.
     h.clock.advance(Duration::from_secs(59));
     let payload = join_payload(&page, "redirect", "/items", 0, Some(&token));
     let reply = join(&mut ws, &page, "4", payload.clone()).await;
@@ -775,7 +775,7 @@ async fn redirect_join_flash_only_from_a_valid_token_of_this_browser() {
 // ---------------------------------------------------------------------------------------------
 // 4. Navigation during the connected mount.
 
-/// phoenix-protocol.md §2.3 / §5.3: a redirect in the connected mount is a join *error*
+/// docs/protocol.md §2.3 / §5.3: a redirect in the connected mount is a join *error*
 /// `{"redirect":{"to","flash"}}`; its token works as the flash cookie of the next load.
 #[tokio::test]
 async fn redirect_during_connected_mount_is_a_join_error_with_flash() {
@@ -854,7 +854,7 @@ async fn items(h: &mut Harness) -> (Page, Ws, Value, ViewHandle<ItemsMsg>) {
     (page, ws, tree, handle)
 }
 
-/// phoenix-protocol.md §10.12: a message from another task is a `diff` push
+/// docs/protocol.md §5.1: a message from another task is a `diff` push
 /// `[jr, null, topic, "diff", …]`.
 #[tokio::test]
 async fn view_handle_message_from_another_task_is_a_diff_push() {
@@ -905,7 +905,7 @@ async fn view_handle_message_from_another_task_is_a_diff_push() {
     assert!(handle.send(ItemsMsg::Set(7)).await.is_err());
 }
 
-/// phoenix-protocol.md §5.3 step 4: outside an event the redirect (and live_redirect) maps
+/// docs/protocol.md §5.3.1 step 4: outside an event the redirect (and live_redirect) maps
 /// are pushes.
 #[tokio::test]
 async fn redirect_and_navigate_from_handle_info_are_pushes_with_flash() {
@@ -938,7 +938,7 @@ async fn redirect_and_navigate_from_handle_info_are_pushes_with_flash() {
     assert!(joined_html(&reply).contains(">Home again</p>"));
 }
 
-/// phoenix-protocol.md §5.1: push_patch in an event runs handle_params, pushes `live_patch`,
+/// docs/protocol.md §5.1: push_patch in an event runs handle_params, pushes `live_patch`,
 /// then replies with the diff.
 #[tokio::test]
 async fn push_patch_from_an_event_pushes_live_patch_then_replies_with_the_diff() {
@@ -956,7 +956,7 @@ async fn push_patch_from_an_event_pushes_live_patch_then_replies_with_the_diff()
     assert!(to_html(&tree).contains("<p id=\"page\">2</p>"));
 }
 
-/// phoenix-protocol.md §4.2: a client `live_patch` runs handle_params and replies with the
+/// docs/protocol.md §4.2: a client `live_patch` runs handle_params and replies with the
 /// diff; a URL of another view is answered `{"link_redirect":true}`.
 #[tokio::test]
 async fn client_live_patch_runs_handle_params_or_asks_for_a_live_redirect() {
@@ -994,7 +994,7 @@ async fn client_live_patch_runs_handle_params_or_asks_for_a_live_redirect() {
     assert!(to_html(&tree).contains("<p id=\"page\">7</p>"));
 }
 
-/// phoenix-protocol.md §3.5: pushed events ride in the diff as `e`.
+/// docs/protocol.md §3.5: pushed events ride in the diff as `e`.
 #[tokio::test]
 async fn push_event_is_e_in_the_diff() {
     let mut h = harness().await;
@@ -1006,7 +1006,7 @@ async fn push_event_is_e_in_the_diff() {
     );
 }
 
-/// phoenix-protocol.md §4.2: `lv:clear-flash` clears that key and the diff removes it.
+/// docs/protocol.md §4.2: `lv:clear-flash` clears that key and the diff removes it.
 #[tokio::test]
 async fn clear_flash_event_removes_the_key_in_the_diff() {
     let mut h = harness().await;
@@ -1052,7 +1052,7 @@ async fn clear_flash_event_removes_the_key_in_the_diff() {
     assert!(!to_html(&tree).contains("Saved"));
 }
 
-/// phoenix-protocol.md §4.2 / §8.6: `cids_will_destroy` → `{}`, `cids_destroyed` →
+/// docs/protocol.md §4.2 / §8.6: `cids_will_destroy` → `{}`, `cids_destroyed` →
 /// `{"cids":[…]}`.
 #[tokio::test]
 async fn cids_destroyed_is_answered_with_the_cids() {
@@ -1103,7 +1103,7 @@ async fn two_connections(h: &Harness) -> (Page, Ws, Ws) {
     (page, bad, good)
 }
 
-/// security.md cases 43/50: a text frame over 64 KiB closes that socket (1009, or at least
+/// docs/threat-model.md cases 43/50: a text frame over 64 KiB closes that socket (1009, or at least
 /// closed); another connection keeps working, and a new one can be opened.
 #[tokio::test]
 async fn case_43_oversize_text_frame_closes_only_that_socket() {
@@ -1134,7 +1134,7 @@ async fn case_43_oversize_text_frame_closes_only_that_socket() {
     ok(&until_reply(&mut fresh, "2").await.1);
 }
 
-/// security.md case 52: events beyond the view's inbox close that socket with 1008; another
+/// docs/threat-model.md case 52: events beyond the view's inbox close that socket with 1008; another
 /// connection is unaffected.
 #[tokio::test]
 async fn case_52_event_flood_closes_with_1008_only_that_socket() {
@@ -1162,7 +1162,7 @@ async fn case_52_event_flood_closes_with_1008_only_that_socket() {
     ok(&click(&mut good, &page, "1", "2", "noop").await);
 }
 
-/// security.md case 42: a text frame that is not UTF-8 closes the socket with 1007 (never a
+/// docs/threat-model.md case 42: a text frame that is not UTF-8 closes the socket with 1007 (never a
 /// panic); another connection is unaffected.
 #[tokio::test]
 async fn case_42_invalid_utf8_text_frame_closes_the_socket() {
@@ -1195,7 +1195,7 @@ fn assert_no_target(frames: &[Value]) {
     }
 }
 
-/// security.md cases 57/58/60 (R9): non-local targets of every navigation kind are refused with
+/// docs/threat-model.md cases 57/58/60 (R9): non-local targets of every navigation kind are refused with
 /// `phx_error` and never reach a frame; the view can rejoin.
 #[tokio::test]
 async fn case_57_58_60_non_local_targets_are_refused_over_the_socket() {

@@ -130,7 +130,7 @@ fn dynamic_text_is_escaped() {
     );
 }
 
-/// security.md §6 case 28: a flash message with markup is escaped (here: in the rendered tree
+/// docs/threat-model.md case 28: a flash message with markup is escaped (here: in the rendered tree
 /// that both the dead render and the live diff are built from).
 #[test]
 fn case_28_flash_markup_is_escaped() {

@@ -261,7 +261,7 @@ async fn bad_session_token_is_stale() {
     );
 }
 
-/// security.md case 34: a valid token for container X joined on topic lv:Y is refused.
+/// docs/threat-model.md case 34: a valid token for container X joined on topic lv:Y is refused.
 #[tokio::test]
 async fn case_34_token_for_another_topic_is_stale() {
     let (_app, addr, page) = setup().await;
@@ -274,7 +274,7 @@ async fn case_34_token_for_another_topic_is_stale() {
     assert_eq!(recv(&mut ws).await[4]["response"]["reason"], "stale");
 }
 
-/// security.md case 32: a socket without a valid CSRF token never sees the session: joins are stale.
+/// docs/threat-model.md case 32: a socket without a valid CSRF token never sees the session: joins are stale.
 #[tokio::test]
 async fn case_32_join_without_csrf_is_stale() {
     let (_app, addr, page) = setup().await;
@@ -291,7 +291,7 @@ async fn case_32_join_without_csrf_is_stale() {
     }
 }
 
-/// security.md case 30: a foreign Origin gets 403 and no upgrade.
+/// docs/threat-model.md case 30: a foreign Origin gets 403 and no upgrade.
 #[tokio::test]
 async fn case_30_foreign_origin_is_forbidden() {
     let (_app, addr, page) = setup().await;
@@ -336,7 +336,7 @@ async fn url_of_another_route_is_unauthorized() {
     assert_eq!(recv(&mut ws).await[4]["response"]["reason"], "unauthorized");
 }
 
-/// security.md case 40: a malformed frame closes that socket only; a second connection is unaffected.
+/// docs/threat-model.md case 40: a malformed frame closes that socket only; a second connection is unaffected.
 #[tokio::test]
 async fn case_40_malformed_frame_does_not_affect_another_connection() {
     let (_app, addr, page) = setup().await;
@@ -352,7 +352,7 @@ async fn case_40_malformed_frame_does_not_affect_another_connection() {
     assert_eq!(reply[4]["response"]["diff"], json!({"0": "1"}));
 }
 
-/// security.md case 41: valid JSON with a wrong envelope gets an error reply for that ref.
+/// docs/threat-model.md case 41: valid JSON with a wrong envelope gets an error reply for that ref.
 #[tokio::test]
 async fn case_41_wrong_envelope_gets_an_error_reply() {
     let (_app, addr, page) = setup().await;
@@ -368,7 +368,7 @@ async fn case_41_wrong_envelope_gets_an_error_reply() {
     assert_eq!(reply[4]["response"]["diff"], json!({"0": "1"}));
 }
 
-/// security.md case 47: an unknown event gets an error reply; the view survives.
+/// docs/threat-model.md case 47: an unknown event gets an error reply; the view survives.
 #[tokio::test]
 async fn case_47_unknown_event_is_an_error_reply() {
     let (_app, addr, page) = setup().await;
@@ -380,7 +380,7 @@ async fn case_47_unknown_event_is_an_error_reply() {
     assert_eq!(reply[4]["response"]["diff"], json!({"0": "1"}));
 }
 
-/// security.md case 48: an event for a topic never joined gets "unmatched topic".
+/// docs/threat-model.md case 48: an event for a topic never joined gets "unmatched topic".
 #[tokio::test]
 async fn case_48_event_for_unjoined_topic() {
     let (_app, addr, page) = setup().await;
@@ -392,7 +392,7 @@ async fn case_48_event_for_unjoined_topic() {
     );
 }
 
-/// security.md case 49: a panicking handler ends that view with phx_error; another view on the
+/// docs/threat-model.md case 49: a panicking handler ends that view with phx_error; another view on the
 /// same socket and the server keep working, and the client can rejoin.
 #[tokio::test]
 async fn case_49_panic_in_a_view_is_isolated() {
@@ -435,7 +435,7 @@ async fn handler_error_is_phx_error() {
     assert_eq!(reply[3], "phx_error");
 }
 
-/// security.md case 60 / R9: a redirect to an absolute URL is refused, never followed.
+/// docs/threat-model.md case 60 / R9: a redirect to an absolute URL is refused, never followed.
 #[tokio::test]
 async fn case_60_external_redirect_is_refused() {
     let (_app, addr, page) = setup().await;
@@ -489,7 +489,7 @@ async fn several_views_share_one_socket() {
     assert_eq!(reply[4]["response"]["diff"], json!({"0": "1"}));
 }
 
-/// security.md cases 38/52: a client sending frames faster than the per-connection rate limit
+/// docs/threat-model.md cases 38/52: a client sending frames faster than the per-connection rate limit
 /// (even cheap ones the views never see) is closed with 1008; another connection keeps working.
 #[tokio::test]
 async fn case_52_frame_flood_is_rate_limited() {

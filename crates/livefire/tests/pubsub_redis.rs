@@ -94,7 +94,7 @@ async fn a_broadcast_on_one_node_reaches_every_node_exactly_once() {
     );
 }
 
-/// security.md case 78: a logout on node A disconnects the sockets of that login on node B
+/// docs/threat-model.md case 78: a logout on node A disconnects the sockets of that login on node B
 /// (close code 1001) through the Redis pub/sub, within a second.
 #[tokio::test]
 async fn a_logout_on_node_a_closes_the_socket_on_node_b() {

@@ -192,7 +192,7 @@ async fn seed_flow_wrong_password_shows_the_error_live() {
     assert!(diff.contains("Unable to validate your account."), "{diff}");
 }
 
-/// security.md case 17: the flash token is accepted at 59 s and rejected at 61 s.
+/// docs/threat-model.md case 17: the flash token is accepted at 59 s and rejected at 61 s.
 #[tokio::test]
 async fn case_17_flash_token_expires_after_60s() {
     for (age, expected) in [(59, "Welcome ann@example.com"), (61, "Nobody")] {
@@ -210,7 +210,7 @@ async fn case_17_flash_token_expires_after_60s() {
     }
 }
 
-/// security.md cases 19/21: a token lifted from one browser is rejected in another.
+/// docs/threat-model.md cases 19/21: a token lifted from one browser is rejected in another.
 #[tokio::test]
 async fn case_19_flash_token_replayed_in_another_browser_is_rejected() {
     let (keyring, _clock) = clocked();
@@ -234,7 +234,7 @@ async fn case_19_flash_token_replayed_in_another_browser_is_rejected() {
     assert_eq!(body, "Nobody");
 }
 
-/// security.md case 25: a tampered or garbage flash cookie is ignored (and still deleted).
+/// docs/threat-model.md case 25: a tampered or garbage flash cookie is ignored (and still deleted).
 #[tokio::test]
 async fn case_25_tampered_flash_token_is_ignored() {
     let (keyring, _clock) = clocked();

@@ -1,5 +1,5 @@
 //! Security tests for the token, session, CSRF and flash layers, named after the cases in
-//! security.md section 6.
+//! docs/threat-model.md §6.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

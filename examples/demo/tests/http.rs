@@ -1,7 +1,7 @@
 //! The demo's login, session and logout over plain HTTP and a raw Phoenix channel client (no
 //! browser): what a stolen, replayed or forged cookie, flash token or CSRF token can do.
 //!
-//! Tests are named after the cases of security.md section 6. The HTTP side runs in-process
+//! Tests are named after the cases of docs/threat-model.md §6. The HTTP side runs in-process
 //! (`tower::ServiceExt::oneshot`); the live login runs over a real socket with
 //! tokio-tungstenite, as the official client would, to obtain the redirect's flash token.
 
@@ -480,7 +480,7 @@ async fn login_form_with_a_wrong_password_answers_live_without_redirect() {
         .assert_signed_out("after failed logins");
 }
 
-/// security.md case 68: a copy of the session cookie taken before logout is worthless after it.
+/// docs/threat-model.md case 68: a copy of the session cookie taken before logout is worthless after it.
 #[tokio::test]
 async fn case_68_session_cookie_copied_before_logout_no_longer_authenticates() {
     let f = fixture().await;
@@ -520,7 +520,7 @@ async fn case_68_session_cookie_copied_before_logout_no_longer_authenticates() {
     assert!(payload["data"].get("user_token").is_none(), "{payload}");
 }
 
-/// security.md case 62: an unsafe request without a valid CSRF token of *this* session is
+/// docs/threat-model.md case 62: an unsafe request without a valid CSRF token of *this* session is
 /// refused with 403, and nothing changes (the user stays logged in).
 #[tokio::test]
 async fn case_62_post_without_or_with_a_wrong_csrf_token_is_403_and_changes_nothing() {
@@ -611,7 +611,7 @@ async fn case_62_post_without_or_with_a_wrong_csrf_token_is_403_and_changes_noth
     assert_eq!(f.session_rows().await, 0);
 }
 
-/// security.md case 18: a consumed login flash token presented again from the same browser
+/// docs/threat-model.md case 18: a consumed login flash token presented again from the same browser
 /// logs nobody in again and changes no session.
 #[tokio::test]
 async fn case_18_consumed_login_flash_token_replayed_is_rejected() {
@@ -662,7 +662,7 @@ async fn case_18_consumed_login_flash_token_replayed_is_rejected() {
     assert_eq!(f.session_rows().await, 0);
 }
 
-/// security.md case 19: a login flash token lifted from the victim's browser and presented by
+/// docs/threat-model.md case 19: a login flash token lifted from the victim's browser and presented by
 /// another browser (its own session, or none) logs nobody in.
 #[tokio::test]
 async fn case_19_login_flash_token_replayed_from_another_browser_is_rejected() {
@@ -703,7 +703,7 @@ async fn case_19_login_flash_token_replayed_from_another_browser_is_rejected() {
     assert_eq!(f.session_rows().await, 1);
 }
 
-/// security.md case 11: a planted pre-login session (known id, known CSRF token, extra data)
+/// docs/threat-model.md case 11: a planted pre-login session (known id, known CSRF token, extra data)
 /// does not survive login; logout renews everything again.
 #[tokio::test]
 async fn case_11_session_id_and_csrf_token_change_on_login_and_on_logout() {
@@ -771,7 +771,7 @@ async fn case_11_session_id_and_csrf_token_change_on_login_and_on_logout() {
     assert_eq!(res.status, StatusCode::FORBIDDEN);
 }
 
-/// security.md case 36: a page dead-rendered while logged in, joined after a logout deleted the
+/// docs/threat-model.md case 36: a page dead-rendered while logged in, joined after a logout deleted the
 /// token, is redirected to the login page. Authentication is re-checked from the cookie
 /// session at join, not taken from the page token.
 #[tokio::test]
@@ -826,7 +826,7 @@ async fn case_36_join_of_account_after_logout_deleted_the_token_redirects_to_log
     assert_eq!(res.location(), Some("/login"));
 }
 
-/// security.md R1: the session cookie holds an opaque random token and nothing about the user.
+/// docs/threat-model.md R1: the session cookie holds an opaque random token and nothing about the user.
 #[tokio::test]
 async fn r1_session_cookie_holds_only_an_opaque_token() {
     let f = fixture().await;
@@ -900,7 +900,7 @@ async fn r1_session_cookie_holds_only_an_opaque_token() {
     assert!(!payload.to_string().contains(EMAIL));
 }
 
-/// security.md case 9 (non-secure dev mode vs production): the cookie's name and flags.
+/// docs/threat-model.md case 9 (non-secure dev mode vs production): the cookie's name and flags.
 #[tokio::test]
 async fn case_9_secure_mode_uses_the_host_prefix_and_secure_flag() {
     let users = Users::new(Db::open_in_memory().expect("db"));
@@ -922,7 +922,7 @@ async fn case_9_secure_mode_uses_the_host_prefix_and_secure_flag() {
     assert!(!set_cookie.contains("Domain") && !set_cookie.contains("Max-Age"));
 }
 
-/// security.md case 73: after a server restart (same secret, same database file) the browser is
+/// docs/threat-model.md case 73: after a server restart (same secret, same database file) the browser is
 /// still logged in, over HTTP and on a live join.
 #[tokio::test]
 async fn case_73_login_survives_a_server_restart() {
@@ -966,7 +966,7 @@ async fn case_73_login_survives_a_server_restart() {
     assert!(joined.to_string().contains(EMAIL), "{joined}");
 }
 
-/// security.md case 18, stricter form: the consumed handoff presented again together with the
+/// docs/threat-model.md case 18, stricter form: the consumed handoff presented again together with the
 /// *pre-login* session cookie (which a cookie-only session cannot revoke) must not log in again.
 /// The handoff carries a one-time `login-handoff` ticket consumed with `DELETE .. RETURNING`.
 #[tokio::test]
@@ -987,7 +987,7 @@ async fn case_18_handoff_replayed_with_the_pre_login_cookie_is_rejected() {
     assert_eq!(f.session_rows().await, 1, "a second login happened");
 }
 
-/// security.md case 20: two parallel requests carrying the same handoff log in exactly once.
+/// docs/threat-model.md case 20: two parallel requests carrying the same handoff log in exactly once.
 #[tokio::test]
 async fn case_20_parallel_handoffs_log_in_exactly_once() {
     let f = fixture().await;
@@ -1007,7 +1007,7 @@ async fn case_20_parallel_handoffs_log_in_exactly_once() {
     assert_eq!(f.session_rows().await, 1);
 }
 
-/// security.md case 67: logout closes every live socket of that login (code 1001), in every tab;
+/// docs/threat-model.md case 67: logout closes every live socket of that login (code 1001), in every tab;
 /// the rejoin of the closed tab is refused (redirect to /login).
 #[tokio::test]
 async fn case_67_logout_disconnects_every_live_socket_of_the_login() {

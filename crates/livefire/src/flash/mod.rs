@@ -7,7 +7,7 @@
 //!   the official client stores it in the `__phoenix_flash__` cookie for the next page load.
 //!   Unlike Phoenix's signed flash token it is encrypted, valid for [`FLASH_MAX_AGE`] (60 s,
 //!   enforced by the server), and bound to the session id of the browser it was issued to, so a
-//!   token planted in another browser is ignored (security.md cases 17, 19, 21).
+//!   token planted in another browser is ignored (docs/threat-model.md cases 17, 19, 21).
 //! * [`LiveFlashLayer`] consumes that cookie and the session's stored flash on every request
 //!   and exposes them to handlers through [`FlashHandle`] / [`IncomingFlash`].
 //!

@@ -2,7 +2,7 @@
 //!
 //! The live login view cannot write the session cookie (a WebSocket cannot set cookies), so it
 //! does what the seed article does: `socket.put_flash("user", …).redirect("/account")`. What it
-//! puts there is not the user record but an opaque, single-use login ticket (security.md R1,
+//! puts there is not the user record but an opaque, single-use login ticket (docs/threat-model.md R1,
 //! R3): 256 random bits whose SHA-256 is stored server-side for 60 seconds. livefire carries the
 //! flash in an encrypted token that expires after 60 seconds and is bound to the browser's
 //! session id; the next HTTP request brings it back, and [`authenticate`] moves the login into
