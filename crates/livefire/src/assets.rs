@@ -35,6 +35,14 @@ pub const PHOENIX_JS: &str = "/assets/phoenix.min.js";
 /// URL path of the LiveView client bundle (global `LiveView`).
 pub const LIVE_VIEW_JS: &str = "/assets/phoenix_live_view.min.js";
 
+/// URL path of livefire's own bootstrap script: reads the CSRF meta tag and connects the
+/// `LiveSocket` (see [`crate::layout::Page::scripts`]). It is livefire's code, built into the
+/// binary, so pages need no inline script.
+pub const BOOTSTRAP_JS: &str = "/assets/livefire.js";
+
+/// The bootstrap script's source.
+const BOOTSTRAP_SOURCE: &str = include_str!("../assets/livefire.js");
+
 /// The environment variable that overrides [`find_node_modules`].
 pub const NODE_MODULES_ENV: &str = "LIVEFIRE_NODE_MODULES";
 
@@ -50,7 +58,8 @@ server. Run `npm ci` in the project root (next to package.json), then restart th
 /// Set once the "run npm ci" error has been logged, so it is logged once per process.
 static MISSING_LOGGED: AtomicBool = AtomicBool::new(false);
 
-/// A router serving [`PHOENIX_JS`] and [`LIVE_VIEW_JS`] from the given `node_modules` directory.
+/// A router serving [`PHOENIX_JS`] and [`LIVE_VIEW_JS`] from the given `node_modules` directory,
+/// and livefire's [`BOOTSTRAP_JS`].
 ///
 /// Merge or nest it into the application router. Responses carry `ETag`, `Last-Modified`,
 /// `Cache-Control: public, max-age=3600` and a JavaScript `Content-Type`, and a matching
@@ -99,6 +108,19 @@ pub fn assets_router(node_modules: impl Into<PathBuf>) -> Router {
     Router::new()
         .route(PHOENIX_JS, asset_route(phoenix))
         .route(LIVE_VIEW_JS, asset_route(live_view))
+        .route(BOOTSTRAP_JS, get(bootstrap))
+}
+
+/// `GET /assets/livefire.js`.
+async fn bootstrap() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, CACHE_CONTROL),
+        ],
+        BOOTSTRAP_SOURCE,
+    )
+        .into_response()
 }
 
 /// The `node_modules` directory to serve the client from.

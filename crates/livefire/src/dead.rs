@@ -12,6 +12,7 @@ use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::client_addr::ClientAddr;
 use crate::endpoint::{DeadCtx, Endpoint};
 use crate::flash::{Flash, FlashHandle};
 use crate::layout::Page;
@@ -72,6 +73,7 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         .with_session(session_data.clone())
         .with_flash(incoming)
         .with_csrf_token(ctx.session.csrf_token());
+    socket.client_addr = ClientAddr::of(&ctx.extensions);
     let mount = Mount {
         params: ctx.params,
         session: session_data,

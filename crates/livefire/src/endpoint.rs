@@ -152,11 +152,18 @@ impl Endpoint {
         (self.socket_id)(session)
     }
 
-    /// Origin check for the WebSocket upgrade (cross-site WebSocket hijacking defence).
+    /// Origin check for the WebSocket upgrade (cross-site WebSocket hijacking defence,
+    /// threat model case 30).
+    ///
+    /// * With [`allowed_origins`](crate::LiveRouter::allowed_origins): the `Origin` must be one
+    ///   of them exactly (scheme, host and port).
+    /// * Without, on a secure (https) deployment: refused, with an error in the log; `Host` is
+    ///   never trusted in production.
+    /// * Without, in development (cookies not `Secure`): only `http://` + the request's `Host`.
     ///
     /// A missing `Origin` is allowed (non-browser clients); the session is still only exposed
     /// with a valid CSRF token.
-    pub(crate) fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+    pub(crate) fn origin_allowed(&self, headers: &HeaderMap, secure: bool) -> bool {
         let Some(origin) = headers.get(header::ORIGIN) else {
             return true;
         };
@@ -165,14 +172,20 @@ impl Endpoint {
         };
         match &self.allowed_origins {
             Some(list) => list.iter().any(|o| o.eq_ignore_ascii_case(origin)),
+            None if secure => {
+                tracing::error!(
+                    "livefire: websocket refused: set LiveRouter::allowed_origins on a deployment \
+                     with secure cookies (the Host header is not trusted there)"
+                );
+                false
+            }
             None => {
                 let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
                     return false;
                 };
-                let authority = origin
+                origin
                     .strip_prefix("http://")
-                    .or_else(|| origin.strip_prefix("https://"));
-                authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
+                    .is_some_and(|authority| authority.eq_ignore_ascii_case(host))
             }
         }
     }
@@ -191,6 +204,8 @@ pub(crate) struct JoinCtx {
     /// The browser's session id (binds flash tokens).
     pub(crate) session_id: Option<String>,
     pub(crate) csrf_token: Option<Arc<str>>,
+    /// The client's address ([`crate::ClientAddr`]).
+    pub(crate) client_addr: Option<std::net::IpAddr>,
     pub(crate) endpoint: Arc<Endpoint>,
     /// The connection's outbox.
     pub(crate) out: queue::Sender<Outbound>,

@@ -19,6 +19,7 @@ pub mod token;
 // The runtime, from the wire up (each module only uses the ones above it in this list's
 // dependency order; `tests/architecture.rs` checks that imports never form a cycle).
 mod channel;
+mod client_addr;
 mod dead;
 mod diff;
 mod endpoint;
@@ -32,6 +33,8 @@ mod page_token;
 mod params;
 mod queue;
 mod router;
+mod security_headers;
+mod serve;
 mod socket;
 mod view;
 mod wire;
@@ -68,6 +71,7 @@ pub use dynamic::{AttrValue, IntoDynamic, ToDynamic};
 /// ```
 pub use livefire_macros::html;
 
+pub use client_addr::{ClientAddr, TrustedProxy, TrustedProxyLayer};
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};
 pub use limits::{Limits, RateLimit};
@@ -75,6 +79,8 @@ pub use live_view::{LiveView, Mount};
 pub use params::Params;
 pub use rendered::{Raw, Rendered};
 pub use router::{ConfigError, LiveRouter};
+pub use security_headers::{DEFAULT_CSP, SecurityHeaders, SecurityHeadersLayer};
+pub use serve::{Serve, serve};
 pub use socket::{Socket, ViewGone, ViewHandle};
 
 /// The `phoenix_live_view` client version this server speaks (`liveview_version` in join replies).

@@ -6,6 +6,12 @@
 //! code for a flood (1008), an oversized message (1009), invalid UTF-8 (1007) or a protocol
 //! violation (1002).
 //!
+//! The client sends a heartbeat every 30 s; a socket silent for
+//! [`idle_timeout`](Limits::idle_timeout) (60 s) is closed with 1001 and the client reconnects.
+//! The server sends no pings of its own: the heartbeat is the application-level ping, and a
+//! vanished peer is found by the idle timeout (or by the write timeout when there is something
+//! to send).
+//!
 //! ```
 //! use std::time::Duration;
 //! use livefire::{Limits, RateLimit};
@@ -54,6 +60,27 @@ pub struct Limits {
     pub write_timeout: Duration,
     /// Bytes a slow client may leave unread before writes fail. Default: 256 KiB.
     pub max_write_buffer: usize,
+    /// How many `phx_join`s one socket may send (rejoins after a crash and child views
+    /// count); past it the socket is closed with 1008. Default: 10 per second, bursts of 100.
+    pub joins: RateLimit,
+    /// Time from the WebSocket upgrade to the client's first frame (it joins at once); a
+    /// socket that stays silent is closed. Default: 10 s.
+    pub handshake_timeout: Duration,
+    /// Time a client has to send a complete request head (the request line and headers) on a
+    /// new or kept-alive connection ([`serve`](crate::serve) only): a slowloris client is cut
+    /// off. Default: 10 s.
+    pub header_read_timeout: Duration,
+    /// Largest request head, in bytes; a larger one is answered `431 Request Header Fields Too
+    /// Large` ([`serve`](crate::serve) only). Default: 16 KiB.
+    pub max_header_size: usize,
+    /// Connections served at once, WebSockets included; more are refused with `503` before
+    /// anything is read ([`serve`](crate::serve) only). `serve` lowers it to stay under the
+    /// process's open-files limit with headroom, so a flood never exhausts descriptors.
+    /// Default: 25,000.
+    pub max_connections: usize,
+    /// Connections served at once from one client address ([`serve`](crate::serve) only);
+    /// more are refused with `503` before anything is read. Default: 256.
+    pub max_connections_per_address: usize,
 }
 
 impl Default for Limits {
@@ -68,6 +95,15 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(60),
             write_timeout: Duration::from_secs(10),
             max_write_buffer: 256 * 1024,
+            joins: RateLimit {
+                per_second: 10.0,
+                burst: 100.0,
+            },
+            handshake_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(10),
+            max_header_size: 16 * 1024,
+            max_connections: 25_000,
+            max_connections_per_address: 256,
         }
     }
 }

@@ -184,8 +184,10 @@ impl LiveRouter {
         self
     }
 
-    /// Origins (`https://example.com`) allowed to open the live WebSocket. Default: the
-    /// request's own host, over http or https.
+    /// Origins (`https://example.com`: scheme, host and port) allowed to open the live
+    /// WebSocket. **Required on an https deployment** (a session layer with secure cookies):
+    /// without it every upgrade is refused there. In development (cookies not secure) the
+    /// default allows `http://` + the request's own `Host` only.
     pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
     where
         I: IntoIterator<Item = S>,

@@ -18,6 +18,7 @@
 //! [`ViewHandle`] is the other direction: other tasks send messages to the view's
 //! [`handle_info`](crate::LiveView::handle_info).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,6 +70,7 @@ pub struct Socket<M: Send + 'static = ()> {
     pub(crate) sender: Option<queue::Sender<ViewMsg<M>>>,
     pub(crate) session: Arc<Map<String, Value>>,
     pub(crate) csrf_token: Option<Arc<str>>,
+    pub(crate) client_addr: Option<IpAddr>,
     /// Topic subscriptions: they end with the view (when the socket is dropped).
     subscriptions: Vec<Subscription>,
 }
@@ -89,6 +91,7 @@ impl<M: Send + 'static> Socket<M> {
             sender: None,
             session: Arc::default(),
             csrf_token: None,
+            client_addr: None,
             subscriptions: Vec::new(),
         }
     }
@@ -102,6 +105,13 @@ impl<M: Send + 'static> Socket<M> {
     /// endpoints (`phx-trigger-action`, a logout button). `None` without a session.
     pub fn csrf_token(&self) -> Option<&str> {
         self.csrf_token.as_deref()
+    }
+
+    /// The client's address ([`ClientAddr`](crate::ClientAddr)): of the page request during
+    /// the dead render, of the WebSocket upgrade when connected. `None` when the server does
+    /// not record peers (see [`serve`](crate::serve)).
+    pub fn client_addr(&self) -> Option<IpAddr> {
+        self.client_addr
     }
 
     pub(crate) fn with_session(mut self, session: Arc<Map<String, Value>>) -> Self {

@@ -64,6 +64,7 @@ fn run<V: LiveView>(
         .with_flash(std::mem::take(&mut ctx.flash));
     socket.connected = true;
     socket.csrf_token = ctx.csrf_token.clone();
+    socket.client_addr = ctx.client_addr;
     socket.sender = Some(tx);
     let mut runner = Runner {
         view,

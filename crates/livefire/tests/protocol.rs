@@ -511,11 +511,11 @@ async fn case_52_frame_flood_is_rate_limited() {
             Some(Message::Close(Some(frame))) => break Some(u16::from(frame.code)),
             Some(Message::Text(_)) => replies += 1,
             Some(_) => {}
-            // The server may reset the connection over the unread rest of the flood.
             None => break None,
         }
     };
-    assert!(matches!(code, Some(1008) | None), "{code:?}");
+    // The server lingers after its close frame, so the code arrives even mid-flood.
+    assert_eq!(code, Some(1008));
     assert!(replies < 12_000, "the flood was cut off: {replies} replies");
     let reply = click(&mut good, &page, "4", "5", "inc").await;
     assert_eq!(reply[4]["response"]["diff"], json!({"0": "1"}));

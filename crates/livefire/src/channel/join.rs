@@ -133,6 +133,7 @@ pub(super) fn join(
         route: resolved.index,
         session_id: conn.info.session_id.clone(),
         csrf_token: conn.info.csrf_token.clone(),
+        client_addr: conn.info.client_addr,
         endpoint: endpoint.clone(),
         out: conn.out_tx.clone(),
     };

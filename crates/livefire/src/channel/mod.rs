@@ -47,6 +47,8 @@ pub(crate) struct ConnInfo {
     pub(crate) csrf_token: Option<Arc<str>>,
     /// The session's `live_socket_id`, if any: logout can disconnect this socket.
     pub(crate) live_socket_id: Option<String>,
+    /// The client's address ([`crate::ClientAddr`]).
+    pub(crate) client_addr: Option<std::net::IpAddr>,
 }
 
 /// The state of one connection.
@@ -56,7 +58,10 @@ pub(crate) struct Connection {
     views: Views,
     out_tx: queue::Sender<Outbound>,
     bad_frames: u32,
+    /// Frames of any kind.
     bucket: Bucket,
+    /// `phx_join`s.
+    joins: Bucket,
 }
 
 /// How handling one frame ended.
@@ -72,10 +77,12 @@ enum Next {
 /// WebSocket alone is 368 bytes). Frame writes are boxed for the same reason (their future,
 /// with its write timeout, is the largest state of the loop). Together: ~700 bytes less per
 /// idle connection.
-pub(crate) fn serve(
+/// `slot` is the server's connection slot ([`crate::serve`]), held until the socket closes.
+pub(crate) fn serve<T: Send + 'static>(
     mut ws: Ws,
     endpoint: Arc<Endpoint>,
     info: ConnInfo,
+    slot: T,
 ) -> impl Future<Output = ()> + Send {
     let limits = endpoint.limits;
     let (out_tx, mut out_rx) = queue::channel(limits.socket_outbox);
@@ -90,9 +97,11 @@ pub(crate) fn serve(
         out_tx,
         bad_frames: 0,
         bucket: Bucket::new(limits.rate),
+        joins: Bucket::new(limits.joins),
     };
     async move {
-        let mut deadline = Instant::now() + limits.idle_timeout;
+        // Until its first frame the client gets the (shorter) handshake timeout.
+        let mut deadline = Instant::now() + limits.handshake_timeout.min(limits.idle_timeout);
         let close = loop {
             tokio::select! {
                 biased;
@@ -174,14 +183,18 @@ pub(crate) fn serve(
                 code: CloseCode::from(code),
                 reason: reason.into(),
             };
-            let _ = Box::pin(timeout(
+            let sent = Box::pin(timeout(
                 limits.write_timeout,
                 ws.send(Message::Close(Some(frame))),
             ))
             .await;
+            if matches!(sent, Ok(Ok(()))) {
+                Box::pin(linger(&mut ws)).await;
+            }
         }
         // Registered (under the session's live socket id) until the connection ends.
         drop(registration);
+        drop(slot);
     }
 }
 
@@ -202,6 +215,27 @@ fn read_error_close(err: &tungstenite::Error) -> Option<(u16, &'static str)> {
         tungstenite::Error::Protocol(_) => Some((1002, "protocol error")),
         _ => None,
     }
+}
+
+/// A lingering close: after the server's close frame, reads and drops whatever the client
+/// still sends (at most 1 MiB, for at most 1 s, or until it closes), so the kernel does not
+/// answer unread data with a reset that would destroy the close frame before the client reads
+/// its code (an oversized or flooding client is usually still sending).
+async fn linger(ws: &mut Ws) {
+    use tokio::io::AsyncReadExt as _;
+    const MAX: usize = 1 << 20;
+    let io = ws.get_mut();
+    let mut buf = [0u8; 4096];
+    let _ = timeout(std::time::Duration::from_secs(1), async {
+        let mut total = 0;
+        while total < MAX {
+            match io.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => total += n,
+            }
+        }
+    })
+    .await;
 }
 
 async fn send(ws: &mut Ws, text: String, write_timeout: std::time::Duration) -> bool {
@@ -241,22 +275,26 @@ impl Connection {
             return (Next::Close(1008, "too many malformed frames"), Vec::new());
         }
         match err {
+            // A frame with a ref gets an error reply for it, even with a null or non-string
+            // topic (answered with a null topic); the socket lives on.
             FrameError::BadEnvelope {
                 join_ref,
                 msg_ref: Some(msg_ref),
-                topic: Some(topic),
+                topic,
             } => {
-                let reply = frame::reply(
+                let reply = frame::reply_any_topic(
                     join_ref.as_deref(),
                     Some(&msg_ref),
-                    &topic,
+                    topic.as_deref(),
                     false,
                     &frame::reason("malformed frame"),
                 );
                 (Next::Continue, vec![reply])
             }
             FrameError::NotJson => (Next::Close(1003, "frame is not JSON"), Vec::new()),
-            FrameError::BadEnvelope { .. } => (Next::Close(1003, "malformed frame"), Vec::new()),
+            FrameError::BadEnvelope { msg_ref: None, .. } => {
+                (Next::Close(1003, "malformed frame"), Vec::new())
+            }
         }
     }
 
@@ -277,6 +315,10 @@ impl Connection {
                 Next::Continue
             }
             "phx_join" if topic.starts_with("lv:") && topic.len() > 3 => {
+                if !self.joins.take() {
+                    tracing::warn!("client exceeds the join rate limit; closing");
+                    return Next::Close(1008, "too many joins");
+                }
                 let Some(join_ref) = join_ref.clone() else {
                     replies.push(reply(false, &frame::reason("join without join_ref")));
                     return Next::Continue;

@@ -21,7 +21,9 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 use super::{ConnInfo, serve};
+use crate::client_addr::ClientAddr;
 use crate::endpoint::Endpoint;
+use crate::serve::ConnectionSlot;
 use crate::session::Session;
 
 /// The WebSocket read buffer per connection (tungstenite's default is 128 KiB). It is kept
@@ -52,7 +54,11 @@ pub(crate) async fn websocket(State(endpoint): State<Arc<Endpoint>>, req: Reques
         )
             .into_response();
     }
-    if !endpoint.origin_allowed(&parts.headers) {
+    let secure = parts
+        .extensions
+        .get::<Session>()
+        .is_some_and(Session::is_secure);
+    if !endpoint.origin_allowed(&parts.headers, secure) {
         tracing::warn!(origin = ?parts.headers.get(header::ORIGIN), "websocket refused: foreign origin");
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
@@ -67,11 +73,14 @@ pub(crate) async fn websocket(State(endpoint): State<Arc<Endpoint>>, req: Reques
         )
             .into_response();
     };
-    let info = conn_info(
+    let mut info = conn_info(
         &endpoint,
         parts.extensions.get::<Session>(),
         csrf.as_deref(),
     );
+    info.client_addr = ClientAddr::of(&parts.extensions);
+    // Held for the socket's life: the socket counts against the server's connection limits.
+    let slot = parts.extensions.remove::<Arc<ConnectionSlot>>();
 
     let limits = endpoint.limits;
     let config = WebSocketConfig::default()
@@ -90,7 +99,7 @@ pub(crate) async fn websocket(State(endpoint): State<Arc<Endpoint>>, req: Reques
                     Some(config),
                 )
                 .await;
-                serve(ws, endpoint, info).await;
+                serve(ws, endpoint, info, slot).await;
             }
             Err(err) => tracing::debug!(%err, "websocket upgrade failed"),
         }
@@ -115,6 +124,7 @@ fn conn_info(endpoint: &Endpoint, session: Option<&Session>, csrf: Option<&str>)
             session_id: session.existing_id(),
             csrf_token: Some(Arc::from(session.csrf_token())),
             live_socket_id: endpoint.socket_id(session),
+            client_addr: None,
         },
         (None, _) => {
             tracing::error!(

@@ -278,6 +278,12 @@ impl Session {
         self.ensure_id(&mut state)
     }
 
+    /// True when the cookie is `Secure` (an https deployment): the live socket then requires
+    /// an explicit Origin allowlist.
+    pub(crate) fn is_secure(&self) -> bool {
+        self.config.secure
+    }
+
     /// The session id if one exists already, without creating one.
     pub fn existing_id(&self) -> Option<String> {
         self.lock().id.clone()
@@ -457,8 +463,15 @@ impl Session {
     }
 
     /// Writes the `Set-Cookie` (and `Cache-Control: no-store`) for this session, if needed.
+    ///
+    /// A response to a request that carried a session cookie may depend on the session (who
+    /// is signed in): it gets `Cache-Control: no-store` too, unless the handler chose a
+    /// caching policy itself (static assets do).
     pub(crate) fn write_response(&self, headers: &mut HeaderMap) {
         let state = self.lock();
+        if state.cookie_present && !headers.contains_key(CACHE_CONTROL) {
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
         if !(state.dirty || state.rewrite) {
             return;
         }

@@ -117,8 +117,25 @@ pub(crate) fn reply(
     ok: bool,
     response_json: &str,
 ) -> String {
-    let mut out = String::with_capacity(64 + topic.len() + response_json.len());
-    write_head(join_ref, msg_ref, topic, "phx_reply", &mut out);
+    reply_any_topic(join_ref, msg_ref, Some(topic), ok, response_json)
+}
+
+/// A `phx_reply` whose topic may be unknown (`null`): the answer to a frame with a bad topic.
+pub(crate) fn reply_any_topic(
+    join_ref: Option<&str>,
+    msg_ref: Option<&str>,
+    topic: Option<&str>,
+    ok: bool,
+    response_json: &str,
+) -> String {
+    let mut out = String::with_capacity(64 + topic.map_or(4, str::len) + response_json.len());
+    out.push('[');
+    write_opt(join_ref, &mut out);
+    out.push(',');
+    write_opt(msg_ref, &mut out);
+    out.push(',');
+    write_opt(topic, &mut out);
+    out.push_str(",\"phx_reply\",");
     out.push_str(if ok {
         "{\"status\":\"ok\",\"response\":"
     } else {

@@ -1,0 +1,21 @@
+// livefire's bootstrap: connects the official LiveView client to the server's live socket.
+// Served by livefire at /assets/livefire.js (no inline script, so a strict
+// Content-Security-Policy works). The two client bundles must load before it (all three are
+// `defer` scripts, which run in document order).
+(function () {
+  "use strict";
+  function connect() {
+    var meta = document.querySelector("meta[name='csrf-token']");
+    var csrf = meta ? meta.getAttribute("content") : null;
+    var liveSocket = new LiveView.LiveSocket("/live", Phoenix.Socket, {
+      params: { _csrf_token: csrf },
+    });
+    liveSocket.connect();
+    window.liveSocket = liveSocket;
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", connect);
+  } else {
+    connect();
+  }
+})();
