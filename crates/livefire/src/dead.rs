@@ -18,6 +18,7 @@ use crate::flash::{Flash, FlashHandle};
 use crate::layout::Page;
 use crate::lifecycle;
 use crate::live_view::{LiveView, Mount};
+use crate::on_mount::{self, OnMount};
 use crate::page_token::{self, PageSession, PageStatic, TOKEN_VSN};
 use crate::params::Params;
 use crate::session::Session;
@@ -56,6 +57,23 @@ pub(crate) async fn handle(
     endpoint.route(route).mounter.dead(ctx).await
 }
 
+/// A `302` to `to`, as Phoenix answers a redirect during the dead mount: the flash is kept in
+/// the session for the next request.
+fn redirect_with_flash(handle: Option<&FlashHandle>, to: String, flash: Flash) -> Response {
+    match handle {
+        Some(handle) => {
+            for (key, value) in flash {
+                handle.put(key, value);
+            }
+        }
+        None if !flash.is_empty() => {
+            tracing::warn!("flash dropped on redirect: LiveFlashLayer is missing");
+        }
+        None => {}
+    }
+    (StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
+}
+
 fn server_error(what: &str, detail: &str) -> Response {
     tracing::error!(detail, "dead render failed: {what}");
     (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
@@ -74,14 +92,39 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         .with_flash(incoming)
         .with_csrf_token(ctx.session.csrf_token());
     socket.client_addr = ClientAddr::of(&ctx.extensions);
-    let mount = Mount {
+    let mut mount = Mount {
         params: ctx.params,
         session: session_data,
         connect_params: None,
+        assigns: Default::default(),
     };
+    // The live session's on_mount hooks: assigns for the view, or a 302.
+    let hooks = ctx.endpoint.route(ctx.route).hooks.clone();
+    if !hooks.is_empty() {
+        let cx = OnMount {
+            params: mount.params.clone(),
+            session: mount.session.clone(),
+            connected: false,
+            client_addr: socket.client_addr,
+            assigns: Default::default(),
+        };
+        match on_mount::run(&hooks, cx).await {
+            Ok(assigns) => mount.assigns = assigns,
+            Err(halt) => return redirect_with_flash(ctx.flash.as_ref(), halt.to, halt.flash),
+        }
+    }
     if let Err(failure) = lifecycle::mount(&mut view, &mount, &mut socket).await {
         return server_error("mount failed", &failure.to_string());
     }
+    // Over HTTP the session is at hand: the view's session writes apply directly.
+    let writes = std::mem::take(&mut socket.session_writes);
+    if !writes.is_empty()
+        && let Err(err) = writes.apply(&ctx.session)
+    {
+        tracing::error!(%err, "session writes of the dead render not fully stored");
+    }
+    // A renewed session has a new CSRF secret: the page must carry a token of it.
+    socket.csrf_token = Some(ctx.session.csrf_token().into());
     let outputs = socket.take_outputs();
     if let Some(err) = outputs.nav_error {
         return server_error("redirect refused", &err.to_string());
@@ -90,20 +133,7 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         Navigation::Redirect(to) | Navigation::Navigate { to, .. } | Navigation::Patch { to, .. },
     ) = outputs.nav
     {
-        // The flash put during mount survives the 302 in the session.
-        match &ctx.flash {
-            Some(handle) => {
-                for (key, value) in outputs.flash_put {
-                    handle.put(key, value);
-                }
-            }
-            None if !outputs.flash_put.is_empty() => {
-                tracing::warn!("flash dropped on redirect: LiveFlashLayer is missing");
-            }
-            None => {}
-        }
-        // 302, as Phoenix: the flash put during mount is kept in the session.
-        return (StatusCode::FOUND, [(header::LOCATION, to)]).into_response();
+        return redirect_with_flash(ctx.flash.as_ref(), to, outputs.flash_put);
     }
     let rendered = match lifecycle::render(&view, &socket) {
         Ok(rendered) => rendered,

@@ -21,9 +21,11 @@ use crate::layout::Layout;
 use crate::limits::Limits;
 use crate::live_view::Mount;
 use crate::message::{InboundTx, Outbound};
+use crate::on_mount::Hook;
 use crate::params::{Params, path_of};
 use crate::queue;
 use crate::session::Session;
+use crate::session::tickets::Tickets;
 use crate::sockets::LiveSockets;
 use crate::token::Keyring;
 
@@ -46,6 +48,8 @@ pub(crate) struct Route {
     pub(crate) live_session: Arc<str>,
     /// The view type: a patch is possible between two routes of the same view.
     pub(crate) view: TypeId,
+    /// The live session's `on_mount` hooks, in order.
+    pub(crate) hooks: Arc<[Hook]>,
     pub(crate) mounter: Box<dyn Mounter>,
 }
 
@@ -76,6 +80,8 @@ pub(crate) struct Endpoint {
     pub(crate) sockets: LiveSockets,
     socket_id: SocketIdFn,
     pub(crate) limits: Limits,
+    /// Where session writes of live views wait for the browser ([`crate::session`]).
+    pub(crate) tickets: Option<Tickets>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -98,6 +104,7 @@ pub(crate) struct EndpointParts {
     pub(crate) sockets: LiveSockets,
     pub(crate) socket_id: SocketIdFn,
     pub(crate) limits: Limits,
+    pub(crate) tickets: Option<Tickets>,
 }
 
 impl Endpoint {
@@ -111,6 +118,7 @@ impl Endpoint {
             sockets,
             socket_id,
             limits,
+            tickets,
         } = parts;
         Self {
             keyring,
@@ -121,6 +129,7 @@ impl Endpoint {
             sockets,
             socket_id,
             limits,
+            tickets,
         }
     }
 

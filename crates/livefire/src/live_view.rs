@@ -24,6 +24,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::event::Event;
+use crate::on_mount::Assigns;
 use crate::params::Params;
 use crate::rendered::Rendered;
 use crate::socket::Socket;
@@ -165,6 +166,8 @@ pub struct Mount {
     pub(crate) params: Params,
     pub(crate) session: Arc<Map<String, Value>>,
     pub(crate) connect_params: Option<Value>,
+    /// What the live session's `on_mount` hooks assigned.
+    pub(crate) assigns: Assigns,
 }
 
 impl Mount {
@@ -174,7 +177,14 @@ impl Mount {
             params,
             session: Arc::new(session),
             connect_params: None,
+            assigns: Assigns::default(),
         }
+    }
+
+    /// A value the live session's `on_mount` hooks assigned
+    /// ([`OnMount::assign`](crate::OnMount::assign)), such as the signed-in user.
+    pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<&T> {
+        self.assigns.0.get::<T>()
     }
 
     /// The URL being mounted.

@@ -25,15 +25,18 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{RawPathParams, Request};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use crate::endpoint::{DeadCtx, Endpoint, EndpointParts, JoinCtx, Mounter, Route, SocketIdFn};
 use crate::layout::{Layout, Page, default_layout};
 use crate::limits::Limits;
 use crate::live_view::LiveView;
 use crate::message::InboundTx;
+use crate::on_mount::{Halt, Hook, OnMount};
 use crate::rendered::Rendered;
-use crate::session::Session;
+use crate::session::handoff::HandoffState;
+use crate::session::tickets::Tickets;
+use crate::session::{SESSION_PATH, Session, TicketStore};
 use crate::sockets::LiveSockets;
 use crate::token::Keyring;
 
@@ -133,11 +136,14 @@ pub struct LiveRouter {
     routes: Vec<Route>,
     layout: Layout,
     live_session: Arc<str>,
+    /// The current live session's `on_mount` hooks.
+    hooks: Vec<Hook>,
     allowed_origins: Option<Vec<String>>,
     node_modules: Option<PathBuf>,
     sockets: LiveSockets,
     socket_id: SocketIdFn,
     limits: Limits,
+    tickets: Option<Tickets>,
 }
 
 impl std::fmt::Debug for LiveRouter {
@@ -162,11 +168,13 @@ impl LiveRouter {
             routes: Vec::new(),
             layout: Arc::new(default_layout),
             live_session: Arc::from("default"),
+            hooks: Vec::new(),
             allowed_origins: None,
             node_modules: None,
             sockets: LiveSockets::default(),
             socket_id: Arc::new(default_socket_id),
             limits: Limits::default(),
+            tickets: None,
         }
     }
 
@@ -181,6 +189,51 @@ impl LiveRouter {
     /// full page load.
     pub fn live_session(mut self, name: &str) -> Self {
         self.live_session = Arc::from(name);
+        self.hooks.clear();
+        self
+    }
+
+    /// Adds an `on_mount` hook to the current live session: it runs, in the order added,
+    /// before `mount` of every view added after it in this live session, on the dead render,
+    /// on the connected join and on live navigation into the session. It passes shared state
+    /// to the views ([`OnMount::assign`], read with [`Mount::get`](crate::Mount::get)) or
+    /// halts with a redirect and a flash ([`Halt`]).
+    ///
+    /// ```
+    /// use livefire::{html, Halt, LiveRouter, LiveView, Mount, OnMount, Rendered, Result, Socket};
+    ///
+    /// #[derive(Clone)]
+    /// struct CurrentUser(String);
+    ///
+    /// #[derive(Default)]
+    /// struct Account { email: String }
+    /// impl LiveView for Account {
+    ///     type Message = ();
+    ///     async fn mount(&mut self, cx: &Mount, _: &mut Socket) -> Result {
+    ///         // The hook guarantees a user: no session check here.
+    ///         self.email = cx.get::<CurrentUser>().map(|u| u.0.clone()).unwrap_or_default();
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _: &Socket) -> Rendered { html!(<p>{self.email.as_str()}</p>) }
+    /// }
+    ///
+    /// let router = LiveRouter::new(livefire::token::Keyring::random())
+    ///     .live_session("authenticated")
+    ///     .on_mount(|cx: OnMount| async move {
+    ///         match cx.session::<String>("user_email") {
+    ///             Some(email) => Ok(cx.assign(CurrentUser(email))),
+    ///             None => Err(Halt::redirect("/login").flash("error", "You must log in.")),
+    ///         }
+    ///     })
+    ///     .live("/account", Account::default);
+    /// # let _ = router.build().unwrap();
+    /// ```
+    pub fn on_mount<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(OnMount) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<OnMount, Halt>> + Send + 'static,
+    {
+        self.hooks.push(crate::on_mount::hook(hook));
         self
     }
 
@@ -216,6 +269,7 @@ impl LiveRouter {
             pattern: Arc::from(path),
             live_session: self.live_session.clone(),
             view: TypeId::of::<V>(),
+            hooks: self.hooks.clone().into(),
             mounter: Box::new(Factory {
                 make: factory,
                 _view: PhantomData,
@@ -261,6 +315,36 @@ impl LiveRouter {
         f: impl Fn(&Session) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
         self.socket_id = Arc::new(f);
+        self
+    }
+
+    /// Where live views' session writes wait for the browser
+    /// ([`Socket::put_session`](crate::Socket::put_session)): give the **same** store to
+    /// [`LiveFlashLayer::session_store`](crate::flash::LiveFlashLayer::session_store), which
+    /// redeems the tickets on the next request. With a store the router also serves
+    /// `POST` [`SESSION_PATH`](crate::session::SESSION_PATH) (the `phx-trigger-action` form of
+    /// [`Socket::session_form`](crate::Socket::session_form)) and purges expired tickets in the
+    /// background.
+    ///
+    /// ```
+    /// use livefire::LiveRouter;
+    /// use livefire::flash::LiveFlashLayer;
+    /// use livefire::session::{CookieSessionLayer, MemoryTicketStore};
+    /// use livefire::token::Keyring;
+    ///
+    /// let keyring = Keyring::random();
+    /// let tickets = MemoryTicketStore::new(); // SqliteTicketStore, RedisTicketStore
+    /// let app: axum::Router = LiveRouter::new(keyring.clone())
+    ///     .session_store(tickets.clone())
+    ///     .build()
+    ///     .unwrap()
+    ///     .layer(LiveFlashLayer::new(keyring.clone()).session_store(tickets))
+    ///     .layer(CookieSessionLayer::new(keyring));
+    /// ```
+    pub fn session_store(mut self, store: impl TicketStore) -> Self {
+        self.tickets = Some(Tickets {
+            store: Arc::new(store),
+        });
         self
     }
 
@@ -342,6 +426,13 @@ impl LiveRouter {
             }
         }
         let patterns: Vec<Arc<str>> = self.routes.iter().map(|r| r.pattern.clone()).collect();
+        let handoff = self.tickets.clone().map(|tickets| HandoffState {
+            tickets,
+            keyring: self.keyring.clone(),
+        });
+        if let Some(tickets) = &self.tickets {
+            spawn_purger(tickets);
+        }
         let endpoint = Arc::new(Endpoint::new(EndpointParts {
             keyring: self.keyring,
             routes: self.routes,
@@ -351,6 +442,7 @@ impl LiveRouter {
             sockets: self.sockets,
             socket_id: self.socket_id,
             limits: self.limits,
+            tickets: self.tickets,
         }));
         let mut router = Router::new();
         for (i, pattern) in patterns.iter().enumerate() {
@@ -366,6 +458,12 @@ impl LiveRouter {
                 }),
             );
         }
+        if let Some(handoff) = handoff {
+            router = router.route(
+                SESSION_PATH,
+                post(crate::session::handoff::post).with_state(handoff),
+            );
+        }
         let node_modules = self
             .node_modules
             .unwrap_or_else(crate::assets::find_node_modules);
@@ -376,6 +474,32 @@ impl LiveRouter {
             )
             .merge(crate::assets::assets_router(node_modules)))
     }
+}
+
+/// Purges expired tickets every 30 s while the store lives (when built inside a runtime).
+fn spawn_purger(tickets: &Tickets) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::debug!(
+            "no tokio runtime: expired session tickets are not purged in the background"
+        );
+        return;
+    };
+    let store = Arc::downgrade(&tickets.store);
+    runtime.spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let Some(store) = store.upgrade() else {
+                break;
+            };
+            match store.purge().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(purged = n, "expired session tickets purged"),
+                Err(err) => tracing::warn!(%err, "purging session tickets failed"),
+            }
+        }
+    });
 }
 
 /// Refuses Phoenix's `:param` segments with the axum spelling.

@@ -31,6 +31,8 @@ use crate::message::ViewMsg;
 use crate::pubsub::{Delivery, PubSub, Sink, Subscription};
 use crate::queue;
 use crate::redirect::RedirectError;
+use crate::rendered::Rendered;
+use crate::session::writes::{SessionWrites, Write};
 
 /// Where a callback asked the browser to go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +73,10 @@ pub struct Socket<M: Send + 'static = ()> {
     pub(crate) session: Arc<Map<String, Value>>,
     pub(crate) csrf_token: Option<Arc<str>>,
     pub(crate) client_addr: Option<IpAddr>,
+    /// Session writes not yet handed to the browser.
+    pub(crate) session_writes: SessionWrites,
+    /// A minted ticket carrying earlier writes, waiting for a redirect or a form POST.
+    pub(crate) session_ticket: Option<String>,
     /// Topic subscriptions: they end with the view (when the socket is dropped).
     subscriptions: Vec<Subscription>,
 }
@@ -92,6 +98,8 @@ impl<M: Send + 'static> Socket<M> {
             session: Arc::default(),
             csrf_token: None,
             client_addr: None,
+            session_writes: SessionWrites::default(),
+            session_ticket: None,
             subscriptions: Vec::new(),
         }
     }
@@ -132,6 +140,101 @@ impl<M: Send + 'static> Socket<M> {
     /// Reads a value of the browser's cookie session (as it was when the page or socket connected).
     pub fn session<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         self.session.get(key).and_then(|v| T::deserialize(v).ok())
+    }
+
+    /// Writes `value` into the browser's HTTP session under `key` (a login: the opaque token of
+    /// the signed-in user).
+    ///
+    /// A WebSocket cannot set cookies, so session writes take effect on the browser's **next
+    /// HTTP request**: the writes of a callback are stored server-side under a single-use,
+    /// 60-second handoff ticket bound to this browser's session, and
+    ///
+    /// * a [`redirect`](Self::redirect) carries the ticket (inside its sealed flash token) to
+    ///   the next page load, where [`LiveFlashLayer`](crate::flash::LiveFlashLayer) redeems it
+    ///   and applies the writes before the page's handler runs;
+    /// * a [`push_navigate`](Self::push_navigate) with pending writes becomes such a full
+    ///   redirect (live navigation never reaches the HTTP session);
+    /// * without a redirect, render [`session_form`](Self::session_form): a
+    ///   `phx-trigger-action` form that the client posts at once to livefire's
+    ///   [`SESSION_PATH`](crate::session::SESSION_PATH), which applies them and redirects.
+    ///
+    /// Until then this view (and [`session`](Self::session)) still sees the old session. Needs
+    /// a ticket store ([`LiveRouter::session_store`](crate::LiveRouter::session_store)); the
+    /// dead render applies the writes to the session directly.
+    ///
+    /// ```
+    /// let mut socket: livefire::Socket = livefire::Socket::disconnected();
+    /// socket.renew_session().put_session("user_token", "k3Ty…").delete_session("return_to");
+    /// assert!(socket.has_session_writes());
+    /// // The view keeps seeing the old session until the browser's next request.
+    /// assert_eq!(socket.session::<String>("user_token"), None);
+    /// ```
+    pub fn put_session(&mut self, key: &str, value: impl Serialize) -> &mut Self {
+        match serde_json::to_value(value) {
+            Ok(value) => self.session_writes.push(Write::Put {
+                key: key.to_owned(),
+                value,
+            }),
+            Err(err) => tracing::error!(key, %err, "session value could not be serialized"),
+        }
+        self
+    }
+
+    /// Removes `key` from the HTTP session (see [`put_session`](Self::put_session)).
+    pub fn delete_session(&mut self, key: &str) -> &mut Self {
+        self.session_writes.push(Write::Delete {
+            key: key.to_owned(),
+        });
+        self
+    }
+
+    /// Renews the HTTP session: a new session id and CSRF secret, all data cleared (the
+    /// session-fixation defence; do it on every login and privilege change). Later
+    /// [`put_session`](Self::put_session)s of the same round land in the renewed session.
+    pub fn renew_session(&mut self) -> &mut Self {
+        self.session_writes.push(Write::Renew);
+        self
+    }
+
+    /// Removes every value of the HTTP session (the id and CSRF secret stay).
+    pub fn clear_session(&mut self) -> &mut Self {
+        self.session_writes.push(Write::Clear);
+        self
+    }
+
+    /// True if session writes wait for the browser's next request.
+    pub fn has_session_writes(&self) -> bool {
+        !self.session_writes.is_empty() || self.session_ticket.is_some()
+    }
+
+    /// The handoff ticket minted for this view's pending session writes, once a callback made
+    /// some and did not redirect.
+    pub fn session_ticket(&self) -> Option<&str> {
+        self.session_ticket.as_deref()
+    }
+
+    /// A hidden form that makes the browser apply this view's session writes and then go to
+    /// `to`: when a ticket is waiting it renders
+    /// `<form action="/live/session" method="post" phx-trigger-action hidden>` with the CSRF
+    /// token, the ticket and `to`, which the client submits as soon as it appears; otherwise
+    /// nothing. Put it anywhere in the view's template.
+    ///
+    /// ```
+    /// let socket: livefire::Socket = livefire::Socket::disconnected();
+    /// // No pending writes: nothing to submit.
+    /// assert_eq!(socket.session_form("/account").to_html(), "");
+    /// ```
+    pub fn session_form(&self, to: &str) -> Rendered {
+        match (&self.session_ticket, &self.csrf_token) {
+            (Some(ticket), Some(csrf)) => crate::html!(
+                <form id="livefire-session-form" action={crate::session::SESSION_PATH} method="post" phx-trigger-action hidden>
+                    <input type="hidden" name="_csrf_token" value={&**csrf}/>
+                    <input type="hidden" name={crate::session::TICKET_FIELD} value={ticket.as_str()}/>
+                    <input type="hidden" name={crate::session::TO_FIELD} value={to}/>
+                </form>
+            ),
+            _ => crate::html!(),
+        }
     }
 
     /// Sets the page title (`<title>`; sent as `t` in the next diff).

@@ -9,11 +9,16 @@
 use crate::diff::DiffState;
 use crate::endpoint::JoinCtx;
 use crate::event::Event;
+use crate::flash::Flash;
 use crate::lifecycle::{self, Failure, guarded};
 use crate::live_view::{LiveView, Mount};
 use crate::message::{Ended, Inbound, InboundTx, Outbound, ViewMsg};
+use crate::on_mount::{self, OnMount};
 use crate::params::Params;
 use crate::queue;
+use crate::session::TicketKey;
+use crate::session::tickets::FLASH_KEY;
+use crate::session::writes::SessionWrites;
 use crate::socket::{Navigation, Outputs, Socket};
 use crate::wire::{frame, json, payload};
 
@@ -37,6 +42,8 @@ struct Runner<V: LiveView> {
     socket: Socket<V::Message>,
     diff: DiffState,
     ctx: JoinCtx,
+    /// The session writes inside the socket's current (unsent) ticket.
+    handed: SessionWrites,
 }
 
 /// Whether the view goes on after a callback.
@@ -71,6 +78,7 @@ fn run<V: LiveView>(
         socket,
         diff: DiffState::new(),
         ctx,
+        handed: SessionWrites::default(),
     };
     async move {
         // The callbacks' futures are boxed: the task only keeps the runner and the inbox
@@ -152,14 +160,34 @@ impl<V: LiveView> Runner<V> {
         let msg_ref = self.ctx.msg_ref.take().unwrap_or_default();
         // Taken, not cloned: the connect params and URL are only needed for the join, so an
         // idle view does not keep them.
-        let mount = std::mem::replace(
+        let mut mount = std::mem::replace(
             &mut self.ctx.mount,
             Mount {
                 params: Params::default(),
                 session: self.socket.session.clone(),
                 connect_params: None,
+                assigns: Default::default(),
             },
         );
+        // The live session's on_mount hooks: assigns for the view, or a redirect.
+        let hooks = self.ctx.endpoint.route(self.ctx.route).hooks.clone();
+        if !hooks.is_empty() {
+            let cx = OnMount {
+                params: mount.params.clone(),
+                session: mount.session.clone(),
+                connected: true,
+                client_addr: self.ctx.client_addr,
+                assigns: Default::default(),
+            };
+            match on_mount::run(&hooks, cx).await {
+                Ok(assigns) => mount.assigns = assigns,
+                Err(halt) => {
+                    let body = json::wrap("redirect", &self.nav(&halt.to, None, &halt.flash));
+                    let _ = self.reply(Some(&msg_ref), false, &body).await;
+                    return Flow::End;
+                }
+            }
+        }
         if let Err(failure) = lifecycle::mount(&mut self.view, &mount, &mut self.socket).await {
             return self.crash(failure, Some(&msg_ref)).await;
         }
@@ -168,14 +196,20 @@ impl<V: LiveView> Runner<V> {
             Ok(done) => done,
             Err(failure) => return self.crash(failure, Some(&msg_ref)).await,
         };
+        if let Err(failure) = self.hand_over_session_writes(&mut outputs).await {
+            return self.crash(failure, Some(&msg_ref)).await;
+        }
         match outputs.nav.take() {
             Some(Navigation::Redirect(to)) => {
-                let body = json::wrap("redirect", &self.nav(&to, None, &outputs));
+                let body = json::wrap("redirect", &self.nav(&to, None, &outputs.flash_put));
                 let _ = self.reply(Some(&msg_ref), false, &body).await;
                 return Flow::End;
             }
             Some(Navigation::Navigate { to, replace }) => {
-                let body = json::wrap("live_redirect", &self.nav(&to, Some(replace), &outputs));
+                let body = json::wrap(
+                    "live_redirect",
+                    &self.nav(&to, Some(replace), &outputs.flash_put),
+                );
                 let _ = self.reply(Some(&msg_ref), false, &body).await;
                 return Flow::End;
             }
@@ -243,6 +277,51 @@ impl<V: LiveView> Runner<V> {
         Ok((outputs, last))
     }
 
+    /// Puts the session writes of this round (and earlier unsent ones) under a fresh ticket.
+    /// A redirect carries the ticket in its flash; a `push_navigate` with a ticket becomes a
+    /// redirect (live navigation never reaches the HTTP session); otherwise the ticket waits
+    /// in the socket for [`Socket::session_form`] or a later redirect.
+    async fn hand_over_session_writes(&mut self, outputs: &mut Outputs) -> Result<(), Failure> {
+        let fresh = std::mem::take(&mut self.socket.session_writes);
+        if !fresh.is_empty() {
+            let Some(tickets) = self.ctx.endpoint.tickets.clone() else {
+                return Err(crate::Error::app(
+                    "session writes need a ticket store: LiveRouter::session_store and \
+                     LiveFlashLayer::session_store",
+                )
+                .into());
+            };
+            let Some(session_id) = self.ctx.session_id.clone() else {
+                return Err(crate::Error::app(
+                    "session writes need a browser session (the socket has none)",
+                )
+                .into());
+            };
+            self.handed.0.extend(fresh.0);
+            let ticket = tickets
+                .mint(&self.ctx.endpoint.keyring, &session_id, self.handed.clone())
+                .await
+                .map_err(crate::Error::app)?;
+            if let Some(old) = self.socket.session_ticket.replace(ticket) {
+                // Superseded: its writes are in the new ticket too.
+                let _ = tickets.store.take(TicketKey::of(&old)).await;
+            }
+        }
+        if self.socket.session_ticket.is_none() {
+            return Ok(());
+        }
+        if let Some(Navigation::Navigate { to, .. }) = &outputs.nav {
+            outputs.nav = Some(Navigation::Redirect(to.clone()));
+        }
+        if let Some(Navigation::Redirect(_)) = &outputs.nav
+            && let Some(ticket) = self.socket.session_ticket.take()
+        {
+            outputs.flash_put.put(FLASH_KEY, ticket);
+            self.handed = SessionWrites::default();
+        }
+        Ok(())
+    }
+
     /// The params of `url` if it routes to this view's type (a patch stays in the view).
     fn params_for(&self, url: &str) -> Option<Params> {
         let endpoint = &self.ctx.endpoint;
@@ -255,14 +334,14 @@ impl<V: LiveView> Runner<V> {
 
     /// The navigation map, with the flash put during the callback sealed into a token bound to
     /// this browser's session.
-    fn nav(&self, to: &str, replace: Option<bool>, outputs: &Outputs) -> String {
-        let token = if outputs.flash_put.is_empty() {
+    fn nav(&self, to: &str, replace: Option<bool>, flash: &Flash) -> String {
+        let token = if flash.is_empty() {
             None
         } else if let Some(sid) = &self.ctx.session_id {
             Some(crate::flash::seal_flash(
                 &self.ctx.endpoint.keyring,
                 sid,
-                &outputs.flash_put,
+                flash,
             ))
         } else {
             tracing::warn!(topic = %self.ctx.topic, "flash dropped on redirect: the socket has no session");
@@ -347,6 +426,9 @@ impl<V: LiveView> Runner<V> {
             Ok(done) => done,
             Err(failure) => return self.crash(failure, None).await,
         };
+        if let Err(failure) = self.hand_over_session_writes(&mut outputs).await {
+            return self.crash(failure, None).await;
+        }
         let (key, to, replace) = match outputs.nav.take() {
             Some(Navigation::Redirect(to)) => ("redirect", to, None),
             Some(Navigation::Navigate { to, replace }) => ("live_redirect", to, Some(replace)),
@@ -362,7 +444,7 @@ impl<V: LiveView> Runner<V> {
                 return flow;
             }
         }
-        let nav = self.nav(&to, replace, &outputs);
+        let nav = self.nav(&to, replace, &outputs.flash_put);
         let _ = match msg_ref {
             Some(r) => self.reply(Some(r), true, &json::wrap(key, &nav)).await,
             // Outside an event the same map is a push named after the key.

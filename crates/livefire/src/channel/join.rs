@@ -128,6 +128,7 @@ pub(super) fn join(
             params: resolved.params,
             session,
             connect_params: params,
+            assigns: Default::default(),
         },
         flash,
         route: resolved.index,

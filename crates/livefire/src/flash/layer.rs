@@ -3,6 +3,8 @@
 use tower::Layer;
 
 use super::LiveFlash;
+use crate::session::TicketStore;
+use crate::session::tickets::Tickets;
 use crate::token::Keyring;
 
 /// Tower layer that delivers flash messages to handlers and keeps them for exactly one showing.
@@ -42,12 +44,27 @@ use crate::token::Keyring;
 #[derive(Clone, Debug)]
 pub struct LiveFlashLayer {
     keyring: Keyring,
+    tickets: Option<Tickets>,
 }
 
 impl LiveFlashLayer {
     /// A layer opening flash tokens with `keyring` (the same one that seals them).
     pub fn new(keyring: Keyring) -> Self {
-        Self { keyring }
+        Self {
+            keyring,
+            tickets: None,
+        }
+    }
+
+    /// Redeems the session-write tickets that live views send through a redirect's flash,
+    /// from `store` (the same store as
+    /// [`LiveRouter::session_store`](crate::LiveRouter::session_store)): the writes are applied
+    /// to the request's session before the handler runs, so the page already sees them.
+    pub fn session_store(mut self, store: impl TicketStore) -> Self {
+        self.tickets = Some(Tickets {
+            store: std::sync::Arc::new(store),
+        });
+        self
     }
 }
 
@@ -55,6 +72,6 @@ impl<S> Layer<S> for LiveFlashLayer {
     type Service = LiveFlash<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        LiveFlash::new(inner, self.keyring.clone())
+        LiveFlash::new(inner, self.keyring.clone(), self.tickets.clone())
     }
 }

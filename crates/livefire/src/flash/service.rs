@@ -9,7 +9,11 @@ use http::{HeaderMap, HeaderValue, Request, StatusCode};
 use tower::Service;
 
 use super::{FLASH_COOKIE, Flash, FlashHandle, SESSION_FLASH_KEY, open_flash};
+use serde_json::Value;
+
 use crate::session::Session;
+use crate::session::handoff::redeem_into;
+use crate::session::tickets::{FLASH_KEY, Tickets};
 use crate::token::Keyring;
 
 /// At most this many `__phoenix_flash__` cookies are tried.
@@ -45,11 +49,16 @@ const DELETE_FLASH_COOKIE: &str = "__phoenix_flash__=; Path=/; Max-Age=0";
 pub struct LiveFlash<S> {
     inner: S,
     keyring: Keyring,
+    tickets: Option<Tickets>,
 }
 
 impl<S> LiveFlash<S> {
-    pub(crate) fn new(inner: S, keyring: Keyring) -> Self {
-        Self { inner, keyring }
+    pub(crate) fn new(inner: S, keyring: Keyring, tickets: Option<Tickets>) -> Self {
+        Self {
+            inner,
+            keyring,
+            tickets,
+        }
     }
 
     /// The wrapped service.
@@ -82,10 +91,29 @@ fn flash_cookies(headers: &HeaderMap) -> Vec<String> {
         .collect()
 }
 
+/// Redeems a ticket found in the flash (a refused one changes nothing and is logged).
+async fn redeem(tickets: Option<&Tickets>, keyring: &Keyring, session: &Session, ticket: &Value) {
+    let Some(tickets) = tickets else {
+        tracing::error!(
+            "a live view sent session writes, but LiveFlashLayer has no ticket store \
+             (LiveFlashLayer::session_store); they are dropped"
+        );
+        return;
+    };
+    let Some(ticket) = ticket.as_str() else {
+        tracing::warn!("malformed session ticket in the flash ignored");
+        return;
+    };
+    if let Err(refused) = redeem_into(tickets, keyring, session, ticket).await {
+        tracing::warn!(%refused, "session ticket from a redirect refused");
+    }
+}
+
 impl<S, ReqBody> Service<Request<ReqBody>> for LiveFlash<S>
 where
-    S: Service<Request<ReqBody>, Response = Response>,
+    S: Service<Request<ReqBody>, Response = Response> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    ReqBody: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
@@ -139,12 +167,22 @@ where
             }
         }
 
+        // A live view's session writes ride in the flash as a ticket: never shown, redeemed
+        // before the handler runs (so the page sees the new session).
+        let ticket = incoming.remove(FLASH_KEY);
         let handle = FlashHandle::with_incoming(incoming);
         req.extensions_mut().insert(handle.clone());
-        let future = self.inner.call(req);
+        // The service that was polled ready handles this request; a clone stays for the next.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let tickets = self.tickets.clone();
+        let keyring = self.keyring.clone();
 
         Box::pin(async move {
-            let mut response = future.await?;
+            if let Some(ticket) = ticket {
+                redeem(tickets.as_ref(), &keyring, &session, &ticket).await;
+            }
+            let mut response = inner.call(req).await?;
             let (incoming, outgoing) = handle.finish();
             let keep = if response.status().is_redirection() {
                 let mut keep = incoming;

@@ -36,11 +36,26 @@
 //!     .layer(CookieSessionLayer::new(keyring).secure(true));
 //! ```
 
+pub(crate) mod handoff;
 mod layer;
+#[cfg(feature = "redis")]
+mod redis;
 mod service;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+pub(crate) mod tickets;
+pub(crate) mod writes;
 
 pub use self::layer::CookieSessionLayer;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisTicketStore;
 pub use self::service::CookieSession;
+#[cfg(feature = "sqlite")]
+pub use self::sqlite::SqliteTicketStore;
+pub use self::tickets::{
+    MemoryTicketStore, SESSION_PATH, TICKET_FIELD, TICKET_MAX_AGE, TO_FIELD, TicketKey,
+    TicketStore, TicketStoreError,
+};
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
