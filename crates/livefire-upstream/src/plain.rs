@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use livefire::form::Form;
@@ -18,6 +18,16 @@ pub fn router() -> Router {
         .route("/submit", post(submit))
         .route("/eval", post(crate::eval::plug))
         .route("/navigation/dead", get(dead))
+        // Debian's Chromium (unlike Playwright's headless shell) asks for a favicon on every
+        // page load; a 404 would be logged as a console error, which some specs fail on.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .fallback(not_found)
+}
+
+/// Unknown routes: `404 Not Found` with a body, as upstream's `ErrorHTML` (Chromium shows its own
+/// error page, `chrome-error://`, for an empty 404).
+async fn not_found() -> (StatusCode, &'static str) {
+    (StatusCode::NOT_FOUND, "Not Found")
 }
 
 /// `POST /halt`: upstream stops the server (the teardown of the suite).

@@ -1,8 +1,10 @@
 //! The ported support views and their routes, grouped by live session as in `test_helper.exs`.
 //! One module per upstream support file (`support/*.ex`, `support/issues/*.ex`).
 
+pub mod components;
 pub mod error;
 pub mod form;
+pub mod form_dynamic_inputs;
 pub mod form_feedback;
 pub mod form_unsaved;
 pub mod issues;
@@ -19,9 +21,14 @@ pub fn routes(router: LiveRouter) -> LiveRouter {
     let router = router
         .live_session("default")
         .live("/form", form::FormLive::default)
+        .live(
+            "/form/dynamic-inputs",
+            form_dynamic_inputs::FormDynamicInputsLive::default,
+        )
         .live("/form-unsaved", form_unsaved::FormUnsavedLive::default)
         .live("/form-unsaved/target", form_unsaved::Target::default)
         .live("/js", js::JsLive::default)
+        .live("/components", components::ComponentsLive::default)
         .live("/select", select::SelectLive::default)
         .live(
             "/keyed-comprehension",

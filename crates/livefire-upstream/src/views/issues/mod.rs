@@ -16,8 +16,13 @@ pub mod issue_3819;
 pub mod issue_3919;
 pub mod issue_3931;
 pub mod issue_4094;
+pub mod issue_4095;
 pub mod issue_4102;
+pub mod issue_4107;
+pub mod issue_4147;
+pub mod issue_4290;
 pub mod issue_4323;
+pub mod issue_4325;
 
 use livefire::{LiveRouter, Raw};
 
@@ -42,8 +47,14 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
         .live("/issues/3919", issue_3919::Issue3919Live::default)
         .live("/issues/3931", issue_3931::Issue3931Live::default)
         .live("/issues/4094", issue_4094::Issue4094Live::default)
+        .live("/issues/4095", issue_4095::Issue4095Live::default)
         .live("/issues/4102", issue_4102::Issue4102Live::default)
+        .live("/issues/4107", issue_4107::Issue4107Live::default)
+        .live("/issues/4147", issue_4147::Issue4147Live::default)
+        .live("/issues/4290/a", issue_4290::ALive::default)
+        .live("/issues/4290/b", issue_4290::BLive::default)
         .live("/issues/4323", issue_4323::Issue4323Live::default)
+        .live("/issues/4325", issue_4325::Issue4325Live::default)
 }
 
 /// Issue views of the `:other` live session.
@@ -54,6 +65,7 @@ pub fn other_session(router: LiveRouter) -> LiveRouter {
 /// `render_in_root` content of issue views.
 pub fn render_in_root(path: &str) -> Option<Raw> {
     match path {
+        "/issues/4147" => Some(Raw::new_unchecked(issue_4147::RENDER_IN_ROOT)),
         "/issues/4323" => Some(Raw::new_unchecked(issue_4323::RENDER_IN_ROOT)),
         _ => None,
     }
