@@ -19,7 +19,7 @@ function flatten(report) {
           file,
           titles: [...titles, spec.title],
           status: test.status,
-          error: last?.error?.message?.split("\n")[0],
+          error: last?.error?.message?.replace(/\x1b\[[0-9;]*m/g, "").split("\n")[0],
         });
       }
     }

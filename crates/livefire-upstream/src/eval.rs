@@ -147,7 +147,11 @@ pub const SYNC_HOOK_CODE: &str = r#"attach_hook(socket, :sync, :handle_event, fn
 
 /// `POST /eval` with `{"code": …}`: `send(IEx.Helpers.pid(0, N, 0), {:sync, "event"}); nil`.
 pub async fn plug(Json(body): Json<Value>) -> Response {
-    let code = body.get("code").and_then(Value::as_str).unwrap_or_default().trim();
+    let code = body
+        .get("code")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim();
     match parse_sync(code) {
         Some((id, event)) => {
             let sent = GATES

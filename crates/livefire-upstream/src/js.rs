@@ -20,7 +20,9 @@ impl Js {
     /// upstream's `put_op` does.
     pub fn op(mut self, kind: &str, args: Value) -> Self {
         let args = match args {
-            Value::Object(map) => Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+            Value::Object(map) => {
+                Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
+            }
             other => other,
         };
         self.0.push(json!([kind, args]));
@@ -50,7 +52,6 @@ impl Js {
     pub fn patch(self, href: &str) -> Self {
         self.op("patch", json!({"href": href, "replace": false}))
     }
-
 
     /// `JS.exec(attr, to: to)`.
     pub fn exec(self, attr: &str, to: Option<&str>) -> Self {
@@ -106,6 +107,9 @@ mod tests {
             js.encode(),
             r##"[["show",{"time":50,"to":"#m","transition":[["fade-in"],[],[]]}],["push",{"event":"inc"}]]"##
         );
-        assert_eq!(Js::new().exec("data-cancel", None).encode(), r#"[["exec",{"attr":"data-cancel"}]]"#);
+        assert_eq!(
+            Js::new().exec("data-cancel", None).encode(),
+            r#"[["exec",{"attr":"data-cancel"}]]"#
+        );
     }
 }

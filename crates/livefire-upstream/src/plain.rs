@@ -40,7 +40,10 @@ async fn halt() -> &'static str {
 async fn submit(body: Bytes) -> impl IntoResponse {
     let text = String::from_utf8_lossy(&body);
     let params = Form::parse(&text).map_or(Value::Null, Form::into_value);
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], params.to_string())
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        params.to_string(),
+    )
 }
 
 /// `GET /navigation/dead`: a controller page in the navigation layout.

@@ -69,7 +69,12 @@ impl LiveView for FormLive {
     type Message = ();
 
     async fn mount(&mut self, cx: &Mount, _socket: &mut Socket) -> Result {
-        for (k, v) in [("a", "foo"), ("b", "bar"), ("c", "baz"), ("id", "test-form")] {
+        for (k, v) in [
+            ("a", "foo"),
+            ("b", "bar"),
+            ("c", "baz"),
+            ("id", "test-form"),
+        ] {
             self.params.insert(k.to_owned(), v.to_owned());
         }
         self.change = Some("validate".to_owned());

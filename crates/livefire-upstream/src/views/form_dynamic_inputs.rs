@@ -22,13 +22,22 @@ pub struct FormDynamicInputsLive {
 fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// `build_users(value, sort, drop)`: sorted entries first (new ones for unknown keys), then the
 /// remaining ones by index, without the dropped ones.
-fn build_users(value: &Map<String, Value>, sort: &[String], drop: &[String]) -> Vec<Option<String>> {
+fn build_users(
+    value: &Map<String, Value>,
+    sort: &[String],
+    drop: &[String],
+) -> Vec<Option<String>> {
     let mut pending = value.clone();
     let mut sort = sort.to_vec();
     for d in drop {
@@ -37,7 +46,10 @@ fn build_users(value: &Map<String, Value>, sort: &[String], drop: &[String]) -> 
         }
     }
     let name_of = |user: Option<Value>| user.and_then(|u| u["name"].as_str().map(str::to_owned));
-    let mut result: Vec<Option<String>> = sort.iter().map(|key| name_of(pending.remove(key))).collect();
+    let mut result: Vec<Option<String>> = sort
+        .iter()
+        .map(|key| name_of(pending.remove(key)))
+        .collect();
     let mut rest: Vec<(i64, Value)> = pending
         .into_iter()
         .filter(|(k, _)| !drop.contains(k))
@@ -53,7 +65,11 @@ impl FormDynamicInputsLive {
         let params = event.form_data()?.into_value()["my_form"].clone();
         self.name = params["name"].as_str().map(str::to_owned);
         let users = params["users"].as_object().cloned().unwrap_or_default();
-        self.users = build_users(&users, &strings(&params["users_sort"]), &strings(&params["users_drop"]));
+        self.users = build_users(
+            &users,
+            &strings(&params["users_sort"]),
+            &strings(&params["users_drop"]),
+        );
         Ok(())
     }
 }
@@ -107,7 +123,7 @@ impl LiveView for FormDynamicInputsLive {
                     </fieldset>
                     <input type="hidden" name="my_form[users_drop][]">
                     @if !checkboxes {
-                        <button type="button" name="my_form[users_sort][]" value="new" phx-click={change.clone()}>"add more"</button>
+                        <button type="button" name="my_form[users_sort][]" value="new" phx-click={change}>"add more"</button>
                     } else {
                         <label><input type="checkbox" name="my_form[users_sort][]">" add more"</label>
                     }

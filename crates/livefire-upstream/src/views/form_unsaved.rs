@@ -63,7 +63,11 @@ impl LiveView for FormUnsavedLive {
     }
 
     fn render(&self, socket: &Socket) -> Rendered {
-        let dirty = if self.note.is_empty() { "false" } else { "true" };
+        let dirty = if self.note.is_empty() {
+            "false"
+        } else {
+            "true"
+        };
         let opts = Live {
             pre_script: Some(PRE_SCRIPT),
             ..Live::default()

@@ -29,11 +29,17 @@ impl LiveView for JsLive {
         let to = "#my-modal";
         let show = Js::new()
             .show(json!({"to": to, "transition": transition("fade-in"), "time": 50}))
-            .op("set_attr", json!({"to": to, "attr": ["aria-expanded", "true"]}))
+            .op(
+                "set_attr",
+                json!({"to": to, "attr": ["aria-expanded", "true"]}),
+            )
             .op("set_attr", json!({"to": to, "attr": ["open", "true"]}));
         let hide = Js::new()
             .hide(json!({"to": to, "transition": transition("fade-out"), "time": 50}))
-            .op("set_attr", json!({"to": to, "attr": ["aria-expanded", "false"]}))
+            .op(
+                "set_attr",
+                json!({"to": to, "attr": ["aria-expanded", "false"]}),
+            )
             .op("remove_attr", json!({"to": to, "attr": "open"}));
         let toggle = Js::new()
             .op(

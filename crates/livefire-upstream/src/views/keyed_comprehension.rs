@@ -81,7 +81,11 @@ impl KeyedComprehensionLive {
     }
 
     fn tab_link(&self, tab: &str, label: &str) -> Rendered {
-        let class = if self.active_tab == tab { "tab tab-active" } else { "tab " };
+        let class = if self.active_tab == tab {
+            "tab tab-active"
+        } else {
+            "tab "
+        };
         let href = format!("/keyed-comprehension?tab={tab}");
         html!(<a role="tab" class={class} href={href} data-phx-link="patch" data-phx-link-state="push">{label}</a>)
     }
@@ -132,7 +136,9 @@ impl LiveView for KeyedComprehensionLive {
                 let items: Vec<_> = self
                     .items
                     .iter()
-                    .map(|i| json!({"id": i.id, "entry": {"other": i.other, "foo": {"bar": i.bar}}}))
+                    .map(
+                        |i| json!({"id": i.id, "entry": {"other": i.other, "foo": {"bar": i.bar}}}),
+                    )
                     .collect();
                 return eval::reply(socket, json!(items));
             }

@@ -83,12 +83,12 @@ impl SelectLive {
         used && !valid
     }
 
-    fn select(&self, field: &str, opts: Vec<String>, value: Option<String>, error: bool) -> Rendered {
+    fn select(field: &str, opts: Vec<String>, value: Option<String>, error: bool) -> Rendered {
         let id = format!("select_form_{field}");
         let name = format!("select_form[{field}]");
         let selected = value.unwrap_or_default();
         let list = options(opts.iter().map(String::as_str), &[selected.as_str()]);
-        html!(<div><select id={id} name={name} class={error.then_some("has-error")}>{list}</select></div>)
+        html!(<div><select id={id} name={name} class={if error { "has-error" } else { "" }}>{list}</select></div>)
     }
 }
 
@@ -133,7 +133,8 @@ impl LiveView for SelectLive {
                     tokio::spawn(async move {
                         loop {
                             tokio::time::sleep(Duration::from_secs(1)).await;
-                            if flag.load(Ordering::Relaxed) || handle.send(Msg::Tick).await.is_err() {
+                            if flag.load(Ordering::Relaxed) || handle.send(Msg::Tick).await.is_err()
+                            {
                                 break;
                             }
                         }
@@ -157,22 +158,37 @@ impl LiveView for SelectLive {
     }
 
     fn render(&self, socket: &Socket<Msg>) -> Rendered {
-        let numbers = |range: std::ops::RangeInclusive<u32>| range.map(|n| n.to_string()).collect::<Vec<_>>();
-        let select1 = self.select(
+        let numbers =
+            |range: std::ops::RangeInclusive<u32>| range.map(|n| n.to_string()).collect::<Vec<_>>();
+        let select1 = Self::select(
             "select1",
             vec!["these options".to_owned(), "are fixed".to_owned()],
             self.value("select1"),
             false,
         );
-        let select2 = self.select(
+        let select2 = Self::select(
             "select2",
             self.select2_opts.iter().map(u32::to_string).collect(),
             self.value("select2"),
             false,
         );
-        let select3 = self.select("select3", numbers(1..=10), self.value("select3"), self.select3_error());
-        let select4 = self.select("select4", numbers(1..=10), Some(self.select4_value.clone()), false);
-        let ticking = if self.tick_timer.is_some() { "Disable" } else { "Enable" };
+        let select3 = Self::select(
+            "select3",
+            numbers(1..=10),
+            self.value("select3"),
+            self.select3_error(),
+        );
+        let select4 = Self::select(
+            "select4",
+            numbers(1..=10),
+            Some(self.select4_value.clone()),
+            false,
+        );
+        let ticking = if self.tick_timer.is_some() {
+            "Disable"
+        } else {
+            "Enable"
+        };
         layout::live(
             socket,
             html!(

@@ -54,7 +54,11 @@ fn hide_modal(id: &str) -> Js {
 fn modal(id: &str, on_cancel: Js, inner: Rendered) -> Rendered {
     let cancel = on_cancel.exec("phx-remove", None);
     let exec = Js::new().exec("data-cancel", Some(&format!("#{id}")));
-    let (bg, title, description) = (format!("{id}-bg"), format!("{id}-title"), format!("{id}-description"));
+    let (bg, title, description) = (
+        format!("{id}-bg"),
+        format!("{id}-title"),
+        format!("{id}-description"),
+    );
     let (container, content) = (format!("{id}-container"), format!("{id}-content"));
     let (start, end) = (format!("{container}-start"), format!("{container}-end"));
     html!(

@@ -26,7 +26,9 @@ pub struct Issue3083Live {
 
 /// The stand-in for `send(self(), {:select, [a,b]}); nil`.
 fn parse_select(code: &str) -> Option<Vec<u32>> {
-    let list = code.strip_prefix("send(self(), {:select, [")?.strip_suffix("]}); nil")?;
+    let list = code
+        .strip_prefix("send(self(), {:select, [")?
+        .strip_suffix("]}); nil")?;
     list.split(',').map(|n| n.trim().parse().ok()).collect()
 }
 

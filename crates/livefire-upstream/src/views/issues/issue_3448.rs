@@ -22,7 +22,12 @@ impl LiveView for Issue3448Live {
                 let form = event.form_data()?.into_value();
                 self.a = form["a"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
                     .unwrap_or_default();
             }
             "search" => {}

@@ -4,8 +4,8 @@
 use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
 use serde_json::json;
 
-use crate::layout::{self, Live};
 use crate::eval;
+use crate::layout::{self, Live};
 
 const PRE_SCRIPT: &str = r#"<script>
           window.hooks.OuterHook = {

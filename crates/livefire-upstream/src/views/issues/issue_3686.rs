@@ -27,17 +27,32 @@ pub struct Page {
 impl Page {
     /// `ALive` at `/issues/3686/a`.
     pub fn a() -> Self {
-        Self { name: "A", next: "B", to: "/issues/3686/b", go: Go::Navigate }
+        Self {
+            name: "A",
+            next: "B",
+            to: "/issues/3686/b",
+            go: Go::Navigate,
+        }
     }
 
     /// `BLive` at `/issues/3686/b`.
     pub fn b() -> Self {
-        Self { name: "B", next: "C", to: "/issues/3686/c", go: Go::Redirect }
+        Self {
+            name: "B",
+            next: "C",
+            to: "/issues/3686/c",
+            go: Go::Redirect,
+        }
     }
 
     /// `CLive` at `/issues/3686/c` (live session `:other`).
     pub fn c() -> Self {
-        Self { name: "C", next: "A", to: "/issues/3686/a", go: Go::Navigate }
+        Self {
+            name: "C",
+            next: "A",
+            to: "/issues/3686/a",
+            go: Go::Navigate,
+        }
     }
 }
 

@@ -25,7 +25,11 @@ impl LiveView for Issue3919Live {
     fn render(&self, socket: &Socket) -> Rendered {
         let text = if self.special { "Red" } else { "No red" };
         // HEEx renders `style={nil}` as `style=""`.
-        let style = if self.special { "background-color: red;" } else { "" };
+        let style = if self.special {
+            "background-color: red;"
+        } else {
+            ""
+        };
         layout::live(
             socket,
             html!(

@@ -22,7 +22,9 @@ impl LiveView for Issue3931Live {
             let handle = socket.handle();
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                let _ = handle.send("This was loaded asynchronously!".to_owned()).await;
+                let _ = handle
+                    .send("This was loaded asynchronously!".to_owned())
+                    .await;
             });
         }
         Ok(())

@@ -16,7 +16,9 @@ pub struct Issue4095Live {
 
 impl Default for Issue4095Live {
     fn default() -> Self {
-        Self { show: Value::Bool(true) }
+        Self {
+            show: Value::Bool(true),
+        }
     }
 }
 

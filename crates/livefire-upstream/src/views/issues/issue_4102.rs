@@ -14,7 +14,9 @@ pub struct Issue4102Live {
 
 impl Default for Issue4102Live {
     fn default() -> Self {
-        Self { name: "Test".to_owned() }
+        Self {
+            name: "Test".to_owned(),
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 
 use livefire::{Event, LiveView, Rendered, Result, Socket, html};
 
-use crate::layout::{self, Live};
 use crate::eval;
+use crate::layout::{self, Live};
 
 const PRE_SCRIPT: &str = r#"<script>
         window.issue4325Lifecycle = { mounted: 0, updated: 0, destroyed: 0 };
