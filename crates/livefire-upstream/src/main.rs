@@ -1,0 +1,63 @@
+//! `livefire-upstream`: a livefire server implementing the routes, live sessions, layouts and
+//! support views of the upstream `phoenix_live_view` e2e suite (`test/e2e/test_helper.exs`), so
+//! the suite's Playwright specs run unmodified against livefire. See the crate's `README.md`.
+//!
+//! Listens on `127.0.0.1:4004` (override with `LIVEFIRE_UPSTREAM_ADDR`); `POST /halt` stops it.
+
+mod assets;
+mod components;
+mod eval;
+mod js;
+mod layout;
+mod plain;
+mod rand;
+mod views;
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use livefire::LiveRouter;
+use livefire::flash::LiveFlashLayer;
+use livefire::session::SessionLayer;
+use livefire::token::Keyring;
+use tracing_subscriber::EnvFilter;
+
+/// Records the request path for the root layout (`render_in_root`).
+async fn record_path(mut req: Request, next: Next) -> Response {
+    let path = layout::RequestPath(req.uri().path().to_owned());
+    req.extensions_mut().insert(path);
+    next.run(req).await
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    // `secret_key_base: String.duplicate("a", 64)`, as upstream.
+    let keyring = Keyring::new([b'a'; 64]).expect("64-byte key");
+    let node_modules = livefire::assets::find_node_modules();
+    let live = views::routes(
+        LiveRouter::new(keyring.clone())
+            .layout(layout::root)
+            .node_modules(&node_modules),
+    )
+    .into_router();
+    let app = live
+        .merge(plain::router())
+        .merge(assets::router(&node_modules))
+        .layer(middleware::from_fn(record_path))
+        .layer(LiveFlashLayer::new(keyring.clone()))
+        .layer(SessionLayer::new(keyring));
+
+    let addr = std::env::var("LIVEFIRE_UPSTREAM_ADDR").unwrap_or_else(|_| "127.0.0.1:4004".into());
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .unwrap_or_else(|err| panic!("cannot listen on {addr}: {err}"));
+    println!("Starting e2e server on {addr}");
+    axum::serve(listener, app).await.expect("server");
+}
