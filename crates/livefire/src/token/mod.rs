@@ -35,6 +35,7 @@
 //! ```
 
 mod clock;
+pub(crate) mod mask;
 
 pub use self::clock::Clock;
 #[cfg(feature = "test-util")]
