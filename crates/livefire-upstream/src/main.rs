@@ -18,7 +18,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use livefire::LiveRouter;
 use livefire::flash::LiveFlashLayer;
-use livefire::session::SessionLayer;
+use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
 use tracing_subscriber::EnvFilter;
 
@@ -46,13 +46,13 @@ async fn main() {
             .layout(layout::root)
             .node_modules(&node_modules),
     )
-    .into_router();
+    .build().expect("valid live routes");
     let app = live
         .merge(plain::router())
         .merge(assets::router(&node_modules))
         .layer(middleware::from_fn(record_path))
         .layer(LiveFlashLayer::new(keyring.clone()))
-        .layer(SessionLayer::new(keyring));
+        .layer(CookieSessionLayer::new(keyring));
 
     let addr = std::env::var("LIVEFIRE_UPSTREAM_ADDR").unwrap_or_else(|_| "127.0.0.1:4004".into());
     let listener = tokio::net::TcpListener::bind(&addr)

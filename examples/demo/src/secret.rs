@@ -1,8 +1,9 @@
 //! The server's master secret (`SECRET_KEY_BASE`), from which per-purpose cookie keys are derived.
 //!
 //! * If `SECRET_KEY_BASE` is set it must be base64 (standard or URL-safe alphabet, padding
-//!   optional) and decode to at least [`MIN_SECRET_LEN`] bytes; anything else stops the process
-//!   with a clear message (security.md case 8). Generate one with `openssl rand -base64 64`.
+//!   optional) and decode to at least [`MIN_SECRET_LEN`] bytes (livefire's own minimum); anything
+//!   else stops the process with a clear message (docs/threat-model.md case 8). Generate one with
+//!   `openssl rand -base64 64`.
 //! * In development, when it is unset, 64 random bytes are generated on first start and stored
 //!   base64-encoded in `<data_dir>/secret_key_base` with mode 0600; later starts reuse the file.
 //!   A file that does not decode to exactly [`SECRET_LEN`] bytes, or that other users can read,
@@ -17,6 +18,7 @@ use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use livefire::token::MIN_SECRET_LEN;
 
 use crate::config::{Config, Environment};
 
@@ -24,8 +26,6 @@ use crate::config::{Config, Environment};
 pub const SECRET_ENV_VAR: &str = "SECRET_KEY_BASE";
 /// File name of the generated development secret inside the data directory.
 pub const SECRET_FILE_NAME: &str = "secret_key_base";
-/// Minimum decoded length of `SECRET_KEY_BASE`, in bytes (Plug and cookie-rs use the same bar).
-pub const MIN_SECRET_LEN: usize = 64;
 /// Exact decoded length of a generated development secret, in bytes.
 pub const SECRET_LEN: usize = 64;
 

@@ -5,7 +5,7 @@
 //! and that handlers take as an extractor. After the handler, a changed session is sealed back
 //! into a `Set-Cookie` header.
 //!
-//! Properties (security.md R4/R5, cases 1-13):
+//! Properties (docs/threat-model.md R4/R5, cases 1-13):
 //!
 //! * The cookie is always `HttpOnly; SameSite=Lax; Path=/`, has no `Domain` and no `Max-Age`
 //!   (a browser-session cookie). With [`CookieSessionLayer::secure`]`(true)` its name carries the
@@ -72,7 +72,7 @@ use serde::de::DeserializeOwned;
 use serde::{Serialize, Serialize as SerializeDerive};
 use serde_json::{Map, Value};
 
-use crate::csrf::{mask_token, verify_masked};
+use crate::token::mask::{mask_token, verify_masked};
 use crate::token::{Keyring, random_bytes, unix_ms};
 
 /// Largest `name=value` a session cookie may have; browsers silently drop larger cookies

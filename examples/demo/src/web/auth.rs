@@ -2,9 +2,9 @@
 //!
 //! The live login view cannot write the session cookie (a WebSocket cannot set cookies), so it
 //! does what the seed article does: `socket.put_flash("user", …).redirect("/account")`. What it
-//! puts there is not the user record but an opaque, single-use login ticket (docs/threat-model.md R1,
-//! R3): 256 random bits whose SHA-256 is stored server-side for 60 seconds. livefire carries the
-//! flash in an encrypted token that expires after 60 seconds and is bound to the browser's
+//! puts there is not the user record but an opaque, single-use login ticket (docs/threat-model.md
+//! R1, R3): 256 random bits whose SHA-256 is stored server-side for 60 seconds. livefire carries
+//! the flash in an encrypted token that expires after 60 seconds and is bound to the browser's
 //! session id; the next HTTP request brings it back, and [`authenticate`] moves the login into
 //! the session:
 //!
@@ -27,7 +27,8 @@ use livefire::session::Session;
 use serde_json::Value;
 
 use super::Web;
-use crate::users::{User, Users, session_token_id};
+use crate::users::tokens::session_token_id;
+use crate::users::{User, Users};
 
 /// Session key holding the opaque login token.
 pub const USER_TOKEN: &str = "user_token";

@@ -72,8 +72,6 @@ impl LiveView for Login {
                 self.email.clone_from(&email);
                 match self.users.authenticate(&email, &password).await {
                     Ok(user) => {
-                        // The seed's handoff: the user goes into the (encrypted, 60 s,
-                        // browser-bound) flash; the HTTP side moves it into the session.
                         // The seed's handoff, made safe: the `user` flash (encrypted, 60 s,
                         // bound to this browser) carries a single-use ticket; the HTTP side
                         // consumes it and writes the session.

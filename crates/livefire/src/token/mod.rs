@@ -11,10 +11,12 @@
 //! | ciphertext | n bytes  | XChaCha20-Poly1305 encryption of `{"iat":ms,"exp":ms,"data":…}`|
 //! | tag        | 16 bytes | Poly1305 tag                                                   |
 //!
-//! * Every *purpose* (`"session:<cookie>"`, `"flash"`, `"lv-page"`, …) gets its own key, derived
-//!   with HKDF-SHA256 from the secret key base, and the purpose is **also** bound as associated
-//!   data together with the version and key id. A token minted for one purpose never opens under
-//!   another (security.md R5, cases 5 and 6).
+//! * Every *purpose* gets its own key, derived with HKDF-SHA256 from the secret key base, and the
+//!   purpose is **also** bound as associated data together with the version and key id. A token
+//!   minted for one purpose never opens under another (docs/threat-model.md R5, cases 5 and 6).
+//!   livefire's own purposes are `"session:<cookie name>"` (the session cookie), `"flash"` (flash
+//!   tokens) and `"lv-session"` / `"lv-static"` (the `data-phx-session` / `data-phx-static` page
+//!   tokens of a live view).
 //! * The expiry lives inside the ciphertext and is enforced by [`Keyring::open`]; a token whose
 //!   `iat` is more than [`CLOCK_SKEW`] in the future is rejected as [`TokenError::NotYetValid`].
 //! * Inputs longer than [`MAX_TOKEN_LEN`] are refused before any decoding.
@@ -31,6 +33,13 @@
 //! assert_eq!(back, "hello");
 //! assert_eq!(keyring.open::<String>("other", &token), Err(TokenError::Invalid));
 //! ```
+
+mod clock;
+pub(crate) mod mask;
+
+pub use self::clock::Clock;
+#[cfg(feature = "test-util")]
+pub use self::clock::ManualClock;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -99,12 +108,13 @@ pub enum KeyError {
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use livefire::token::{Clock, Keyring, TokenError, MAX_TOKEN_LEN};
 ///
+/// // A manual clock (feature `test-util`) to step over the expiry exactly.
 /// let (clock, time) = Clock::manual(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
 /// let keyring = Keyring::new([9u8; 64]).unwrap().with_clock(clock);
 /// let token = keyring.seal("flash", &"hi", Duration::from_secs(60));
 ///
 /// assert_eq!(keyring.open::<String>("flash", "not a token!"), Err(TokenError::Malformed));
-/// assert_eq!(keyring.open::<String>("lv-page", &token), Err(TokenError::Invalid)); // wrong purpose
+/// assert_eq!(keyring.open::<String>("lv-session", &token), Err(TokenError::Invalid)); // wrong purpose
 /// assert_eq!(keyring.open::<u32>("flash", &token), Err(TokenError::Invalid)); // wrong shape
 /// let mut tampered = token.clone().into_bytes();
 /// tampered[40] = if tampered[40] == b'A' { b'B' } else { b'A' };
@@ -164,101 +174,6 @@ pub enum SealError {
     /// The value could not be serialised to JSON (e.g. a map with non-string keys).
     #[error("cannot serialise token payload: {0}")]
     Serialize(#[from] serde_json::Error),
-}
-
-// ---------------------------------------------------------------------------------------------
-// Clock
-// ---------------------------------------------------------------------------------------------
-
-/// Source of the current time for issuing and checking tokens. [`Clock::system`] in production;
-/// [`Clock::manual`] in tests to check expiry boundaries exactly.
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-/// use livefire::token::Clock;
-///
-/// let (clock, handle) = Clock::manual(UNIX_EPOCH + Duration::from_secs(1_000));
-/// handle.advance(Duration::from_secs(59));
-/// assert_eq!(clock.now(), UNIX_EPOCH + Duration::from_secs(1_059));
-/// ```
-#[derive(Clone, Default)]
-pub struct Clock(ClockKind);
-
-#[derive(Clone, Default)]
-enum ClockKind {
-    #[default]
-    System,
-    Manual(Arc<Mutex<SystemTime>>),
-}
-
-impl Clock {
-    /// The operating system's wall clock.
-    pub fn system() -> Self {
-        Self(ClockKind::System)
-    }
-
-    /// A clock that only moves when told to, plus the handle that moves it.
-    pub fn manual(start: SystemTime) -> (Self, ManualClock) {
-        let shared = Arc::new(Mutex::new(start));
-        (Self(ClockKind::Manual(shared.clone())), ManualClock(shared))
-    }
-
-    /// The current time according to this clock.
-    pub fn now(&self) -> SystemTime {
-        match &self.0 {
-            ClockKind::System => SystemTime::now(),
-            ClockKind::Manual(t) => *lock(t),
-        }
-    }
-}
-
-impl fmt::Debug for Clock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            ClockKind::System => f.write_str("Clock::System"),
-            ClockKind::Manual(t) => f.debug_tuple("Clock::Manual").field(&*lock(t)).finish(),
-        }
-    }
-}
-
-/// Handle that moves a [`Clock::manual`] clock.
-///
-/// ```
-/// use std::time::{Duration, UNIX_EPOCH};
-/// use livefire::token::Clock;
-///
-/// let start = UNIX_EPOCH + Duration::from_secs(1_000);
-/// let (clock, handle) = Clock::manual(start);
-/// handle.rewind(Duration::from_secs(10));
-/// assert_eq!(clock.now(), start - Duration::from_secs(10));
-/// handle.set(start);
-/// assert_eq!((clock.now(), handle.now()), (start, start));
-/// ```
-#[derive(Clone, Debug)]
-pub struct ManualClock(Arc<Mutex<SystemTime>>);
-
-impl ManualClock {
-    /// Moves the clock forward by `by`.
-    pub fn advance(&self, by: Duration) {
-        let mut t = lock(&self.0);
-        *t += by;
-    }
-
-    /// Moves the clock backward by `by` (to simulate skew between nodes).
-    pub fn rewind(&self, by: Duration) {
-        let mut t = lock(&self.0);
-        *t = t.checked_sub(by).unwrap_or(UNIX_EPOCH);
-    }
-
-    /// Sets the clock to `to`.
-    pub fn set(&self, to: SystemTime) {
-        *lock(&self.0) = to;
-    }
-
-    /// The clock's current time.
-    pub fn now(&self) -> SystemTime {
-        *lock(&self.0)
-    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -434,7 +349,8 @@ impl Keyring {
         })
     }
 
-    /// Replaces the clock used to stamp and check tokens (see [`Clock::manual`]).
+    /// Replaces the clock used to stamp and check tokens (tests use `Clock::manual`, feature
+    /// `test-util`).
     pub fn with_clock(self, clock: Clock) -> Self {
         Self {
             inner: Arc::new(KeyringInner {
@@ -747,9 +663,11 @@ mod tests {
         let (keyring, _) = manual();
         for (minted, presented) in [
             ("flash", "session:livefire_session"),
-            ("lv-page", "session:livefire_session"),
+            ("lv-session", "session:livefire_session"),
             ("flash", "login-handoff"),
-            ("lv-page", "login-handoff"),
+            ("lv-session", "login-handoff"),
+            ("lv-static", "lv-session"),
+            ("flash", "lv-static"),
             ("session:a", "session:b"),
         ] {
             let token = keyring.seal(minted, &json!({"x": 1}), Duration::from_secs(60));

@@ -1,0 +1,665 @@
+//! User accounts, password authentication, login throttling and server-side session tokens.
+//!
+//! Security properties (docs/threat-model.md):
+//!
+//! * Passwords are hashed with Argon2id at the OWASP minimum (`m=19456,t=2,p=1`, the
+//!   `password-auth` defaults) on the blocking pool. Lengths are limited to
+//!   [`MIN_PASSWORD_CHARS`]`..=`[`MAX_PASSWORD_CHARS`] characters and are never truncated.
+//!   Hashes with weaker parameters are upgraded on the next successful login (case 63; see
+//!   [`password`]).
+//! * Failed logins for an unknown email verify against a dummy hash, and every failure is the single
+//!   [`AuthError::Invalid`], so responses and timing do not reveal which emails exist (R10, case 61).
+//! * Logins are throttled per account, per client IP (when given) and globally, in memory. A
+//!   throttled attempt gets the same [`AuthError::Invalid`], even with the right password (case 65;
+//!   see [`throttle`]).
+//! * Session tokens are 32 random bytes handed out base64url-encoded; only their SHA-256 is stored,
+//!   they expire after [`SESSION_VALIDITY`](tokens::SESSION_VALIDITY) and deleting the row revokes
+//!   them (R1, R6, case 68; see [`tokens`]).
+
+pub mod password;
+pub mod throttle;
+pub mod tokens;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::OptionalExtension as _;
+use sha2::{Digest as _, Sha256};
+
+use self::throttle::{Throttle, ThrottleConfig};
+use crate::db::{Db, DbError};
+
+/// Minimum password length in characters (Unicode scalar values).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Maximum password length in characters. Longer input is rejected before hashing.
+pub const MAX_PASSWORD_CHARS: usize = 128;
+/// Maximum email length in bytes.
+pub const MAX_EMAIL_LEN: usize = 160;
+
+/// Source of the current time as Unix seconds. Replaceable for tests via [`Users::with_clock`].
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// A registered user. Deliberately minimal: nothing here is secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Primary key.
+    pub id: i64,
+    /// Email address as registered (compared case-insensitively).
+    pub email: String,
+}
+
+/// Storage failures. Callers should answer 500/503 (fail closed), never "logged in".
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// A password hashing task panicked or was cancelled.
+    #[error("password hashing task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// The operating system's random number generator failed.
+    #[error("random number generator failed: {0}")]
+    Random(getrandom::Error),
+}
+
+/// Why registration failed. The `Display` text is suitable for showing next to the form field
+/// named by [`RegisterError::field`].
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    /// The email does not look like `local@domain.tld`, or contains spaces, `,` or `;`.
+    #[error("must have the @ sign and no spaces")]
+    InvalidEmail,
+    /// The email is longer than [`MAX_EMAIL_LEN`] bytes.
+    #[error("should be at most {max} characters")]
+    EmailTooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// The password has fewer than [`MIN_PASSWORD_CHARS`] characters.
+    #[error("should be at least {min} characters")]
+    PasswordTooShort {
+        /// The limit.
+        min: usize,
+    },
+    /// The password has more than [`MAX_PASSWORD_CHARS`] characters.
+    #[error("should be at most {max} characters")]
+    PasswordTooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// An account with this email (compared case-insensitively) exists.
+    #[error("has already been taken")]
+    EmailTaken,
+    /// Too many password hashing operations server-wide right now.
+    #[error("too many attempts, please try again later")]
+    Throttled,
+    /// Storage failed.
+    #[error("registration is temporarily unavailable")]
+    Store(#[from] StoreError),
+}
+
+impl RegisterError {
+    /// The form field the error belongs to (`"email"` or `"password"`), if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidEmail | Self::EmailTooLong { .. } | Self::EmailTaken => Some("email"),
+            Self::PasswordTooShort { .. } | Self::PasswordTooLong { .. } => Some("password"),
+            Self::Throttled | Self::Store(_) => None,
+        }
+    }
+}
+
+/// Why authentication failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Unknown email, wrong password, malformed input or throttled: deliberately indistinguishable.
+    #[error("invalid email or password")]
+    Invalid,
+    /// Storage failed; the caller should fail closed.
+    #[error("authentication is temporarily unavailable")]
+    Unavailable(#[source] StoreError),
+}
+
+/// The user store. Cheap to clone; clones share the database and the throttle state.
+#[derive(Clone)]
+pub struct Users {
+    db: Db,
+    throttle: Arc<Mutex<Throttle>>,
+    clock: Clock,
+    verifications: Arc<AtomicU64>,
+}
+
+impl fmt::Debug for Users {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Users")
+            .field("db", &self.db)
+            .field("throttle", &self.lock_throttle().config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Users {
+    /// Creates a store over `db` with the default [`ThrottleConfig`] and the system clock.
+    ///
+    /// ```
+    /// use demo::{db::Db, users::{AuthError, Users}};
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let users = Users::new(Db::open_in_memory().unwrap());
+    /// let alice = users.register("alice@example.com", "correct horse battery").await.unwrap();
+    /// assert_eq!(users.authenticate("ALICE@example.com", "correct horse battery").await.unwrap(), alice);
+    /// assert!(matches!(users.authenticate("alice@example.com", "wrong password!").await, Err(AuthError::Invalid)));
+    ///
+    /// let token = users.create_session_token(alice.id).await.unwrap();
+    /// assert_eq!(users.user_by_session_token(&token).await.unwrap(), Some(alice));
+    /// users.delete_session_token(&token).await.unwrap();
+    /// assert_eq!(users.user_by_session_token(&token).await.unwrap(), None);
+    /// # });
+    /// ```
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            throttle: Arc::new(Mutex::new(Throttle::new(ThrottleConfig::default()))),
+            clock: Arc::new(system_now),
+            verifications: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Replaces the throttle limits (and resets the throttle state).
+    #[must_use]
+    pub fn with_throttle(mut self, config: ThrottleConfig) -> Self {
+        self.throttle = Arc::new(Mutex::new(Throttle::new(config)));
+        self
+    }
+
+    /// Replaces the clock (Unix seconds); used by tests to simulate the passage of time.
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The underlying database handle.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Computes the dummy hash used for unknown emails ahead of time, so the first failed login
+    /// is not slower than later ones. Optional; call once at start-up.
+    pub async fn warm_up(&self) -> Result<(), StoreError> {
+        password::warm_up().await?;
+        Ok(())
+    }
+
+    fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    fn lock_throttle(&self) -> std::sync::MutexGuard<'_, Throttle> {
+        self.throttle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a new user after validating the email shape and the password length.
+    ///
+    /// The email is stored trimmed, with its case preserved; uniqueness ignores ASCII case.
+    /// Registration necessarily reveals whether an email is taken (as in phx.gen.auth).
+    pub async fn register(&self, email: &str, password: &str) -> Result<User, RegisterError> {
+        let email = validate_email(email)?.to_owned();
+        validate_password(password)?;
+        if self.lock_throttle().begin_hash(self.now()).is_err() {
+            tracing::warn!("registration refused: global password hashing limit reached");
+            return Err(RegisterError::Throttled);
+        }
+        // Cheap check first, so a taken email costs no hashing; the UNIQUE index still decides.
+        if self.user_by_email(&email).await?.is_some() {
+            return Err(RegisterError::EmailTaken);
+        }
+        let hash = password::hash(password.to_owned())
+            .await
+            .map_err(StoreError::from)?;
+        let now = self.now();
+        let insert_email = email.clone();
+        let id = self
+            .db
+            .call(move |c| {
+                c.query_row(
+                    "INSERT INTO users (email, password_hash, inserted_at) VALUES (?1, ?2, ?3) \
+                     RETURNING id",
+                    rusqlite::params![insert_email, hash, now],
+                    |r| r.get(0),
+                )
+            })
+            .await
+            .map_err(|e| {
+                if e.is_unique_violation() {
+                    RegisterError::EmailTaken
+                } else {
+                    RegisterError::Store(e.into())
+                }
+            })?;
+        tracing::info!(user_id = id, "user registered");
+        Ok(User { id, email })
+    }
+
+    /// Checks an email and password. Equivalent to [`Users::authenticate_from`] without a peer.
+    pub async fn authenticate(&self, email: &str, password: &str) -> Result<User, AuthError> {
+        self.authenticate_from(email, password, None).await
+    }
+
+    /// Checks an email and password, counting failures against the account, the client IP `peer`
+    /// (if known) and the global limit.
+    ///
+    /// Every failure — unknown email, wrong password, over-long input, or throttled (even with the
+    /// right password) — is [`AuthError::Invalid`]. Unknown emails cost one dummy Argon2
+    /// verification, like a wrong password. On success the account's failure count is cleared and
+    /// a hash with parameters below the current minimum is replaced.
+    pub async fn authenticate_from(
+        &self,
+        email: &str,
+        password: &str,
+        peer: Option<IpAddr>,
+    ) -> Result<User, AuthError> {
+        let email = email.trim();
+        // Malformed input is refused before any lookup or hashing; its shape reveals nothing
+        // about which accounts exist.
+        if email.is_empty()
+            || email.len() > MAX_EMAIL_LEN
+            || password.is_empty()
+            || password.len() > MAX_PASSWORD_CHARS * 4
+            || password.chars().count() > MAX_PASSWORD_CHARS
+        {
+            return Err(AuthError::Invalid);
+        }
+        let account = email.to_lowercase();
+        let started = self.now();
+        if let Err(denied) = self.lock_throttle().begin_login(&account, peer, started) {
+            tracing::debug!(account = %fingerprint(&account), ?peer, ?denied, "login throttled");
+            return Err(AuthError::Invalid);
+        }
+
+        let lookup = email.to_owned();
+        let row = self
+            .db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT id, email, password_hash FROM users WHERE email = ?1",
+                    [lookup],
+                    |r| Ok((user_from_row(r)?, r.get::<_, String>(2)?)),
+                )
+                .optional()
+            })
+            .await
+            .map_err(|e| AuthError::Unavailable(e.into()))?;
+
+        let stored_hash = row.as_ref().map(|(_, hash)| hash.clone());
+        let candidate = password.to_owned();
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        let verified = password::verify(candidate, stored_hash)
+            .await
+            .map_err(|e| AuthError::Unavailable(e.into()))?;
+
+        match row {
+            Some((user, hash)) if verified => {
+                self.lock_throttle()
+                    .login_succeeded(&account, peer, started);
+                if password::hash_needs_rehash(&hash) {
+                    self.upgrade_hash(user.id, hash, password.to_owned()).await;
+                }
+                tracing::info!(user_id = user.id, "login succeeded");
+                Ok(user)
+            }
+            _ => {
+                let now_locked = self.lock_throttle().account_locked(&account, self.now());
+                if now_locked {
+                    tracing::warn!(account = %fingerprint(&account), ?peer, "account locked after repeated failed logins");
+                } else {
+                    tracing::info!(account = %fingerprint(&account), ?peer, "login failed");
+                }
+                Err(AuthError::Invalid)
+            }
+        }
+    }
+
+    /// Re-hashes `password` with the current parameters, replacing `old_hash` unless it changed
+    /// meanwhile. Failures are logged, not returned: the login itself already succeeded.
+    async fn upgrade_hash(&self, user_id: i64, old_hash: String, password: String) {
+        let new_hash = match password::hash(password).await {
+            Ok(hash) => hash,
+            Err(e) => {
+                tracing::warn!(user_id, error = %e, "password re-hash failed");
+                return;
+            }
+        };
+        let result = self
+            .db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE users SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3",
+                    rusqlite::params![new_hash, user_id, old_hash],
+                )
+            })
+            .await;
+        match result {
+            Ok(_) => tracing::info!(user_id, "password hash upgraded to current parameters"),
+            Err(e) => tracing::warn!(user_id, error = %e, "password re-hash not stored"),
+        }
+    }
+
+    /// Looks a user up by email (trimmed, ASCII case-insensitive).
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let email = email.trim().to_owned();
+        Ok(self
+            .db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT id, email FROM users WHERE email = ?1",
+                    [email],
+                    user_from_row,
+                )
+                .optional()
+            })
+            .await?)
+    }
+
+    #[cfg(test)]
+    fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+}
+
+/// Validates an email's shape and length; returns it trimmed.
+///
+/// The rule is deliberately loose (as in phx.gen.auth): one `@`, no whitespace, `,` or `;`, and
+/// a dot inside the domain.
+///
+/// ```
+/// use demo::users::validate_email;
+/// assert_eq!(validate_email("  bob@example.org ").unwrap(), "bob@example.org");
+/// assert!(validate_email("bob@localhost").is_err());
+/// assert!(validate_email("bob smith@example.org").is_err());
+/// ```
+pub fn validate_email(email: &str) -> Result<&str, RegisterError> {
+    let email = email.trim();
+    if email.len() > MAX_EMAIL_LEN {
+        return Err(RegisterError::EmailTooLong { max: MAX_EMAIL_LEN });
+    }
+    let bad_char = |c: char| c.is_whitespace() || c.is_control() || c == ',' || c == ';';
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err(RegisterError::InvalidEmail);
+    };
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..");
+    if local.is_empty() || domain.contains('@') || !domain_ok || email.contains(bad_char) {
+        return Err(RegisterError::InvalidEmail);
+    }
+    Ok(email)
+}
+
+/// Validates a new password's length in characters: [`MIN_PASSWORD_CHARS`]`..=`[`MAX_PASSWORD_CHARS`].
+///
+/// ```
+/// use demo::users::validate_password;
+/// assert!(validate_password("twelve chars").is_ok());
+/// assert!(validate_password("too short").is_err());
+/// ```
+pub fn validate_password(password: &str) -> Result<(), RegisterError> {
+    if password.len() > MAX_PASSWORD_CHARS * 4 {
+        return Err(RegisterError::PasswordTooLong {
+            max: MAX_PASSWORD_CHARS,
+        });
+    }
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        Err(RegisterError::PasswordTooShort {
+            min: MIN_PASSWORD_CHARS,
+        })
+    } else if chars > MAX_PASSWORD_CHARS {
+        Err(RegisterError::PasswordTooLong {
+            max: MAX_PASSWORD_CHARS,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// A [`User`] from a row whose first two columns are `id` and `email`.
+fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        email: row.get(1)?,
+    })
+}
+
+/// The system clock as Unix seconds: the default [`Clock`].
+fn system_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// `window` in whole seconds, saturated to `i64`.
+fn window_secs(window: Duration) -> i64 {
+    i64::try_from(window.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// A short pseudonymous tag for an account in logs, so lockouts can be correlated without
+/// writing email addresses to the log.
+fn fingerprint(account: &str) -> String {
+    let digest = Sha256::digest(account.as_bytes());
+    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicI64;
+
+    pub(super) const PASSWORD: &str = "correct horse battery staple";
+    pub(super) const T0: i64 = 1_700_000_000;
+
+    pub(super) struct Fixture {
+        _dir: tempfile::TempDir,
+        pub(super) users: Users,
+        clock: Arc<AtomicI64>,
+    }
+
+    impl Fixture {
+        pub(super) fn advance(&self, secs: i64) {
+            self.clock.fetch_add(secs, Ordering::SeqCst);
+        }
+    }
+
+    pub(super) fn fixture_with(config: ThrottleConfig) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("users.sqlite3")).unwrap();
+        let clock = Arc::new(AtomicI64::new(T0));
+        let c = Arc::clone(&clock);
+        let users = Users::new(db)
+            .with_throttle(config)
+            .with_clock(move || c.load(Ordering::SeqCst));
+        Fixture {
+            _dir: dir,
+            users,
+            clock,
+        }
+    }
+
+    pub(super) fn fixture() -> Fixture {
+        fixture_with(ThrottleConfig::default())
+    }
+
+    pub(super) fn lenient() -> ThrottleConfig {
+        ThrottleConfig {
+            account_max_failures: 1000,
+            peer_max_failures: 1000,
+            global_max_attempts: 1000,
+            ..ThrottleConfig::default()
+        }
+    }
+
+    pub(super) async fn stored_hash(users: &Users, id: i64) -> String {
+        users
+            .db()
+            .call(move |c| {
+                c.query_row("SELECT password_hash FROM users WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn register_then_authenticate() {
+        let f = fixture();
+        let user = f
+            .users
+            .register("  Alice@Example.com ", PASSWORD)
+            .await
+            .unwrap();
+        assert_eq!(user.email, "Alice@Example.com");
+        assert!(user.id > 0);
+        let again = f
+            .users
+            .authenticate("alice@example.COM", PASSWORD)
+            .await
+            .unwrap();
+        assert_eq!(again, user);
+        assert_eq!(
+            f.users.user_by_email("ALICE@example.com").await.unwrap(),
+            Some(user.clone())
+        );
+        assert_eq!(
+            f.users.user_by_email("bob@example.com").await.unwrap(),
+            None
+        );
+        let bob = f.users.register("bob@example.com", PASSWORD).await.unwrap();
+        assert_ne!(bob.id, user.id);
+    }
+
+    #[tokio::test]
+    async fn register_validates_input_and_rejects_duplicates() {
+        let f = fixture();
+        for email in [
+            "",
+            "plain",
+            "@example.com",
+            "a@b",
+            "a@.example.com",
+            "a@example.com.",
+            "a@example..com",
+            "a b@example.com",
+            "a@b@example.com",
+            "a,b@example.com",
+            "a;b@example.com",
+            "a\u{0}b@example.com",
+        ] {
+            let err = f.users.register(email, PASSWORD).await.unwrap_err();
+            assert!(
+                matches!(err, RegisterError::InvalidEmail),
+                "{email:?}: {err:?}"
+            );
+            assert_eq!(err.field(), Some("email"));
+        }
+        let long = format!("{}@example.com", "a".repeat(MAX_EMAIL_LEN));
+        assert!(matches!(
+            f.users.register(&long, PASSWORD).await,
+            Err(RegisterError::EmailTooLong { max: 160 })
+        ));
+
+        let err = f
+            .users
+            .register("c@example.com", "eleven char")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, RegisterError::PasswordTooShort { min: 12 }),
+            "{err:?}"
+        );
+        assert_eq!(err.field(), Some("password"));
+        assert_eq!(err.to_string(), "should be at least 12 characters");
+        assert!(matches!(
+            f.users.register("c@example.com", &"x".repeat(129)).await,
+            Err(RegisterError::PasswordTooLong { max: 128 })
+        ));
+        // Limits count characters, not bytes: 12 two-byte characters are enough...
+        f.users
+            .register("d@example.com", &"é".repeat(12))
+            .await
+            .unwrap();
+        // ...and 128 four-byte characters (512 bytes) are still allowed.
+        f.users
+            .register("e@example.com", &"🔑".repeat(128))
+            .await
+            .unwrap();
+        assert!(
+            f.users
+                .authenticate("e@example.com", &"🔑".repeat(128))
+                .await
+                .is_ok()
+        );
+
+        f.users
+            .register("taken@example.com", PASSWORD)
+            .await
+            .unwrap();
+        let err = f
+            .users
+            .register("TAKEN@example.com", "another password")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RegisterError::EmailTaken), "{err:?}");
+        // Only the original password works.
+        assert!(
+            f.users
+                .authenticate("taken@example.com", "another password")
+                .await
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn concurrent_duplicate_registration_yields_one_user() {
+        let f = fixture();
+        let (a, b) = tokio::join!(
+            f.users.register("race@example.com", PASSWORD),
+            f.users.register("RACE@example.com", PASSWORD)
+        );
+        let oks = [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count();
+        assert_eq!(oks, 1, "{a:?} {b:?}");
+        assert!(matches!(
+            a.err().or(b.err()),
+            Some(RegisterError::EmailTaken)
+        ));
+    }
+
+    #[tokio::test]
+    async fn database_failure_fails_closed() {
+        let f = fixture();
+        let user = f
+            .users
+            .register("down@example.com", PASSWORD)
+            .await
+            .unwrap();
+        let token = f.users.create_session_token(user.id).await.unwrap();
+        f.users
+            .db()
+            .call(|c| c.execute_batch("DROP TABLE user_tokens"))
+            .await
+            .unwrap();
+        assert!(f.users.user_by_session_token(&token).await.is_err());
+        f.users
+            .db()
+            .call(|c| c.execute_batch("DROP TABLE users"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            f.users.authenticate("down@example.com", PASSWORD).await,
+            Err(AuthError::Unavailable(_))
+        ));
+    }
+}

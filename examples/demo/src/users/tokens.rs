@@ -1,0 +1,423 @@
+//! Server-side session tokens and single-use login tickets: 32 random bytes handed out
+//! base64url-encoded, only their SHA-256 stored (docs/threat-model.md R1, R3, R6, cases 13,
+//! 17-20, 68, 69).
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rusqlite::OptionalExtension as _;
+use sha2::{Digest as _, Sha256};
+
+use super::{StoreError, User, Users, user_from_row, window_secs};
+
+/// `user_tokens.context` of session tokens.
+pub const SESSION_CONTEXT: &str = "session";
+/// Token context of single-use login tickets (the live view to HTTP session handoff).
+pub const HANDOFF_CONTEXT: &str = "login-handoff";
+/// How long a login ticket can be consumed.
+pub const HANDOFF_VALIDITY: Duration = Duration::from_secs(60);
+/// How long a session token stays valid after it was created.
+pub const SESSION_VALIDITY: Duration = Duration::from_secs(14 * 24 * 60 * 60);
+/// Number of random bytes in a session token.
+pub const SESSION_TOKEN_BYTES: usize = 32;
+
+impl Users {
+    /// Creates a session token for `user_id` and returns it (43 characters of base64url).
+    ///
+    /// Only the SHA-256 of the token is stored; the returned string is the bearer credential and
+    /// belongs in the encrypted session cookie only (never in a URL, a flash or a log).
+    pub async fn create_session_token(&self, user_id: i64) -> Result<String, StoreError> {
+        let token = self.insert_token(user_id, SESSION_CONTEXT).await?;
+        tracing::debug!(user_id, "session token created");
+        Ok(token)
+    }
+
+    /// Resolves a session token to its user, if the token exists, is a session token and is
+    /// younger than [`SESSION_VALIDITY`]. Malformed tokens resolve to `None`.
+    pub async fn user_by_session_token(&self, token: &str) -> Result<Option<User>, StoreError> {
+        let Some(hash) = token_hash(token) else {
+            return Ok(None);
+        };
+        let oldest_valid = self.now() - validity_secs();
+        Ok(self
+            .db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT u.id, u.email FROM user_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE t.token_hash = ?1 AND t.context = ?2 AND t.inserted_at > ?3",
+                    rusqlite::params![hash, SESSION_CONTEXT, oldest_valid],
+                    user_from_row,
+                )
+                .optional()
+            })
+            .await?)
+    }
+
+    /// Deletes one session token (logout). Returns whether a token was deleted; malformed or
+    /// unknown tokens are not an error.
+    pub async fn delete_session_token(&self, token: &str) -> Result<bool, StoreError> {
+        let Some(hash) = token_hash(token) else {
+            return Ok(false);
+        };
+        let deleted = self
+            .db
+            .call(move |c| {
+                c.execute(
+                    "DELETE FROM user_tokens WHERE token_hash = ?1 AND context = ?2",
+                    rusqlite::params![hash, SESSION_CONTEXT],
+                )
+            })
+            .await?;
+        Ok(deleted > 0)
+    }
+
+    /// Creates a single-use login ticket for `user_id` (the handoff from a live view to the HTTP
+    /// session, docs/threat-model.md R3): 256 random bits, only the SHA-256 stored, valid for
+    /// [`HANDOFF_VALIDITY`], consumed atomically by [`Users::consume_login_ticket`].
+    pub async fn create_login_ticket(&self, user_id: i64) -> Result<String, StoreError> {
+        self.insert_token(user_id, HANDOFF_CONTEXT).await
+    }
+
+    /// Stores a new token of `context` for `user_id` and returns it: [`SESSION_TOKEN_BYTES`]
+    /// random bytes, base64url-encoded. Only their SHA-256 is stored.
+    async fn insert_token(
+        &self,
+        user_id: i64,
+        context: &'static str,
+    ) -> Result<String, StoreError> {
+        let mut raw = [0u8; SESSION_TOKEN_BYTES];
+        getrandom::fill(&mut raw).map_err(StoreError::Random)?;
+        let hash = Sha256::digest(raw).to_vec();
+        let now = self.now();
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "INSERT INTO user_tokens (token_hash, user_id, context, inserted_at) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![hash, user_id, context, now],
+                )
+            })
+            .await?;
+        Ok(URL_SAFE_NO_PAD.encode(raw))
+    }
+
+    /// Consumes a login ticket: deletes it and returns its user if it existed and was younger
+    /// than [`HANDOFF_VALIDITY`]. The delete is atomic, so of two concurrent consumers exactly
+    /// one gets the user (docs/threat-model.md cases 18 and 20).
+    pub async fn consume_login_ticket(&self, ticket: &str) -> Result<Option<User>, StoreError> {
+        let Some(hash) = token_hash(ticket) else {
+            return Ok(None);
+        };
+        let oldest_valid = self.now() - i64::try_from(HANDOFF_VALIDITY.as_secs()).unwrap_or(60);
+        Ok(self
+            .db
+            .call(move |c| {
+                let user_id: Option<i64> = c
+                    .query_row(
+                        "DELETE FROM user_tokens WHERE token_hash = ?1 AND context = ?2 \
+                         RETURNING user_id, inserted_at",
+                        rusqlite::params![hash, HANDOFF_CONTEXT],
+                        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+                    )
+                    .optional()?
+                    .and_then(|(id, at)| (at >= oldest_valid).then_some(id));
+                let Some(user_id) = user_id else {
+                    return Ok(None);
+                };
+                c.query_row(
+                    "SELECT id, email FROM users WHERE id = ?1",
+                    [user_id],
+                    user_from_row,
+                )
+                .optional()
+            })
+            .await?)
+    }
+
+    /// Deletes every token of a user, in every context (logout everywhere, password change).
+    /// Returns how many were deleted.
+    pub async fn delete_all_tokens(&self, user_id: i64) -> Result<usize, StoreError> {
+        let deleted = self
+            .db
+            .call(move |c| c.execute("DELETE FROM user_tokens WHERE user_id = ?1", [user_id]))
+            .await?;
+        tracing::info!(user_id, deleted, "all tokens of user deleted");
+        Ok(deleted)
+    }
+
+    /// Deletes expired session tokens. Lookups already ignore them; this only reclaims space.
+    pub async fn purge_expired_tokens(&self) -> Result<usize, StoreError> {
+        let oldest_valid = self.now() - validity_secs();
+        Ok(self
+            .db
+            .call(move |c| {
+                c.execute(
+                    "DELETE FROM user_tokens WHERE context = ?1 AND inserted_at <= ?2",
+                    rusqlite::params![SESSION_CONTEXT, oldest_valid],
+                )
+            })
+            .await?)
+    }
+}
+
+/// A stable, non-secret identifier of a session token: base64url of its SHA-256, as stored in the
+/// database. Suitable for log lines and for a per-login pub/sub topic
+/// (`"users_sessions:" + id`) used to disconnect live sockets on logout. `None` if malformed.
+///
+/// ```
+/// assert_eq!(demo::users::tokens::session_token_id("not a token"), None);
+/// let id = demo::users::tokens::session_token_id(&"A".repeat(43)).unwrap();
+/// assert_eq!(id.len(), 43);
+/// ```
+pub fn session_token_id(token: &str) -> Option<String> {
+    token_hash(token).map(|hash| URL_SAFE_NO_PAD.encode(hash))
+}
+
+/// SHA-256 of a well-formed token's raw bytes; `None` for anything else.
+fn token_hash(token: &str) -> Option<Vec<u8>> {
+    // 32 bytes are exactly 43 base64url characters; check before decoding untrusted input.
+    if token.len() != 43 {
+        return None;
+    }
+    let raw = URL_SAFE_NO_PAD.decode(token).ok()?;
+    (raw.len() == SESSION_TOKEN_BYTES).then(|| Sha256::digest(&raw).to_vec())
+}
+
+fn validity_secs() -> i64 {
+    window_secs(SESSION_VALIDITY)
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use sha2::{Digest as _, Sha256};
+
+    use super::session_token_id;
+    use crate::users::tests::{PASSWORD, fixture};
+
+    #[tokio::test]
+    async fn session_token_create_lookup_and_storage() {
+        let f = fixture();
+        let user = f.users.register("tok@example.com", PASSWORD).await.unwrap();
+        let token = f.users.create_session_token(user.id).await.unwrap();
+        let token2 = f.users.create_session_token(user.id).await.unwrap();
+        assert_eq!(token.len(), 43);
+        assert!(
+            token
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert_ne!(token, token2);
+        assert_eq!(
+            f.users.user_by_session_token(&token).await.unwrap(),
+            Some(user.clone())
+        );
+        assert_eq!(
+            f.users.user_by_session_token(&token2).await.unwrap(),
+            Some(user.clone())
+        );
+
+        // Only the SHA-256 of the token is stored.
+        let rows: Vec<(Vec<u8>, String)> = f
+            .users
+            .db()
+            .call(|c| {
+                let mut s = c.prepare("SELECT token_hash, context FROM user_tokens")?;
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+            })
+            .await
+            .unwrap();
+        let raw = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(
+            rows.iter()
+                .all(|(hash, ctx)| hash != &raw && ctx == "session")
+        );
+        assert!(
+            rows.iter()
+                .any(|(hash, _)| hash[..] == Sha256::digest(&raw)[..])
+        );
+        assert_eq!(
+            session_token_id(&token).unwrap(),
+            URL_SAFE_NO_PAD.encode(Sha256::digest(&raw))
+        );
+
+        // Tokens for a non-existent user cannot be created.
+        assert!(f.users.create_session_token(9999).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn malformed_session_tokens_resolve_to_nobody() {
+        let f = fixture();
+        let user = f.users.register("m@example.com", PASSWORD).await.unwrap();
+        let token = f.users.create_session_token(user.id).await.unwrap();
+        let mut flipped = token.clone().into_bytes();
+        flipped[0] = if flipped[0] == b'A' { b'B' } else { b'A' };
+        let flipped = String::from_utf8(flipped).unwrap();
+        let raw_hash =
+            URL_SAFE_NO_PAD.encode(Sha256::digest(URL_SAFE_NO_PAD.decode(&token).unwrap()));
+        for bad in [
+            String::new(),
+            "garbage".to_owned(),
+            format!("{token}A"),
+            token[..42].to_owned(),
+            "!".repeat(43),
+            "A".repeat(10_000),
+            flipped,
+            raw_hash, // the stored hash is not itself a credential
+        ] {
+            assert_eq!(
+                f.users.user_by_session_token(&bad).await.unwrap(),
+                None,
+                "{bad:?}"
+            );
+            assert!(!f.users.delete_session_token(&bad).await.unwrap());
+        }
+        assert_eq!(
+            f.users.user_by_session_token(&token).await.unwrap(),
+            Some(user)
+        );
+    }
+
+    #[tokio::test]
+    async fn case_68_deleted_session_token_no_longer_resolves() {
+        let f = fixture();
+        let user = f
+            .users
+            .register("logout@example.com", PASSWORD)
+            .await
+            .unwrap();
+        let token = f.users.create_session_token(user.id).await.unwrap();
+        let other = f.users.create_session_token(user.id).await.unwrap();
+        assert!(
+            f.users
+                .user_by_session_token(&token)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(f.users.delete_session_token(&token).await.unwrap());
+        assert_eq!(f.users.user_by_session_token(&token).await.unwrap(), None);
+        assert!(
+            !f.users.delete_session_token(&token).await.unwrap(),
+            "second logout is a no-op"
+        );
+        // Logging out one session leaves the others.
+        assert_eq!(
+            f.users.user_by_session_token(&other).await.unwrap(),
+            Some(user)
+        );
+    }
+
+    #[tokio::test]
+    async fn case_69_delete_all_tokens_revokes_every_session_of_that_user_only() {
+        let f = fixture();
+        let a = f.users.register("a@example.com", PASSWORD).await.unwrap();
+        let b = f.users.register("b@example.com", PASSWORD).await.unwrap();
+        let a1 = f.users.create_session_token(a.id).await.unwrap();
+        let a2 = f.users.create_session_token(a.id).await.unwrap();
+        let b1 = f.users.create_session_token(b.id).await.unwrap();
+        assert_eq!(f.users.delete_all_tokens(a.id).await.unwrap(), 2);
+        assert_eq!(f.users.user_by_session_token(&a1).await.unwrap(), None);
+        assert_eq!(f.users.user_by_session_token(&a2).await.unwrap(), None);
+        assert_eq!(
+            f.users.user_by_session_token(&b1).await.unwrap(),
+            Some(b.clone())
+        );
+
+        // Deleting the user cascades to its tokens.
+        let b_id = b.id;
+        f.users
+            .db()
+            .call(move |c| c.execute("DELETE FROM users WHERE id = ?1", [b_id]))
+            .await
+            .unwrap();
+        assert_eq!(f.users.user_by_session_token(&b1).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn case_13_session_token_expires_after_14_days() {
+        let f = fixture();
+        let user = f.users.register("exp@example.com", PASSWORD).await.unwrap();
+        let token = f.users.create_session_token(user.id).await.unwrap();
+        let fourteen_days = 14 * 24 * 60 * 60;
+        f.advance(fourteen_days - 1);
+        assert_eq!(
+            f.users.user_by_session_token(&token).await.unwrap(),
+            Some(user)
+        );
+        assert_eq!(f.users.purge_expired_tokens().await.unwrap(), 0);
+        f.advance(1);
+        assert_eq!(f.users.user_by_session_token(&token).await.unwrap(), None);
+        assert_eq!(f.users.purge_expired_tokens().await.unwrap(), 1);
+        assert!(
+            !f.users.delete_session_token(&token).await.unwrap(),
+            "already purged"
+        );
+    }
+
+    /// docs/threat-model.md cases 17, 18 and 20: a login ticket works once, within 60 s.
+    #[tokio::test]
+    async fn case_17_18_login_ticket_is_single_use_and_expires_after_60s() {
+        let f = fixture();
+        let user = f
+            .users
+            .register("ticket@example.com", PASSWORD)
+            .await
+            .unwrap();
+
+        let ticket = f.users.create_login_ticket(user.id).await.unwrap();
+        assert_eq!(
+            f.users.user_by_session_token(&ticket).await.unwrap(),
+            None,
+            "not a session"
+        );
+        f.advance(59);
+        assert_eq!(
+            f.users.consume_login_ticket(&ticket).await.unwrap(),
+            Some(user.clone())
+        );
+        assert_eq!(
+            f.users.consume_login_ticket(&ticket).await.unwrap(),
+            None,
+            "single use"
+        );
+
+        let late = f.users.create_login_ticket(user.id).await.unwrap();
+        f.advance(61);
+        assert_eq!(
+            f.users.consume_login_ticket(&late).await.unwrap(),
+            None,
+            "expired"
+        );
+        assert_eq!(f.users.consume_login_ticket("garbage").await.unwrap(), None);
+
+        let raced = f.users.create_login_ticket(user.id).await.unwrap();
+        let (a, b) = tokio::join!(
+            f.users.consume_login_ticket(&raced),
+            f.users.consume_login_ticket(&raced)
+        );
+        let winners = [a.unwrap(), b.unwrap()]
+            .iter()
+            .filter(|u| u.is_some())
+            .count();
+        assert_eq!(winners, 1);
+    }
+
+    #[tokio::test]
+    async fn tokens_of_other_contexts_are_not_sessions() {
+        let f = fixture();
+        let user = f.users.register("ctx@example.com", PASSWORD).await.unwrap();
+        let token = f.users.create_session_token(user.id).await.unwrap();
+        f.users
+            .db()
+            .call(|c| c.execute("UPDATE user_tokens SET context = 'login-handoff'", []))
+            .await
+            .unwrap();
+        assert_eq!(f.users.user_by_session_token(&token).await.unwrap(), None);
+        assert!(!f.users.delete_session_token(&token).await.unwrap());
+        assert_eq!(f.users.delete_all_tokens(user.id).await.unwrap(), 1);
+    }
+}
