@@ -46,7 +46,8 @@ async fn main() {
             .layout(layout::root)
             .node_modules(&node_modules),
     )
-    .build().expect("valid live routes");
+    .build()
+    .expect("valid live routes");
     let app = live
         .merge(plain::router())
         .merge(assets::router(&node_modules))
