@@ -25,10 +25,12 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
   "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), open files $(ulimit -n)," \
   "load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-echo "== building livefire's counter and the load generator (release)"
-cargo build --release -p counter -p livefire-bench
+echo "== building livefire's benchmark counter (bench/counter-server) and the load generator (release)"
+cargo build --release -p bench-counter-server -p livefire-bench
 
-ARGS=(--livefire "$ROOT/target/release/counter")
+# The counter example's view plus a "Last broadcast" line; no timer unless BENCH_TICK_MS is set,
+# and the broadcast route only in the fan-out run (the generator sets BENCH_BROADCAST=1 there).
+ARGS=(--livefire "$ROOT/target/release/bench-counter-server")
 
 if [ "${BENCH_SKIP_PYVIEW:-0}" != 1 ]; then
   echo "== pyview: virtualenv and app under $WORK"
@@ -114,7 +116,7 @@ debug = false
 [workspace]
 EOF
   cat > "$DX/src/main.rs" <<'EOF'
-// Same-shaped counter as livefire's examples/counter, for the side-by-side benchmark.
+// Same-shaped counter as livefire's bench/counter-server, for the side-by-side benchmark.
 use axum::Router;
 use dioxus::prelude::*;
 use dioxus_liveview::LiveviewRouter;

@@ -1,6 +1,7 @@
 //! livefire-bench: a load generator that speaks the Phoenix LiveView channel protocol like a
 //! browser (and dioxus-liveview's protocol through a small adapter), run against livefire's
-//! counter example and its peers side by side. Loopback only. See `bench/README.md`.
+//! counter (`bench/counter-server`: the counter example's view plus a broadcast line) and its
+//! peers side by side. Loopback only. See `bench/README.md`.
 
 mod client;
 mod http;
@@ -180,7 +181,6 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
     let mut contenders = Vec::new();
     if let Some(cmd) = livefire {
         let mut spec = Spec::parse(&cmd).ok_or("empty --livefire")?;
-        spec.env.push(("COUNTER_TICK_MS".into(), "0".into()));
         spec.env.push(("RUST_LOG".into(), "warn".into()));
         contenders.push(Contender {
             name: "livefire",
@@ -597,7 +597,7 @@ async fn one_broadcast(
     let post_ns = t0.elapsed().as_nanos() as u64;
     if res.status != 200 {
         return Err(io::Error::other(format!(
-            "POST /__bench/broadcast: {} (is COUNTER_BENCH_BROADCAST=1 honoured?)",
+            "POST /__bench/broadcast: {} (is the server bench-counter-server with BENCH_BROADCAST=1?)",
             res.status
         )));
     }
@@ -631,12 +631,11 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     v.get(v.len().saturating_sub(1) / 2).copied()
 }
 
-/// Fresh server with `COUNTER_BENCH_BROADCAST=1`: `n` joined sessions, then one warm-up and
+/// Fresh server with `BENCH_BROADCAST=1`: `n` joined sessions, then one warm-up and
 /// `cfg.fanout_rounds` measured broadcasts; for each, when every view's `diff` push arrived.
 async fn fanout_run(c: &Contender, target: &Arc<Target>, cfg: &Cfg, n: usize) -> io::Result<Value> {
     let mut spec = c.spec.clone();
-    spec.env
-        .push(("COUNTER_BENCH_BROADCAST".into(), "1".into()));
+    spec.env.push(("BENCH_BROADCAST".into(), "1".into()));
     let server = Server::start(
         &spec,
         target.port,

@@ -9,6 +9,13 @@
 //! its JavaScript errors and warnings, read back with [`js_errors`] or checked with
 //! [`check_no_js_errors`].
 //!
+//! [`check_clean_console`] is the broader check every browser test ends with: it reads the
+//! browser's own log (every session is started with Chrome's `goog:loggingPrefs`, so the log
+//! also holds what the page cannot see, such as "Failed to load resource: … 404" and failed
+//! WebSocket connections, for every page loaded since the last read) and the current page's
+//! failed requests ([`failed_requests`], from the Resource Timing API), and fails with
+//! [`E2eError::Console`] listing each one.
+//!
 //! The binaries are required, not optional: when they are missing, [`Browser::start`] fails with
 //! [`E2eError::MissingBinary`] saying how to install them (`scripts/test.sh` does). The paths can
 //! be overridden with `LIVEFIRE_CHROMIUM` and `LIVEFIRE_CHROMEDRIVER`.
@@ -140,6 +147,30 @@ pub enum E2eError {
     /// The current page logged JavaScript errors or warnings ([`check_no_js_errors`]).
     #[error("the page logged errors:\n{}", .0.join("\n"))]
     JsErrors(Vec<String>),
+    /// The browser logged errors or warnings, or a request of the current page failed
+    /// ([`check_clean_console`]).
+    #[error("{}", console_report(.log, .failed_requests))]
+    Console {
+        /// The `SEVERE` and `WARNING` entries of the browser log, one line each
+        /// (see [`BrowserLogEntry`]'s `Display`).
+        log: Vec<String>,
+        /// The current page's failed requests ([`failed_requests`]).
+        failed_requests: Vec<String>,
+    },
+}
+
+/// The message of [`E2eError::Console`].
+fn console_report(log: &[String], failed_requests: &[String]) -> String {
+    let mut out = String::from("the browser reported problems:");
+    for entry in log {
+        out.push_str("\n  browser log: ");
+        out.push_str(entry);
+    }
+    for request in failed_requests {
+        out.push_str("\n  failed request: ");
+        out.push_str(request);
+    }
+    out
 }
 
 /// A headless Chromium session driven by a chromedriver process that this value owns.
@@ -226,6 +257,9 @@ impl Browser {
         args.push(format!("--user-data-dir={}", profile.display()));
         let capabilities = json!({
             "browserName": "chrome",
+            // Keeps the browser's console (page messages, network errors, exceptions) for
+            // `browser_log`.
+            "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "binary": chromium.display().to_string(),
                 "args": args,
@@ -489,6 +523,158 @@ pub async fn check_no_js_errors(client: &Client) -> Result<(), E2eError> {
         Ok(())
     } else {
         Err(E2eError::JsErrors(errors))
+    }
+}
+
+/// chromedriver's log extension (`POST /session/{id}/se/log`): returns the entries of one log
+/// and empties it.
+#[derive(Debug)]
+struct GetLog {
+    kind: &'static str,
+}
+
+impl WebDriverCompatibleCommand for GetLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session_id = session_id.ok_or(url::ParseError::EmptyHost)?;
+        base_url.join(&format!("session/{session_id}/se/log"))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (Method, Option<String>) {
+        (Method::POST, Some(json!({"type": self.kind}).to_string()))
+    }
+}
+
+/// One entry of the browser log ([`browser_log`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserLogEntry {
+    /// `SEVERE`, `WARNING`, `INFO` or `DEBUG` (`console.error` is `SEVERE`, `console.warn`
+    /// `WARNING`, `console.log` `INFO`; a failed resource load and an uncaught exception are
+    /// `SEVERE`).
+    pub level: String,
+    /// Where it came from: `console-api`, `javascript` (uncaught exceptions), `network`,
+    /// `security`, `deprecation`, ...
+    pub source: String,
+    /// The text, usually starting with the URL (and line:column) it is about.
+    pub message: String,
+}
+
+impl BrowserLogEntry {
+    /// Whether [`check_clean_console`] reports it: a `SEVERE` or `WARNING` entry.
+    pub fn is_problem(&self) -> bool {
+        matches!(self.level.as_str(), "SEVERE" | "WARNING")
+    }
+}
+
+impl std::fmt::Display for BrowserLogEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.level, self.source, self.message)
+    }
+}
+
+/// Reads, and so empties, the browser log: everything logged by every page of the session
+/// since the previous read, pages navigated away from included.
+///
+/// It holds what the page's own scripts cannot observe: "Failed to load resource: the server
+/// responded with a status of 404", a WebSocket that failed to connect, CSP violations, as well
+/// as console calls and uncaught exceptions.
+///
+/// ```no_run
+/// # async fn demo(client: &fantoccini::Client) -> Result<(), livefire_e2e::E2eError> {
+/// client.goto("http://127.0.0.1:4000/").await?;
+/// for entry in livefire_e2e::browser_log(client).await? {
+///     println!("{entry}");
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub async fn browser_log(client: &Client) -> Result<Vec<BrowserLogEntry>, E2eError> {
+    let entries = client.issue_cmd(GetLog { kind: "browser" }).await?;
+    let Value::Array(entries) = entries else {
+        return Ok(Vec::new());
+    };
+    let field = |entry: &Value, key: &str| entry[key].as_str().unwrap_or_default().to_owned();
+    Ok(entries
+        .iter()
+        .map(|entry| BrowserLogEntry {
+            level: field(entry, "level"),
+            source: field(entry, "source"),
+            message: field(entry, "message"),
+        })
+        .collect())
+}
+
+/// The requests of the current document that failed, one line each: the document itself and
+/// every resource it loaded (scripts, stylesheets, images, icons, `fetch`, ...) whose HTTP
+/// status is 400 or more, and same-origin ones that got no response at all (status 0: network
+/// error, refused or blocked). WebSockets are not resources; a failed one shows in
+/// [`browser_log`].
+///
+/// Uses the Resource Timing API (`responseStatus`, Chromium 109+).
+pub async fn failed_requests(client: &Client) -> Result<Vec<String>, E2eError> {
+    let found = client.execute(FAILED_REQUESTS_JS, Vec::new()).await?;
+    Ok(match found {
+        Value::Array(lines) => lines
+            .into_iter()
+            .map(|l| l.as_str().map_or_else(|| l.to_string(), str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// The script of [`failed_requests`].
+const FAILED_REQUESTS_JS: &str = r#"
+var origin = location.origin;
+var entries = performance.getEntriesByType('navigation')
+  .concat(performance.getEntriesByType('resource'));
+var failed = [];
+entries.forEach(function (e) {
+  var status = e.responseStatus;
+  if (typeof status !== 'number') { return; }
+  var sameOrigin = e.name === origin || e.name.indexOf(origin + '/') === 0;
+  if (status >= 400 || (status === 0 && sameOrigin)) {
+    failed.push(e.name + ' (' + (e.initiatorType || 'navigation') + '): '
+      + (status === 0 ? 'no response' : 'status ' + status));
+  }
+});
+return failed;
+"#;
+
+/// Fails with [`E2eError::Console`] if the browser logged any error or warning since the last
+/// read of its log ([`browser_log`], which this reads and empties), or if a request of the
+/// current page failed ([`failed_requests`]). Call it after each page load and at the end of
+/// every browser test.
+///
+/// Unlike [`check_no_js_errors`], it needs no hook installed before the page loads, and it
+/// sees the browser's own messages (a 404 for a script, an image or `/favicon.ico`, a refused
+/// WebSocket), on every page the session visited.
+///
+/// ```no_run
+/// # async fn demo(client: &fantoccini::Client) -> Result<(), livefire_e2e::E2eError> {
+/// client.goto("http://127.0.0.1:4000/").await?;
+/// livefire_e2e::sync_lv(client).await?;
+/// livefire_e2e::check_clean_console(client).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn check_clean_console(client: &Client) -> Result<(), E2eError> {
+    let log: Vec<String> = browser_log(client)
+        .await?
+        .iter()
+        .filter(|entry| entry.is_problem())
+        .map(ToString::to_string)
+        .collect();
+    let failed_requests = failed_requests(client).await?;
+    if log.is_empty() && failed_requests.is_empty() {
+        Ok(())
+    } else {
+        Err(E2eError::Console {
+            log,
+            failed_requests,
+        })
     }
 }
 

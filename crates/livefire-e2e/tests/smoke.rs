@@ -8,12 +8,12 @@ use axum::response::Html;
 use axum::routing::get;
 use fantoccini::Locator;
 use livefire_e2e::{
-    Browser, E2eError, check_no_js_errors, click, js_errors, record_js_errors, serve, sync_lv,
-    sync_lv_within, wait_until_js,
+    Browser, E2eError, browser_log, check_clean_console, check_no_js_errors, click, js_errors,
+    record_js_errors, serve, sync_lv, sync_lv_within, wait_until_js,
 };
 
 const PAGE: &str = r#"<!doctype html>
-<html><head><title>smoke</title></head>
+<html><head><title>smoke</title><link rel="icon" href="data:,"></head>
 <body>
   <p id="text">idle</p>
   <button id="go" onclick="document.getElementById('text').textContent = 'clicked'">go</button>
@@ -34,6 +34,7 @@ async fn chromium_clicks_a_button_on_an_axum_page() -> Result<(), Box<dyn std::e
     let client = browser.client();
 
     client.goto(&format!("{base}/")).await?;
+    check_clean_console(client).await?;
     assert_eq!(client.title().await?, "smoke");
     let text = client.find(Locator::Css("#text")).await?;
     assert_eq!(text.text().await?, "idle");
@@ -67,12 +68,13 @@ async fn chromium_clicks_a_button_on_an_axum_page() -> Result<(), Box<dyn std::e
     )
     .await?;
 
+    check_clean_console(client).await?;
     browser.close().await?;
     Ok(())
 }
 
 const NOISY_PAGE: &str = r#"<!doctype html>
-<html><head><title>noisy</title>
+<html><head><title>noisy</title><link rel="icon" href="data:,">
 <script>console.warn('careful', {a: 1});</script>
 </head>
 <body>
@@ -125,9 +127,30 @@ async fn js_errors_records_warnings_and_uncaught_errors() -> Result<(), Box<dyn 
     );
     assert!(err.to_string().contains("careful"), "{err}");
 
+    // The browser log has both too; reading it empties it.
+    let logged: Vec<String> = browser_log(client)
+        .await?
+        .iter()
+        .filter(|e| e.is_problem())
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.starts_with("WARNING (console-api)") && l.contains("careful")),
+        "{logged:?}"
+    );
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.starts_with("SEVERE (javascript)") && l.contains("boom")),
+        "{logged:?}"
+    );
+
     // Every new document starts with an empty list.
     client.goto(&format!("{base}/")).await?;
     check_no_js_errors(client).await?;
+    check_clean_console(client).await?;
 
     browser.close().await?;
     Ok(())

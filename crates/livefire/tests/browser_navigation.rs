@@ -23,7 +23,9 @@ use livefire::flash::LiveFlashLayer;
 use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
 use livefire::{Error, Event, LiveRouter, LiveView, Mount, Params, Rendered, Result, Socket, html};
-use livefire_e2e::{Browser, check_no_js_errors, click, record_js_errors, serve, sync_lv};
+use livefire_e2e::{
+    Browser, check_clean_console, check_no_js_errors, click, record_js_errors, serve, sync_lv,
+};
 use serde_json::{Value, json};
 
 type TestResult = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -252,6 +254,7 @@ async fn start() -> std::result::Result<(Browser, String, Log), Box<dyn std::err
     record_js_errors(browser.client()).await?;
     browser.client().goto(&format!("{base}/a")).await?;
     sync_lv(browser.client()).await?;
+    assert_clean_console(browser.client(), "the first load of /a").await;
     assert_eq!(
         log.take(),
         [
@@ -320,8 +323,9 @@ async fn page_state(client: &Client) -> String {
         .map_or_else(|err| format!("(unknown: {err})"), |v| v.to_string())
 }
 
-/// Waits until every condition holds, then until the view is connected and idle; panics with
-/// `step` and the page's state otherwise.
+/// Waits until every condition holds, then until the view is connected and idle, and checks
+/// that the browser reported no error, warning or failed request; panics with `step` and the
+/// page's state otherwise.
 async fn settle(client: &Client, step: &str, conditions: &[&str]) {
     let condition = conditions.join(" && ");
     if let Err(err) = livefire_e2e::wait_until_js(client, &condition, WAIT).await {
@@ -343,12 +347,23 @@ async fn settle(client: &Client, step: &str, conditions: &[&str]) {
         "{step}: {condition} no longer holds once idle; page: {}",
         page_state(client).await
     );
+    assert_clean_console(client, step).await;
 }
 
-/// Panics unless the current page logged no JavaScript error or warning.
+/// Panics unless the current page logged no JavaScript error or warning, and the browser
+/// reported no error, warning or failed request since the last check.
 async fn assert_no_js_errors(client: &Client, step: &str) {
     if let Err(err) = check_no_js_errors(client).await {
         panic!("{step}: {err}");
+    }
+    assert_clean_console(client, step).await;
+}
+
+/// Panics unless the browser reported no error, warning or failed request since the last
+/// check (every page loaded since then included).
+async fn assert_clean_console(client: &Client, step: &str) {
+    if let Err(err) = check_clean_console(client).await {
+        panic!("{step}: {err}\npage: {}", page_state(client).await);
     }
 }
 
@@ -681,6 +696,7 @@ async fn navigation_across_live_sessions_and_redirects_reload_the_page_with_the_
     // 6. redirect with a flash: a full page load showing it exactly once.
     client.goto(&format!("{base}/a")).await?;
     sync_lv(client).await?;
+    assert_clean_console(client, "back to /a").await;
     log.take();
     set_marker(client, "before redirect").await;
     click(client, "#redirect").await?;

@@ -1,9 +1,5 @@
 //! The counter example: buttons, a text input echoed live, a list that grows and shrinks, and a
-//! server-pushed tick every second.
-//!
-//! With a [`PubSub`] ([`app_with_pubsub`]), every connected view also subscribes to
-//! [`BROADCAST_TOPIC`] and shows the last number broadcast there (the benchmark's fan-out
-//! measurement uses this).
+//! server-pushed tick (a timer message handled in `handle_info`).
 //!
 //! Run with `npm ci && cargo run -p counter`, then open <http://127.0.0.1:4001>.
 
@@ -11,17 +7,13 @@ use std::time::Duration;
 
 use axum::Router;
 use livefire::flash::LiveFlashLayer;
-use livefire::pubsub::PubSub;
 use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
 use livefire::{Error, Event, LiveRouter, LiveView, Mount, Rendered, Result, Socket, html};
 use serde::Deserialize;
 
-/// The topic the counter views subscribe to when the app has a [`PubSub`].
-pub const BROADCAST_TOPIC: &str = "counter:broadcast";
-
 /// The counter live view.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counter {
     /// The count shown between the buttons.
     pub count: i64,
@@ -33,33 +25,13 @@ pub struct Counter {
     pub ticks: u64,
     /// How often the server ticks (`None`: never).
     pub tick_every: Option<Duration>,
-    /// The last number broadcast on [`BROADCAST_TOPIC`] (0 before any).
-    pub broadcast: u64,
-    /// Where to subscribe to [`BROADCAST_TOPIC`] (`None`: no subscription).
-    pub pubsub: Option<PubSub>,
 }
-
-/// Equality of what a counter holds and shows (the `PubSub` handle is not compared).
-impl PartialEq for Counter {
-    fn eq(&self, other: &Self) -> bool {
-        self.count == other.count
-            && self.text == other.text
-            && self.items == other.items
-            && self.ticks == other.ticks
-            && self.tick_every == other.tick_every
-            && self.broadcast == other.broadcast
-    }
-}
-
-impl Eq for Counter {}
 
 /// Messages the counter receives from its timer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Msg {
     /// One timer tick.
     Tick,
-    /// A number broadcast on [`BROADCAST_TOPIC`].
-    Broadcast(u64),
 }
 
 #[derive(Deserialize)]
@@ -68,24 +40,11 @@ struct Echo {
     text: String,
 }
 
-impl LiveView for Counter {
-    type Message = Msg;
-
-    async fn mount(&mut self, _cx: &Mount, socket: &mut Socket<Msg>) -> Result {
-        socket.set_title("Counter");
-        if let (true, Some(every)) = (socket.connected(), self.tick_every) {
-            socket.every(every, || Msg::Tick);
-        }
-        if let Some(pubsub) = &self.pubsub {
-            // Does nothing during the dead render.
-            socket.subscribe(pubsub, BROADCAST_TOPIC, |value| {
-                value.as_u64().map(Msg::Broadcast)
-            });
-        }
-        Ok(())
-    }
-
-    async fn handle_event(&mut self, event: Event, _socket: &mut Socket<Msg>) -> Result {
+impl Counter {
+    /// Applies one client event (`inc`, `dec`, `echo`, `add`, `remove`) to the state: what
+    /// [`handle_event`](LiveView::handle_event) does. Refuses any other event with
+    /// [`Error::UnknownEvent`].
+    pub fn apply(&mut self, event: &Event) -> Result {
         match event.name() {
             "inc" => self.count += 1,
             "dec" => self.count -= 1,
@@ -98,11 +57,26 @@ impl LiveView for Counter {
         }
         Ok(())
     }
+}
+
+impl LiveView for Counter {
+    type Message = Msg;
+
+    async fn mount(&mut self, _cx: &Mount, socket: &mut Socket<Msg>) -> Result {
+        socket.set_title("Counter");
+        if let (true, Some(every)) = (socket.connected(), self.tick_every) {
+            socket.every(every, || Msg::Tick);
+        }
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: Event, _socket: &mut Socket<Msg>) -> Result {
+        self.apply(&event)
+    }
 
     async fn handle_info(&mut self, msg: Msg, _socket: &mut Socket<Msg>) -> Result {
         match msg {
             Msg::Tick => self.ticks += 1,
-            Msg::Broadcast(n) => self.broadcast = n,
         }
         Ok(())
     }
@@ -129,27 +103,17 @@ impl LiveView for Counter {
                     }
                 </ul>
                 <p>"Server ticks: " <span id="ticks">{self.ticks}</span></p>
-                <p>"Last broadcast: " <span id="broadcast">{self.broadcast}</span></p>
             </main>
         }
     }
 }
 
-/// The counter app: the live route plus sessions and flash.
+/// The counter app: the live route plus sessions and flash. With `tick_every`, every connected
+/// counter receives a tick that often.
 pub fn app(keyring: Keyring, tick_every: Option<Duration>) -> Router {
-    app_with_pubsub(keyring, tick_every, None)
-}
-
-/// The counter app whose views (when `pubsub` is given) subscribe to [`BROADCAST_TOPIC`].
-pub fn app_with_pubsub(
-    keyring: Keyring,
-    tick_every: Option<Duration>,
-    pubsub: Option<PubSub>,
-) -> Router {
     LiveRouter::new(keyring.clone())
         .live("/", move || Counter {
             tick_every,
-            pubsub: pubsub.clone(),
             ..Counter::default()
         })
         .build()

@@ -3,7 +3,8 @@
 //! Acceptance: the page renders before JavaScript (dead render); once connected, clicks, typing,
 //! the list and the server tick update the page; and after every action the DOM inside the live
 //! container is exactly the server's fresh render of the same state (see `common`), with no
-//! JavaScript error or warning on the page.
+//! JavaScript error or warning on the page, and no error, warning or failed request reported by
+//! the browser (`check_clean_console`).
 
 mod common;
 
@@ -13,11 +14,11 @@ use common::{WAIT, assert_same_dom, canonical_html, dead_get, live_snapshot, mai
 use counter::Counter;
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
-use livefire::pubsub::PubSub;
 use livefire::token::Keyring;
 use livefire::{LiveView, Socket};
 use livefire_e2e::{
-    Browser, check_no_js_errors, click, record_js_errors, serve, sync_lv, wait_until_js,
+    Browser, check_clean_console, check_no_js_errors, click, record_js_errors, serve, sync_lv,
+    wait_until_js,
 };
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -123,9 +124,19 @@ fn items_are(items: &[String]) -> String {
     )
 }
 
-/// Panics unless the page logged no JavaScript error or warning since it loaded.
+/// Panics unless the page logged no JavaScript error or warning since it loaded, and the
+/// browser reported no error, warning or failed request since the last check.
 async fn assert_no_js_errors(client: &Client, context: &str) {
     if let Err(err) = check_no_js_errors(client).await {
+        panic!("{context}: {err}");
+    }
+    assert_clean_console(client, context).await;
+}
+
+/// Panics unless the browser reported no error, warning or failed request since the last
+/// check (every page loaded since then included).
+async fn assert_clean_console(client: &Client, context: &str) {
+    if let Err(err) = check_clean_console(client).await {
         panic!("{context}: {err}");
     }
 }
@@ -141,6 +152,7 @@ async fn clicks_typing_and_list_update_the_page_like_a_fresh_render() -> TestRes
 
     client.goto(&format!("{base}/")).await?;
     sync_lv(client).await?;
+    assert_clean_console(client, "after connect").await;
     let mut model = Counter::default();
     assert_eq!(
         assert_dom_is_render_of(client, &model, "after connect").await,
@@ -308,6 +320,7 @@ async fn server_ticks_update_the_page_without_user_action() -> TestResult {
 
     client.goto(&format!("{base}/")).await?;
     sync_lv(client).await?;
+    assert_clean_console(client, "after connect").await;
     let mut model = Counter::default();
     let mut last = assert_dom_is_render_of(client, &model, "after connect").await;
 
@@ -345,53 +358,5 @@ async fn server_ticks_update_the_page_without_user_action() -> TestResult {
     assert_no_js_errors(client, "ticks").await;
     browser.close().await?;
     eprintln!("ticks scenario: {:?}", started.elapsed());
-    Ok(())
-}
-
-#[tokio::test]
-async fn broadcasts_reach_the_page_through_pubsub() -> TestResult {
-    let pubsub = PubSub::local();
-    let base = serve(counter::app_with_pubsub(
-        Keyring::random(),
-        None,
-        Some(pubsub.clone()),
-    ))
-    .await?;
-    let browser = Browser::start().await?;
-    let client = browser.client();
-    record_js_errors(client).await?;
-
-    client.goto(&format!("{base}/")).await?;
-    sync_lv(client).await?;
-    let mut model = Counter::default();
-    assert_dom_is_render_of(client, &model, "after connect").await;
-    // The connected mount subscribed (the dead render did not).
-    assert_eq!(pubsub.subscribers(counter::BROADCAST_TOPIC), 1);
-
-    for n in [7u64, 42] {
-        pubsub.broadcast(counter::BROADCAST_TOPIC, n);
-        model.broadcast = n;
-        settle(
-            client,
-            &text_is("broadcast", &n.to_string()),
-            &model,
-            &format!("broadcast {n}"),
-        )
-        .await;
-    }
-    // Values the view does not understand are ignored.
-    pubsub.broadcast(counter::BROADCAST_TOPIC, "not a number");
-    click(client, "#inc").await?;
-    model.count = 1;
-    settle(
-        client,
-        &text_is("count", "1"),
-        &model,
-        "after a bad broadcast",
-    )
-    .await;
-
-    assert_no_js_errors(client, "broadcasts").await;
-    browser.close().await?;
     Ok(())
 }

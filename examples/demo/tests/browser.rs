@@ -5,7 +5,8 @@
 //! Every step asserts the DOM. Along the way: the session cookie is never readable from
 //! JavaScript (HttpOnly, security.md case 24), the `__phoenix_flash__` cookie the client writes
 //! for a redirect is gone after the next page load, and a flash is shown exactly once (case 29).
-//! The page must not log any JavaScript error or warning.
+//! The page must not log any JavaScript error or warning, and the browser must report no error,
+//! no warning and no failed request (`check_clean_console`), after every page load and step.
 
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,8 @@ use demo::web::{self, AppState};
 use fantoccini::{Client, Locator};
 use livefire::token::Keyring;
 use livefire_e2e::{
-    Browser, check_no_js_errors, click, record_js_errors, serve, sync_lv, wait_until_js,
+    Browser, check_clean_console, check_no_js_errors, click, record_js_errors, serve, sync_lv,
+    wait_until_js,
 };
 use serde_json::{Value, json};
 
@@ -172,9 +174,19 @@ async fn assert_cookies(client: &Client, context: &str) -> TestResult {
     Ok(())
 }
 
-/// Panics unless the current document logged no JavaScript error or warning.
+/// Panics unless the current document logged no JavaScript error or warning, and the browser
+/// reported no error, warning or failed request since the last check.
 async fn assert_no_js_errors(client: &Client, context: &str) {
     if let Err(err) = check_no_js_errors(client).await {
+        panic!("{context}: {err}");
+    }
+    assert_clean_console(client, context).await;
+}
+
+/// Panics unless the browser reported no error, warning or failed request since the last
+/// check (every page loaded since then included).
+async fn assert_clean_console(client: &Client, context: &str) {
+    if let Err(err) = check_clean_console(client).await {
         panic!("{context}: {err}");
     }
 }
@@ -205,6 +217,7 @@ async fn register_logout_login_and_protected_page_in_chromium() -> TestResult {
     // 1. Register, validated live while typing.
     client.goto(&format!("{base}/register")).await?;
     sync(client, "register page").await;
+    assert_clean_console(client, "register page").await;
     js(client, "window.__marker = 1; return null;").await;
     assert_eq!(
         text(client, "#email-error").await,
@@ -302,6 +315,7 @@ async fn register_logout_login_and_protected_page_in_chromium() -> TestResult {
         "the flash is shown once"
     );
     assert_signed_in(client, bob, "after reloading /").await;
+    assert_clean_console(client, "after reloading /").await;
     lap("1. register");
 
     // 2. Log out with the button.
@@ -323,6 +337,7 @@ async fn register_logout_login_and_protected_page_in_chromium() -> TestResult {
     // 3. A wrong password: the error appears live, the page does not navigate.
     client.goto(&format!("{base}/login")).await?;
     sync(client, "login page").await;
+    assert_clean_console(client, "login page").await;
     js(client, "window.__marker = 1; return null;").await;
     type_into(client, "#email", bob).await?;
     type_into(client, "#password", "not the password").await?;
@@ -353,6 +368,7 @@ async fn register_logout_login_and_protected_page_in_chromium() -> TestResult {
     // 4. The right password: /account, welcomed once.
     client.goto(&format!("{base}/login")).await?;
     sync(client, "login page again").await;
+    assert_clean_console(client, "login page again").await;
     // Password first: the diffs answering the email's keystrokes must leave it alone.
     type_into(client, "#password", bob_password).await?;
     type_into(client, "#email", bob).await?;
@@ -382,6 +398,7 @@ async fn register_logout_login_and_protected_page_in_chromium() -> TestResult {
         "the welcome is shown once"
     );
     assert_signed_in(client, bob, "/account reloaded").await;
+    assert_clean_console(client, "/account reloaded").await;
     lap("4. login");
 
     // 5. Still logged in everywhere, across reloads.
@@ -396,6 +413,7 @@ async fn register_logout_login_and_protected_page_in_chromium() -> TestResult {
     )
     .await;
     assert_signed_in(client, bob, "/ reloaded").await;
+    assert_clean_console(client, "/ reloaded").await;
     client.goto(&format!("{base}/account")).await?;
     sync(client, "/account").await;
     assert_eq!(path(client).await, "/account");
@@ -403,6 +421,7 @@ async fn register_logout_login_and_protected_page_in_chromium() -> TestResult {
     client.refresh().await?;
     sync(client, "/account reloaded").await;
     assert_signed_in(client, bob, "/account reloaded again").await;
+    assert_clean_console(client, "/account reloaded again").await;
     // The login page sends a signed-in user on to the account page.
     client.goto(&format!("{base}/login")).await?;
     wait(
@@ -438,6 +457,7 @@ async fn register_logout_login_and_protected_page_in_chromium() -> TestResult {
     )
     .await;
     sync(client, "/login after /account").await;
+    assert_clean_console(client, "/login after /account").await;
     assert_eq!(
         flashes(client).await,
         ["flash-error: You must log in to access this page."]

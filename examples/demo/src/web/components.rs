@@ -21,14 +21,16 @@ pub fn layout(page: &Page) -> Rendered {
     shell(page.title(), page.csrf_token(), user, page.content())
 }
 
-/// The HTML shell: head (CSRF meta, title, client scripts), navigation, content.
+/// The HTML shell: head (CSRF meta, an empty icon, title, client scripts), navigation, content.
 pub fn shell(
     title: &str,
     csrf_token: &str,
     user: Option<&User>,
     content: impl livefire::IntoDynamic,
 ) -> Rendered {
-    let scripts = Page::new(None, String::new(), String::new(), Flash::default()).scripts();
+    let page = Page::new(None, String::new(), String::new(), Flash::default());
+    // The demo has no icon: the empty one keeps browsers from asking for `/favicon.ico`.
+    let (favicon, scripts) = (page.empty_favicon(), page.scripts());
     html! {
         <!DOCTYPE html>
         <html lang="en">
@@ -36,6 +38,7 @@ pub fn shell(
                 <meta charset="utf-8">
                 <meta name="viewport" content="width=device-width, initial-scale=1">
                 <meta name="csrf-token" content={csrf_token}>
+                {favicon}
                 <title>{title} " · livefire demo"</title>
                 <style>{livefire::Raw::new_unchecked(STYLE)}</style>
                 {scripts}
