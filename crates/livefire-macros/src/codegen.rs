@@ -377,18 +377,41 @@ impl Compiler {
         let pat = &node.pat;
         let in_token = &node.in_token;
         let expr = &node.expr;
+        let iter = Ident::new("__lf_iter", Span::mixed_site());
+        let meta = Ident::new("__lf_stream", Span::mixed_site());
+        let keys = Ident::new("__lf_keys", Span::mixed_site());
+        // The source is evaluated once; a `Stream` adds its operations to the comprehension
+        // (found by autoref specialisation: any other source has none).
+        let (declare_keys, push_key, build) = match &node.key {
+            Some(key) => (
+                quote!(let mut #keys: ::std::vec::Vec<u64> = ::std::vec::Vec::new();),
+                quote!(#keys.push(::livefire::rendered::key_hash(&(#key)));),
+                quote!(::livefire::rendered::Comprehension::keyed(&__LIVEFIRE_STATICS, #entries, #keys)),
+            ),
+            None => (
+                quote!(),
+                quote!(),
+                quote!(::livefire::rendered::Comprehension::new(&__LIVEFIRE_STATICS, #entries)),
+            ),
+        };
         quote! {
             {
                 #item
+                let #iter = #expr;
+                let #meta = {
+                    #[allow(unused_imports)]
+                    use ::livefire::stream::__private::{NoStream as _, IsStream as _};
+                    (&::livefire::stream::__private::Source(&#iter)).__livefire_stream()
+                };
                 let mut #entries: ::std::vec::Vec<::std::vec::Vec<::livefire::rendered::Dynamic>> =
                     ::std::vec::Vec::new();
-                #for_token #pat #in_token #expr {
+                #declare_keys
+                #for_token #pat #in_token #iter {
+                    #push_key
                     #stmts
                     #entries.push(#entry);
                 }
-                ::livefire::rendered::Dynamic::Comprehension(
-                    ::livefire::rendered::Comprehension::new(&__LIVEFIRE_STATICS, #entries)
-                )
+                ::livefire::rendered::Dynamic::Comprehension(#build.with_stream(#meta))
             }
         }
     }

@@ -61,7 +61,7 @@ pub(crate) struct MatchNode {
     pub(crate) arms: Vec<Arm>,
 }
 
-/// `@for pat in expr { … }`.
+/// `@for pat in expr { … }`, or keyed: `@for pat in expr; key = key_expr { … }`.
 #[derive(Clone, Debug)]
 pub(crate) struct ForNode {
     pub(crate) at: Token![@],
@@ -69,6 +69,8 @@ pub(crate) struct ForNode {
     pub(crate) pat: Pat,
     pub(crate) in_token: Token![in],
     pub(crate) expr: Expr,
+    /// The key expression of a keyed loop.
+    pub(crate) key: Option<Box<Expr>>,
     pub(crate) body: Body,
 }
 
@@ -128,6 +130,10 @@ impl ToTokens for Control {
                 n.pat.to_tokens(tokens);
                 n.in_token.to_tokens(tokens);
                 n.expr.to_tokens(tokens);
+                if let Some(key) = &n.key {
+                    <Token![;]>::default().to_tokens(tokens);
+                    key.to_tokens(tokens);
+                }
                 n.body.to_tokens(tokens);
             }
             Control::Let(n) => {
@@ -329,12 +335,26 @@ fn parse_for(
     input: ParseStream<'_>,
     at: Token![@],
 ) -> Option<ForNode> {
-    let (for_token, pat, in_token, expr) = speculative(parser, input, |input| {
+    let (for_token, pat, in_token, expr, key) = speculative(parser, input, |input| {
         let for_token: Token![for] = input.parse()?;
         let pat = Pat::parse_multi_with_leading_vert(input)?;
         let in_token: Token![in] = input.parse()?;
         let expr = Expr::parse_without_eager_brace(input)?;
-        Ok((for_token, pat, in_token, expr))
+        let key = if input.peek(Token![;]) {
+            let _: Token![;] = input.parse()?;
+            let name: syn::Ident = input.parse()?;
+            if name != "key" {
+                return Err(syn::Error::new(
+                    name.span(),
+                    "expected `key = <expression>` after `;` in `@for` (a keyed loop)",
+                ));
+            }
+            let _: Token![=] = input.parse()?;
+            Some(Box::new(Expr::parse_without_eager_brace(input)?))
+        } else {
+            None
+        };
+        Ok((for_token, pat, in_token, expr, key))
     })?;
     let body = parse_body(parser, input, "after the `@for` header")?;
     Some(ForNode {
@@ -343,6 +363,7 @@ fn parse_for(
         pat,
         in_token,
         expr,
+        key,
         body,
     })
 }

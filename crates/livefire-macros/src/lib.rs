@@ -26,7 +26,8 @@ use proc_macro::TokenStream;
 /// | `{expr}` | A hole: `::livefire::dynamic::IntoDynamic::into_dynamic(expr)`. Text is escaped; `Rendered` nests; `Raw` is the only unescaped value. `{}` and `{/* comment */}` render nothing. |
 /// | `@if cond { … } else if cond { … } else { … }` | One hole holding the taken branch as its own nested template (`Dynamic::Nested`); no branch taken and no `else` renders `""`. `if let` conditions work. |
 /// | `@match expr { Pat => { … } Pat if guard => { … }, … }` | One hole holding the arm's nested template. Arm bodies must be braced; commas between arms are optional. |
-/// | `@for pat in iter { … }` | One hole holding a `Comprehension`: the statics come from the body at compile time (so an empty loop still has them) and each iteration is one entry with the body's dynamics. Control flow inside the body becomes nested dynamics of the entry. |
+/// | `@for pat in iter { … }` | One hole holding a `Comprehension`: the statics come from the body at compile time (so an empty loop still has them) and each iteration is one entry with the body's dynamics. Control flow inside the body becomes nested dynamics of the entry. Over a `&Stream<T>` (`@for (dom_id, item) in &self.items { <li id={dom_id}>…</li> }`) it renders the stream's new items and sends its operations. |
+/// | `@for pat in iter; key = expr { … }` | A keyed comprehension: `expr` (any `Hash` value, e.g. `item.id`) identifies each entry, so reordered entries keep their DOM elements and only moves and changes are sent. |
 /// | `@let pat = expr;` | A local binding, visible to the rest of the enclosing template body. |
 /// | `<!DOCTYPE html>` | `<!DOCTYPE html>` |
 /// | `<script>"…"</script>`, `<style>"…"</style>` | Quoted content written without escaping (a literal containing `</script` is rejected). |

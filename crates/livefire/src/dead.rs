@@ -135,9 +135,14 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
     {
         return redirect_with_flash(ctx.flash.as_ref(), to, outputs.flash_put);
     }
-    let rendered = match lifecycle::render(&view, &socket) {
+    let mut rendered = match lifecycle::render(&view, &socket) {
         Ok(rendered) => rendered,
         Err(failure) => return server_error("render panicked", &failure.to_string()),
+    };
+    // Live components render in place (the connected render gives them their cids again).
+    let components = match crate::component::resolve_fresh(&mut rendered) {
+        Ok(components) => components,
+        Err(failure) => return server_error("a live component failed", &failure.to_string()),
     };
 
     let endpoint = &ctx.endpoint;
@@ -168,7 +173,7 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
     container.push_str("\" data-phx-static=\"");
     container.push_str(&static_token);
     container.push_str("\">");
-    rendered.write_html(&mut container);
+    rendered.write_html_with(&mut container, &|cid| components.get(&cid));
     container.push_str("</div>");
 
     // Make sure the browser has a session id (binds flash tokens) and a CSRF secret.

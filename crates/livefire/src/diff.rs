@@ -58,7 +58,9 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
 
-use crate::rendered::{Comprehension, Dynamic, Rendered, Statics};
+use std::collections::HashMap;
+
+use crate::rendered::{Comprehension, Dynamic, Rendered, Statics, StreamMeta, StreamSent};
 use crate::wire::json::{write_json_str, write_usize};
 
 /// The two low bits of a slot say what the client holds at that position.
@@ -69,6 +71,21 @@ const TAG_TEXT: u64 = 0b00;
 const TAG_NODE: u64 = 0b01;
 /// A comprehension; its state is the next entry of `children`.
 const TAG_COMP: u64 = 0b10;
+/// A live component; the other 62 bits are its cid.
+const TAG_CID: u64 = 0b11;
+
+/// `Sub::holes` flag: a keyed comprehension (each entry's slots start with its key).
+const KEYED: u32 = 1 << 31;
+/// `Sub::holes` flag: a stream (the client forgets the entries once rendered).
+const STREAM: u32 = 1 << 30;
+/// The hole count in `Sub::holes`.
+const HOLES: u32 = !(KEYED | STREAM);
+
+/// The slot of a component reference.
+#[inline]
+fn cid_slot(cid: u32) -> u64 {
+    (u64::from(cid) << 2) | TAG_CID
+}
 
 /// The per-process random key for text hashes.
 fn hasher() -> &'static RandomState {
@@ -92,6 +109,7 @@ fn tag_of(d: &Dynamic) -> u64 {
         Dynamic::Html(_) => TAG_TEXT,
         Dynamic::Nested(_) => TAG_NODE,
         Dynamic::Comprehension(_) => TAG_COMP,
+        Dynamic::Component(_) => TAG_CID,
     }
 }
 
@@ -106,11 +124,12 @@ fn count_u32(n: usize) -> u32 {
 struct Sub {
     /// Fingerprint of the statics the client holds here.
     fingerprint: u64,
-    /// Number of holes per entry (`statics.parts().len() - 1`).
+    /// Number of holes per entry (`statics.parts().len() - 1`), with the [`KEYED`] and
+    /// [`STREAM`] flags of a comprehension.
     holes: u32,
     /// Number of entries: 1 for a node, the list length for a comprehension.
     count: u32,
-    /// `count * holes` slots, entry after entry.
+    /// `count * holes` slots, entry after entry (a keyed entry starts with its key).
     slots: Box<[u64]>,
     /// The state of every nested node or comprehension, in slot order.
     children: Box<[Sub]>,
@@ -126,7 +145,19 @@ impl Sub {
 
     fn same_statics(&self, statics: &Statics) -> bool {
         self.fingerprint == statics.fingerprint()
-            && self.holes as usize == statics.parts().len().saturating_sub(1)
+            && self.holes() == statics.parts().len().saturating_sub(1)
+    }
+
+    fn holes(&self) -> usize {
+        (self.holes & HOLES) as usize
+    }
+
+    fn is_keyed(&self) -> bool {
+        self.holes & KEYED != 0
+    }
+
+    fn is_stream(&self) -> bool {
+        self.holes & STREAM != 0
     }
 }
 
@@ -165,6 +196,10 @@ impl Sub {
 #[derive(Debug, Default)]
 pub struct DiffState {
     root: Option<Sub>,
+    /// What the client holds of each live component, by cid (sorted).
+    components: Vec<(u32, Sub)>,
+    /// Streams written since the last [`streams_sent`](Self::streams_sent).
+    streams: Vec<StreamSent>,
 }
 
 #[cfg_attr(not(feature = "test-util"), allow(unreachable_pub))]
@@ -187,7 +222,8 @@ impl DiffState {
     /// assert_eq!(format!("{{{out}}}"), r#"{"0":"1","s":["<p>","</p>"]}"#);
     /// ```
     pub fn full(&mut self, r: &Rendered, out: &mut String) {
-        self.root = Some(full_node(r, out));
+        self.components.clear();
+        self.root = Some(full_node(r, out, &mut self.streams));
     }
 
     /// Diff since the last full/diff call: writes the members of the diff object (no braces) and
@@ -208,11 +244,54 @@ impl DiffState {
     /// ```
     pub fn diff(&mut self, r: &Rendered, out: &mut String) -> bool {
         match &mut self.root {
-            Some(root) => diff_node(root, r, out),
+            Some(root) => diff_node(root, r, out, &mut self.streams),
             None => {
                 self.full(r, out);
                 true
             }
+        }
+    }
+
+    /// Writes the members of live component `cid`'s entry in the `c` map: its full tree with
+    /// `"r":1` when the client holds nothing for it (or `full` is asked: a revived
+    /// component), sharing the statics of component `share` of the same diff if given;
+    /// otherwise only what changed. Returns true if anything was written.
+    pub(crate) fn component(
+        &mut self,
+        cid: u32,
+        r: &Rendered,
+        full: bool,
+        share: Option<u32>,
+        out: &mut String,
+    ) -> bool {
+        let at = self.components.binary_search_by_key(&cid, |(c, _)| *c);
+        match at {
+            Ok(i) if !full && self.components[i].1.same_statics(r.statics()) => {
+                diff_node(&mut self.components[i].1, r, out, &mut self.streams)
+            }
+            found => {
+                let sub = full_component(r, share, out, &mut self.streams);
+                match found {
+                    Ok(i) => self.components[i].1 = sub,
+                    Err(i) => self.components.insert(i, (cid, sub)),
+                }
+                true
+            }
+        }
+    }
+
+    /// Forgets live component `cid` (the client destroyed it).
+    pub(crate) fn forget_component(&mut self, cid: u32) {
+        if let Ok(i) = self.components.binary_search_by_key(&cid, |(c, _)| *c) {
+            self.components.remove(i);
+        }
+    }
+
+    /// Tells the streams written since the last call that their operations reached the
+    /// client (call once the frame is on its way): they forget them.
+    pub(crate) fn streams_sent(&mut self) {
+        for sent in self.streams.drain(..) {
+            sent.mark();
         }
     }
 
@@ -225,6 +304,11 @@ impl DiffState {
     #[cfg(any(test, feature = "test-util"))]
     pub fn heap_size(&self) -> usize {
         self.root.as_ref().map_or(0, Sub::heap_size)
+            + self
+                .components
+                .iter()
+                .map(|(_, sub)| size_of::<(u32, Sub)>() + sub.heap_size())
+                .sum::<usize>()
     }
 }
 
@@ -279,15 +363,36 @@ fn nested_member(
 // ---------------------------------------------------------------------------------------------
 // Full renders (also used wherever the client may hold different statics)
 
+/// Streams written during one render; told once the frame is sent.
+type Sent = Vec<StreamSent>;
+
 /// Writes the members of a node (dynamics, then `"s"`) and returns its state.
-fn full_node(r: &Rendered, out: &mut String) -> Sub {
+fn full_node(r: &Rendered, out: &mut String, sent: &mut Sent) -> Sub {
+    full_node_with(r, out, sent, None)
+}
+
+/// [`full_node`] for a component root: `"r":1`, and the statics by reference to component
+/// `share` of the same diff when given (the client copies them).
+fn full_component(r: &Rendered, share: Option<u32>, out: &mut String, sent: &mut Sent) -> Sub {
+    let sub = full_node_with(r, out, sent, share);
+    out.push_str(",\"r\":1");
+    sub
+}
+
+fn full_node_with(r: &Rendered, out: &mut String, sent: &mut Sent, share: Option<u32>) -> Sub {
     let dyns = r.dynamics();
     let mut slots = Vec::with_capacity(dyns.len());
     let mut children = Vec::new();
-    if full_entry(dyns, out, &mut slots, &mut children) {
+    if full_entry(dyns, out, &mut slots, &mut children, sent) {
         out.push(',');
     }
-    write_statics(r.statics(), out);
+    match share {
+        Some(cid) => {
+            out.push_str("\"s\":");
+            write_usize(cid as usize, out);
+        }
+        None => write_statics(r.statics(), out),
+    }
     Sub {
         fingerprint: r.statics().fingerprint(),
         holes: count_u32(dyns.len()),
@@ -297,34 +402,124 @@ fn full_node(r: &Rendered, out: &mut String) -> Sub {
     }
 }
 
-/// Writes the members of a comprehension (`"s"`, then `"k"` with every entry and `"kc"`) and
-/// returns its state.
-fn full_comp(c: &Comprehension, out: &mut String) -> Sub {
+/// The keys of a keyed comprehension, unless two entries share one (then it is diffed by
+/// index, as an unkeyed one: a duplicate key is a bug in the template, not worth a crash).
+fn unique_keys(c: &Comprehension) -> Option<&[u64]> {
+    let keys = c.keys()?;
+    let mut seen = std::collections::HashSet::with_capacity(keys.len());
+    if keys.iter().all(|k| seen.insert(*k)) {
+        Some(keys)
+    } else {
+        tracing::warn!("a keyed @for has duplicate keys; its entries are matched by position");
+        None
+    }
+}
+
+/// Writes the members of a comprehension (`"s"`, then `"k"` with every entry and `"kc"`, and
+/// `"stream"` for a stream) and returns its state.
+fn full_comp(c: &Comprehension, out: &mut String, sent: &mut Sent) -> Sub {
     let statics = c.statics();
     let holes = statics.parts().len().saturating_sub(1);
     let entries = c.entries();
+    let keys = unique_keys(c);
     write_statics(statics, out);
     out.push_str(",\"k\":{");
-    let mut slots = Vec::with_capacity(entries.len() * holes);
+    let mut slots = Vec::with_capacity(entries.len() * (holes + usize::from(keys.is_some())));
     let mut children = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         write_usize_key_open(out, i, i == 0);
-        full_entry(entry, out, &mut slots, &mut children);
+        if let Some(keys) = keys {
+            slots.push(keys[i]);
+        }
+        full_entry(entry, out, &mut slots, &mut children, sent);
         out.push('}');
     }
-    if !entries.is_empty() {
-        out.push(',');
+    write_count(entries.len(), !entries.is_empty(), false, out);
+    let mut flags = count_u32(holes);
+    if let Some(meta) = c.stream() {
+        // The client renders the entries once and forgets them: keep no state for them.
+        write_stream(meta, out, sent);
+        return Sub {
+            fingerprint: statics.fingerprint(),
+            holes: flags | STREAM,
+            count: 0,
+            slots: Box::default(),
+            children: Box::default(),
+        };
     }
-    out.push_str("\"kc\":");
-    write_usize(entries.len(), out);
-    out.push('}');
+    if keys.is_some() {
+        flags |= KEYED;
+    }
     Sub {
         fingerprint: statics.fingerprint(),
-        holes: count_u32(holes),
+        holes: flags,
         count: count_u32(entries.len()),
         slots: slots.into_boxed_slice(),
         children: children.into_boxed_slice(),
     }
+}
+
+/// Closes a `"k"` object: `,"kc":N` (without the comma when it is the first member) and
+/// `,"km":true` when entries moved.
+fn write_count(count: usize, has_entries: bool, moved: bool, out: &mut String) {
+    if has_entries {
+        out.push(',');
+    }
+    out.push_str("\"kc\":");
+    write_usize(count, out);
+    if moved {
+        out.push_str(",\"km\":true");
+    }
+    out.push('}');
+}
+
+/// Writes `,"stream":[ref,[[dom_id,at,limit,update_only],…],[deleted…]]` (plus `,true` for a
+/// reset) and remembers to tell the stream once it is sent.
+fn write_stream(meta: &StreamMeta, out: &mut String, sent: &mut Sent) {
+    out.push_str(",\"stream\":[");
+    write_json_str(&meta.reference, out);
+    out.push_str(",[");
+    for (i, insert) in meta.inserts.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        write_json_str(&insert.dom_id, out);
+        out.push(',');
+        write_i64(insert.at, out);
+        out.push(',');
+        match insert.limit {
+            Some(limit) => write_i64(limit, out),
+            None => out.push_str("null"),
+        }
+        out.push_str(if insert.update_only {
+            ",true]"
+        } else {
+            ",false]"
+        });
+    }
+    out.push_str("],[");
+    for (i, id) in meta.deletes.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json_str(id, out);
+    }
+    out.push(']');
+    if meta.reset {
+        out.push_str(",true");
+    }
+    out.push(']');
+    if let Some(marker) = &meta.sent {
+        sent.push(marker.clone());
+    }
+}
+
+fn write_i64(n: i64, out: &mut String) {
+    if n < 0 {
+        out.push('-');
+    }
+    write_usize(usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX), out);
 }
 
 /// Writes `"i":{` (with a leading comma unless `first`).
@@ -345,17 +540,24 @@ fn full_entry(
     out: &mut String,
     slots: &mut Vec<u64>,
     children: &mut Vec<Sub>,
+    sent: &mut Sent,
 ) -> bool {
     let mut first = true;
     for (j, d) in dyns.iter().enumerate() {
         member_key(out, &mut first, j);
-        full_value(d, out, slots, children);
+        full_value(d, out, slots, children, sent);
     }
     !first
 }
 
 /// Writes one dynamic as a complete JSON value (nodes with their statics).
-fn full_value(d: &Dynamic, out: &mut String, slots: &mut Vec<u64>, children: &mut Vec<Sub>) {
+fn full_value(
+    d: &Dynamic,
+    out: &mut String,
+    slots: &mut Vec<u64>,
+    children: &mut Vec<Sub>,
+    sent: &mut Sent,
+) {
     match d {
         Dynamic::Html(s) => {
             write_json_str(s, out);
@@ -363,16 +565,29 @@ fn full_value(d: &Dynamic, out: &mut String, slots: &mut Vec<u64>, children: &mu
         }
         Dynamic::Nested(r) => {
             out.push('{');
-            children.push(full_node(r, out));
+            children.push(full_node(r, out, sent));
             out.push('}');
             slots.push(TAG_NODE);
         }
         Dynamic::Comprehension(c) => {
             out.push('{');
-            children.push(full_comp(c, out));
+            children.push(full_comp(c, out, sent));
             out.push('}');
             slots.push(TAG_COMP);
         }
+        Dynamic::Component(call) => match call.cid {
+            Some(cid) => {
+                write_usize(cid as usize, out);
+                slots.push(cid_slot(cid));
+            }
+            // Resolved by the runtime before every diff; render nothing rather than a cid
+            // the client does not know.
+            None => {
+                tracing::error!("an unresolved live component reached the diff engine");
+                write_json_str("", out);
+                slots.push(text_slot(""));
+            }
+        },
     }
 }
 
@@ -381,27 +596,43 @@ fn full_value(d: &Dynamic, out: &mut String, slots: &mut Vec<u64>, children: &mu
 
 /// Diffs a node the client holds (`st`) against `r`, writing the members of the diff object.
 /// Returns true if anything was written.
-fn diff_node(st: &mut Sub, r: &Rendered, out: &mut String) -> bool {
+fn diff_node(st: &mut Sub, r: &Rendered, out: &mut String, sent: &mut Sent) -> bool {
     if !st.same_statics(r.statics()) {
-        *st = full_node(r, out);
+        *st = full_node(r, out, sent);
         return true;
     }
     let mut children = std::mem::take(&mut st.children).into_vec();
-    let written = diff_entry(&mut st.slots, &mut children, &mut 0, r.dynamics(), out);
+    let written = diff_entry(
+        &mut st.slots,
+        &mut children,
+        &mut 0,
+        r.dynamics(),
+        out,
+        sent,
+    );
     // No reallocation unless the number of children changed.
     st.children = children.into_boxed_slice();
     written
 }
 
 /// Diffs a comprehension the client holds (`st`) against `c`, writing the members of the diff
-/// object (`"k":{…,"kc":N}`, or everything with `"s"` if the statics differ). Returns true if
-/// anything was written.
-fn diff_comp(st: &mut Sub, c: &Comprehension, out: &mut String) -> bool {
-    if !st.same_statics(c.statics()) {
-        *st = full_comp(c, out);
+/// object (`"k":{…,"kc":N}`, or everything with `"s"` if the statics or the kind differ).
+/// Returns true if anything was written.
+fn diff_comp(st: &mut Sub, c: &Comprehension, out: &mut String, sent: &mut Sent) -> bool {
+    let keys = unique_keys(c);
+    let same_kind = st.is_stream() == c.stream().is_some()
+        && (st.is_stream() || st.is_keyed() == keys.is_some());
+    if !same_kind || !st.same_statics(c.statics()) {
+        *st = full_comp(c, out, sent);
         return true;
     }
-    let holes = st.holes as usize;
+    if let Some(meta) = c.stream() {
+        return diff_stream(c, meta, out, sent);
+    }
+    if let Some(keys) = keys {
+        return diff_keyed(st, c, keys, out, sent);
+    }
+    let holes = st.holes();
     let entries = c.entries();
     let old_count = st.count as usize;
     let new_count = entries.len();
@@ -420,14 +651,14 @@ fn diff_comp(st: &mut Sub, c: &Comprehension, out: &mut String) -> bool {
     for (i, entry) in entries.iter().enumerate().take(common) {
         let entry_slots = &mut slots[i * holes..(i + 1) * holes];
         nested_member(out, &mut first, i, |out| {
-            diff_entry(entry_slots, &mut children, &mut child_at, entry, out)
+            diff_entry(entry_slots, &mut children, &mut child_at, entry, out, sent)
         });
     }
     slots.reserve_exact((new_count - common) * holes);
     for (i, entry) in entries.iter().enumerate().skip(common) {
         write_usize_key_open(out, i, first);
         first = false;
-        full_entry(entry, out, &mut slots, &mut children);
+        full_entry(entry, out, &mut slots, &mut children, sent);
         out.push('}');
     }
     st.slots = slots.into_boxed_slice();
@@ -438,12 +669,115 @@ fn diff_comp(st: &mut Sub, c: &Comprehension, out: &mut String) -> bool {
         out.truncate(mark);
         return false;
     }
-    if !first {
-        out.push(',');
+    write_count(new_count, !first, false, out);
+    true
+}
+
+/// A stream the client holds: every entry is new (the client forgot the earlier ones), so
+/// entries are sent in full with the stream's operations, or nothing if there are none.
+fn diff_stream(c: &Comprehension, meta: &StreamMeta, out: &mut String, sent: &mut Sent) -> bool {
+    let entries = c.entries();
+    if entries.is_empty() && meta.inserts.is_empty() && meta.deletes.is_empty() && !meta.reset {
+        return false;
     }
-    out.push_str("\"kc\":");
-    write_usize(new_count, out);
-    out.push('}');
+    out.push_str("\"k\":{");
+    let (mut slots, mut children) = (Vec::new(), Vec::new());
+    for (i, entry) in entries.iter().enumerate() {
+        write_usize_key_open(out, i, i == 0);
+        full_entry(entry, out, &mut slots, &mut children, sent);
+        out.push('}');
+    }
+    write_count(entries.len(), !entries.is_empty(), false, out);
+    write_stream(meta, out, sent);
+    true
+}
+
+/// A keyed comprehension: each entry is matched with the old entry of the same key. One that
+/// stayed sends its changes (`"i":{…}`), one that moved sends its old index (`"i":j`, or
+/// `"i":[j,{…}]` with changes, plus `"km":true`), a new one is sent in full.
+fn diff_keyed(
+    st: &mut Sub,
+    c: &Comprehension,
+    keys: &[u64],
+    out: &mut String,
+    sent: &mut Sent,
+) -> bool {
+    let holes = st.holes();
+    let stride = holes + 1;
+    let old_count = st.count as usize;
+    let old_slots = std::mem::take(&mut st.slots).into_vec();
+    let mut old_children = std::mem::take(&mut st.children).into_vec().into_iter();
+    // The old entries, each with its slots (without the key) and its children.
+    let mut old: Vec<Option<(Vec<u64>, Vec<Sub>)>> = Vec::with_capacity(old_count);
+    let mut index = HashMap::with_capacity(old_count);
+    for (j, entry) in old_slots.chunks_exact(stride).enumerate() {
+        let dyn_slots = entry[1..].to_vec();
+        let nested = count_nested(&dyn_slots);
+        let children: Vec<Sub> = old_children.by_ref().take(nested).collect();
+        index.insert(entry[0], j);
+        old.push(Some((dyn_slots, children)));
+    }
+
+    let entries = c.entries();
+    let mut slots = Vec::with_capacity(entries.len() * stride);
+    let mut children = Vec::new();
+    let mark = out.len();
+    out.push_str("\"k\":{");
+    let mut first = true;
+    let mut moved = false;
+    for (i, (entry, &key)) in entries.iter().zip(keys).enumerate() {
+        let previous = index
+            .get(&key)
+            .and_then(|&j| old[j].take().map(|state| (j, state)));
+        slots.push(key);
+        match previous {
+            Some((j, (mut entry_slots, mut entry_children))) => {
+                let mut changes = String::new();
+                let changed = diff_entry(
+                    &mut entry_slots,
+                    &mut entry_children,
+                    &mut 0,
+                    entry,
+                    &mut changes,
+                    sent,
+                );
+                if j != i {
+                    moved = true;
+                    member_key(out, &mut first, i);
+                    if changed {
+                        out.push('[');
+                        write_usize(j, out);
+                        out.push_str(",{");
+                        out.push_str(&changes);
+                        out.push_str("}]");
+                    } else {
+                        write_usize(j, out);
+                    }
+                } else if changed {
+                    member_key(out, &mut first, i);
+                    out.push('{');
+                    out.push_str(&changes);
+                    out.push('}');
+                }
+                slots.extend(entry_slots);
+                children.extend(entry_children);
+            }
+            None => {
+                write_usize_key_open(out, i, first);
+                first = false;
+                full_entry(entry, out, &mut slots, &mut children, sent);
+                out.push('}');
+            }
+        }
+    }
+    st.slots = slots.into_boxed_slice();
+    st.children = children.into_boxed_slice();
+    st.count = count_u32(entries.len());
+    if first && old_count == entries.len() {
+        out.truncate(mark);
+        return false;
+    }
+    write_count(entries.len(), !first, moved, out);
     true
 }
 
@@ -458,15 +792,16 @@ fn diff_entry(
     child_at: &mut usize,
     dyns: &[Dynamic],
     out: &mut String,
+    sent: &mut Sent,
 ) -> bool {
     let start = *child_at;
     let nested = count_nested(slots);
     let end = (start + nested).min(children.len());
     if layout_matches(slots, dyns) {
         *child_at = end;
-        return diff_entry_in_place(slots, &mut children[start..end], dyns, out);
+        return diff_entry_in_place(slots, &mut children[start..end], dyns, out, sent);
     }
-    // Some dynamic switched between text, node and comprehension.
+    // Some dynamic switched between text, node, comprehension and component.
     let mut old_children = children.drain(start..end).collect::<Vec<_>>().into_iter();
     let mut new_slots = Vec::with_capacity(dyns.len());
     let mut new_children = Vec::new();
@@ -477,6 +812,7 @@ fn diff_entry(
         out,
         &mut new_slots,
         &mut new_children,
+        sent,
     );
     slots.copy_from_slice(&new_slots);
     *child_at = start + new_children.len();
@@ -487,10 +823,14 @@ fn diff_entry(
 /// Number of nested nodes and comprehensions among `slots`.
 #[inline]
 fn count_nested(slots: &[u64]) -> usize {
-    slots.iter().filter(|&&s| s & TAG_MASK != TAG_TEXT).count()
+    slots
+        .iter()
+        .filter(|&&s| matches!(s & TAG_MASK, TAG_NODE | TAG_COMP))
+        .count()
 }
 
-/// True if every dynamic has the same kind (text, node, comprehension) as the client holds.
+/// True if every dynamic has the same kind (text, node, comprehension, component) as the
+/// client holds.
 #[inline]
 fn layout_matches(slots: &[u64], dyns: &[Dynamic]) -> bool {
     slots.len() == dyns.len()
@@ -500,6 +840,24 @@ fn layout_matches(slots: &[u64], dyns: &[Dynamic]) -> bool {
             .all(|(&s, d)| s & TAG_MASK == tag_of(d))
 }
 
+/// The slot and JSON of a component reference (an unresolved one renders as `""`).
+fn write_cid(call_cid: Option<u32>, out: &mut String) -> u64 {
+    match call_cid {
+        Some(cid) => {
+            write_usize(cid as usize, out);
+            cid_slot(cid)
+        }
+        None => {
+            write_json_str("", out);
+            text_slot("")
+        }
+    }
+}
+
+fn component_slot(call_cid: Option<u32>) -> u64 {
+    call_cid.map_or_else(|| text_slot(""), cid_slot)
+}
+
 /// Diffs one node or entry whose layout matches (see [`layout_matches`]), updating its slots and
 /// children in place. Writes the changed members and returns true if any.
 fn diff_entry_in_place(
@@ -507,6 +865,7 @@ fn diff_entry_in_place(
     children: &mut [Sub],
     dyns: &[Dynamic],
     out: &mut String,
+    sent: &mut Sent,
 ) -> bool {
     let mut first = true;
     let mut kids = children.iter_mut();
@@ -520,22 +879,32 @@ fn diff_entry_in_place(
                     write_json_str(s, out);
                 }
             }
+            Dynamic::Component(call) => {
+                if *slot != component_slot(call.cid) {
+                    member_key(out, &mut first, j);
+                    *slot = write_cid(call.cid, out);
+                }
+            }
             Dynamic::Nested(r) => match kids.next() {
-                Some(child) => nested_member(out, &mut first, j, |out| diff_node(child, r, out)),
+                Some(child) => {
+                    nested_member(out, &mut first, j, |out| diff_node(child, r, out, sent));
+                }
                 // Unreachable while the layout matches; resend rather than panic.
                 None => {
                     member_key(out, &mut first, j);
                     out.push('{');
-                    full_node(r, out);
+                    full_node(r, out, sent);
                     out.push('}');
                 }
             },
             Dynamic::Comprehension(c) => match kids.next() {
-                Some(child) => nested_member(out, &mut first, j, |out| diff_comp(child, c, out)),
+                Some(child) => {
+                    nested_member(out, &mut first, j, |out| diff_comp(child, c, out, sent));
+                }
                 None => {
                     member_key(out, &mut first, j);
                     out.push('{');
-                    full_comp(c, out);
+                    full_comp(c, out, sent);
                     out.push('}');
                 }
             },
@@ -557,6 +926,7 @@ fn diff_entry_rebuild(
     out: &mut String,
     slots: &mut Vec<u64>,
     children: &mut Vec<Sub>,
+    sent: &mut Sent,
 ) -> bool {
     let mut first = true;
     for (j, d) in dyns.iter().enumerate() {
@@ -575,16 +945,26 @@ fn diff_entry_rebuild(
                 }
                 slots.push(h);
             }
+            Dynamic::Component(call) => {
+                let slot = component_slot(call.cid);
+                if old != Some(slot) {
+                    member_key(out, &mut first, j);
+                    write_cid(call.cid, out);
+                }
+                slots.push(slot);
+            }
             Dynamic::Nested(r) => {
                 match old_child.filter(|_| old_tag == Some(TAG_NODE)) {
                     Some(mut child) => {
-                        nested_member(out, &mut first, j, |out| diff_node(&mut child, r, out));
+                        nested_member(out, &mut first, j, |out| {
+                            diff_node(&mut child, r, out, sent)
+                        });
                         children.push(child);
                     }
                     None => {
                         member_key(out, &mut first, j);
                         out.push('{');
-                        children.push(full_node(r, out));
+                        children.push(full_node(r, out, sent));
                         out.push('}');
                     }
                 }
@@ -593,13 +973,15 @@ fn diff_entry_rebuild(
             Dynamic::Comprehension(c) => {
                 match old_child.filter(|_| old_tag == Some(TAG_COMP)) {
                     Some(mut child) => {
-                        nested_member(out, &mut first, j, |out| diff_comp(&mut child, c, out));
+                        nested_member(out, &mut first, j, |out| {
+                            diff_comp(&mut child, c, out, sent)
+                        });
                         children.push(child);
                     }
                     None => {
                         member_key(out, &mut first, j);
                         out.push('{');
-                        children.push(full_comp(c, out));
+                        children.push(full_comp(c, out, sent));
                         out.push('}');
                     }
                 }

@@ -3,6 +3,7 @@
 
 // Public modules: what an application uses beyond the root re-exports.
 pub mod assets;
+pub mod component;
 pub mod csrf;
 pub mod dynamic;
 pub mod escape;
@@ -14,6 +15,7 @@ pub mod redirect;
 pub mod rendered;
 pub mod session;
 pub mod sockets;
+pub mod stream;
 pub mod token;
 
 // The runtime, from the wire up (each module only uses the ones above it in this list's
@@ -83,7 +85,7 @@ pub use rendered::{Raw, Rendered};
 pub use router::{ConfigError, LiveRouter};
 pub use security_headers::{DEFAULT_CSP, SecurityHeaders, SecurityHeadersLayer};
 pub use serve::{Serve, serve};
-pub use socket::{Socket, ViewGone, ViewHandle};
+pub use socket::{Socket, SocketCore, ViewGone, ViewHandle};
 
 /// The `phoenix_live_view` client version this server speaks (`liveview_version` in join replies).
 pub const LIVEVIEW_VERSION: &str = "1.2.12";

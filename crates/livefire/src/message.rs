@@ -22,6 +22,28 @@ pub(crate) enum ViewMsg<M> {
     Inbound(Box<Inbound>),
     /// A message from another task ([`ViewHandle`](crate::ViewHandle)).
     Info(M),
+    /// A change to one of the view's live components, from another task
+    /// ([`ViewHandle::send_update`](crate::ViewHandle::send_update)).
+    Update(Box<ComponentUpdate>),
+}
+
+/// A change to the live component of type `kind` with id `id`: `apply` receives the
+/// component (as `&mut dyn Any`, of type `kind`).
+pub(crate) struct ComponentUpdate {
+    pub(crate) kind: std::any::TypeId,
+    pub(crate) id: String,
+    pub(crate) apply: ApplyUpdate,
+}
+
+/// Changes a component (given as `&mut dyn Any`).
+pub(crate) type ApplyUpdate = Box<dyn FnOnce(&mut dyn std::any::Any) + Send>;
+
+impl std::fmt::Debug for ComponentUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentUpdate")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Client frames a view handles.
@@ -38,11 +60,14 @@ pub(crate) enum Inbound {
         url: String,
     },
     /// `cids_will_destroy`: component roots left the DOM.
-    CidsWillDestroy { msg_ref: Option<String> },
-    /// `cids_destroyed`: components the client forgot.
+    CidsWillDestroy {
+        msg_ref: Option<String>,
+        cids: Vec<u32>,
+    },
+    /// `cids_destroyed`: components still gone after the DOM settled.
     CidsDestroyed {
         msg_ref: Option<String>,
-        cids: Value,
+        cids: Vec<u32>,
     },
 }
 

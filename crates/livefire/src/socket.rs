@@ -18,6 +18,7 @@
 //! [`ViewHandle`] is the other direction: other tasks send messages to the view's
 //! [`handle_info`](crate::LiveView::handle_info).
 
+use std::any::{Any, TypeId};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +28,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::flash::Flash;
-use crate::message::ViewMsg;
+use crate::message::{ComponentUpdate, ViewMsg};
 use crate::pubsub::{Delivery, PubSub, Sink, Subscription};
 use crate::queue;
 use crate::redirect::RedirectError;
@@ -60,6 +61,25 @@ pub(crate) enum Navigation {
 /// ```
 #[derive(Debug)]
 pub struct Socket<M: Send + 'static = ()> {
+    pub(crate) core: SocketCore,
+    pub(crate) sender: Option<queue::Sender<ViewMsg<M>>>,
+    /// Topic subscriptions: they end with the view (when the socket is dropped).
+    subscriptions: Vec<Subscription>,
+}
+
+/// What every callback can ask of the connection, for a live view ([`Socket`], which
+/// dereferences to it) and for a live component
+/// ([`ComponentSocket`](crate::component::ComponentSocket)): title, flash, navigation, pushed
+/// events, hook replies, the cookie session and session writes.
+///
+/// ```
+/// let mut socket: livefire::Socket = livefire::Socket::disconnected();
+/// let core: &mut livefire::SocketCore = &mut socket;
+/// core.put_flash("info", "Saved").push_event("saved", serde_json::json!({"id": 7}));
+/// assert_eq!(socket.flash().get_str("info"), Some("Saved"));
+/// ```
+#[derive(Debug)]
+pub struct SocketCore {
     pub(crate) connected: bool,
     pub(crate) title: Option<String>,
     pub(crate) title_changed: bool,
@@ -69,7 +89,6 @@ pub struct Socket<M: Send + 'static = ()> {
     pub(crate) nav_error: Option<RedirectError>,
     pub(crate) events: Vec<(String, Value)>,
     pub(crate) reply: Option<Value>,
-    pub(crate) sender: Option<queue::Sender<ViewMsg<M>>>,
     pub(crate) session: Arc<Map<String, Value>>,
     pub(crate) csrf_token: Option<Arc<str>>,
     pub(crate) client_addr: Option<IpAddr>,
@@ -77,29 +96,47 @@ pub struct Socket<M: Send + 'static = ()> {
     pub(crate) session_writes: SessionWrites,
     /// A minted ticket carrying earlier writes, waiting for a redirect or a form POST.
     pub(crate) session_ticket: Option<String>,
-    /// Topic subscriptions: they end with the view (when the socket is dropped).
-    subscriptions: Vec<Subscription>,
+    /// Changes to live components asked for during this callback
+    /// ([`send_update`](Self::send_update)).
+    pub(crate) updates: Vec<ComponentUpdate>,
+}
+
+impl<M: Send + 'static> std::ops::Deref for Socket<M> {
+    type Target = SocketCore;
+
+    fn deref(&self) -> &SocketCore {
+        &self.core
+    }
+}
+
+impl<M: Send + 'static> std::ops::DerefMut for Socket<M> {
+    fn deref_mut(&mut self) -> &mut SocketCore {
+        &mut self.core
+    }
 }
 
 impl<M: Send + 'static> Socket<M> {
     /// A socket for a render without a connection (the dead render, or tests).
     pub fn disconnected() -> Self {
         Self {
-            connected: false,
-            title: None,
-            title_changed: false,
-            flash: Flash::default(),
-            flash_put: Flash::default(),
-            nav: None,
-            nav_error: None,
-            events: Vec::new(),
-            reply: None,
+            core: SocketCore {
+                connected: false,
+                title: None,
+                title_changed: false,
+                flash: Flash::default(),
+                flash_put: Flash::default(),
+                nav: None,
+                nav_error: None,
+                events: Vec::new(),
+                reply: None,
+                session: Arc::default(),
+                csrf_token: None,
+                client_addr: None,
+                session_writes: SessionWrites::default(),
+                session_ticket: None,
+                updates: Vec::new(),
+            },
             sender: None,
-            session: Arc::default(),
-            csrf_token: None,
-            client_addr: None,
-            session_writes: SessionWrites::default(),
-            session_ticket: None,
             subscriptions: Vec::new(),
         }
     }
@@ -109,6 +146,129 @@ impl<M: Send + 'static> Socket<M> {
         self
     }
 
+    pub(crate) fn with_session(mut self, session: Arc<Map<String, Value>>) -> Self {
+        self.session = session;
+        self
+    }
+
+    pub(crate) fn with_flash(mut self, flash: Flash) -> Self {
+        self.flash = flash;
+        self
+    }
+
+    /// A handle other tasks can use to send messages to this view's `handle_info`.
+    ///
+    /// During the dead render (not connected) the handle is closed: sends fail.
+    pub fn handle(&self) -> ViewHandle<M> {
+        ViewHandle {
+            tx: self.sender.clone(),
+        }
+    }
+
+    /// Sends `make()` to this view every `period` while it is alive (connected only).
+    ///
+    /// The timer stops by itself when the view ends. Start it in `mount` when
+    /// `socket.connected()`; during the dead render it does nothing.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use livefire::{html, LiveView, Mount, Rendered, Result, Socket};
+    ///
+    /// enum Msg { Tick }
+    ///
+    /// #[derive(Default)]
+    /// struct Clock { ticks: u64 }
+    ///
+    /// impl LiveView for Clock {
+    ///     type Message = Msg;
+    ///     async fn mount(&mut self, _cx: &Mount, socket: &mut Socket<Msg>) -> Result {
+    ///         socket.every(Duration::from_secs(1), || Msg::Tick);
+    ///         Ok(())
+    ///     }
+    ///     async fn handle_info(&mut self, msg: Msg, _socket: &mut Socket<Msg>) -> Result {
+    ///         match msg { Msg::Tick => self.ticks += 1 }
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _socket: &Socket<Msg>) -> Rendered {
+    ///         html!(<p>{self.ticks} " s"</p>)
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let (mut view, mut socket) = (Clock::default(), Socket::disconnected());
+    /// view.mount(&Mount::default(), &mut socket).await.unwrap(); // not connected: no timer
+    /// view.handle_info(Msg::Tick, &mut socket).await.unwrap();
+    /// assert_eq!(view.render(&socket).to_html(), "<p>1 s</p>");
+    /// # }
+    /// ```
+    pub fn every(&self, period: Duration, make: impl Fn() -> M + Send + 'static) {
+        let Some(tx) = self.sender.clone() else {
+            return;
+        };
+        tokio::spawn(async move {
+            let mut interval =
+                tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                if tx.send(ViewMsg::Info(make())).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// Subscribes this view to `topic` of `pubsub` while it lives (connected only: during the
+    /// dead render it does nothing, so call it in `mount` unconditionally or under
+    /// `socket.connected()`).
+    ///
+    /// Every broadcast value that `map` turns into `Some(message)` arrives in
+    /// [`handle_info`](crate::LiveView::handle_info), followed by a render and a diff;
+    /// `None` ignores the value. Delivery never blocks the broadcaster: if the view's inbox is
+    /// full the message is dropped for this view (and a warning logged). The subscription ends
+    /// when the view does. See [`PubSub::subscribe`] for a subscription you hold yourself.
+    ///
+    /// ```
+    /// use livefire::pubsub::PubSub;
+    /// use livefire::{html, LiveView, Mount, Rendered, Result, Socket};
+    ///
+    /// struct Ticker { pubsub: PubSub, price: Option<f64> }
+    ///
+    /// impl LiveView for Ticker {
+    ///     type Message = f64;
+    ///     async fn mount(&mut self, _cx: &Mount, socket: &mut Socket<f64>) -> Result {
+    ///         socket.subscribe(&self.pubsub, "prices", |value| value["eur"].as_f64());
+    ///         Ok(())
+    ///     }
+    ///     async fn handle_info(&mut self, price: f64, _socket: &mut Socket<f64>) -> Result {
+    ///         self.price = Some(price);
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _socket: &Socket<f64>) -> Rendered {
+    ///         html!(<p>{self.price.map(|p| p.to_string()).unwrap_or_default()}</p>)
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pubsub = PubSub::local();
+    /// let (mut view, mut socket) = (Ticker { pubsub: pubsub.clone(), price: None }, Socket::disconnected());
+    /// view.mount(&Mount::default(), &mut socket).await.unwrap();
+    /// assert_eq!(pubsub.subscribers("prices"), 0); // dead render: not subscribed
+    /// # }
+    /// ```
+    pub fn subscribe(
+        &mut self,
+        pubsub: &PubSub,
+        topic: &str,
+        map: impl Fn(Value) -> Option<M> + Send + Sync + 'static,
+    ) -> &mut Self {
+        if self.connected && self.sender.is_some() {
+            let subscription = pubsub.subscribe(topic, self.handle(), map);
+            self.subscriptions.push(subscription);
+        }
+        self
+    }
+}
+
+impl SocketCore {
     /// A masked CSRF token valid for the browser's session, for forms that post to HTTP
     /// endpoints (`phx-trigger-action`, a logout button). `None` without a session.
     pub fn csrf_token(&self) -> Option<&str> {
@@ -120,16 +280,6 @@ impl<M: Send + 'static> Socket<M> {
     /// not record peers (see [`serve`](crate::serve)).
     pub fn client_addr(&self) -> Option<IpAddr> {
         self.client_addr
-    }
-
-    pub(crate) fn with_session(mut self, session: Arc<Map<String, Value>>) -> Self {
-        self.session = session;
-        self
-    }
-
-    pub(crate) fn with_flash(mut self, flash: Flash) -> Self {
-        self.flash = flash;
-        self
     }
 
     /// True once the WebSocket joined; false during the dead (HTTP) render.
@@ -381,114 +531,22 @@ impl<M: Send + 'static> Socket<M> {
         self
     }
 
-    /// A handle other tasks can use to send messages to this view's `handle_info`.
-    ///
-    /// During the dead render (not connected) the handle is closed: sends fail.
-    pub fn handle(&self) -> ViewHandle<M> {
-        ViewHandle {
-            tx: self.sender.clone(),
-        }
-    }
-
-    /// Sends `make()` to this view every `period` while it is alive (connected only).
-    ///
-    /// The timer stops by itself when the view ends. Start it in `mount` when
-    /// `socket.connected()`; during the dead render it does nothing.
+    /// Changes the live component of type `C` with id `id` (as placed with
+    /// [`live_component`](crate::component::live_component)) once this callback returns; the
+    /// component is then rendered again and only its changes are sent. A component that does
+    /// not exist (any more) is skipped with a warning.
     ///
     /// ```
-    /// use std::time::Duration;
-    /// use livefire::{html, LiveView, Mount, Rendered, Result, Socket};
-    ///
-    /// enum Msg { Tick }
-    ///
-    /// #[derive(Default)]
-    /// struct Clock { ticks: u64 }
-    ///
-    /// impl LiveView for Clock {
-    ///     type Message = Msg;
-    ///     async fn mount(&mut self, _cx: &Mount, socket: &mut Socket<Msg>) -> Result {
-    ///         socket.every(Duration::from_secs(1), || Msg::Tick);
-    ///         Ok(())
-    ///     }
-    ///     async fn handle_info(&mut self, msg: Msg, _socket: &mut Socket<Msg>) -> Result {
-    ///         match msg { Msg::Tick => self.ticks += 1 }
-    ///         Ok(())
-    ///     }
-    ///     fn render(&self, _socket: &Socket<Msg>) -> Rendered {
-    ///         html!(<p>{self.ticks} " s"</p>)
-    ///     }
-    /// }
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let (mut view, mut socket) = (Clock::default(), Socket::disconnected());
-    /// view.mount(&Mount::default(), &mut socket).await.unwrap(); // not connected: no timer
-    /// view.handle_info(Msg::Tick, &mut socket).await.unwrap();
-    /// assert_eq!(view.render(&socket).to_html(), "<p>1 s</p>");
-    /// # }
+    /// # struct Row { editing: bool }
+    /// let mut socket: livefire::Socket = livefire::Socket::disconnected();
+    /// socket.send_update::<Row>("row-7", |row| row.editing = false);
     /// ```
-    pub fn every(&self, period: Duration, make: impl Fn() -> M + Send + 'static) {
-        let Some(tx) = self.sender.clone() else {
-            return;
-        };
-        tokio::spawn(async move {
-            let mut interval =
-                tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                interval.tick().await;
-                if tx.send(ViewMsg::Info(make())).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
-
-    /// Subscribes this view to `topic` of `pubsub` while it lives (connected only: during the
-    /// dead render it does nothing, so call it in `mount` unconditionally or under
-    /// `socket.connected()`).
-    ///
-    /// Every broadcast value that `map` turns into `Some(message)` arrives in
-    /// [`handle_info`](crate::LiveView::handle_info), followed by a render and a diff;
-    /// `None` ignores the value. Delivery never blocks the broadcaster: if the view's inbox is
-    /// full the message is dropped for this view (and a warning logged). The subscription ends
-    /// when the view does. See [`PubSub::subscribe`] for a subscription you hold yourself.
-    ///
-    /// ```
-    /// use livefire::pubsub::PubSub;
-    /// use livefire::{html, LiveView, Mount, Rendered, Result, Socket};
-    ///
-    /// struct Ticker { pubsub: PubSub, price: Option<f64> }
-    ///
-    /// impl LiveView for Ticker {
-    ///     type Message = f64;
-    ///     async fn mount(&mut self, _cx: &Mount, socket: &mut Socket<f64>) -> Result {
-    ///         socket.subscribe(&self.pubsub, "prices", |value| value["eur"].as_f64());
-    ///         Ok(())
-    ///     }
-    ///     async fn handle_info(&mut self, price: f64, _socket: &mut Socket<f64>) -> Result {
-    ///         self.price = Some(price);
-    ///         Ok(())
-    ///     }
-    ///     fn render(&self, _socket: &Socket<f64>) -> Rendered {
-    ///         html!(<p>{self.price.map(|p| p.to_string()).unwrap_or_default()}</p>)
-    ///     }
-    /// }
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let pubsub = PubSub::local();
-    /// let (mut view, mut socket) = (Ticker { pubsub: pubsub.clone(), price: None }, Socket::disconnected());
-    /// view.mount(&Mount::default(), &mut socket).await.unwrap();
-    /// assert_eq!(pubsub.subscribers("prices"), 0); // dead render: not subscribed
-    /// # }
-    /// ```
-    pub fn subscribe(
+    pub fn send_update<C: Send + 'static>(
         &mut self,
-        pubsub: &PubSub,
-        topic: &str,
-        map: impl Fn(Value) -> Option<M> + Send + Sync + 'static,
+        id: impl Into<String>,
+        f: impl FnOnce(&mut C) + Send + 'static,
     ) -> &mut Self {
-        if self.connected && self.sender.is_some() {
-            let subscription = pubsub.subscribe(topic, self.handle(), map);
-            self.subscriptions.push(subscription);
-        }
+        self.updates.push(component_update::<C>(id.into(), f));
         self
     }
 
@@ -616,8 +674,128 @@ impl<M: Send + 'static> ViewHandle<M> {
         }
     }
 
+    /// Changes the view's live component of type `C` with id `id` from another task; the
+    /// component is rendered again and its changes pushed (see [`SocketCore::send_update`]).
+    /// Waits while the view's inbox is full.
+    pub async fn send_update<C: Send + 'static>(
+        &self,
+        id: impl Into<String>,
+        f: impl FnOnce(&mut C) + Send + 'static,
+    ) -> Result<(), ViewGone> {
+        match &self.tx {
+            Some(tx) => tx
+                .send(ViewMsg::Update(Box::new(component_update::<C>(
+                    id.into(),
+                    f,
+                ))))
+                .await
+                .map_err(|_| ViewGone),
+            None => Err(ViewGone),
+        }
+    }
+
     /// True if the view has ended.
     pub fn is_closed(&self) -> bool {
         self.tx.as_ref().is_none_or(queue::Sender::is_closed)
+    }
+}
+
+/// A type-erased change to a component of type `C`.
+fn component_update<C: Send + 'static>(
+    id: String,
+    f: impl FnOnce(&mut C) + Send + 'static,
+) -> ComponentUpdate {
+    ComponentUpdate {
+        kind: TypeId::of::<C>(),
+        id,
+        apply: Box::new(move |component: &mut dyn Any| {
+            if let Some(component) = component.downcast_mut::<C>() {
+                f(component);
+            }
+        }),
+    }
+}
+
+/// A live component's own id in its view: the `phx-target` that routes an event to it.
+///
+/// ```
+/// use livefire::html;
+/// use livefire::component::Myself;
+/// # fn demo(myself: Myself) -> livefire::Rendered {
+/// html!(<button phx-click="toggle" phx-target={myself}>"Edit"</button>)
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Myself(pub(crate) u32);
+
+impl Myself {
+    /// The component's cid (what the client sends back as `cid`).
+    pub fn cid(self) -> u32 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Myself {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl crate::dynamic::AttrValue for Myself {
+    fn write_attr(&self, name: &str, out: &mut String) {
+        crate::dynamic::push_attr(name, &self.0.to_string(), out);
+    }
+}
+
+/// What a live component's callbacks can ask of the connection: everything of
+/// [`SocketCore`] (flash, navigation, pushed events, hook replies — they act for the whole
+/// view), plus its own id and messages to the parent view.
+pub struct ComponentSocket<'a> {
+    pub(crate) core: &'a mut SocketCore,
+    pub(crate) myself: Myself,
+    /// The parent view's inbox sender (`queue::Sender<ViewMsg<M>>`), for `send_parent`.
+    pub(crate) parent: Option<&'a (dyn Any + Send + Sync)>,
+}
+
+impl std::fmt::Debug for ComponentSocket<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComponentSocket")
+            .field("myself", &self.myself)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for ComponentSocket<'_> {
+    type Target = SocketCore;
+
+    fn deref(&self) -> &SocketCore {
+        self.core
+    }
+}
+
+impl std::ops::DerefMut for ComponentSocket<'_> {
+    fn deref_mut(&mut self) -> &mut SocketCore {
+        self.core
+    }
+}
+
+impl ComponentSocket<'_> {
+    /// This component's id, for `phx-target`.
+    pub fn myself(&self) -> Myself {
+        self.myself
+    }
+
+    /// Sends `msg` to the parent view's [`handle_info`](crate::LiveView::handle_info) (without
+    /// waiting). Fails with [`ViewGone`] if the parent's message type is not `M`, or its inbox
+    /// is full or closed.
+    pub fn send_parent<M: Send + 'static>(&self, msg: M) -> Result<(), ViewGone> {
+        let Some(sender) = self
+            .parent
+            .and_then(|p| p.downcast_ref::<queue::Sender<ViewMsg<M>>>())
+        else {
+            tracing::warn!("send_parent: the parent view does not take this message type");
+            return Err(ViewGone);
+        };
+        sender.try_send(ViewMsg::Info(msg)).map_err(|_| ViewGone)
     }
 }

@@ -6,6 +6,10 @@
 //! [`crate::wire::payload`]. A panic or `Err` in a callback ends that task only: the client
 //! gets `phx_error` and rejoins.
 
+use std::any::Any;
+use std::collections::{HashMap, HashSet};
+
+use crate::component::{ComponentSocket, Components, Myself, Placed};
 use crate::diff::DiffState;
 use crate::endpoint::JoinCtx;
 use crate::event::Event;
@@ -16,6 +20,7 @@ use crate::message::{Ended, Inbound, InboundTx, Outbound, ViewMsg};
 use crate::on_mount::{self, OnMount};
 use crate::params::Params;
 use crate::queue;
+use crate::rendered::{Rendered, Statics};
 use crate::session::TicketKey;
 use crate::session::tickets::FLASH_KEY;
 use crate::session::writes::SessionWrites;
@@ -44,6 +49,8 @@ struct Runner<V: LiveView> {
     ctx: JoinCtx,
     /// The session writes inside the socket's current (unsent) ticket.
     handed: SessionWrites,
+    /// The view's live components.
+    components: Components,
 }
 
 /// Whether the view goes on after a callback.
@@ -79,6 +86,7 @@ fn run<V: LiveView>(
         diff: DiffState::new(),
         ctx,
         handed: SessionWrites::default(),
+        components: Components::default(),
     };
     async move {
         // The callbacks' futures are boxed: the task only keeps the runner and the inbox
@@ -215,13 +223,15 @@ impl<V: LiveView> Runner<V> {
             }
             Some(Navigation::Patch { .. }) | None => {}
         }
-        let rendered = match lifecycle::render(&self.view, &self.socket) {
-            Ok(rendered) => rendered,
+        let (rendered, components) = match self.render(true).await {
+            Ok((Some(rendered), components)) => (rendered, components),
+            Ok((None, _)) => unreachable!("the view is rendered when asked"),
             Err(failure) => return self.crash(failure, Some(&msg_ref)).await,
         };
         let mut members = String::with_capacity(512);
         self.diff.full(&rendered, &mut members);
         let mut has = !members.is_empty();
+        self.write_components(&components, &mut members, &mut has);
         // The title, if the view set one, so the client updates document.title on mount.
         let title = self.socket.title().map(str::to_owned);
         payload::extras(
@@ -233,7 +243,99 @@ impl<V: LiveView> Runner<V> {
         );
         let live_patch = patch.map(|(to, replace)| payload::nav(&to, Some(replace), None));
         let body = payload::join_reply(&members, live_patch.as_deref());
-        self.reply(Some(&msg_ref), true, &body).await
+        let flow = self.reply(Some(&msg_ref), true, &body).await;
+        self.diff.streams_sent();
+        flow
+    }
+
+    /// Renders the view (when `view` is true: after one of its own callbacks) and the live
+    /// components that changed: the view's tree, and the components' trees by cid.
+    async fn render(
+        &mut self,
+        view: bool,
+    ) -> Result<(Option<Rendered>, Vec<(u32, Rendered)>), Failure> {
+        // Changes to components asked for during the callback.
+        for update in std::mem::take(&mut self.socket.core.updates) {
+            self.components.apply_update(update);
+        }
+        let mut seen = HashSet::new();
+        let mut placed = Placed::new();
+        let tree = if view {
+            let mut tree = lifecycle::render(&self.view, &self.socket)?;
+            self.components
+                .place(&mut tree, &mut seen, &mut placed)
+                .map_err(|err| Failure::Err(crate::Error::app(err)))?;
+            Some(tree)
+        } else {
+            None
+        };
+        let parent = self
+            .socket
+            .sender
+            .as_ref()
+            .map(|sender| sender as &(dyn Any + Send + Sync));
+        let mut socket = ComponentSocket {
+            core: &mut self.socket.core,
+            myself: Myself(0),
+            parent,
+        };
+        let renders = self
+            .components
+            .resolve(placed, &mut seen, &mut socket)
+            .await?;
+        Ok((tree, renders))
+    }
+
+    /// Writes the `c` map of a diff: each changed component in full (with `"r":1`) when the
+    /// client holds nothing for it, otherwise only its changes. A full component shares the
+    /// statics of an earlier one of the same template in the same map (`"s":cid`).
+    fn write_components(
+        &mut self,
+        renders: &[(u32, Rendered)],
+        members: &mut String,
+        has: &mut bool,
+    ) {
+        if renders.is_empty() {
+            return;
+        }
+        let (mark, had) = (members.len(), *has);
+        json::push_member(members, has, "c");
+        members.push('{');
+        let mut first = true;
+        let mut templates: HashMap<u64, (u32, &'static Statics)> = HashMap::new();
+        for (cid, tree) in renders {
+            let fresh = self.components.take_fresh(*cid);
+            let statics = tree.statics();
+            let share = templates
+                .get(&statics.fingerprint())
+                .filter(|(_, s)| std::ptr::eq(*s, statics) || s.parts() == statics.parts())
+                .map(|(cid, _)| *cid)
+                .filter(|_| fresh);
+            let entry = members.len();
+            if !first {
+                members.push(',');
+            }
+            members.push('"');
+            members.push_str(&cid.to_string());
+            members.push_str("\":{");
+            if self.diff.component(*cid, tree, fresh, share, members) {
+                members.push('}');
+                first = false;
+                if fresh && share.is_none() {
+                    templates
+                        .entry(statics.fingerprint())
+                        .or_insert((*cid, statics));
+                }
+            } else {
+                members.truncate(entry);
+            }
+        }
+        if first {
+            members.truncate(mark);
+            *has = had;
+        } else {
+            members.push('}');
+        }
     }
 
     /// Runs `handle_params` for every `push_patch` the callbacks ask for, until one does not
@@ -359,6 +461,13 @@ impl<V: LiveView> Runner<V> {
                 }
             }
             ViewMsg::Inbound(inbound) => self.handle_inbound(*inbound).await,
+            ViewMsg::Update(update) => {
+                if self.components.apply_update(*update) {
+                    self.respond_to(None, false).await
+                } else {
+                    Flow::Continue
+                }
+            }
         }
     }
 
@@ -387,11 +496,21 @@ impl<V: LiveView> Runner<V> {
                         .await
                 }
             },
-            Inbound::CidsWillDestroy { msg_ref } => {
+            Inbound::CidsWillDestroy { msg_ref, cids } => {
+                self.components.mark(&cids);
                 self.reply(msg_ref.as_deref(), true, "{}").await
             }
             Inbound::CidsDestroyed { msg_ref, cids } => {
-                let body = format!("{{\"cids\":{cids}}}");
+                let destroyed = self.components.destroy(&cids);
+                for cid in &destroyed {
+                    self.diff.forget_component(*cid);
+                }
+                let list = destroyed
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let body = format!("{{\"cids\":[{list}]}}");
                 self.reply(msg_ref.as_deref(), true, &body).await
             }
         }
@@ -404,6 +523,9 @@ impl<V: LiveView> Runner<V> {
                 None => self.socket.clear_all_flash(),
             };
             return self.respond(msg_ref).await;
+        }
+        if let Some(cid) = event.cid() {
+            return self.component_event(msg_ref, cid, event).await;
         }
         match guarded(self.view.handle_event(event, &mut self.socket)).await {
             Ok(()) => self.respond(msg_ref).await,
@@ -419,8 +541,52 @@ impl<V: LiveView> Runner<V> {
         }
     }
 
-    /// After a callback: patches, navigation, then the diff, as a reply (`msg_ref`) or a push.
+    /// An event for a live component (`cid` in the payload): its `handle_event`, then only
+    /// the components that changed are rendered and sent.
+    async fn component_event(&mut self, msg_ref: Option<&str>, cid: u64, event: Event) -> Flow {
+        let Some(cid) = u32::try_from(cid).ok() else {
+            return self
+                .reply(msg_ref, false, &frame::reason("unknown component"))
+                .await;
+        };
+        let parent = self
+            .socket
+            .sender
+            .as_ref()
+            .map(|sender| sender as &(dyn Any + Send + Sync));
+        let mut socket = ComponentSocket {
+            core: &mut self.socket.core,
+            myself: Myself(cid),
+            parent,
+        };
+        let Some(handled) = self.components.handle_event(cid, event, &mut socket) else {
+            // Destroyed meanwhile (or never existed): nothing to do, as Phoenix.
+            tracing::debug!(topic = %self.ctx.topic, cid, "event for an unknown component");
+            return self
+                .reply(msg_ref, false, &frame::reason("unknown component"))
+                .await;
+        };
+        match guarded(handled).await {
+            Ok(()) => self.respond_to(msg_ref, false).await,
+            Err(Failure::Err(err)) if err.is_bad_input() => {
+                tracing::warn!(topic = %self.ctx.topic, cid, %err, "component event refused");
+                let _ = self.socket.take_outputs();
+                self.reply(msg_ref, false, &frame::reason(&err.to_string()))
+                    .await
+            }
+            Err(failure) => self.crash(failure, None).await,
+        }
+    }
+
+    /// After a callback of the view: patches, navigation, then the diff, as a reply
+    /// (`msg_ref`) or a push.
     async fn respond(&mut self, msg_ref: Option<&str>) -> Flow {
+        self.respond_to(msg_ref, true).await
+    }
+
+    /// After a callback: patches, navigation, then the diff of the view (when `view`) and of
+    /// the changed components, as a reply (`msg_ref`) or a push.
+    async fn respond_to(&mut self, msg_ref: Option<&str>, view: bool) -> Flow {
         let outputs = self.socket.take_outputs();
         let (mut outputs, patch) = match self.follow_patches(outputs).await {
             Ok(done) => done,
@@ -433,7 +599,9 @@ impl<V: LiveView> Runner<V> {
             Some(Navigation::Redirect(to)) => ("redirect", to, None),
             Some(Navigation::Navigate { to, replace }) => ("live_redirect", to, Some(replace)),
             Some(Navigation::Patch { .. }) | None => {
-                return self.respond_with_diff(msg_ref, &outputs, patch).await;
+                // A patch runs the view's handle_params: the view renders too.
+                let view = view || patch.is_some();
+                return self.respond_with_diff(msg_ref, &outputs, patch, view).await;
             }
         };
         // Pending events go out first, as their own diff push.
@@ -459,9 +627,10 @@ impl<V: LiveView> Runner<V> {
         msg_ref: Option<&str>,
         outputs: &Outputs,
         patch: Option<(String, bool)>,
+        view: bool,
     ) -> Flow {
-        let rendered = match lifecycle::render(&self.view, &self.socket) {
-            Ok(rendered) => rendered,
+        let (rendered, components) = match self.render(view).await {
+            Ok(done) => done,
             Err(failure) => return self.crash(failure, None).await,
         };
         if let Some((to, replace)) = patch {
@@ -472,7 +641,11 @@ impl<V: LiveView> Runner<V> {
             }
         }
         let mut members = String::with_capacity(64);
-        let mut has = self.diff.diff(&rendered, &mut members);
+        let mut has = match &rendered {
+            Some(rendered) => self.diff.diff(rendered, &mut members),
+            None => false,
+        };
+        self.write_components(&components, &mut members, &mut has);
         payload::extras(
             &mut members,
             &mut has,
@@ -480,14 +653,16 @@ impl<V: LiveView> Runner<V> {
             &outputs.events,
             outputs.reply.as_ref(),
         );
-        match msg_ref {
+        let flow = match msg_ref {
             Some(r) => {
                 self.reply(Some(r), true, &payload::diff_reply(&members))
                     .await
             }
             None if has => self.push("diff", &payload::diff_push(&members)).await,
             None => Flow::Continue,
-        }
+        };
+        self.diff.streams_sent();
+        flow
     }
 }
 

@@ -252,6 +252,22 @@ async fn send(ws: &mut Ws, text: String, write_timeout: std::time::Duration) -> 
     }
 }
 
+/// The `cids` of a `cids_will_destroy`/`cids_destroyed` payload (at most 10,000; anything
+/// that is not a cid is skipped).
+fn cids_of(payload: &Value) -> Vec<u32> {
+    payload
+        .get("cids")
+        .and_then(Value::as_array)
+        .map(|cids| {
+            cids.iter()
+                .take(10_000)
+                .filter_map(Value::as_u64)
+                .filter_map(|cid| u32::try_from(cid).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl Connection {
     /// Handles one text frame; returns frames to send right away.
     fn handle_text(&mut self, text: &str) -> (Next, Vec<String>) {
@@ -369,13 +385,11 @@ impl Connection {
                     },
                     "cids_will_destroy" => Inbound::CidsWillDestroy {
                         msg_ref: msg_ref.clone(),
+                        cids: cids_of(&payload),
                     },
                     "cids_destroyed" => Inbound::CidsDestroyed {
                         msg_ref: msg_ref.clone(),
-                        cids: payload
-                            .get("cids")
-                            .cloned()
-                            .unwrap_or(Value::Array(Vec::new())),
+                        cids: cids_of(&payload),
                     },
                     _ => {
                         replies.push(reply(false, &frame::reason("unsupported event")));

@@ -1,0 +1,537 @@
+//! Stateful live components (docs/protocol.md §3.4): a piece of a live view with its own
+//! state, its own events and its own render, updated and sent on its own.
+//!
+//! A view places a component in its template with [`live_component`]`::<C>(id, assigns)`.
+//! The runtime keeps one `C` per id: created with [`LiveComponent::new`] the first time,
+//! [`update`](LiveComponent::update)d when the parent renders it with other assigns,
+//! rendered again only when it changed, and sent to the client as a `cid` in the parent's tree
+//! with its own tree in the diff's `c` map. Events from elements with
+//! `phx-target={myself}` (see [`Myself`]) go to the component's
+//! [`handle_event`](LiveComponent::handle_event) instead of the view's.
+//!
+//! ```
+//! use livefire::component::{live_component, ComponentSocket, LiveComponent, Myself};
+//! use livefire::{html, Event, Rendered, Result};
+//!
+//! /// A row of a todo list that can be edited in place.
+//! struct Row { title: String, editing: bool }
+//!
+//! #[derive(Clone, PartialEq)]
+//! struct RowAssigns { title: String }
+//!
+//! impl LiveComponent for Row {
+//!     type Assigns = RowAssigns;
+//!
+//!     fn new(assigns: &RowAssigns) -> Self {
+//!         Row { title: assigns.title.clone(), editing: false }
+//!     }
+//!
+//!     async fn update(&mut self, assigns: RowAssigns, _socket: &mut ComponentSocket<'_>) -> Result {
+//!         self.title = assigns.title; // keeps `editing`
+//!         Ok(())
+//!     }
+//!
+//!     async fn handle_event(&mut self, event: Event, _socket: &mut ComponentSocket<'_>) -> Result {
+//!         match event.name() {
+//!             "edit" => self.editing = !self.editing,
+//!             other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+//!         }
+//!         Ok(())
+//!     }
+//!
+//!     fn render(&self, myself: Myself) -> Rendered {
+//!         html!(<li>{self.title.as_str()} " " <button phx-click="edit" phx-target={myself}>"Edit"</button></li>)
+//!     }
+//! }
+//!
+//! // In a view's render:
+//! let titles = ["Milk", "Bread"];
+//! let list = html!(<ul>@for (i, title) in titles.iter().enumerate() {
+//!     {live_component::<Row>(format!("row-{i}"), RowAssigns { title: title.to_string() })}
+//! }</ul>);
+//! // Outside the runtime a component renders on its own:
+//! assert!(list.to_html().starts_with("<ul><li>Milk <button phx-click=\"edit\""));
+//! ```
+
+use std::any::{Any, TypeId};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::future::Future;
+
+use futures_util::future::BoxFuture;
+
+use crate::event::Event;
+use crate::message::ComponentUpdate;
+use crate::rendered::{ComponentCall, Dynamic, ErasedCall, Rendered};
+
+pub use crate::socket::{ComponentSocket, Myself};
+
+/// A stateful live component. See the [module docs](self).
+pub trait LiveComponent: Sized + Send + 'static {
+    /// What the parent passes when it renders the component; compared with the previous
+    /// assigns to decide whether to update.
+    type Assigns: Clone + PartialEq + Send + Sync + 'static;
+
+    /// Creates the component the first time its id is rendered.
+    fn new(assigns: &Self::Assigns) -> Self;
+
+    /// Runs when the parent renders the component with assigns different from the last ones.
+    /// The default starts over: `*self = Self::new(&assigns)`.
+    fn update(
+        &mut self,
+        assigns: Self::Assigns,
+        _socket: &mut ComponentSocket<'_>,
+    ) -> impl Future<Output = crate::Result> + Send {
+        *self = Self::new(&assigns);
+        async { Ok(()) }
+    }
+
+    /// Handles an event sent to this component (`phx-target={myself}`). The default refuses
+    /// every event with [`Error::UnknownEvent`](crate::Error::UnknownEvent).
+    fn handle_event(
+        &mut self,
+        event: Event,
+        _socket: &mut ComponentSocket<'_>,
+    ) -> impl Future<Output = crate::Result> + Send {
+        async move { Err(crate::Error::UnknownEvent(event.name().to_owned())) }
+    }
+
+    /// Renders the component: a template with **one root element** (the client marks it
+    /// with the component's id). `myself` is the `phx-target` of the component's own events.
+    fn render(&self, myself: Myself) -> Rendered;
+}
+
+/// Places the live component `C` with `id` (unique among the view's `C`s) in a template.
+///
+/// ```
+/// # use livefire::component::{live_component, LiveComponent, Myself};
+/// # use livefire::{html, Rendered};
+/// # struct Badge(u32);
+/// # impl LiveComponent for Badge {
+/// #     type Assigns = u32;
+/// #     fn new(n: &u32) -> Self { Badge(*n) }
+/// #     fn render(&self, _: Myself) -> Rendered { html!(<b>{self.0}</b>) }
+/// # }
+/// let page = html!(<p>"Unread: " {live_component::<Badge>("unread", 3)}</p>);
+/// assert_eq!(page.to_html(), "<p>Unread: <b>3</b></p>");
+/// ```
+pub fn live_component<C: LiveComponent>(
+    id: impl Into<String>,
+    assigns: C::Assigns,
+) -> ComponentCall {
+    ComponentCall::new(Box::new(Call::<C> {
+        id: id.into(),
+        assigns,
+    }))
+}
+
+impl crate::dynamic::IntoDynamic for ComponentCall {
+    fn into_dynamic(self) -> Dynamic {
+        Dynamic::Component(self)
+    }
+}
+
+/// A placed component before the runtime resolved it.
+struct Call<C: LiveComponent> {
+    id: String,
+    assigns: C::Assigns,
+}
+
+impl<C: LiveComponent> ErasedCall for Call<C> {
+    fn kind(&self) -> TypeId {
+        TypeId::of::<C>()
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn clone_box(&self) -> Box<dyn ErasedCall> {
+        Box::new(Self {
+            id: self.id.clone(),
+            assigns: self.assigns.clone(),
+        })
+    }
+
+    fn write_standalone(&self, out: &mut String) {
+        C::new(&self.assigns).render(Myself(0)).write_html(out);
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        let call: Box<dyn RuntimeCall> = self;
+        Box::new(call)
+    }
+}
+
+/// What the runtime does with a placed component.
+trait RuntimeCall: Send {
+    /// A new component from the call.
+    fn instantiate(self: Box<Self>) -> Box<dyn Instance>;
+    /// Gives the call's assigns to an existing component: the update to run if they differ
+    /// from its last ones.
+    fn apply<'a, 'b: 'a>(
+        self: Box<Self>,
+        instance: &'a mut dyn Instance,
+        socket: &'a mut ComponentSocket<'b>,
+    ) -> Option<BoxFuture<'a, crate::Result>>;
+}
+
+impl<C: LiveComponent> RuntimeCall for Call<C> {
+    fn instantiate(self: Box<Self>) -> Box<dyn Instance> {
+        Box::new(Holder::<C> {
+            component: C::new(&self.assigns),
+            assigns: self.assigns,
+        })
+    }
+
+    fn apply<'a, 'b: 'a>(
+        self: Box<Self>,
+        instance: &'a mut dyn Instance,
+        socket: &'a mut ComponentSocket<'b>,
+    ) -> Option<BoxFuture<'a, crate::Result>> {
+        let holder = instance.as_any_mut().downcast_mut::<Holder<C>>()?;
+        if holder.assigns == self.assigns {
+            return None;
+        }
+        holder.assigns = self.assigns.clone();
+        Some(Box::pin(holder.component.update(self.assigns, socket)))
+    }
+}
+
+/// A live component of some type, as the runtime holds it.
+trait Instance: Send {
+    fn render(&self, myself: Myself) -> Rendered;
+    fn handle_event<'a, 'b: 'a>(
+        &'a mut self,
+        event: Event,
+        socket: &'a mut ComponentSocket<'b>,
+    ) -> BoxFuture<'a, crate::Result>;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// The component itself, for [`ComponentUpdate`]s.
+    fn component_mut(&mut self) -> &mut dyn Any;
+}
+
+struct Holder<C: LiveComponent> {
+    component: C,
+    assigns: C::Assigns,
+}
+
+impl<C: LiveComponent> Instance for Holder<C> {
+    fn render(&self, myself: Myself) -> Rendered {
+        self.component.render(myself)
+    }
+
+    fn handle_event<'a, 'b: 'a>(
+        &'a mut self,
+        event: Event,
+        socket: &'a mut ComponentSocket<'b>,
+    ) -> BoxFuture<'a, crate::Result> {
+        Box::pin(self.component.handle_event(event, socket))
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn component_mut(&mut self) -> &mut dyn Any {
+        &mut self.component
+    }
+}
+
+/// Two components of one type with the same id in one render.
+#[derive(Debug, thiserror::Error)]
+#[error("duplicate live component id {0:?} in one render")]
+pub(crate) struct DuplicateId(pub(crate) String);
+
+/// One component of a view.
+struct Entry {
+    kind: TypeId,
+    id: String,
+    instance: Box<dyn Instance>,
+    /// The client reported its root gone (`cids_will_destroy`).
+    marked: bool,
+    /// The client holds nothing for it (new, or revived after `cids_will_destroy`): its
+    /// next render is sent in full.
+    fresh: bool,
+    /// Changed since its last render.
+    dirty: bool,
+}
+
+/// The live components of one view, by cid and by (type, id).
+#[derive(Default)]
+pub(crate) struct Components {
+    entries: HashMap<u32, Entry>,
+    ids: HashMap<(TypeId, String), u32>,
+    next: u32,
+}
+
+impl fmt::Debug for Components {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Components")
+            .field("count", &self.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Calls found in a tree, to resolve: the cid, and the call.
+pub(crate) struct Placed(Vec<(u32, TypeId, String, Box<dyn RuntimeCall>)>);
+
+impl Placed {
+    pub(crate) fn new() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl fmt::Debug for Placed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Placed").field(&self.0.len()).finish()
+    }
+}
+
+/// A placeholder left in the tree once the runtime took a call's assigns.
+struct Taken {
+    kind: TypeId,
+    id: String,
+}
+
+impl ErasedCall for Taken {
+    fn kind(&self) -> TypeId {
+        self.kind
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn clone_box(&self) -> Box<dyn ErasedCall> {
+        Box::new(Taken {
+            kind: self.kind,
+            id: self.id.clone(),
+        })
+    }
+    fn write_standalone(&self, _out: &mut String) {}
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        Box::new(())
+    }
+}
+
+impl Components {
+    /// Gives every component call in `tree` its cid (allocating cids for new ids) and takes
+    /// the calls out for [`resolve`](Self::resolve). `seen` catches an id used twice in one
+    /// render.
+    pub(crate) fn place(
+        &mut self,
+        tree: &mut Rendered,
+        seen: &mut HashSet<u32>,
+        placed: &mut Placed,
+    ) -> Result<(), DuplicateId> {
+        self.place_all(tree.dynamics_mut(), seen, placed)
+    }
+
+    fn place_all(
+        &mut self,
+        dynamics: &mut [Dynamic],
+        seen: &mut HashSet<u32>,
+        placed: &mut Placed,
+    ) -> Result<(), DuplicateId> {
+        for dynamic in dynamics {
+            match dynamic {
+                Dynamic::Html(_) => {}
+                Dynamic::Nested(r) => self.place_all(r.dynamics_mut(), seen, placed)?,
+                Dynamic::Comprehension(c) => {
+                    for entry in c.entries_mut() {
+                        self.place_all(entry, seen, placed)?;
+                    }
+                }
+                Dynamic::Component(call) => {
+                    let kind = call.inner.kind();
+                    let id = call.inner.id().to_owned();
+                    let cid = match self.ids.get(&(kind, id.clone())) {
+                        Some(&cid) => cid,
+                        None => {
+                            self.next += 1;
+                            self.next
+                        }
+                    };
+                    if !seen.insert(cid) {
+                        return Err(DuplicateId(id));
+                    }
+                    call.cid = Some(cid);
+                    let inner = std::mem::replace(
+                        &mut call.inner,
+                        Box::new(Taken {
+                            kind,
+                            id: id.clone(),
+                        }),
+                    );
+                    // (Already taken, for a tree placed twice: nothing to resolve.)
+                    if let Ok(runtime) = inner.into_any().downcast::<Box<dyn RuntimeCall>>() {
+                        placed.0.push((cid, kind, id.clone(), *runtime));
+                    }
+                    if !self.ids.contains_key(&(kind, id.clone())) {
+                        // Reserve the cid now so a second call with this id is a duplicate.
+                        self.ids.insert((kind, id), cid);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates, updates and renders the placed components and those they place in turn,
+    /// then renders the components changed by their own events or by updates. Returns the
+    /// renders to send (the components that changed), in cid order.
+    pub(crate) async fn resolve(
+        &mut self,
+        mut placed: Placed,
+        seen: &mut HashSet<u32>,
+        socket: &mut ComponentSocket<'_>,
+    ) -> Result<Vec<(u32, Rendered)>, crate::lifecycle::Failure> {
+        let mut renders = Vec::new();
+        loop {
+            while let Some((cid, kind, id, call)) = placed.0.pop() {
+                let entry = match self.entries.get_mut(&cid) {
+                    Some(entry) => {
+                        if entry.marked {
+                            // Re-added before the client destroyed it: revive, in full.
+                            entry.marked = false;
+                            entry.fresh = true;
+                        }
+                        socket.myself = Myself(cid);
+                        if let Some(update) = call.apply(&mut *entry.instance, socket) {
+                            crate::lifecycle::guarded(update).await?;
+                            entry.dirty = true;
+                        }
+                        entry
+                    }
+                    None => self.entries.entry(cid).or_insert(Entry {
+                        kind,
+                        id,
+                        instance: call.instantiate(),
+                        marked: false,
+                        fresh: true,
+                        dirty: true,
+                    }),
+                };
+                if entry.dirty || entry.fresh {
+                    entry.dirty = false;
+                    let mut tree = render_guarded(&*entry.instance, Myself(cid))?;
+                    self.place(&mut tree, seen, &mut placed)
+                        .map_err(|err| crate::lifecycle::Failure::Err(crate::Error::app(err)))?;
+                    renders.push((cid, tree));
+                }
+            }
+            // Components changed outside a parent render: their own events, updates.
+            let mut dirty: Vec<u32> = self
+                .entries
+                .iter()
+                .filter(|(_, e)| e.dirty)
+                .map(|(cid, _)| *cid)
+                .collect();
+            if dirty.is_empty() {
+                break;
+            }
+            dirty.sort_unstable();
+            for cid in dirty {
+                let Some(entry) = self.entries.get_mut(&cid) else {
+                    continue;
+                };
+                entry.dirty = false;
+                let mut tree = render_guarded(&*entry.instance, Myself(cid))?;
+                seen.insert(cid);
+                self.place(&mut tree, seen, &mut placed)
+                    .map_err(|err| crate::lifecycle::Failure::Err(crate::Error::app(err)))?;
+                renders.push((cid, tree));
+            }
+        }
+        renders.sort_by_key(|(cid, _)| *cid);
+        Ok(renders)
+    }
+
+    /// Whether the client must get `cid` in full (then clears the flag).
+    pub(crate) fn take_fresh(&mut self, cid: u32) -> bool {
+        self.entries
+            .get_mut(&cid)
+            .is_some_and(|e| std::mem::take(&mut e.fresh))
+    }
+
+    /// Runs a component's event handler; `None` if there is no component `cid`.
+    pub(crate) fn handle_event<'a>(
+        &'a mut self,
+        cid: u32,
+        event: Event,
+        socket: &'a mut ComponentSocket<'_>,
+    ) -> Option<BoxFuture<'a, crate::Result>> {
+        let entry = self.entries.get_mut(&cid)?;
+        entry.dirty = true;
+        socket.myself = Myself(cid);
+        // The socket outlives the future: reborrow for 'a.
+        Some(entry.instance.handle_event(event, socket))
+    }
+
+    /// Applies a change to the component it names; false if there is none.
+    pub(crate) fn apply_update(&mut self, update: ComponentUpdate) -> bool {
+        let Some(&cid) = self.ids.get(&(update.kind, update.id.clone())) else {
+            tracing::warn!(id = %update.id, "send_update: no such live component");
+            return false;
+        };
+        let Some(entry) = self.entries.get_mut(&cid) else {
+            return false;
+        };
+        (update.apply)(entry.instance.component_mut());
+        entry.dirty = true;
+        true
+    }
+
+    /// `cids_will_destroy`: the client removed these components' roots from the DOM.
+    pub(crate) fn mark(&mut self, cids: &[u32]) {
+        for cid in cids {
+            if let Some(entry) = self.entries.get_mut(cid) {
+                entry.marked = true;
+            }
+        }
+    }
+
+    /// `cids_destroyed`: forgets the components still marked; returns their cids.
+    pub(crate) fn destroy(&mut self, cids: &[u32]) -> Vec<u32> {
+        let mut destroyed = Vec::new();
+        for &cid in cids {
+            if self.entries.get(&cid).is_some_and(|e| e.marked)
+                && let Some(entry) = self.entries.remove(&cid)
+            {
+                self.ids.remove(&(entry.kind, entry.id));
+                destroyed.push(cid);
+            }
+        }
+        destroyed
+    }
+}
+
+fn render_guarded(
+    instance: &dyn Instance,
+    myself: Myself,
+) -> Result<Rendered, crate::lifecycle::Failure> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| instance.render(myself)))
+        .map_err(|payload| crate::lifecycle::Failure::Panic(crate::error::panic_message(&*payload)))
+}
+
+/// Resolves every component of a tree from scratch, without updates (the dead render: each
+/// component is created from its call and rendered). Returns the renders by cid.
+pub(crate) fn resolve_fresh(
+    tree: &mut Rendered,
+) -> Result<HashMap<u32, Rendered>, crate::lifecycle::Failure> {
+    let mut components = Components::default();
+    let mut seen = HashSet::new();
+    let mut placed = Placed::new();
+    components
+        .place(tree, &mut seen, &mut placed)
+        .map_err(|err| crate::lifecycle::Failure::Err(crate::Error::app(err)))?;
+    let mut renders = HashMap::new();
+    while let Some((cid, _, _, call)) = placed.0.pop() {
+        let instance = call.instantiate();
+        let mut rendered = render_guarded(&*instance, Myself(cid))?;
+        components
+            .place(&mut rendered, &mut seen, &mut placed)
+            .map_err(|err| crate::lifecycle::Failure::Err(crate::Error::app(err)))?;
+        renders.insert(cid, rendered);
+    }
+    Ok(renders)
+}
