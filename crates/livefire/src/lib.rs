@@ -9,6 +9,7 @@ pub mod dynamic;
 pub mod escape;
 pub mod flash;
 pub mod form;
+pub mod js;
 pub mod layout;
 pub mod pubsub;
 pub mod redirect;
