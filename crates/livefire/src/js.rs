@@ -1055,6 +1055,13 @@ impl From<&String> for Target {
     }
 }
 
+/// A live component's own id: `JS::new().push(Push::new("save").target(myself))`.
+impl From<crate::component::Myself> for Target {
+    fn from(myself: crate::component::Myself) -> Self {
+        Target::Cid(u64::from(myself.cid()))
+    }
+}
+
 impl From<u64> for Target {
     /// A component id.
     ///
