@@ -9,6 +9,8 @@
     var csrf = meta ? meta.getAttribute("content") : null;
     var liveSocket = new LiveView.LiveSocket("/live", Phoenix.Socket, {
       params: { _csrf_token: csrf },
+      // Where a proxy blocks WebSockets, fall back to long polling (/live/longpoll).
+      longPollFallbackMs: 2500,
     });
     liveSocket.connect();
     window.liveSocket = liveSocket;

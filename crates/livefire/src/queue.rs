@@ -149,6 +149,18 @@ impl<T> Drop for Sender<T> {
 }
 
 impl<T> Receiver<T> {
+    /// The next message if one is queued, without waiting.
+    pub(crate) fn try_recv(&mut self) -> Option<T> {
+        let mut state = self.shared.lock();
+        let value = state.queue.pop_front()?;
+        let wakers = std::mem::take(&mut state.tx_wakers);
+        drop(state);
+        for waker in wakers {
+            waker.wake();
+        }
+        Some(value)
+    }
+
     /// The next message; `None` once every sender is gone and the queue is empty.
     pub(crate) async fn recv(&mut self) -> Option<T> {
         poll_fn(|cx| {

@@ -467,7 +467,14 @@ impl LiveRouter {
         let node_modules = self
             .node_modules
             .unwrap_or_else(crate::assets::find_node_modules);
+        let longpolls = Arc::new(crate::channel::LongPolls::default());
         Ok(router
+            .route(
+                "/live/longpoll",
+                get(crate::channel::poll)
+                    .post(crate::channel::post)
+                    .with_state((endpoint.clone(), longpolls)),
+            )
             .route(
                 "/live/websocket",
                 get(crate::channel::websocket).with_state(endpoint),

@@ -8,10 +8,12 @@
 //! after a few), idle time and a write timeout (a client that stops reading is closed).
 
 mod join;
+mod longpoll;
 mod rate;
 mod upgrade;
 mod views;
 
+pub(crate) use self::longpoll::{LongPolls, poll, post};
 pub(crate) use self::upgrade::websocket;
 
 use std::sync::Arc;
@@ -85,48 +87,21 @@ pub(crate) fn serve<T: Send + 'static>(
     slot: T,
 ) -> impl Future<Output = ()> + Send {
     let limits = endpoint.limits;
-    let (out_tx, mut out_rx) = queue::channel(limits.socket_outbox);
-    let registration = info
-        .live_socket_id
-        .clone()
-        .map(|id| endpoint.sockets.register(id, out_tx.clone()));
-    let mut conn = Connection {
-        endpoint,
-        info,
-        views: Views::default(),
-        out_tx,
-        bad_frames: 0,
-        bucket: Bucket::new(limits.rate),
-        joins: Bucket::new(limits.joins),
-    };
+    let (mut conn, mut out_rx, registration) = Connection::new(endpoint, info);
     async move {
         // Until its first frame the client gets the (shorter) handshake timeout.
         let mut deadline = Instant::now() + limits.handshake_timeout.min(limits.idle_timeout);
         let close = loop {
             tokio::select! {
                 biased;
-                out = out_rx.recv() => match out {
-                    Some(Outbound::Frame(text)) => {
+                out = out_rx.recv() => match out.map(|out| conn.outbound(out)) {
+                    Some(Out::Frame(text)) => {
                         if !Box::pin(send(&mut ws, text, limits.write_timeout)).await {
                             break None;
                         }
                     }
-                    Some(Outbound::Ended(ended)) => {
-                        let current = conn
-                            .views
-                            .get(&ended.topic)
-                            .is_some_and(|slot| slot.join_ref == ended.join_ref);
-                        if current {
-                            conn.views.remove(&ended.topic);
-                            if ended.close {
-                                let close = frame::close(&ended.join_ref, &ended.topic);
-                                if !Box::pin(send(&mut ws, close, limits.write_timeout)).await {
-                                    break None;
-                                }
-                            }
-                        }
-                    }
-                    Some(Outbound::Disconnect) => break Some((1001, "disconnected")),
+                    Some(Out::Nothing) => {}
+                    Some(Out::Disconnect) => break Some((1001, "disconnected")),
                     None => break None,
                 },
                 incoming = ws.next() => match incoming {
@@ -174,9 +149,7 @@ pub(crate) fn serve<T: Send + 'static>(
                 () = sleep_until(deadline) => break Some((1001, "idle timeout")),
             }
         };
-        for (_, slot) in conn.views.drain() {
-            slot.task.abort();
-        }
+        conn.stop_views();
         if let Some((code, reason)) = close {
             tracing::debug!(code, reason, "closing websocket");
             let frame = CloseFrame {
@@ -268,7 +241,74 @@ fn cids_of(payload: &Value) -> Vec<u32> {
         .unwrap_or_default()
 }
 
+/// What to do with a message of the outbox.
+enum Out {
+    /// Send this frame.
+    Frame(String),
+    /// Nothing to send.
+    Nothing,
+    /// Close the connection (1001): a logout elsewhere.
+    Disconnect,
+}
+
 impl Connection {
+    /// A connection with its outbox receiver and its registration under the session's
+    /// `live_socket_id` (kept until the connection ends).
+    fn new(
+        endpoint: Arc<Endpoint>,
+        info: ConnInfo,
+    ) -> (
+        Self,
+        queue::Receiver<Outbound>,
+        Option<crate::sockets::Registration>,
+    ) {
+        let limits = endpoint.limits;
+        let (out_tx, out_rx) = queue::channel(limits.socket_outbox);
+        let registration = info
+            .live_socket_id
+            .clone()
+            .map(|id| endpoint.sockets.register(id, out_tx.clone()));
+        let conn = Connection {
+            endpoint,
+            info,
+            views: Views::default(),
+            out_tx,
+            bad_frames: 0,
+            bucket: Bucket::new(limits.rate),
+            joins: Bucket::new(limits.joins),
+        };
+        (conn, out_rx, registration)
+    }
+
+    /// Handles a message of the outbox: a view's frame, a view that ended (`phx_close` if it
+    /// stopped on purpose), or a disconnect.
+    fn outbound(&mut self, out: Outbound) -> Out {
+        match out {
+            Outbound::Frame(text) => Out::Frame(text),
+            Outbound::Ended(ended) => {
+                let current = self
+                    .views
+                    .get(&ended.topic)
+                    .is_some_and(|slot| slot.join_ref == ended.join_ref);
+                if current {
+                    self.views.remove(&ended.topic);
+                    if ended.close {
+                        return Out::Frame(frame::close(&ended.join_ref, &ended.topic));
+                    }
+                }
+                Out::Nothing
+            }
+            Outbound::Disconnect => Out::Disconnect,
+        }
+    }
+
+    /// Stops every view of the connection.
+    fn stop_views(&mut self) {
+        for (_, slot) in self.views.drain() {
+            slot.task.abort();
+        }
+    }
+
     /// Handles one text frame; returns frames to send right away.
     fn handle_text(&mut self, text: &str) -> (Next, Vec<String>) {
         if !self.bucket.take() {

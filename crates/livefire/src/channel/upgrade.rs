@@ -117,7 +117,11 @@ pub(crate) async fn websocket(State(endpoint): State<Arc<Endpoint>>, req: Reques
 
 /// What the socket may see of the session: everything if the CSRF token matches it,
 /// nothing otherwise.
-fn conn_info(endpoint: &Endpoint, session: Option<&Session>, csrf: Option<&str>) -> ConnInfo {
+pub(super) fn conn_info(
+    endpoint: &Endpoint,
+    session: Option<&Session>,
+    csrf: Option<&str>,
+) -> ConnInfo {
     match (session, csrf) {
         (Some(session), Some(token)) if session.verify_csrf_token(token) => ConnInfo {
             session: Some(Arc::new(session.data())),
