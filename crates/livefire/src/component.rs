@@ -334,7 +334,8 @@ impl Components {
     ) -> Result<(), DuplicateId> {
         for dynamic in dynamics {
             match dynamic {
-                Dynamic::Html(_) => {}
+                // A nested live view's components are its own.
+                Dynamic::Html(_) | Dynamic::LiveRender(_) => {}
                 Dynamic::Nested(r) => self.place_all(r.dynamics_mut(), seen, placed)?,
                 Dynamic::Comprehension(c) => {
                     for entry in c.entries_mut() {

@@ -13,14 +13,16 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::client_addr::ClientAddr;
-use crate::endpoint::{DeadCtx, Endpoint};
+use crate::endpoint::{DeadCtx, Endpoint, NestedCtx};
 use crate::flash::{Flash, FlashHandle};
 use crate::layout::Page;
-use crate::lifecycle;
+use crate::lifecycle::{self, Failure};
 use crate::live_view::{LiveView, Mount};
+use crate::nested::{collect_nested, fill_nested, nested_token};
 use crate::on_mount::{self, OnMount};
 use crate::page_token::{self, PageSession, PageStatic, TOKEN_VSN};
 use crate::params::Params;
+use crate::rendered::Rendered;
 use crate::session::Session;
 use crate::socket::{Navigation, Socket};
 
@@ -113,7 +115,7 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
             Err(halt) => return redirect_with_flash(ctx.flash.as_ref(), halt.to, halt.flash),
         }
     }
-    if let Err(failure) = lifecycle::mount(&mut view, &mount, &mut socket).await {
+    if let Err(failure) = lifecycle::mount(&mut view, &mount, &mut socket, true).await {
         return server_error("mount failed", &failure.to_string());
     }
     // Over HTTP the session is at hand: the view's session writes apply directly.
@@ -144,10 +146,21 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         Ok(components) => components,
         Err(failure) => return server_error("a live component failed", &failure.to_string()),
     };
+    let id = page_token::new_container_id();
+    // Nested live views render in place too, each with its own tokens.
+    let nested = NestedCtx {
+        endpoint: ctx.endpoint.clone(),
+        session: mount.session.clone(),
+        csrf_token: socket.csrf_token.clone(),
+        client_addr: socket.client_addr,
+        id: id.clone(),
+    };
+    if let Err(failure) = resolve_nested(&mut rendered, &nested).await {
+        return server_error("a nested live view failed", &failure.to_string());
+    }
 
     let endpoint = &ctx.endpoint;
     let route = endpoint.route(ctx.route);
-    let id = page_token::new_container_id();
     let session_token = page_token::seal_session(
         &endpoint.keyring,
         &PageSession {
@@ -155,6 +168,7 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
             id: id.clone(),
             route: route.pattern.to_string(),
             ls: route.live_session.to_string(),
+            child: None,
         },
     );
     let static_token = page_token::seal_static(
@@ -185,12 +199,101 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         socket.flash().clone(),
     )
     .with_extensions(ctx.extensions);
-    let Ok(layout) = std::panic::catch_unwind(AssertUnwindSafe(|| (endpoint.layout)(&page))) else {
+    let Ok(mut layout) = std::panic::catch_unwind(AssertUnwindSafe(|| (endpoint.layout)(&page)))
+    else {
         return server_error("layout panicked", "");
     };
+    // Sticky live views live in the layout.
+    if let Err(failure) = resolve_nested(&mut layout, &nested).await {
+        return server_error(
+            "a nested live view of the layout failed",
+            &failure.to_string(),
+        );
+    }
     (
         [(header::CACHE_CONTROL, "no-store")],
         Html(layout.to_html()),
     )
         .into_response()
+}
+
+/// Renders every nested live view of `tree` in place (dead render): each child mounts (not
+/// connected), renders (with its own components and children), and its container carries its
+/// static token (and, if sticky, its session token: a non-sticky child gets its session token
+/// from the parent's connected render, as in Phoenix).
+pub(crate) async fn resolve_nested(tree: &mut Rendered, ctx: &NestedCtx) -> Result<(), Failure> {
+    let mut calls = Vec::new();
+    collect_nested(tree.dynamics(), &mut calls);
+    if calls.is_empty() {
+        return Ok(());
+    }
+    let endpoint = &ctx.endpoint;
+    let mut containers = Vec::with_capacity(calls.len());
+    for call in calls {
+        let Some(mounter) = endpoint.child(call.view) else {
+            return Err(Failure::Err(crate::Error::app(format!(
+                "nested live view {} is not registered (LiveRouter::child_view)",
+                call.view
+            ))));
+        };
+        let mut session = (*ctx.session).clone();
+        session.extend(call.session.clone());
+        let child_ctx = NestedCtx {
+            endpoint: endpoint.clone(),
+            session: Arc::new(session),
+            csrf_token: ctx.csrf_token.clone(),
+            client_addr: ctx.client_addr,
+            id: call.id.clone(),
+        };
+        let inner = mounter.dead_nested(child_ctx).await?;
+        let static_token = page_token::seal_static(
+            &endpoint.keyring,
+            &PageStatic {
+                v: TOKEN_VSN,
+                id: call.id.clone(),
+                flash: Flash::default(),
+            },
+        );
+        let session_token = if call.sticky {
+            page_token::seal_session(&endpoint.keyring, &nested_token(&call, None))
+        } else {
+            String::new()
+        };
+        let mut container = call.container(&session_token, &static_token, Some(&ctx.id));
+        container.push_str(&inner);
+        container.push_str("</div>");
+        containers.push(container);
+    }
+    let mut containers = containers.into_iter();
+    fill_nested(tree.dynamics_mut(), &mut containers);
+    Ok(())
+}
+
+/// A nested view's dead render: mount (not connected, no URL) and render, with its own
+/// components and children; its inner HTML.
+pub(crate) async fn render_nested<V: LiveView>(
+    mut view: V,
+    ctx: NestedCtx,
+) -> Result<String, Failure> {
+    let mut socket: Socket<V::Message> = Socket::disconnected().with_session(ctx.session.clone());
+    socket.csrf_token = ctx.csrf_token.clone();
+    socket.client_addr = ctx.client_addr;
+    let mount = Mount {
+        params: Params::default(),
+        session: ctx.session.clone(),
+        connect_params: None,
+        assigns: Default::default(),
+    };
+    lifecycle::mount(&mut view, &mount, &mut socket, false).await?;
+    if socket.is_redirected() {
+        return Err(Failure::Err(crate::Error::app(
+            "a nested live view redirected during the dead render",
+        )));
+    }
+    let mut rendered = lifecycle::render(&view, &socket)?;
+    let components = crate::component::resolve_fresh(&mut rendered)?;
+    Box::pin(resolve_nested(&mut rendered, &ctx)).await?;
+    let mut html = String::new();
+    rendered.write_html_with(&mut html, &|cid| components.get(&cid));
+    Ok(html)
 }

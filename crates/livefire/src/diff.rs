@@ -110,6 +110,7 @@ fn tag_of(d: &Dynamic) -> u64 {
         Dynamic::Nested(_) => TAG_NODE,
         Dynamic::Comprehension(_) => TAG_COMP,
         Dynamic::Component(_) => TAG_CID,
+        Dynamic::LiveRender(_) => TAG_TEXT,
     }
 }
 
@@ -588,6 +589,12 @@ fn full_value(
                 slots.push(text_slot(""));
             }
         },
+        // Resolved into its container by the runtime before every diff.
+        Dynamic::LiveRender(_) => {
+            tracing::error!("an unresolved nested live view reached the diff engine");
+            write_json_str("", out);
+            slots.push(text_slot(""));
+        }
     }
 }
 
@@ -885,6 +892,13 @@ fn diff_entry_in_place(
                     *slot = write_cid(call.cid, out);
                 }
             }
+            Dynamic::LiveRender(_) => {
+                if *slot != text_slot("") {
+                    *slot = text_slot("");
+                    member_key(out, &mut first, j);
+                    write_json_str("", out);
+                }
+            }
             Dynamic::Nested(r) => match kids.next() {
                 Some(child) => {
                     nested_member(out, &mut first, j, |out| diff_node(child, r, out, sent));
@@ -952,6 +966,13 @@ fn diff_entry_rebuild(
                     write_cid(call.cid, out);
                 }
                 slots.push(slot);
+            }
+            Dynamic::LiveRender(_) => {
+                if old != Some(text_slot("")) {
+                    member_key(out, &mut first, j);
+                    write_json_str("", out);
+                }
+                slots.push(text_slot(""));
             }
             Dynamic::Nested(r) => {
                 match old_child.filter(|_| old_tag == Some(TAG_NODE)) {

@@ -7,7 +7,7 @@
 //! type, so the runtime below the router (connections, view tasks, dead renders) never names a
 //! concrete view.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -18,6 +18,7 @@ use http::{HeaderMap, header};
 
 use crate::flash::{Flash, FlashHandle};
 use crate::layout::Layout;
+use crate::lifecycle::Failure;
 use crate::limits::Limits;
 use crate::live_view::Mount;
 use crate::message::{InboundTx, Outbound};
@@ -34,10 +35,52 @@ pub(crate) type SocketIdFn = Arc<dyn Fn(&Session) -> Option<String> + Send + Syn
 
 /// Starts views of one type: a join (connected) or a dead render (HTTP).
 pub(crate) trait Mounter: Send + Sync {
-    /// Spawns the view task for a join; returns its inbox and a handle to abort it.
-    fn spawn(&self, ctx: JoinCtx) -> (Box<dyn InboundTx>, tokio::task::AbortHandle);
+    /// Spawns the view task for a join.
+    fn spawn(&self, ctx: JoinCtx) -> Spawned;
     /// Mounts and renders the view for a `GET`.
     fn dead(&self, ctx: DeadCtx) -> Pin<Box<dyn Future<Output = Response> + Send>>;
+    /// Mounts and renders the view nested in a parent's dead render: its inner HTML.
+    fn dead_nested(
+        &self,
+        ctx: NestedCtx,
+    ) -> Pin<Box<dyn Future<Output = Result<String, Failure>> + Send>>;
+}
+
+/// A spawned view task.
+pub(crate) struct Spawned {
+    /// Its inbox, for client frames.
+    pub(crate) inbox: Box<dyn InboundTx>,
+    pub(crate) task: tokio::task::AbortHandle,
+    /// Its typed inbox sender (`queue::Sender<ViewMsg<M>>`), for children that message it.
+    pub(crate) handle: Arc<dyn Any + Send + Sync>,
+}
+
+/// What a nested view's dead render needs.
+#[derive(Debug, Clone)]
+pub(crate) struct NestedCtx {
+    pub(crate) endpoint: Arc<Endpoint>,
+    /// The cookie session merged with the values the parent passed.
+    pub(crate) session: Arc<serde_json::Map<String, serde_json::Value>>,
+    pub(crate) csrf_token: Option<Arc<str>>,
+    pub(crate) client_addr: Option<std::net::IpAddr>,
+    /// The child's container id (the parent id of its own children).
+    pub(crate) id: String,
+}
+
+/// A nested view's link to its parent view on the same connection.
+#[derive(Clone)]
+pub(crate) struct ParentLink {
+    pub(crate) topic: Arc<str>,
+    /// The parent's typed inbox sender ([`Spawned::handle`]).
+    pub(crate) handle: Arc<dyn Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for ParentLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParentLink")
+            .field("topic", &self.topic)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One live route.
@@ -82,6 +125,8 @@ pub(crate) struct Endpoint {
     pub(crate) limits: Limits,
     /// Where session writes of live views wait for the browser ([`crate::session`]).
     pub(crate) tickets: Option<Tickets>,
+    /// The view types that can be nested ([`crate::nested`]), by name.
+    children: HashMap<&'static str, Box<dyn Mounter>>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -105,6 +150,7 @@ pub(crate) struct EndpointParts {
     pub(crate) socket_id: SocketIdFn,
     pub(crate) limits: Limits,
     pub(crate) tickets: Option<Tickets>,
+    pub(crate) children: HashMap<&'static str, Box<dyn Mounter>>,
 }
 
 impl Endpoint {
@@ -119,6 +165,7 @@ impl Endpoint {
             socket_id,
             limits,
             tickets,
+            children,
         } = parts;
         Self {
             keyring,
@@ -130,7 +177,13 @@ impl Endpoint {
             socket_id,
             limits,
             tickets,
+            children,
         }
+    }
+
+    /// The mounter of a nested view type, by its registered name.
+    pub(crate) fn child(&self, name: &str) -> Option<&dyn Mounter> {
+        self.children.get(name).map(|m| &**m)
     }
 
     /// The route at `index` (as returned by [`resolve`](Self::resolve)).
@@ -208,8 +261,10 @@ pub(crate) struct JoinCtx {
     pub(crate) msg_ref: Option<String>,
     pub(crate) mount: Mount,
     pub(crate) flash: Flash,
-    /// The route the view was joined on.
-    pub(crate) route: usize,
+    /// The route the view was joined on (`None` for a nested view).
+    pub(crate) route: Option<usize>,
+    /// A nested view's parent on the same connection.
+    pub(crate) parent: Option<ParentLink>,
     /// The browser's session id (binds flash tokens).
     pub(crate) session_id: Option<String>,
     pub(crate) csrf_token: Option<Arc<str>>,

@@ -11,6 +11,7 @@ pub mod flash;
 pub mod form;
 pub mod js;
 pub mod layout;
+pub mod nested;
 pub mod pubsub;
 pub mod redirect;
 pub mod rendered;

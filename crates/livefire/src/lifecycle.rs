@@ -50,14 +50,15 @@ pub(crate) fn render<V: LiveView>(
 }
 
 /// `mount`, then `handle_params` unless mount redirected: the same on the dead render and on
-/// the connected join.
+/// the connected join. A nested view (`routed` false) has no URL: only `mount` runs.
 pub(crate) async fn mount<V: LiveView>(
     view: &mut V,
     mount: &Mount,
     socket: &mut Socket<V::Message>,
+    routed: bool,
 ) -> Result<(), Failure> {
     guarded(view.mount(mount, socket)).await?;
-    if !socket.is_redirected() {
+    if routed && !socket.is_redirected() {
         guarded(view.handle_params(&mount.params, socket)).await?;
     }
     Ok(())

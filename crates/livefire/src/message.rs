@@ -91,6 +91,8 @@ pub(crate) struct Ended {
     /// Stopped on purpose (a redirect): the connection answers `phx_close`, as Phoenix does
     /// after a channel shuts down normally. A crash already sent `phx_error` instead.
     pub(crate) close: bool,
+    /// A nested view linked to its parent crashed: the parent crashes too.
+    pub(crate) linked_crash: bool,
 }
 
 /// Why a message could not be put into a view's inbox.

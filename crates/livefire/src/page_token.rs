@@ -28,6 +28,20 @@ pub(crate) struct PageSession {
     pub(crate) route: String,
     /// The live session name: live navigation stays within it.
     pub(crate) ls: String,
+    /// A nested live view: which one, under which parent, with what session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) child: Option<ChildToken>,
+}
+
+/// What the page token of a nested live view adds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct ChildToken {
+    /// The registered name of the view type.
+    pub(crate) view: String,
+    /// The parent's container id (`None` for a sticky view, which is a root).
+    pub(crate) parent: Option<String>,
+    /// Values the parent passed for the child's session.
+    pub(crate) session: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Contents of `data-phx-static`.

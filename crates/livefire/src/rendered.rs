@@ -227,6 +227,9 @@ pub enum Dynamic {
     /// A stateful live component ([`live_component`](crate::component::live_component)),
     /// rendered by the runtime into the view's `c` map and referenced here by its cid.
     Component(ComponentCall),
+    /// A nested live view ([`live_render`](crate::nested::live_render)): the runtime renders
+    /// its container (with its own page tokens) here.
+    LiveRender(Box<LiveRender>),
 }
 
 impl Dynamic {
@@ -263,6 +266,11 @@ impl Dynamic {
                 Some(rendered) => rendered.write_html_with(out, component),
                 None => call.inner.write_standalone(out),
             },
+            // Outside the runtime a nested view is its empty container.
+            Self::LiveRender(child) => {
+                out.push_str(&child.container("", "", None));
+                out.push_str("</div>");
+            }
         }
     }
 }
@@ -411,6 +419,49 @@ impl StreamSent {
     pub(crate) fn mark(&self) {
         self.counter
             .fetch_max(self.generation + 1, Ordering::Relaxed);
+    }
+}
+
+/// A nested live view placed in a template ([`live_render`](crate::nested::live_render)).
+#[derive(Debug, Clone)]
+pub struct LiveRender {
+    /// The registered name of the view type.
+    pub(crate) view: &'static str,
+    pub(crate) id: String,
+    /// Values the parent passes to the child's session.
+    pub(crate) session: serde_json::Map<String, serde_json::Value>,
+    /// Survives live navigation (rendered outside the main view, in the layout).
+    pub(crate) sticky: bool,
+}
+
+impl LiveRender {
+    /// The container: `<div id=… data-phx-session=… data-phx-static=… data-phx-parent-id=…>`
+    /// (or `data-phx-sticky`) around `inner`.
+    pub(crate) fn container(
+        &self,
+        session: &str,
+        static_token: &str,
+        parent: Option<&str>,
+    ) -> String {
+        fn attr(name: &str, value: &str, out: &mut String) {
+            out.push(' ');
+            out.push_str(name);
+            out.push_str("=\"");
+            crate::escape::escape_html_into(value, out);
+            out.push('"');
+        }
+        let mut out = String::with_capacity(session.len() + static_token.len() + 96);
+        out.push_str("<div");
+        attr("id", &self.id, &mut out);
+        attr("data-phx-session", session, &mut out);
+        attr("data-phx-static", static_token, &mut out);
+        if self.sticky {
+            out.push_str(" data-phx-sticky");
+        } else if let Some(parent) = parent {
+            attr("data-phx-parent-id", parent, &mut out);
+        }
+        out.push('>');
+        out
     }
 }
 

@@ -27,11 +27,13 @@ use axum::extract::{RawPathParams, Request};
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use crate::endpoint::{DeadCtx, Endpoint, EndpointParts, JoinCtx, Mounter, Route, SocketIdFn};
+use crate::endpoint::{
+    DeadCtx, Endpoint, EndpointParts, JoinCtx, Mounter, NestedCtx, Route, SocketIdFn, Spawned,
+};
 use crate::layout::{Layout, Page, default_layout};
+use crate::lifecycle::Failure;
 use crate::limits::Limits;
 use crate::live_view::LiveView;
-use crate::message::InboundTx;
 use crate::on_mount::{Halt, Hook, OnMount};
 use crate::rendered::Rendered;
 use crate::session::handoff::HandoffState;
@@ -144,6 +146,8 @@ pub struct LiveRouter {
     socket_id: SocketIdFn,
     limits: Limits,
     tickets: Option<Tickets>,
+    /// View types that can be nested ([`crate::nested`]), by name.
+    children: HashMap<&'static str, Box<dyn Mounter>>,
 }
 
 impl std::fmt::Debug for LiveRouter {
@@ -175,7 +179,26 @@ impl LiveRouter {
             socket_id: Arc::new(default_socket_id),
             limits: Limits::default(),
             tickets: None,
+            children: HashMap::new(),
         }
+    }
+
+    /// Registers a live view type that other views nest with
+    /// [`live_render`](crate::nested::live_render); `factory` makes a fresh one for every
+    /// dead render and join, as for [`live`](Self::live). See [`crate::nested`].
+    pub fn child_view<V, F>(mut self, factory: F) -> Self
+    where
+        V: LiveView,
+        F: Fn() -> V + Send + Sync + 'static,
+    {
+        self.children.insert(
+            std::any::type_name::<V>(),
+            Box::new(Factory {
+                make: factory,
+                _view: PhantomData,
+            }),
+        );
+        self
     }
 
     /// The root layout around every live page.
@@ -443,6 +466,7 @@ impl LiveRouter {
             socket_id: self.socket_id,
             limits: self.limits,
             tickets: self.tickets,
+            children: self.children,
         }));
         let mut router = Router::new();
         for (i, pattern) in patterns.iter().enumerate() {
@@ -549,12 +573,19 @@ where
     V: LiveView,
     F: Fn() -> V + Send + Sync + 'static,
 {
-    fn spawn(&self, ctx: JoinCtx) -> (Box<dyn InboundTx>, tokio::task::AbortHandle) {
+    fn spawn(&self, ctx: JoinCtx) -> Spawned {
         crate::view::spawn((self.make)(), ctx)
     }
 
     fn dead(&self, ctx: DeadCtx) -> Pin<Box<dyn Future<Output = Response> + Send>> {
         Box::pin(crate::dead::render((self.make)(), ctx))
+    }
+
+    fn dead_nested(
+        &self,
+        ctx: NestedCtx,
+    ) -> Pin<Box<dyn Future<Output = Result<String, Failure>> + Send>> {
+        Box::pin(crate::dead::render_nested((self.make)(), ctx))
     }
 }
 

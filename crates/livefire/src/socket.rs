@@ -99,6 +99,10 @@ pub struct SocketCore {
     /// Changes to live components asked for during this callback
     /// ([`send_update`](Self::send_update)).
     pub(crate) updates: Vec<ComponentUpdate>,
+    /// A nested view's parent: its typed inbox sender.
+    pub(crate) parent: Option<Arc<dyn Any + Send + Sync>>,
+    /// A crash of this (nested) view crashes its parent too.
+    pub(crate) linked: bool,
 }
 
 impl<M: Send + 'static> std::ops::Deref for Socket<M> {
@@ -135,6 +139,8 @@ impl<M: Send + 'static> Socket<M> {
                 session_writes: SessionWrites::default(),
                 session_ticket: None,
                 updates: Vec::new(),
+                parent: None,
+                linked: false,
             },
             sender: None,
             subscriptions: Vec::new(),
@@ -547,6 +553,30 @@ impl SocketCore {
         f: impl FnOnce(&mut C) + Send + 'static,
     ) -> &mut Self {
         self.updates.push(component_update::<C>(id.into(), f));
+        self
+    }
+
+    /// A nested view's handle to its parent view ([`crate::nested`]), if the parent's message
+    /// type is `M`; `None` for a root view, during the dead render, or for another type.
+    ///
+    /// ```
+    /// let socket: livefire::Socket = livefire::Socket::disconnected();
+    /// assert!(socket.parent::<String>().is_none());
+    /// ```
+    pub fn parent<M: Send + 'static>(&self) -> Option<ViewHandle<M>> {
+        let sender = self
+            .parent
+            .as_ref()?
+            .downcast_ref::<queue::Sender<ViewMsg<M>>>()?;
+        Some(ViewHandle {
+            tx: Some(sender.clone()),
+        })
+    }
+
+    /// Links this nested view to its parent: if this view crashes, the parent crashes too
+    /// (and the client rejoins both), as an Erlang link does.
+    pub fn link_parent(&mut self) -> &mut Self {
+        self.linked = true;
         self
     }
 

@@ -11,12 +11,15 @@ use std::collections::{HashMap, HashSet};
 
 use crate::component::{ComponentSocket, Components, Myself, Placed};
 use crate::diff::DiffState;
-use crate::endpoint::JoinCtx;
+use std::sync::Arc;
+
+use crate::endpoint::{JoinCtx, Spawned};
 use crate::event::Event;
 use crate::flash::Flash;
 use crate::lifecycle::{self, Failure, guarded};
 use crate::live_view::{LiveView, Mount};
 use crate::message::{Ended, Inbound, InboundTx, Outbound, ViewMsg};
+use crate::nested;
 use crate::on_mount::{self, OnMount};
 use crate::params::Params;
 use crate::queue;
@@ -32,14 +35,16 @@ use crate::wire::{frame, json, payload};
 const MAX_PATCHES: usize = 20;
 
 /// Spawns the task of one view; returns its inbox and a handle to abort it.
-pub(crate) fn spawn<V: LiveView>(
-    view: V,
-    ctx: JoinCtx,
-) -> (Box<dyn InboundTx>, tokio::task::AbortHandle) {
+pub(crate) fn spawn<V: LiveView>(view: V, ctx: JoinCtx) -> Spawned {
     let (tx, rx) = queue::channel::<ViewMsg<V::Message>>(ctx.endpoint.limits.view_inbox);
     let inbox: Box<dyn InboundTx> = Box::new(tx.clone());
+    let handle: Arc<dyn Any + Send + Sync> = Arc::new(tx.clone());
     let task = tokio::spawn(run(view, ctx, tx, rx));
-    (inbox, task.abort_handle())
+    Spawned {
+        inbox,
+        task: task.abort_handle(),
+        handle,
+    }
 }
 
 struct Runner<V: LiveView> {
@@ -51,6 +56,9 @@ struct Runner<V: LiveView> {
     handed: SessionWrites,
     /// The view's live components.
     components: Components,
+    /// The containers of its nested views, by id, with the session they were sealed with
+    /// (the tokens stay the same while the call does, so diffs do not resend them).
+    nested: HashMap<String, (serde_json::Map<String, serde_json::Value>, String)>,
 }
 
 /// Whether the view goes on after a callback.
@@ -59,9 +67,10 @@ enum Flow {
     /// Stopped on purpose after a redirect: the connection sends `phx_close`, as Phoenix does
     /// when a joined channel shuts down.
     Close,
-    /// Ended without `phx_close`: a crash (`phx_error` was sent, the client rejoins), a join
-    /// that was refused, or a connection that is gone.
+    /// Ended without `phx_close`: a join that was refused, or a connection that is gone.
     End,
+    /// Crashed: `phx_error` was sent (or the join answered an error); the client rejoins.
+    Crashed,
 }
 
 /// The view task. The runner is built before the future, which captures it once: an
@@ -79,6 +88,7 @@ fn run<V: LiveView>(
     socket.connected = true;
     socket.csrf_token = ctx.csrf_token.clone();
     socket.client_addr = ctx.client_addr;
+    socket.core.parent = ctx.parent.as_ref().map(|p| p.handle.clone());
     socket.sender = Some(tx);
     let mut runner = Runner {
         view,
@@ -87,6 +97,7 @@ fn run<V: LiveView>(
         ctx,
         handed: SessionWrites::default(),
         components: Components::default(),
+        nested: HashMap::new(),
     };
     async move {
         // The callbacks' futures are boxed: the task only keeps the runner and the inbox
@@ -100,7 +111,8 @@ fn run<V: LiveView>(
             };
             flow = Box::pin(runner.handle(msg)).await;
         }
-        Box::pin(runner.ended(matches!(flow, Flow::Close))).await;
+        let linked_crash = matches!(flow, Flow::Crashed) && runner.socket.linked;
+        Box::pin(runner.ended(matches!(flow, Flow::Close), linked_crash)).await;
     }
 }
 
@@ -112,11 +124,12 @@ impl<V: LiveView> Runner<V> {
         }
     }
 
-    async fn ended(&mut self, close: bool) {
+    async fn ended(&mut self, close: bool, linked_crash: bool) {
         let ended = Ended {
             topic: self.ctx.topic.clone(),
             join_ref: self.ctx.join_ref.clone(),
             close,
+            linked_crash,
         };
         let _ = self.ctx.out.send(Outbound::Ended(Box::new(ended))).await;
     }
@@ -160,7 +173,7 @@ impl<V: LiveView> Runner<V> {
                 let _ = self.send(frame).await;
             }
         }
-        Flow::End
+        Flow::Crashed
     }
 
     /// Mount, handle_params, render; answers the join.
@@ -178,7 +191,10 @@ impl<V: LiveView> Runner<V> {
             },
         );
         // The live session's on_mount hooks: assigns for the view, or a redirect.
-        let hooks = self.ctx.endpoint.route(self.ctx.route).hooks.clone();
+        let hooks = match self.ctx.route {
+            Some(route) => self.ctx.endpoint.route(route).hooks.clone(),
+            None => Default::default(),
+        };
         if !hooks.is_empty() {
             let cx = OnMount {
                 params: mount.params.clone(),
@@ -196,7 +212,10 @@ impl<V: LiveView> Runner<V> {
                 }
             }
         }
-        if let Err(failure) = lifecycle::mount(&mut self.view, &mount, &mut self.socket).await {
+        let routed = self.ctx.route.is_some();
+        if let Err(failure) =
+            lifecycle::mount(&mut self.view, &mount, &mut self.socket, routed).await
+        {
             return self.crash(failure, Some(&msg_ref)).await;
         }
         let outputs = self.socket.take_outputs();
@@ -262,6 +281,7 @@ impl<V: LiveView> Runner<V> {
         let mut placed = Placed::new();
         let tree = if view {
             let mut tree = lifecycle::render(&self.view, &self.socket)?;
+            self.render_nested(&mut tree);
             self.components
                 .place(&mut tree, &mut seen, &mut placed)
                 .map_err(|err| Failure::Err(crate::Error::app(err)))?;
@@ -284,6 +304,43 @@ impl<V: LiveView> Runner<V> {
             .resolve(placed, &mut seen, &mut socket)
             .await?;
         Ok((tree, renders))
+    }
+
+    /// Puts the containers of the tree's nested views in place: the child's session token
+    /// (naming its type, this view as parent, and the values passed), an empty static token,
+    /// no content (the client keeps the child's own DOM).
+    fn render_nested(&mut self, tree: &mut Rendered) {
+        let mut calls = Vec::new();
+        nested::collect_nested(tree.dynamics(), &mut calls);
+        if calls.is_empty() {
+            return;
+        }
+        let parent_id = &self.ctx.topic[3..];
+        let keyring = &self.ctx.endpoint.keyring;
+        let containers: Vec<String> = calls
+            .iter()
+            .map(|call| {
+                let fresh = !self
+                    .nested
+                    .get(&call.id)
+                    .is_some_and(|(session, _)| *session == call.session);
+                if fresh {
+                    let token = crate::page_token::seal_session(
+                        keyring,
+                        &nested::nested_token(call, Some(parent_id)),
+                    );
+                    let mut container = call.container(&token, "", Some(parent_id));
+                    container.push_str("</div>");
+                    self.nested
+                        .insert(call.id.clone(), (call.session.clone(), container));
+                }
+                self.nested
+                    .get(&call.id)
+                    .map(|(_, html)| html.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        nested::fill_nested(tree.dynamics_mut(), &mut containers.into_iter());
     }
 
     /// Writes the `c` map of a diff: each changed component in full (with `"r":1`) when the
@@ -427,7 +484,8 @@ impl<V: LiveView> Runner<V> {
     /// The params of `url` if it routes to this view's type (a patch stays in the view).
     fn params_for(&self, url: &str) -> Option<Params> {
         let endpoint = &self.ctx.endpoint;
-        let here = endpoint.route(self.ctx.route).view;
+        // A nested view is not at a URL: it cannot patch.
+        let here = endpoint.route(self.ctx.route?).view;
         endpoint
             .resolve(url)
             .filter(|resolved| resolved.route.view == here)

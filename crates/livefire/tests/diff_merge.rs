@@ -253,7 +253,7 @@ fn edit_dynamic(rng: &mut Rng, d: &Dynamic) -> Dynamic {
     }
     match d {
         // This generator makes no components (see tests/components.rs).
-        Dynamic::Component(_) => d.clone(),
+        Dynamic::Component(_) | Dynamic::LiveRender(_) => d.clone(),
         Dynamic::Html(_) => match rng.below(6) {
             0 => gen_dynamic(rng, 2),
             1 | 2 => gen_text(rng),

@@ -12,10 +12,11 @@ use serde_json::Value;
 
 use super::Connection;
 use super::views::Slot;
-use crate::endpoint::JoinCtx;
+use crate::endpoint::{JoinCtx, ParentLink};
 use crate::flash::{Flash, open_flash};
 use crate::live_view::Mount;
 use crate::page_token::{open_session, open_static};
+use crate::params::Params;
 use crate::wire::frame;
 
 pub(super) fn join(
@@ -67,32 +68,81 @@ pub(super) fn join(
         return;
     };
 
-    let (url, redirected) = match (
-        payload.get("url").and_then(Value::as_str),
-        payload.get("redirect").and_then(Value::as_str),
-    ) {
-        (Some(url), _) => (url, false),
-        (None, Some(url)) => (url, true),
-        (None, None) => {
-            replies.push(refuse("unauthorized"));
-            return;
+    // A nested view (its token names the view type and parent) or a routed one (by URL).
+    let (mounter, route, params_of_url, redirected, parent, session) = match &page.child {
+        Some(child) => {
+            let Some(mounter) = endpoint.child(&child.view) else {
+                tracing::debug!(%topic, view = %child.view, "join refused: unknown nested view");
+                replies.push(refuse("stale"));
+                return;
+            };
+            // The parent must be joined on this connection (a forged or foreign parent id
+            // finds none).
+            let parent = match &child.parent {
+                Some(parent_id) => {
+                    let parent_topic = format!("lv:{parent_id}");
+                    match conn.views.get(&parent_topic) {
+                        Some(slot) => Some(ParentLink {
+                            topic: Arc::from(parent_topic.as_str()),
+                            handle: slot.handle.clone(),
+                        }),
+                        None => {
+                            tracing::debug!(%topic, "join refused: the parent view is not joined here");
+                            replies.push(refuse("unauthorized"));
+                            return;
+                        }
+                    }
+                }
+                None => None,
+            };
+            let mut merged = (*session).clone();
+            merged.extend(child.session.clone());
+            (
+                mounter,
+                None,
+                Params::default(),
+                false,
+                parent,
+                Arc::new(merged),
+            )
+        }
+        None => {
+            let (url, redirected) = match (
+                payload.get("url").and_then(Value::as_str),
+                payload.get("redirect").and_then(Value::as_str),
+            ) {
+                (Some(url), _) => (url, false),
+                (None, Some(url)) => (url, true),
+                (None, None) => {
+                    replies.push(refuse("unauthorized"));
+                    return;
+                }
+            };
+            let Some(resolved) = endpoint.resolve(url) else {
+                replies.push(refuse("unauthorized"));
+                return;
+            };
+            let target = resolved.route;
+            let allowed = if redirected {
+                *target.live_session == *page.ls
+            } else {
+                *target.pattern == *page.route
+            };
+            if !allowed {
+                tracing::debug!(%topic, url, "join refused: route does not match the page token");
+                replies.push(refuse("unauthorized"));
+                return;
+            }
+            (
+                &*target.mounter,
+                Some(resolved.index),
+                resolved.params,
+                redirected,
+                None,
+                session,
+            )
         }
     };
-    let Some(resolved) = endpoint.resolve(url) else {
-        replies.push(refuse("unauthorized"));
-        return;
-    };
-    let target = resolved.route;
-    let allowed = if redirected {
-        *target.live_session == *page.ls
-    } else {
-        *target.pattern == *page.route
-    };
-    if !allowed {
-        tracing::debug!(%topic, url, "join refused: route does not match the page token");
-        replies.push(refuse("unauthorized"));
-        return;
-    }
 
     let params = payload.get("params").cloned();
     let mounts = params
@@ -115,6 +165,7 @@ pub(super) fn join(
     if let Some(old) = conn.views.remove(topic) {
         // A duplicate join replaces the running view, as Phoenix does.
         old.task.abort();
+        conn.stop_children(topic);
         replies.push(frame::close(&old.join_ref, topic));
     }
 
@@ -125,26 +176,29 @@ pub(super) fn join(
         join_ref: join_ref.clone(),
         msg_ref,
         mount: Mount {
-            params: resolved.params,
+            params: params_of_url,
             session,
             connect_params: params,
             assigns: Default::default(),
         },
         flash,
-        route: resolved.index,
+        route,
+        parent: parent.clone(),
         session_id: conn.info.session_id.clone(),
         csrf_token: conn.info.csrf_token.clone(),
         client_addr: conn.info.client_addr,
         endpoint: endpoint.clone(),
         out: conn.out_tx.clone(),
     };
-    let (inbox, task) = target.mounter.spawn(ctx);
+    let spawned = mounter.spawn(ctx);
     conn.views.insert(
         topic,
         Slot {
             join_ref,
-            inbox,
-            task,
+            inbox: spawned.inbox,
+            task: spawned.task,
+            handle: spawned.handle,
+            parent: parent.map(|p| p.topic),
         },
     );
 }

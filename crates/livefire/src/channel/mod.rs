@@ -290,15 +290,34 @@ impl Connection {
                     .views
                     .get(&ended.topic)
                     .is_some_and(|slot| slot.join_ref == ended.join_ref);
-                if current {
-                    self.views.remove(&ended.topic);
-                    if ended.close {
-                        return Out::Frame(frame::close(&ended.join_ref, &ended.topic));
-                    }
+                if !current {
+                    return Out::Nothing;
+                }
+                let slot = self.views.remove(&ended.topic);
+                // A view's nested views end with it.
+                self.stop_children(&ended.topic);
+                if ended.linked_crash
+                    && let Some(parent) = slot.and_then(|s| s.parent)
+                    && let Some(parent_slot) = self.views.remove(&parent)
+                {
+                    // Linked: the parent crashes too, and the client rejoins it.
+                    parent_slot.task.abort();
+                    self.stop_children(&parent);
+                    return Out::Frame(frame::error(&parent_slot.join_ref, &parent));
+                }
+                if ended.close {
+                    return Out::Frame(frame::close(&ended.join_ref, &ended.topic));
                 }
                 Out::Nothing
             }
             Outbound::Disconnect => Out::Disconnect,
+        }
+    }
+
+    /// Stops the nested views of `topic`.
+    fn stop_children(&mut self, topic: &str) {
+        for (_, slot) in self.views.remove_children(topic) {
+            slot.task.abort();
         }
     }
 
@@ -398,6 +417,7 @@ impl Connection {
                     && let Some(slot) = self.views.remove(&topic)
                 {
                     slot.task.abort();
+                    self.stop_children(&topic);
                     // As Phoenix after a channel stops: the client drops the channel.
                     replies.push(frame::close(&slot.join_ref, &topic));
                 }

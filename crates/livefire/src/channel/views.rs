@@ -11,6 +11,10 @@ pub(super) struct Slot {
     pub(super) join_ref: Arc<str>,
     pub(super) inbox: Box<dyn InboundTx>,
     pub(super) task: AbortHandle,
+    /// Its typed inbox sender, for nested views that message it.
+    pub(super) handle: Arc<dyn std::any::Any + Send + Sync>,
+    /// The topic of its parent, for a nested view.
+    pub(super) parent: Option<Arc<str>>,
 }
 
 /// Almost always one entry: a list that grows one slot at a time is smaller than a hash map's
@@ -60,5 +64,24 @@ impl Views {
 
     pub(super) fn drain(&mut self) -> std::vec::Drain<'_, (Arc<str>, Slot)> {
         self.0.drain(..)
+    }
+
+    /// Removes the nested views of `parent` (and theirs, recursively); returns them.
+    pub(super) fn remove_children(&mut self, parent: &str) -> Vec<(Arc<str>, Slot)> {
+        let mut removed = Vec::new();
+        let mut parents = vec![Arc::<str>::from(parent)];
+        while let Some(parent) = parents.pop() {
+            let mut i = 0;
+            while i < self.0.len() {
+                if self.0[i].1.parent.as_deref() == Some(&*parent) {
+                    let (topic, slot) = self.0.swap_remove(i);
+                    parents.push(topic.clone());
+                    removed.push((topic, slot));
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        removed
     }
 }
