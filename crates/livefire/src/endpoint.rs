@@ -127,6 +127,8 @@ pub(crate) struct Endpoint {
     pub(crate) tickets: Option<Tickets>,
     /// The view types that can be nested ([`crate::nested`]), by name.
     children: HashMap<&'static str, Box<dyn Mounter>>,
+    /// Where uploads are written while they arrive.
+    pub(crate) upload_dir: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -151,6 +153,7 @@ pub(crate) struct EndpointParts {
     pub(crate) limits: Limits,
     pub(crate) tickets: Option<Tickets>,
     pub(crate) children: HashMap<&'static str, Box<dyn Mounter>>,
+    pub(crate) upload_dir: std::path::PathBuf,
 }
 
 impl Endpoint {
@@ -166,6 +169,7 @@ impl Endpoint {
             limits,
             tickets,
             children,
+            upload_dir,
         } = parts;
         Self {
             keyring,
@@ -178,6 +182,7 @@ impl Endpoint {
             limits,
             tickets,
             children,
+            upload_dir,
         }
     }
 

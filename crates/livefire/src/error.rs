@@ -62,6 +62,9 @@ pub enum Error {
     /// A redirect or navigation target was refused (only local paths are allowed).
     #[error("redirect refused: {0}")]
     Redirect(#[from] crate::redirect::RedirectError),
+    /// An upload operation failed ([`crate::upload::UploadError`]).
+    #[error("upload: {0}")]
+    Upload(#[from] crate::upload::UploadError),
     /// An application error.
     #[error("{0}")]
     App(Box<dyn std::error::Error + Send + Sync>),
@@ -90,7 +93,17 @@ impl Error {
     /// assert!(!Error::app("disk full").is_bad_input());
     /// ```
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Self::UnknownEvent(_) | Self::Form(_) | Self::Value(_))
+        match self {
+            Self::UnknownEvent(_) | Self::Form(_) | Self::Value(_) => true,
+            Self::Upload(err) => err.is_bad_input(),
+            Self::Redirect(_) | Self::App(_) => false,
+        }
+    }
+}
+
+impl From<crate::upload::UploadConfigError> for Error {
+    fn from(err: crate::upload::UploadConfigError) -> Self {
+        Self::Upload(err.into())
     }
 }
 

@@ -19,6 +19,7 @@ pub mod session;
 pub mod sockets;
 pub mod stream;
 pub mod token;
+pub mod upload;
 
 // The runtime, from the wire up (each module only uses the ones above it in this list's
 // dependency order; `tests/architecture.rs` checks that imports never form a cycle).

@@ -106,6 +106,19 @@ pub trait LiveView: Send + 'static {
         async { Ok(()) }
     }
 
+    /// Runs after each progress report of an upload entry ([`crate::upload`]): `name` is the
+    /// upload, `entry` the entry with its new [`progress`](crate::upload::UploadEntry::progress).
+    /// The default does nothing (the view re-renders anyway). Consume finished auto-uploads
+    /// here with [`consume_uploaded_entries`](crate::SocketCore::consume_uploaded_entries).
+    fn handle_progress(
+        &mut self,
+        _name: &str,
+        _entry: &crate::upload::UploadEntry,
+        _socket: &mut Socket<Self::Message>,
+    ) -> impl Future<Output = crate::Result> + Send {
+        async { Ok(()) }
+    }
+
     /// Renders the view. Called after every callback; only the changed parts are sent.
     fn render(&self, socket: &Socket<Self::Message>) -> Rendered;
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::queue;
+use crate::upload::{Finished, UploadJoin};
 
 /// A message for a view task.
 ///
@@ -69,6 +70,29 @@ pub(crate) enum Inbound {
         msg_ref: Option<String>,
         cids: Vec<u32>,
     },
+    /// `allow_upload`: the preflight of selected files.
+    AllowUpload {
+        msg_ref: Option<String>,
+        payload: Value,
+    },
+    /// `progress`: an upload entry's progress (or a client-side failure).
+    Progress {
+        msg_ref: Option<String>,
+        payload: Value,
+    },
+    /// An entry's upload channel asks its view to accept it.
+    UploadJoin(UploadJoin),
+    /// An entry's upload channel ended.
+    UploadFinished {
+        upload_ref: String,
+        entry_ref: String,
+        how: Finished,
+    },
+    /// A binary `chunk` push for an upload channel.
+    Chunk {
+        msg_ref: Option<String>,
+        data: Vec<u8>,
+    },
 }
 
 /// What a view task tells its connection (24 bytes; the outbox keeps its slots for the
@@ -108,6 +132,8 @@ pub(crate) enum SendFailure {
 /// type).
 pub(crate) trait InboundTx: Send + Sync {
     fn try_send(&self, msg: Inbound) -> Result<(), SendFailure>;
+    /// Another sender into the same inbox.
+    fn clone_box(&self) -> Box<dyn InboundTx>;
 }
 
 impl<M: Send + 'static> InboundTx for queue::Sender<ViewMsg<M>> {
@@ -116,6 +142,10 @@ impl<M: Send + 'static> InboundTx for queue::Sender<ViewMsg<M>> {
             queue::TrySendError::Full(_) => SendFailure::Full,
             queue::TrySendError::Closed(_) => SendFailure::Closed,
         })
+    }
+
+    fn clone_box(&self) -> Box<dyn InboundTx> {
+        Box::new(self.clone())
     }
 }
 

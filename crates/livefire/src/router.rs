@@ -148,6 +148,7 @@ pub struct LiveRouter {
     tickets: Option<Tickets>,
     /// View types that can be nested ([`crate::nested`]), by name.
     children: HashMap<&'static str, Box<dyn Mounter>>,
+    upload_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for LiveRouter {
@@ -180,6 +181,7 @@ impl LiveRouter {
             limits: Limits::default(),
             tickets: None,
             children: HashMap::new(),
+            upload_dir: None,
         }
     }
 
@@ -371,6 +373,20 @@ impl LiveRouter {
         self
     }
 
+    /// Where uploads ([`crate::upload`]) are written while they arrive (default: the
+    /// system's temporary directory). Each file is deleted when its entry is cancelled or
+    /// its view ends, unless the view persisted it.
+    ///
+    /// ```
+    /// let router = livefire::LiveRouter::new(livefire::token::Keyring::random())
+    ///     .upload_dir(std::env::temp_dir().join("my-app-uploads"));
+    /// # let _ = router;
+    /// ```
+    pub fn upload_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.upload_dir = Some(dir.into());
+        self
+    }
+
     /// The live socket's hard limits (default: [`Limits::default`]).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -467,6 +483,7 @@ impl LiveRouter {
             limits: self.limits,
             tickets: self.tickets,
             children: self.children,
+            upload_dir: self.upload_dir.unwrap_or_else(std::env::temp_dir),
         }));
         let mut router = Router::new();
         for (i, pattern) in patterns.iter().enumerate() {

@@ -34,6 +34,7 @@ use crate::queue;
 use crate::redirect::RedirectError;
 use crate::rendered::Rendered;
 use crate::session::writes::{SessionWrites, Write};
+use crate::upload::UploadError;
 
 /// Where a callback asked the browser to go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +104,8 @@ pub struct SocketCore {
     pub(crate) parent: Option<Arc<dyn Any + Send + Sync>>,
     /// A crash of this (nested) view crashes its parent too.
     pub(crate) linked: bool,
+    /// The view's uploads (boxed: most views have none).
+    pub(crate) uploads: Option<Box<crate::upload::Uploads>>,
 }
 
 impl<M: Send + 'static> std::ops::Deref for Socket<M> {
@@ -141,6 +144,7 @@ impl<M: Send + 'static> Socket<M> {
                 updates: Vec::new(),
                 parent: None,
                 linked: false,
+                uploads: None,
             },
             sender: None,
             subscriptions: Vec::new(),
@@ -275,6 +279,84 @@ impl<M: Send + 'static> Socket<M> {
 }
 
 impl SocketCore {
+    /// Allows file uploads under `name` (see [`crate::upload`]): the view renders its input
+    /// with [`live_file_input`](crate::upload::live_file_input). Allowing a name again replaces
+    /// its config (and ref) unless it still has entries ([`UploadError::ActiveEntries`]).
+    ///
+    /// ```
+    /// use livefire::upload::UploadConfig;
+    /// let mut socket: livefire::Socket = livefire::Socket::disconnected();
+    /// socket.allow_upload("avatar", UploadConfig::new([".png"])?.max_entries(3))?;
+    /// let avatar = socket.upload("avatar").unwrap();
+    /// assert_eq!((avatar.name(), avatar.entries().len()), ("avatar", 0));
+    /// assert!(avatar.upload_ref().starts_with("phx-"));
+    /// socket.disallow_upload("avatar")?;
+    /// assert!(socket.upload("avatar").is_none());
+    /// # Ok::<(), livefire::Error>(())
+    /// ```
+    pub fn allow_upload(
+        &mut self,
+        name: &str,
+        config: crate::upload::UploadConfig,
+    ) -> Result<&mut Self, UploadError> {
+        self.uploads.get_or_insert_default().allow(name, config)?;
+        Ok(self)
+    }
+
+    /// Disallows an upload without entries.
+    pub fn disallow_upload(&mut self, name: &str) -> Result<&mut Self, UploadError> {
+        match &mut self.uploads {
+            Some(uploads) => uploads.disallow(name)?,
+            None => return Err(UploadError::NotAllowed(name.to_owned())),
+        }
+        Ok(self)
+    }
+
+    /// An allowed upload, with its entries and errors (for rendering).
+    pub fn upload(&self, name: &str) -> Option<&crate::upload::Upload> {
+        self.uploads.as_ref()?.get(name)
+    }
+
+    /// Cancels one entry of an upload (typically from a cancel button's
+    /// `phx-value-ref`): a running upload stops and its temporary file is deleted. An unknown
+    /// ref is [`UploadError::UnknownEntry`] (bad client input).
+    pub fn cancel_upload(&mut self, name: &str, entry_ref: &str) -> Result<&mut Self, UploadError> {
+        match &mut self.uploads {
+            Some(uploads) => uploads.cancel(name, entry_ref)?,
+            None => return Err(UploadError::NotAllowed(name.to_owned())),
+        }
+        Ok(self)
+    }
+
+    /// The entries of an upload, split into `(done, in progress)`.
+    pub fn uploaded_entries(
+        &self,
+        name: &str,
+    ) -> (
+        Vec<&crate::upload::UploadEntry>,
+        Vec<&crate::upload::UploadEntry>,
+    ) {
+        match &self.uploads {
+            Some(uploads) => uploads.uploaded_entries(name),
+            None => (Vec::new(), Vec::new()),
+        }
+    }
+
+    /// Takes the finished files of an upload (all of its entries; none if it has none), for
+    /// the view to store: each [`UploadedFile`](crate::upload::UploadedFile) is a temporary
+    /// file deleted on drop unless [`persist`](crate::upload::UploadedFile::persist)ed.
+    /// [`UploadError::InProgress`] (bad client input) while any entry is still uploading or
+    /// failed; nothing is taken then.
+    pub fn consume_uploaded_entries(
+        &mut self,
+        name: &str,
+    ) -> Result<Vec<crate::upload::UploadedFile>, UploadError> {
+        match &mut self.uploads {
+            Some(uploads) => uploads.consume(name),
+            None => Err(UploadError::NotAllowed(name.to_owned())),
+        }
+    }
+
     /// A masked CSRF token valid for the browser's session, for forms that post to HTTP
     /// endpoints (`phx-trigger-action`, a logout button). `None` without a session.
     pub fn csrf_token(&self) -> Option<&str> {

@@ -27,6 +27,7 @@ use crate::rendered::{Rendered, Statics};
 use crate::session::TicketKey;
 use crate::session::tickets::FLASH_KEY;
 use crate::session::writes::SessionWrites;
+use crate::upload;
 use crate::socket::{Navigation, Outputs, Socket};
 use crate::wire::{frame, json, payload};
 
@@ -532,6 +533,12 @@ impl<V: LiveView> Runner<V> {
     async fn handle_inbound(&mut self, inbound: Inbound) -> Flow {
         match inbound {
             Inbound::Event { msg_ref, payload } => {
+                // A form event lists the files selected in its upload inputs.
+                if let (Some(selected), Some(uploads)) =
+                    (payload.get("uploads"), self.socket.core.uploads.as_mut())
+                {
+                    uploads.put_event_entries(selected);
+                }
                 let Some(event) = Event::from_payload(payload) else {
                     return self
                         .reply(msg_ref.as_deref(), false, &frame::reason("malformed event"))
@@ -571,7 +578,92 @@ impl<V: LiveView> Runner<V> {
                 let body = format!("{{\"cids\":[{list}]}}");
                 self.reply(msg_ref.as_deref(), true, &body).await
             }
+            Inbound::AllowUpload { msg_ref, payload } => {
+                self.allow_upload(msg_ref.as_deref(), &payload).await
+            }
+            Inbound::Progress { msg_ref, payload } => {
+                self.upload_progress(msg_ref.as_deref(), &payload).await
+            }
+            Inbound::UploadJoin(join) => {
+                match self.socket.core.uploads.as_mut() {
+                    Some(uploads) => uploads.register(join),
+                    None => {
+                        let _ = join.reply.send(Err("disallowed"));
+                    }
+                }
+                Flow::Continue
+            }
+            Inbound::UploadFinished {
+                upload_ref,
+                entry_ref,
+                how,
+            } => {
+                if let Some(uploads) = self.socket.core.uploads.as_mut() {
+                    uploads.finished(&upload_ref, &entry_ref, how);
+                }
+                self.respond(None).await
+            }
+            // Chunks go to upload channels, never to a view.
+            Inbound::Chunk { .. } => Flow::Continue,
         }
+    }
+
+    /// `allow_upload`: the preflight of selected files. The answer (tokens or errors) goes
+    /// out with the diff of the entries it added.
+    async fn allow_upload(&mut self, msg_ref: Option<&str>, payload: &serde_json::Value) -> Flow {
+        let keyring = &self.ctx.endpoint.keyring;
+        let view_id = &self.ctx.topic[3..];
+        let seal = |upload_ref: &str, entry_ref: &str| {
+            upload::seal_entry_token(
+                keyring,
+                &upload::EntryClaims {
+                    view: view_id.to_owned(),
+                    upload: upload_ref.to_owned(),
+                    entry: entry_ref.to_owned(),
+                },
+            )
+        };
+        let mut answer = match self.socket.core.uploads.as_mut() {
+            Some(uploads) => uploads.preflight(payload, &seal),
+            None => {
+                let upload_ref = payload.get("ref").cloned().unwrap_or_default();
+                serde_json::json!({"ref": upload_ref, "error": [[upload_ref, "disallowed"]]})
+            }
+        };
+        // One chunk must fit in one frame, with room for its header.
+        let max_chunk = self.ctx.endpoint.limits.max_message_size.saturating_sub(1024).max(1024);
+        if let Some(chunk) = answer.pointer_mut("/config/chunk_size")
+            && chunk.as_u64().is_some_and(|c| c > max_chunk as u64)
+        {
+            *chunk = max_chunk.into();
+        }
+        let members = answer.to_string();
+        let members = members[1..members.len() - 1].to_owned();
+        self.respond_to_with(msg_ref, true, Some(members)).await
+    }
+
+    /// `progress`: an entry's upload progress, then the view's progress callback.
+    async fn upload_progress(&mut self, msg_ref: Option<&str>, payload: &serde_json::Value) -> Flow {
+        let progressed = self
+            .socket
+            .core
+            .uploads
+            .as_mut()
+            .and_then(|uploads| uploads.progress(payload));
+        if let Some((name, entry)) = progressed {
+            match guarded(self.view.handle_progress(&name, &entry, &mut self.socket)).await {
+                Ok(()) => {}
+                Err(Failure::Err(err)) if err.is_bad_input() => {
+                    tracing::warn!(topic = %self.ctx.topic, %err, "progress refused");
+                    let _ = self.socket.take_outputs();
+                    return self
+                        .reply(msg_ref, false, &frame::reason(&err.to_string()))
+                        .await;
+                }
+                Err(failure) => return self.crash(failure, None).await,
+            }
+        }
+        self.respond(msg_ref).await
     }
 
     async fn event(&mut self, msg_ref: Option<&str>, event: Event) -> Flow {
@@ -645,6 +737,17 @@ impl<V: LiveView> Runner<V> {
     /// After a callback: patches, navigation, then the diff of the view (when `view`) and of
     /// the changed components, as a reply (`msg_ref`) or a push.
     async fn respond_to(&mut self, msg_ref: Option<&str>, view: bool) -> Flow {
+        self.respond_to_with(msg_ref, view, None).await
+    }
+
+    /// [`respond_to`](Self::respond_to), with members added to the reply (an `allow_upload`
+    /// preflight's answer).
+    async fn respond_to_with(
+        &mut self,
+        msg_ref: Option<&str>,
+        view: bool,
+        extra: Option<String>,
+    ) -> Flow {
         let outputs = self.socket.take_outputs();
         let (mut outputs, patch) = match self.follow_patches(outputs).await {
             Ok(done) => done,
@@ -659,7 +762,9 @@ impl<V: LiveView> Runner<V> {
             Some(Navigation::Patch { .. }) | None => {
                 // A patch runs the view's handle_params: the view renders too.
                 let view = view || patch.is_some();
-                return self.respond_with_diff(msg_ref, &outputs, patch, view).await;
+                return self
+                    .respond_with_diff(msg_ref, &outputs, patch, view, extra)
+                    .await;
             }
         };
         // Pending events go out first, as their own diff push.
@@ -686,6 +791,7 @@ impl<V: LiveView> Runner<V> {
         outputs: &Outputs,
         patch: Option<(String, bool)>,
         view: bool,
+        extra: Option<String>,
     ) -> Flow {
         let (rendered, components) = match self.render(view).await {
             Ok(done) => done,
@@ -713,8 +819,8 @@ impl<V: LiveView> Runner<V> {
         );
         let flow = match msg_ref {
             Some(r) => {
-                self.reply(Some(r), true, &payload::diff_reply(&members))
-                    .await
+                let body = payload::diff_reply_with(&members, extra.as_deref());
+                self.reply(Some(r), true, &body).await
             }
             None if has => self.push("diff", &payload::diff_push(&members)).await,
             None => Flow::Continue,

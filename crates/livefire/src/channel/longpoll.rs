@@ -379,7 +379,9 @@ pub(crate) async fn post(
     let Some(lp) = session_for(&polls, &token, &req) else {
         return answer(410, None, None);
     };
-    let limit = endpoint.limits.max_message_size.saturating_mul(MAX_BATCH);
+    // Binary frames (upload chunks) arrive in base64: 4 bytes per 3.
+    let max_line = endpoint.limits.max_message_size.saturating_mul(4) / 3 + 4;
+    let limit = max_line.saturating_mul(MAX_BATCH);
     let body: Bytes = match axum::body::to_bytes(req.into_body(), limit).await {
         Ok(body) => body,
         Err(_) => {
@@ -399,11 +401,26 @@ pub(crate) async fn post(
     {
         let mut conn = lock(&lp.conn);
         for line in text.split('\n').filter(|l| !l.is_empty()).take(MAX_BATCH) {
-            if line.len() > endpoint.limits.max_message_size {
-                close = true;
-                break;
-            }
-            let (next, frames) = conn.handle_text(line);
+            let (next, frames) = if line.starts_with('[') {
+                if line.len() > endpoint.limits.max_message_size {
+                    close = true;
+                    break;
+                }
+                conn.handle_text(line)
+            } else {
+                // A binary frame, base64-encoded by the client.
+                use base64::Engine as _;
+                let decoded = base64::engine::general_purpose::STANDARD.decode(line);
+                match decoded {
+                    Ok(bytes) if bytes.len() <= endpoint.limits.max_message_size => {
+                        conn.handle_binary(&bytes)
+                    }
+                    _ => {
+                        close = true;
+                        break;
+                    }
+                }
+            };
             replies.extend(frames);
             if let Next::Close(code, reason) = next {
                 tracing::debug!(code, reason, "long-poll session closed by a limit");

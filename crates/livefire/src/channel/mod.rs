@@ -11,6 +11,7 @@ mod join;
 mod longpoll;
 mod rate;
 mod upgrade;
+mod upload;
 mod views;
 
 pub(crate) use self::longpoll::{LongPolls, poll, post};
@@ -122,12 +123,21 @@ pub(crate) fn serve<T: Send + 'static>(
                             break Some((code, reason));
                         }
                     }
-                    Some(Ok(Message::Binary(_))) => {
-                        // Uploads (binary chunk frames) are not supported: refuse politely.
+                    Some(Ok(Message::Binary(bytes))) => {
                         deadline = Instant::now() + limits.idle_timeout;
-                        conn.bad_frames += 1;
-                        if conn.bad_frames > limits.max_bad_frames {
-                            break Some((1003, "binary frames are not supported"));
+                        let (next, replies) = conn.handle_binary(&bytes);
+                        let mut ok = true;
+                        for reply in replies {
+                            if !Box::pin(send(&mut ws, reply, limits.write_timeout)).await {
+                                ok = false;
+                                break;
+                            }
+                        }
+                        if !ok {
+                            break None;
+                        }
+                        if let Next::Close(code, reason) = next {
+                            break Some((code, reason));
                         }
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {
@@ -343,6 +353,54 @@ impl Connection {
         (next, replies)
     }
 
+    /// Handles one binary frame: an upload `chunk` for a joined `lvu:` channel.
+    fn handle_binary(&mut self, bytes: &[u8]) -> (Next, Vec<String>) {
+        if !self.bucket.take() {
+            tracing::warn!("client exceeds the frame rate limit; closing");
+            return (Next::Close(1008, "rate limit exceeded"), Vec::new());
+        }
+        let frame = match frame::BinaryFrame::parse(bytes) {
+            Ok(frame) => frame,
+            Err(err) => {
+                self.bad_frames += 1;
+                tracing::debug!(%err, "bad binary frame");
+                if self.bad_frames > self.endpoint.limits.max_bad_frames {
+                    return (Next::Close(1003, "malformed binary frames"), Vec::new());
+                }
+                return (Next::Continue, Vec::new());
+            }
+        };
+        let reply = |body: &str| {
+            vec![frame::reply(
+                frame.join_ref,
+                frame.msg_ref,
+                frame.topic,
+                false,
+                &frame::reason(body),
+            )]
+        };
+        let upload = frame.topic.starts_with("lvu:") && frame.event == "chunk";
+        let Some(slot) = self
+            .views
+            .member(frame.topic, frame.join_ref)
+            .filter(|_| upload)
+        else {
+            return (Next::Continue, reply("unmatched topic"));
+        };
+        let chunk = Inbound::Chunk {
+            msg_ref: frame.msg_ref.map(str::to_owned),
+            data: frame.payload.to_vec(),
+        };
+        match slot.inbox.try_send(chunk) {
+            Ok(()) => (Next::Continue, Vec::new()),
+            Err(SendFailure::Full) => {
+                tracing::warn!(topic = frame.topic, "client floods an upload; closing");
+                (Next::Close(1008, "too many chunks"), Vec::new())
+            }
+            Err(SendFailure::Closed) => (Next::Continue, reply("unmatched topic")),
+        }
+    }
+
     fn bad_frame(&mut self, err: FrameError) -> (Next, Vec<String>) {
         self.bad_frames += 1;
         tracing::debug!(%err, "bad frame");
@@ -389,7 +447,10 @@ impl Connection {
                 replies.push(reply(true, "{}"));
                 Next::Continue
             }
-            "phx_join" if topic.starts_with("lv:") && topic.len() > 3 => {
+            "phx_join"
+                if (topic.starts_with("lv:") && topic.len() > 3)
+                    || (topic.starts_with("lvu:") && topic.len() > 4) =>
+            {
                 if !self.joins.take() {
                     tracing::warn!("client exceeds the join rate limit; closing");
                     return Next::Close(1008, "too many joins");
@@ -403,7 +464,11 @@ impl Connection {
                     replies.push(reply(false, &frame::reason("too many views")));
                     return Next::Continue;
                 }
-                join::join(self, &topic, join_ref, msg_ref.clone(), payload, replies);
+                if topic.starts_with("lvu:") {
+                    upload::join(self, &topic, join_ref, msg_ref.clone(), &payload, replies);
+                } else {
+                    join::join(self, &topic, join_ref, msg_ref.clone(), payload, replies);
+                }
                 Next::Continue
             }
             "phx_join" => {
@@ -450,6 +515,14 @@ impl Connection {
                     "cids_destroyed" => Inbound::CidsDestroyed {
                         msg_ref: msg_ref.clone(),
                         cids: cids_of(&payload),
+                    },
+                    "allow_upload" => Inbound::AllowUpload {
+                        msg_ref: msg_ref.clone(),
+                        payload,
+                    },
+                    "progress" => Inbound::Progress {
+                        msg_ref: msg_ref.clone(),
+                        payload,
                     },
                     _ => {
                         replies.push(reply(false, &frame::reason("unsupported event")));

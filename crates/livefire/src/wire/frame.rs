@@ -83,6 +83,65 @@ impl Frame {
     }
 }
 
+/// A decoded binary client frame (Phoenix V2 binary push: upload chunks):
+/// `[kind=0][join_ref len][ref len][topic len][event len]` then those strings, then the payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BinaryFrame<'a> {
+    pub(crate) join_ref: Option<&'a str>,
+    pub(crate) msg_ref: Option<&'a str>,
+    pub(crate) topic: &'a str,
+    pub(crate) event: &'a str,
+    pub(crate) payload: &'a [u8],
+}
+
+/// Why a binary frame was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub(crate) enum BinaryFrameError {
+    #[error("binary frame is not a push (kind {0})")]
+    Kind(u8),
+    #[error("binary frame is truncated")]
+    Truncated,
+    #[error("binary frame header is not UTF-8")]
+    NotUtf8,
+}
+
+impl<'a> BinaryFrame<'a> {
+    /// Parses one binary frame.
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, BinaryFrameError> {
+        let [kind, lens @ ..] = bytes else {
+            return Err(BinaryFrameError::Truncated);
+        };
+        if *kind != 0 {
+            return Err(BinaryFrameError::Kind(*kind));
+        }
+        let [jr, r, t, e, rest @ ..] = lens else {
+            return Err(BinaryFrameError::Truncated);
+        };
+        let mut rest = rest;
+        let mut take = |len: u8| -> Result<&'a str, BinaryFrameError> {
+            let len = usize::from(len);
+            if rest.len() < len {
+                return Err(BinaryFrameError::Truncated);
+            }
+            let (head, tail) = rest.split_at(len);
+            rest = tail;
+            std::str::from_utf8(head).map_err(|_| BinaryFrameError::NotUtf8)
+        };
+        let join_ref = take(*jr)?;
+        let msg_ref = take(*r)?;
+        let topic = take(*t)?;
+        let event = take(*e)?;
+        let non_empty = |s: &'a str| (!s.is_empty()).then_some(s);
+        Ok(Self {
+            join_ref: non_empty(join_ref),
+            msg_ref: non_empty(msg_ref),
+            topic,
+            event,
+            payload: rest,
+        })
+    }
+}
+
 fn write_opt(s: Option<&str>, out: &mut String) {
     match s {
         Some(s) => write_json_str(s, out),
@@ -183,6 +242,30 @@ pub(crate) fn reason(reason: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binary_pushes_parse_like_the_client_encodes_them() {
+        // The client's serializer: kind 0, four lengths, the strings, the payload.
+        let mut bytes = vec![0, 1, 2, 5, 5];
+        bytes.extend_from_slice(b"412lvu:0chunk");
+        bytes.extend_from_slice(&[0, 159, 255]);
+        let frame = BinaryFrame::parse(&bytes).unwrap();
+        assert_eq!(
+            frame,
+            BinaryFrame {
+                join_ref: Some("4"),
+                msg_ref: Some("12"),
+                topic: "lvu:0",
+                event: "chunk",
+                payload: &[0, 159, 255],
+            }
+        );
+        assert_eq!(BinaryFrame::parse(&[]), Err(BinaryFrameError::Truncated));
+        assert_eq!(BinaryFrame::parse(&[1, 0, 0, 0, 0]), Err(BinaryFrameError::Kind(1)));
+        assert_eq!(BinaryFrame::parse(&[0, 0, 0, 9]), Err(BinaryFrameError::Truncated));
+        assert_eq!(BinaryFrame::parse(&[0, 0, 0, 9, 0, b'a']), Err(BinaryFrameError::Truncated));
+        assert_eq!(BinaryFrame::parse(&[0, 0, 0, 1, 0, 0xff]), Err(BinaryFrameError::NotUtf8));
+    }
 
     #[test]
     fn parses_a_join_frame() {

@@ -93,6 +93,18 @@ pub(crate) fn diff_reply(members: &str) -> String {
     body
 }
 
+/// An event reply with more members (`"ref":…,"config":…`): `{"diff":{members},extra}`, or
+/// `{extra}` when nothing changed.
+pub(crate) fn diff_reply_with(members: &str, extra: Option<&str>) -> String {
+    let Some(extra) = extra.filter(|e| !e.is_empty()) else {
+        return diff_reply(members);
+    };
+    if members.is_empty() {
+        return format!("{{{extra}}}");
+    }
+    format!("{{\"diff\":{{{members}}},{extra}}}")
+}
+
 /// A `diff` push: `{members}`.
 pub(crate) fn diff_push(members: &str) -> String {
     let mut body = String::with_capacity(members.len() + 2);
@@ -137,6 +149,12 @@ mod tests {
         );
         assert_eq!(diff_reply(""), "{}");
         assert_eq!(diff_push(r#""0":"2""#), r#"{"0":"2"}"#);
+        assert_eq!(
+            diff_reply_with(r#""0":"2""#, Some(r#""ref":"u""#)),
+            r#"{"diff":{"0":"2"},"ref":"u"}"#
+        );
+        assert_eq!(diff_reply_with("", Some(r#""ref":"u""#)), r#"{"ref":"u"}"#);
+        assert_eq!(diff_reply_with("", None), "{}");
         let join = join_reply(r#""s":["a"]"#, Some(r#"{"to":"/x","kind":"push"}"#));
         let v: Value = serde_json::from_str(&join).unwrap();
         assert_eq!(v["rendered"]["s"][0], "a");

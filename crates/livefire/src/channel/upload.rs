@@ -1,0 +1,284 @@
+//! `lvu:<entry ref>`: the channel of one uploading file (docs/protocol.md §8).
+//!
+//! The join presents the entry's sealed token from the preflight; the entry's view (joined
+//! on this connection) registers the entry once, and answers how many bytes it may send.
+//! Then each binary `chunk` push is appended to a temporary file and acknowledged. The channel
+//! stops, and its file is deleted, when it sends more than announced, stops sending for the
+//! chunk timeout, the entry is cancelled or the view ends; when every byte is written it
+//! hands the file to the view before acknowledging the last chunk (so the client's 100 %
+//! progress event finds it there), then closes.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::io::AsyncWriteExt as _;
+use tokio::sync::oneshot;
+use tokio::time::{Instant, sleep_until};
+
+use super::Connection;
+use super::views::Slot;
+use crate::message::{Ended, Inbound, InboundTx, Outbound, ViewMsg};
+use crate::queue;
+use crate::upload::{EntryClaims, Finished, Registration, UploadJoin, open_entry_token};
+use crate::wire::frame;
+
+/// Chunks waiting for one upload channel: the client sends the next only after the last was
+/// acknowledged, so more than this is a flood (the connection is closed with 1008).
+const UPLOAD_INBOX: usize = 4;
+
+pub(super) fn join(
+    conn: &mut Connection,
+    topic: &str,
+    join_ref: String,
+    msg_ref: Option<String>,
+    payload: &Value,
+    replies: &mut Vec<String>,
+) {
+    let refuse = |reason: &str| {
+        frame::reply(
+            Some(&join_ref),
+            msg_ref.as_deref(),
+            topic,
+            false,
+            &frame::reason(reason),
+        )
+    };
+    let claims = payload
+        .get("token")
+        .and_then(Value::as_str)
+        .and_then(|token| open_entry_token(&conn.endpoint.keyring, token).ok())
+        .filter(|claims| topic[4..] == *claims.entry);
+    let Some(claims) = claims else {
+        tracing::debug!(%topic, "upload join refused: bad token");
+        replies.push(refuse("invalid_token"));
+        return;
+    };
+    let view_topic = format!("lv:{}", claims.view);
+    let Some(view) = conn.views.get(&view_topic) else {
+        replies.push(refuse("disallowed"));
+        return;
+    };
+    let view_inbox = view.inbox.clone_box();
+    let (cancel_tx, cancel_rx) = oneshot::channel();
+    let (reply_tx, reply_rx) = oneshot::channel();
+    let ask = UploadJoin {
+        upload_ref: claims.upload.clone(),
+        entry_ref: claims.entry.clone(),
+        cancel: cancel_tx,
+        reply: reply_tx,
+    };
+    if view_inbox.try_send(Inbound::UploadJoin(ask)).is_err() {
+        replies.push(refuse("disallowed"));
+        return;
+    }
+    if let Some(old) = conn.views.remove(topic) {
+        old.task.abort();
+        replies.push(frame::close(&old.join_ref, topic));
+    }
+    let (tx, rx) = queue::channel::<ViewMsg<()>>(UPLOAD_INBOX);
+    let topic: Arc<str> = Arc::from(topic);
+    let join_ref: Arc<str> = Arc::from(join_ref.as_str());
+    let channel = Channel {
+        topic: topic.clone(),
+        join_ref: join_ref.clone(),
+        out: conn.out_tx.clone(),
+        dir: conn.endpoint.upload_dir.clone(),
+    };
+    let guard = Guard {
+        view: view_inbox,
+        claims,
+        how: Some(Finished::Stopped),
+    };
+    let task = tokio::spawn(run(channel, guard, msg_ref, rx, reply_rx, cancel_rx));
+    conn.views.insert(
+        topic,
+        Slot {
+            join_ref,
+            inbox: Box::new(tx),
+            task: task.abort_handle(),
+            handle: Arc::new(()),
+            parent: Some(Arc::from(view_topic.as_str())),
+        },
+    );
+}
+
+/// Tells the view how the channel ended, when it ends (also if its task is aborted).
+struct Guard {
+    view: Box<dyn InboundTx>,
+    claims: EntryClaims,
+    /// `None` once the view was told (or must not be).
+    how: Option<Finished>,
+}
+
+impl Guard {
+    fn tell(&mut self, how: Finished) -> bool {
+        self.how = None;
+        self.view
+            .try_send(Inbound::UploadFinished {
+                upload_ref: self.claims.upload.clone(),
+                entry_ref: self.claims.entry.clone(),
+                how,
+            })
+            .is_ok()
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(how) = self.how.take() {
+            self.tell(how);
+        }
+    }
+}
+
+struct Channel {
+    topic: Arc<str>,
+    join_ref: Arc<str>,
+    out: queue::Sender<Outbound>,
+    dir: std::path::PathBuf,
+}
+
+impl Channel {
+    async fn reply(&self, msg_ref: Option<&str>, ok: bool, body: &str) -> bool {
+        let frame = frame::reply(Some(&self.join_ref), msg_ref, &self.topic, ok, body);
+        self.out.send(Outbound::Frame(frame)).await.is_ok()
+    }
+
+    async fn ended(&self, close: bool) {
+        let ended = Ended {
+            topic: self.topic.clone(),
+            join_ref: self.join_ref.clone(),
+            close,
+            linked_crash: false,
+        };
+        let _ = self.out.send(Outbound::Ended(Box::new(ended))).await;
+    }
+}
+
+async fn run(
+    channel: Channel,
+    mut guard: Guard,
+    join_msg_ref: Option<String>,
+    mut rx: queue::Receiver<ViewMsg<()>>,
+    registered: oneshot::Receiver<Result<Registration, &'static str>>,
+    mut cancel: oneshot::Receiver<()>,
+) {
+    let join_ref = join_msg_ref.as_deref();
+    let registration = match registered.await {
+        Ok(Ok(registration)) => registration,
+        refused => {
+            guard.how = None;
+            let reason = match refused {
+                Ok(Err(reason)) => reason,
+                _ => "disallowed",
+            };
+            tracing::debug!(topic = %channel.topic, reason, "upload join refused");
+            channel.reply(join_ref, false, &frame::reason(reason)).await;
+            channel.ended(false).await;
+            return;
+        }
+    };
+    let dir = channel.dir.clone();
+    let created = tokio::task::spawn_blocking(move || {
+        tempfile::Builder::new()
+            .prefix("livefire-upload-")
+            .tempfile_in(dir)
+    })
+    .await;
+    let (file, path) = match created {
+        Ok(Ok(named)) => named.into_parts(),
+        Ok(Err(err)) => {
+            tracing::error!(%err, dir = %channel.dir.display(), "cannot create an upload file");
+            guard.how = Some(Finished::WriterFailed);
+            channel.reply(join_ref, false, &frame::reason("writer_error")).await;
+            channel.ended(false).await;
+            return;
+        }
+        Err(err) => {
+            tracing::error!(%err, "upload file task failed");
+            guard.how = Some(Finished::WriterFailed);
+            channel.reply(join_ref, false, &frame::reason("writer_error")).await;
+            channel.ended(false).await;
+            return;
+        }
+    };
+    if !channel.reply(join_ref, true, "{}").await {
+        return;
+    }
+    let mut file = Some(tokio::fs::File::from_std(file));
+    let mut path = Some(path);
+    let size = registration.size;
+    let mut written: u64 = 0;
+    if size == 0 {
+        // Nothing to send: done at once.
+        if let Some(path) = path.take() {
+            guard.tell(Finished::Written(path));
+        }
+        channel.ended(true).await;
+        return;
+    }
+    let mut deadline = Instant::now() + registration.chunk_timeout;
+    loop {
+        tokio::select! {
+            msg = rx.recv() => {
+                let Some(ViewMsg::Inbound(inbound)) = msg else {
+                    if msg.is_none() {
+                        break;
+                    }
+                    continue;
+                };
+                let Inbound::Chunk { msg_ref, data } = *inbound else {
+                    continue;
+                };
+                deadline = Instant::now() + registration.chunk_timeout;
+                let msg_ref = msg_ref.as_deref();
+                let len = data.len() as u64;
+                if written.saturating_add(len) > size {
+                    tracing::debug!(topic = %channel.topic, size, "upload sent more than announced");
+                    let body = format!("{{\"reason\":\"file_size_limit_exceeded\",\"limit\":{size}}}");
+                    channel.reply(msg_ref, false, &body).await;
+                    break;
+                }
+                let Some(out) = file.as_mut() else { break };
+                if let Err(err) = out.write_all(&data).await {
+                    tracing::error!(%err, "cannot write an upload file");
+                    guard.how = Some(Finished::WriterFailed);
+                    channel.reply(msg_ref, false, &frame::reason("writer_error")).await;
+                    break;
+                }
+                written += len;
+                if written == size {
+                    let flushed = match file.take() {
+                        Some(mut out) => out.flush().await,
+                        None => Ok(()),
+                    };
+                    let handed = match (flushed, path.take()) {
+                        (Ok(()), Some(path)) => guard.tell(Finished::Written(path)),
+                        _ => false,
+                    };
+                    if handed {
+                        channel.reply(msg_ref, true, "{}").await;
+                    } else {
+                        guard.how = Some(Finished::WriterFailed);
+                        channel.reply(msg_ref, false, &frame::reason("writer_error")).await;
+                    }
+                    break;
+                }
+                if !channel.reply(msg_ref, true, "{}").await {
+                    break;
+                }
+            }
+            // Cancelled by the view, or the entry is gone.
+            _ = &mut cancel => break,
+            () = sleep_until(deadline) => {
+                tracing::debug!(topic = %channel.topic, "upload chunk timeout");
+                break;
+            }
+        }
+    }
+    // An unfinished file is deleted here (its path is dropped); the guard tells the view.
+    drop(file);
+    drop(path);
+    drop(guard);
+    channel.ended(true).await;
+}
