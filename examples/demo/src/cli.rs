@@ -23,8 +23,10 @@ usage:
   demo help                          show this message
 
 configuration (environment): APP_ENV, PORT, BIND, DATA_DIR, DATABASE_PATH, SECURE_COOKIES,
-SECRET_KEY_BASE, REDIS_URL (optional: logouts then reach the live sockets on every
-node)";
+SECRET_KEY_BASE, PUBLIC_URL (the site's https origin; required with secure cookies),
+TRUSTED_PROXIES (proxies whose X-Forwarded-For is believed), PASSWORD_THREADS and
+PASSWORD_QUEUE (the password pool), REDIS_URL (optional, several nodes: login tickets and
+logouts are shared through Redis)";
 
 /// What the binary was asked to do.
 #[derive(Clone, PartialEq, Eq)]

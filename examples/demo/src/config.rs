@@ -8,6 +8,10 @@
 //! | `DATA_DIR`       | `./data`                   | Directory for the database and the dev secret  |
 //! | `DATABASE_PATH`  | `<DATA_DIR>/demo.sqlite3`  | SQLite database file                           |
 //! | `SECURE_COOKIES` | `false` (`true` in prod)   | Mark cookies `Secure` and use `__Host-` names  |
+//! | `PUBLIC_URL`     | unset                      | The site's origin (`https://example.com`); required with secure cookies |
+//! | `TRUSTED_PROXIES`| unset                      | Comma-separated proxy addresses or networks whose `X-Forwarded-For` is believed |
+//! | `PASSWORD_THREADS` | number of cores          | Threads hashing passwords (Argon2 memory: 19 MiB each) |
+//! | `PASSWORD_QUEUE` | 8 × `PASSWORD_THREADS`     | Logins and registrations that may wait for a thread; more are refused at once |
 //!
 //! `SECRET_KEY_BASE` is read by [`crate::secret`], not here, so that the secret never sits in a
 //! struct that might be logged with `{:?}`.
@@ -16,6 +20,10 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+
+use ipnet::IpNet;
+
+use crate::users::pool::PoolConfig;
 
 /// Default TCP port.
 pub const DEFAULT_PORT: u16 = 4000;
@@ -39,6 +47,21 @@ pub enum ConfigError {
         /// What was expected.
         reason: &'static str,
     },
+}
+
+/// The configuration is valid but cannot serve a secure deployment (see
+/// [`Config::allowed_origins`]).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DeployError {
+    /// Secure cookies without `PUBLIC_URL`.
+    #[error(
+        "PUBLIC_URL must be set when cookies are secure (production): the live WebSocket accepts \
+         only that origin, e.g. PUBLIC_URL=https://example.com"
+    )]
+    MissingPublicUrl,
+    /// Secure cookies with a `PUBLIC_URL` that is not https.
+    #[error("PUBLIC_URL {0:?} must start with https:// when cookies are secure")]
+    InsecurePublicUrl(String),
 }
 
 /// Whether the process runs in development or production mode.
@@ -80,6 +103,16 @@ pub struct Config {
     /// in development and `true` in production; must be `true` whenever the site is served over
     /// HTTPS, including behind a TLS-terminating proxy.
     pub secure_cookies: bool,
+    /// `PUBLIC_URL`: the origin browsers load the site from (`https://example.com`, no path),
+    /// the only one allowed to open the live WebSocket. Required with secure cookies.
+    pub public_url: Option<String>,
+    /// `TRUSTED_PROXIES`: reverse proxies (addresses or networks, comma-separated) whose
+    /// `X-Forwarded-For` names the client; empty: the connection's address is the client's.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `PASSWORD_THREADS`: threads of the password pool; default one per core.
+    pub password_threads: Option<usize>,
+    /// `PASSWORD_QUEUE`: places in the password pool's queue; default 8 per thread.
+    pub password_queue: Option<usize>,
 }
 
 impl Default for Config {
@@ -92,6 +125,10 @@ impl Default for Config {
             database_path: data_dir.join(DEFAULT_DATABASE_FILE),
             data_dir,
             secure_cookies: false,
+            public_url: None,
+            trusted_proxies: Vec::new(),
+            password_threads: None,
+            password_queue: None,
         }
     }
 }
@@ -165,6 +202,43 @@ impl Config {
                 reason: "expected true/false, 1/0, yes/no or on/off",
             })?,
         };
+        let public_url = match text(&lookup, "PUBLIC_URL")? {
+            None => None,
+            Some(value) => Some(parse_origin(&value).ok_or(ConfigError::Invalid {
+                var: "PUBLIC_URL",
+                value,
+                reason: "expected an origin such as https://example.com (scheme, host, optional \
+                         port; no path)",
+            })?),
+        };
+        let trusted_proxies = match text(&lookup, "TRUSTED_PROXIES")? {
+            None => Vec::new(),
+            Some(value) => parse_networks(&value).ok_or(ConfigError::Invalid {
+                var: "TRUSTED_PROXIES",
+                value,
+                reason: "expected comma-separated addresses or networks such as \
+                         127.0.0.1, 10.0.0.0/8, ::1",
+            })?,
+        };
+        let count = |var: &'static str, min: usize| -> Result<Option<usize>, ConfigError> {
+            match text(&lookup, var)? {
+                None => Ok(None),
+                Some(value) => match value.parse::<usize>() {
+                    Ok(n) if n >= min && n <= 4096 => Ok(Some(n)),
+                    _ => Err(ConfigError::Invalid {
+                        var,
+                        value,
+                        reason: if min == 0 {
+                            "expected an integer from 0 to 4096"
+                        } else {
+                            "expected an integer from 1 to 4096"
+                        },
+                    }),
+                },
+            }
+        };
+        let password_threads = count("PASSWORD_THREADS", 1)?;
+        let password_queue = count("PASSWORD_QUEUE", 0)?;
         Ok(Self {
             environment,
             port,
@@ -172,8 +246,72 @@ impl Config {
             data_dir,
             database_path,
             secure_cookies,
+            public_url,
+            trusted_proxies,
+            password_threads,
+            password_queue,
         })
     }
+
+    /// The origins allowed to open the live WebSocket: `PUBLIC_URL` when set. With secure
+    /// cookies it is required (livefire refuses every upgrade of a secure deployment without
+    /// an allowlist) and must be https.
+    ///
+    /// ```
+    /// use demo::config::{Config, DeployError};
+    /// let dev = Config::default();
+    /// assert_eq!(dev.allowed_origins(), Ok(None));
+    /// let prod = Config { secure_cookies: true, ..Config::default() };
+    /// assert_eq!(prod.allowed_origins(), Err(DeployError::MissingPublicUrl));
+    /// let prod = Config { public_url: Some("https://example.com".into()), ..prod };
+    /// assert_eq!(prod.allowed_origins(), Ok(Some(vec!["https://example.com".to_owned()])));
+    /// ```
+    pub fn allowed_origins(&self) -> Result<Option<Vec<String>>, DeployError> {
+        match &self.public_url {
+            None if self.secure_cookies => Err(DeployError::MissingPublicUrl),
+            None => Ok(None),
+            Some(url) if self.secure_cookies && !url.starts_with("https://") => {
+                Err(DeployError::InsecurePublicUrl(url.clone()))
+            }
+            Some(url) => Ok(Some(vec![url.clone()])),
+        }
+    }
+
+    /// The password pool's size: `PASSWORD_THREADS` and `PASSWORD_QUEUE`, else the defaults.
+    pub fn password_pool(&self) -> PoolConfig {
+        let mut pool = match self.password_threads {
+            Some(threads) => PoolConfig::with_threads(threads),
+            None => PoolConfig::default(),
+        };
+        if let Some(queue) = self.password_queue {
+            pool.queue = queue;
+        }
+        pool
+    }
+}
+
+/// `scheme://host[:port]` with scheme http or https, an optional trailing `/` removed.
+fn parse_origin(value: &str) -> Option<String> {
+    let value = value.strip_suffix('/').unwrap_or(value);
+    let (scheme, authority) = value.split_once("://")?;
+    let ok = matches!(scheme, "http" | "https")
+        && !authority.is_empty()
+        && !authority.contains(['/', '?', '#', '@', ' ', '\\']);
+    ok.then(|| value.to_owned())
+}
+
+/// Comma-separated networks; a bare address is a single-address network.
+fn parse_networks(value: &str) -> Option<Vec<IpNet>> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<IpNet>()
+                .ok()
+                .or_else(|| part.parse::<IpAddr>().ok().map(IpNet::from))
+        })
+        .collect()
 }
 
 /// Looks a variable up as UTF-8 text; empty values are rejected rather than silently defaulted.
@@ -314,6 +452,78 @@ mod tests {
             let ConfigError::Invalid { var: v, .. } = err;
             assert_eq!(v, var);
         }
+    }
+
+    #[test]
+    fn deployment_settings_are_parsed_and_checked() {
+        let c = config(&[
+            ("PUBLIC_URL", "https://example.com/"),
+            ("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1"),
+            ("PASSWORD_THREADS", "3"),
+            ("PASSWORD_QUEUE", "0"),
+        ])
+        .unwrap();
+        assert_eq!(c.public_url.as_deref(), Some("https://example.com"));
+        assert_eq!(
+            c.trusted_proxies,
+            ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
+                .map(|n| n.parse::<IpNet>().unwrap())
+                .to_vec()
+        );
+        let pool = c.password_pool();
+        assert_eq!((pool.threads, pool.queue), (3, 0));
+        assert_eq!(
+            config(&[("PASSWORD_THREADS", "2")])
+                .unwrap()
+                .password_pool()
+                .queue,
+            16
+        );
+        for (var, value) in [
+            ("PUBLIC_URL", "example.com"),
+            ("PUBLIC_URL", "https://example.com/app"),
+            ("PUBLIC_URL", "ftp://example.com"),
+            ("PUBLIC_URL", "https://user@example.com"),
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("TRUSTED_PROXIES", "proxy.local"),
+            ("PASSWORD_THREADS", "0"),
+            ("PASSWORD_QUEUE", "-1"),
+            ("PASSWORD_QUEUE", "100000"),
+        ] {
+            let err = config(&[(var, value)]).unwrap_err();
+            assert!(err.to_string().contains(var), "{var}={value}: {err}");
+        }
+    }
+
+    /// Production (secure cookies) refuses to serve without PUBLIC_URL, or with an http one;
+    /// development needs nothing.
+    #[test]
+    fn secure_cookies_require_an_https_public_url() {
+        assert_eq!(config(&[]).unwrap().allowed_origins(), Ok(None));
+        let prod = config(&[("APP_ENV", "production")]).unwrap();
+        let err = prod.allowed_origins().unwrap_err();
+        assert_eq!(err, DeployError::MissingPublicUrl);
+        assert!(err.to_string().contains("PUBLIC_URL must be set"), "{err}");
+        let plain = config(&[("APP_ENV", "prod"), ("PUBLIC_URL", "http://example.com")]).unwrap();
+        assert!(matches!(
+            plain.allowed_origins(),
+            Err(DeployError::InsecurePublicUrl(_))
+        ));
+        let good = config(&[
+            ("APP_ENV", "prod"),
+            ("PUBLIC_URL", "https://example.com:8443"),
+        ])
+        .unwrap();
+        assert_eq!(
+            good.allowed_origins(),
+            Ok(Some(vec!["https://example.com:8443".to_owned()]))
+        );
+        // Development may name its origin too.
+        let dev = config(&[("PUBLIC_URL", "http://127.0.0.1:4000")]).unwrap();
+        assert_eq!(
+            dev.allowed_origins(),
+            Ok(Some(vec!["http://127.0.0.1:4000".to_owned()]))
+        );
     }
 
     #[cfg(unix)]

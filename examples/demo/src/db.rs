@@ -97,6 +97,8 @@ impl DbError {
 #[derive(Debug, Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    /// The database file (`None` in memory).
+    path: Option<Arc<Path>>,
 }
 
 impl Db {
@@ -120,7 +122,7 @@ impl Db {
         }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         migrate(&mut conn)?;
-        Ok(Self::from_connection(conn))
+        Ok(Self::from_connection(conn, Some(path)))
     }
 
     /// Opens a private in-memory database with the schema applied (for tests and examples).
@@ -139,13 +141,20 @@ impl Db {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn)?;
         migrate(&mut conn)?;
-        Ok(Self::from_connection(conn))
+        Ok(Self::from_connection(conn, None))
     }
 
-    fn from_connection(conn: Connection) -> Self {
+    fn from_connection(conn: Connection, path: Option<&Path>) -> Self {
         Self {
             conn: Arc::new(Mutex::new(conn)),
+            path: path.map(Arc::from),
         }
+    }
+
+    /// The database file, or `None` for an in-memory database. Other components may open
+    /// their own connections to it (the session-ticket store does).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// Runs `f` with exclusive access to the connection on tokio's blocking pool.

@@ -7,7 +7,8 @@ use demo::config::Config;
 use demo::db::Db;
 use demo::secret;
 use demo::users::Users;
-use demo::web::{self, AppState};
+use demo::web::{self, AppState, Options, Tickets};
+use livefire::Limits;
 use livefire::pubsub::PubSub;
 use livefire::token::Keyring;
 use tracing_subscriber::EnvFilter;
@@ -69,75 +70,86 @@ async fn main() -> ExitCode {
 
 /// Runs the web server until the process is stopped.
 async fn serve(config: Config) -> ExitCode {
-    let secret = match secret::load_secret(&config) {
-        Ok(secret) => secret,
-        Err(e) => {
-            tracing::error!("refusing to start: {e}");
-            return ExitCode::FAILURE;
+    match try_serve(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            ExitCode::FAILURE
         }
-    };
-    let keyring = match Keyring::new(&secret) {
-        Ok(keyring) => keyring,
-        Err(e) => {
-            tracing::error!("refusing to start: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let path = config.database_path.clone();
-    let db = match tokio::task::spawn_blocking(move || Db::open(&path)).await {
-        Ok(Ok(db)) => db,
-        Ok(Err(e)) => {
-            tracing::error!("refusing to start: {e}");
-            return ExitCode::FAILURE;
-        }
-        Err(e) => {
-            tracing::error!("refusing to start: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let users = Users::new(db);
-    if let Err(e) = users.warm_up().await {
-        tracing::error!("refusing to start: {e}");
-        return ExitCode::FAILURE;
     }
-    // With REDIS_URL, logouts reach the live sockets on every node; without it, this one's.
-    let pubsub = match std::env::var("REDIS_URL") {
-        Ok(url) if !url.is_empty() => match PubSub::redis(&url).await {
-            Ok(pubsub) => pubsub,
-            Err(e) => {
-                tracing::error!("refusing to start: REDIS_URL is set but unusable: {e}");
-                return ExitCode::FAILURE;
-            }
-        },
-        _ => PubSub::local(),
+}
+
+async fn try_serve(config: Config) -> Result<(), String> {
+    let refuse = |e: &dyn std::fmt::Display| format!("refusing to start: {e}");
+    // With secure cookies the WebSocket needs an explicit origin; check it before anything.
+    let allowed_origins = config.allowed_origins().map_err(|e| refuse(&e))?;
+    let secret = secret::load_secret(&config).map_err(|e| refuse(&e))?;
+    let keyring = Keyring::new(&secret).map_err(|e| refuse(&e))?;
+    let path = config.database_path.clone();
+    let db = tokio::task::spawn_blocking(move || Db::open(&path))
+        .await
+        .map_err(|e| refuse(&e))?
+        .map_err(|e| refuse(&e))?;
+    let pool = config.password_pool();
+    tracing::info!(
+        threads = pool.threads,
+        queue = pool.queue,
+        argon2_memory_mib = pool.max_argon2_memory() / (1024 * 1024),
+        "password pool"
+    );
+    let users = Users::new(db).with_pool(pool);
+    users.warm_up().await.map_err(|e| refuse(&e))?;
+    // With REDIS_URL (several nodes), logouts reach the live sockets on every node and login
+    // tickets are shared; without it, pub/sub is local and tickets live in the SQLite file.
+    let (pubsub, tickets) = match std::env::var("REDIS_URL") {
+        Ok(url) if !url.is_empty() => {
+            let unusable = |e: &dyn std::fmt::Display| {
+                format!("refusing to start: REDIS_URL is set but unusable: {e}")
+            };
+            let pubsub = PubSub::redis(&url).await.map_err(|e| unusable(&e))?;
+            let tickets = Tickets::redis(&url).await.map_err(|e| unusable(&e))?;
+            (pubsub, tickets)
+        }
+        _ => {
+            let db = users.db().clone();
+            let tickets = tokio::task::spawn_blocking(move || Tickets::for_db(&db))
+                .await
+                .map_err(|e| refuse(&e))?
+                .map_err(|e| refuse(&e))?;
+            (PubSub::local(), tickets)
+        }
     };
-    let app = web::app_with_pubsub(
+    let limits = Limits::default();
+    let app = web::app_with(
         AppState {
             users,
             keyring,
             secure_cookies: config.secure_cookies,
         },
-        pubsub,
+        Options {
+            pubsub: Some(pubsub),
+            tickets: Some(tickets),
+            allowed_origins,
+            trusted_proxies: config.trusted_proxies.clone(),
+            limits,
+        },
     );
-    let listener = match tokio::net::TcpListener::bind((config.bind, config.port)).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            tracing::error!("cannot listen on {}:{}: {e}", config.bind, config.port);
-            return ExitCode::FAILURE;
-        }
-    };
+    let listener = tokio::net::TcpListener::bind((config.bind, config.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.bind, config.port))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.bind, config.port))?;
     tracing::info!(
         environment = %config.environment,
         database = %config.database_path.display(),
-        "demo listening on http://{}:{}",
-        config.bind,
-        config.port
+        "demo listening on http://{local}"
     );
-    match axum::serve(listener, app).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("server failed: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    // livefire::serve records each connection's address (for ClientAddr and the login
+    // throttle) and holds the same limits as the live router: connection caps, header size
+    // and header-read timeout.
+    livefire::serve(listener, app)
+        .limits(limits)
+        .await
+        .map_err(|e| format!("server failed: {e}"))
 }

@@ -1,6 +1,8 @@
-//! The demo in a real headless Chromium running the official LiveView client: register, log
-//! out, a failed and a successful live login, staying logged in across reloads, logging out
-//! and being sent to the login page.
+//! The demo in a real headless Chromium running the official LiveView client: register (signed
+//! in through livefire's `phx-trigger-action` session form), log out, a failed and a
+//! successful live login (through a redirect), staying logged in across reloads and a server
+//! restart, logging out and being sent to the login page by the account page's `on_mount`
+//! hook, on a page load and on live navigation.
 //!
 //! Every step asserts the DOM. Along the way: the session cookie is never readable from
 //! JavaScript (HttpOnly, security.md case 24), the `__phoenix_flash__` cookie the client writes
@@ -279,29 +281,27 @@ async fn register_logout_login_and_protected_page_in_chromium() -> TestResult {
     );
     let bob = "bob@example.com";
     let bob_password = "short is now long enough";
+    // The view signs the new user in through livefire's `phx-trigger-action` session form: the
+    // client posts it to /live/session, which applies the session write and redirects.
     click(client, "#register-submit").await?;
     wait(
         client,
-        "location.pathname === '/' && document.getElementById('home') !== null",
-        "registration lands on /",
+        "location.pathname === '/account' && document.getElementById('account') !== null",
+        "registration lands on /account through the session form",
     )
     .await;
+    sync(client, "/account after registration").await;
     assert_eq!(
-        text(client, "#flash-info .flash-title").await.as_deref(),
-        Some("Account created")
-    );
-    assert_eq!(
-        text(client, "#flash-info .flash-subtitle").await.as_deref(),
-        Some(format!("Welcome, {bob}! You are now signed in.").as_str())
-    );
-    assert_eq!(
-        flashes(client).await.len(),
-        1,
-        "only the info flash, never the login handoff"
+        flashes(client).await,
+        Vec::<String>::new(),
+        "never the login handoff (and the form's POST carries no flash)"
     );
     assert_signed_in(client, bob, "after registration").await;
     assert_cookies(client, "after registration").await?;
     assert_no_js_errors(client, "after registration").await;
+    client.goto(&format!("{base}/")).await?;
+    wait(client, "document.getElementById('home') !== null", "/").await;
+    assert_signed_in(client, bob, "on / after registration").await;
     client.refresh().await?;
     wait(
         client,
@@ -473,5 +473,307 @@ async fn register_logout_login_and_protected_page_in_chromium() -> TestResult {
 
     browser.close().await?;
     eprintln!("demo browser flow: {:?} {timings:?}", started.elapsed());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The demo binary, stopped and started again
+// ---------------------------------------------------------------------------------------------
+
+/// A `demo` server process on a data directory (database and development secret), with no
+/// other configuration (as `cargo run -p demo`).
+struct Server {
+    child: tokio::process::Child,
+    base: String,
+}
+
+/// A `demo` command on `data_dir` with every configuration variable cleared (development
+/// defaults), run from the package directory (the client is found in the workspace's
+/// `node_modules`).
+fn demo_command(data_dir: &std::path::Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_demo"));
+    for var in [
+        "APP_ENV",
+        "PORT",
+        "BIND",
+        "DATABASE_PATH",
+        "SECURE_COOKIES",
+        "SECRET_KEY_BASE",
+        "REDIS_URL",
+        "PUBLIC_URL",
+        "TRUSTED_PROXIES",
+        "PASSWORD_THREADS",
+        "PASSWORD_QUEUE",
+    ] {
+        command.env_remove(var);
+    }
+    command
+        .env("DATA_DIR", data_dir)
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "info")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .kill_on_drop(true);
+    command
+}
+
+impl Server {
+    /// Starts the server on `port` (0: any) and waits until it listens.
+    async fn start(
+        data_dir: &std::path::Path,
+        port: u16,
+    ) -> Result<Server, Box<dyn std::error::Error>> {
+        use tokio::io::AsyncBufReadExt as _;
+        let mut child = demo_command(data_dir)
+            .env("PORT", port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("piped")).lines();
+        let base = tokio::time::timeout(WAIT, async {
+            while let Some(line) = lines.next_line().await? {
+                eprintln!("[demo] {line}");
+                if let Some(at) = line.find("demo listening on http://") {
+                    let rest = &line[at + "demo listening on ".len()..];
+                    let url = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    return Ok::<_, std::io::Error>(Some(url));
+                }
+            }
+            Ok(None)
+        })
+        .await??
+        .ok_or("the demo exited before listening")?;
+        // Keep echoing the server's log (and keep its pipe drained).
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                eprintln!("[demo] {line}");
+            }
+        });
+        Ok(Server { child, base })
+    }
+
+    fn port(&self) -> u16 {
+        self.base
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port")
+    }
+
+    /// Stops the process (SIGKILL) and waits for it.
+    async fn stop(mut self) -> Result<(), Box<dyn std::error::Error>> {
+        self.child.kill().await?;
+        Ok(())
+    }
+}
+
+/// docs/threat-model.md case 73 in the browser, on the real binary: a login through the live
+/// form stays across pages and across a restart of the server (stopped, then started again on
+/// the same database file and secret), because the cookie holds only the opaque token and the
+/// token lives in the database.
+#[tokio::test]
+async fn live_login_survives_pages_and_a_server_restart_in_chromium() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let email = "restart@example.com";
+    let password = "restart password 1";
+    let created = demo_command(data.path())
+        .args(["create-user", email, password])
+        .output()
+        .await?;
+    assert!(
+        created.status.success(),
+        "create-user: {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let server = Server::start(data.path(), 0).await?;
+    let base = server.base.clone();
+    let browser = Browser::start().await?;
+    let client = browser.client();
+    record_js_errors(client).await?;
+
+    client.goto(&format!("{base}/login")).await?;
+    sync(client, "login page").await;
+    type_into(client, "#email", email).await?;
+    type_into(client, "#password", password).await?;
+    sync(client, "typed credentials").await;
+    click(client, "#login-submit").await?;
+    wait(
+        client,
+        "location.pathname === '/account' && document.getElementById('account') !== null",
+        "login lands on /account",
+    )
+    .await;
+    sync(client, "/account").await;
+    assert_eq!(flashes(client).await, ["flash-info: Welcome back!"]);
+    assert_signed_in(client, email, "after login").await;
+    assert_cookies(client, "after login").await?;
+    client.goto(&format!("{base}/")).await?;
+    wait(client, "document.getElementById('home') !== null", "/").await;
+    assert_signed_in(client, email, "on /").await;
+    client.goto(&format!("{base}/register")).await?;
+    sync(client, "/register").await;
+    assert_eq!(
+        text(client, "nav .who").await.as_deref().map(str::trim),
+        Some(email)
+    );
+    client.goto(&format!("{base}/account")).await?;
+    sync(client, "/account again").await;
+    assert_signed_in(client, email, "/account again").await;
+    assert_no_js_errors(client, "before the restart").await;
+
+    // Stop the server and start another process on the same port, database and secret.
+    let port = server.port();
+    server.stop().await?;
+    wait(
+        client,
+        "document.querySelector('[data-phx-main].phx-connected') === null",
+        "the open page notices the server is gone",
+    )
+    .await;
+    let server = Server::start(data.path(), port).await?;
+    assert_eq!(server.base, base);
+
+    // The open page reconnects by itself and mounts signed in (its page token and the session
+    // cookie are valid for the new process)...
+    sync(client, "/account reconnected").await;
+    assert_signed_in(client, email, "/account reconnected").await;
+    // ...and a reload is signed in too.
+    client.refresh().await?;
+    sync(client, "/account after the restart").await;
+    assert_eq!(path(client).await, "/account");
+    assert_signed_in(client, email, "/account after the restart").await;
+    client.goto(&format!("{base}/")).await?;
+    wait(
+        client,
+        "document.getElementById('home') !== null",
+        "/ after the restart",
+    )
+    .await;
+    assert_signed_in(client, email, "/ after the restart").await;
+    assert_cookies(client, "after the restart").await?;
+    // (The reconnection attempts while the server was down were logged by the previous
+    // document; this one is clean.)
+    assert_no_js_errors(client, "after the restart").await;
+
+    browser.close().await?;
+    server.stop().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The guarded live session
+// ---------------------------------------------------------------------------------------------
+
+/// How many HTTP redirects led to the current document.
+const REDIRECTS: &str = "return performance.getEntriesByType('navigation')[0].redirectCount;";
+
+/// The account page's `on_mount` hook: logged out, a page load of /account is redirected to
+/// /login with the hook's flash (the dead render's halt). Logged in, the navigation's Account
+/// link (`data-phx-link="redirect"`, same live session as /register) navigates live, without
+/// a page load, the hook passing on the join; once the login is revoked server-side, the same
+/// live navigation is halted on the join and the client loads /login, which shows the flash.
+#[tokio::test]
+async fn guarded_account_redirects_with_its_flash_on_page_load_and_live_navigation() -> TestResult {
+    let users = Users::new(Db::open_in_memory()?);
+    let email = "guard@example.com";
+    let password = "guarded password";
+    let user = users.register(email, password).await?;
+    let app = web::app(AppState {
+        users: users.clone(),
+        keyring: Keyring::random(),
+        secure_cookies: false,
+    });
+    let base = serve(app).await?;
+    let browser = Browser::start().await?;
+    let client = browser.client();
+    record_js_errors(client).await?;
+    let must_log_in = "flash-error: You must log in to access this page.";
+
+    // 1. Logged out, a page load of /account: the dead render halts with a 302 and the flash.
+    client.goto(&format!("{base}/account")).await?;
+    wait(
+        client,
+        "location.pathname === '/login'",
+        "/account logged out",
+    )
+    .await;
+    sync(client, "/login").await;
+    assert_eq!(flashes(client).await, [must_log_in]);
+    assert!(text(client, "#login-link").await.is_some());
+    assert_eq!(
+        js(client, REDIRECTS).await,
+        json!(1),
+        "the dead render of /account answered with a redirect"
+    );
+    assert_no_js_errors(client, "dead-render halt").await;
+
+    // 2. Log in; then from /register (a public page of the same live session) the Account
+    //    link navigates live: no page load, the hook assigns the user on the join.
+    type_into(client, "#email", email).await?;
+    type_into(client, "#password", password).await?;
+    sync(client, "typed credentials").await;
+    click(client, "#login-submit").await?;
+    wait(client, "location.pathname === '/account'", "login").await;
+    sync(client, "/account after login").await;
+    client.goto(&format!("{base}/register")).await?;
+    sync(client, "/register").await;
+    js(client, "window.__marker = 1; return null;").await;
+    click(client, "#account-link").await?;
+    wait(
+        client,
+        "location.pathname === '/account' && document.getElementById('account') !== null",
+        "live navigation to /account",
+    )
+    .await;
+    sync(client, "/account by live navigation").await;
+    assert_eq!(
+        js(client, "return window.__marker;").await,
+        json!(1),
+        "live navigation, no page load"
+    );
+    assert_eq!(
+        text(client, "#signed-in").await.as_deref(),
+        Some(format!("Signed in as {email}").as_str())
+    );
+    client.back().await?;
+    wait(
+        client,
+        "location.pathname === '/register' && document.getElementById('register') !== null",
+        "back to /register",
+    )
+    .await;
+    sync(client, "/register again").await;
+    assert_eq!(js(client, "return window.__marker;").await, json!(1));
+
+    // 3. The login is revoked server-side (say a password change on another node) without
+    //    this tab's socket being told. The next live navigation into the guarded view is
+    //    halted on the join: the client loads /login, which shows the hook's flash.
+    assert!(users.delete_all_tokens(user.id).await? > 0);
+    click(client, "#account-link").await?;
+    wait(
+        client,
+        "location.pathname === '/login' && document.getElementById('login-form') !== null \
+         && window.__marker === undefined",
+        "halted live navigation",
+    )
+    .await;
+    sync(client, "/login after the halt").await;
+    assert_eq!(flashes(client).await, [must_log_in]);
+    assert_eq!(
+        js(client, REDIRECTS).await,
+        json!(0),
+        "the join was halted: the client went to /login itself, /account was never loaded"
+    );
+    assert!(text(client, "#login-link").await.is_some(), "signed out");
+    assert_eq!(text(client, "#signed-in").await, None);
+    assert_no_js_errors(client, "join halt").await;
+    client.refresh().await?;
+    sync(client, "/login reloaded").await;
+    assert_eq!(flashes(client).await, Vec::<String>::new(), "shown once");
+
+    browser.close().await?;
     Ok(())
 }

@@ -4,6 +4,12 @@
 //! Tests are named after the cases of docs/threat-model.md §6. The HTTP side runs in-process
 //! (`tower::ServiceExt::oneshot`); the live login runs over a real socket with
 //! tokio-tungstenite, as the official client would, to obtain the redirect's flash token.
+//!
+//! The login handoff is livefire's: the live view writes the session with
+//! `Socket::put_session`, the redirect's flash token carries a single-use ticket (or the
+//! registration's `phx-trigger-action` form posts it to `/live/session`), and the ticket waits
+//! in the demo's default store, a table of its SQLite file. The handoff tests (cases 18-20)
+//! check what the demo relies on from it.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -15,8 +21,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use demo::db::Db;
-use demo::users::{User, Users};
-use demo::web::{self, AppState};
+use demo::users::pool::PoolConfig;
+use demo::users::throttle::ThrottleConfig;
+use demo::users::{BUSY_MESSAGE, User, Users};
+use demo::web::{self, AppState, LOGIN_FAILED};
 use futures_util::{SinkExt as _, StreamExt as _};
 use livefire::flash::{FLASH_COOKIE, open_flash};
 use livefire::session::{CookieSessionLayer, DEFAULT_COOKIE_NAME, Session};
@@ -238,7 +246,8 @@ async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("server");
+        // As the binary does: peers are recorded, so the live views see the client address.
+        livefire::serve(listener, app).await.expect("server");
     });
     (addr, task)
 }
@@ -325,12 +334,28 @@ async fn submit_login(
     email: &str,
     password: &str,
 ) -> Value {
-    let res = get(app, "/login", jar).await;
-    assert_eq!(res.status, StatusCode::OK, "GET /login: {}", res.body);
-    let page = LivePage::parse("/login", &res.body);
+    submit_form(addr, app, jar, "/login", "login", email, password)
+        .await
+        .1
+}
+
+/// Loads the live page `path`, joins it and submits its form as `event` with `email` and
+/// `password`; returns the page and the event's reply (`{"diff": …}` or `{"redirect": …}`).
+async fn submit_form(
+    addr: SocketAddr,
+    app: &Router,
+    jar: &mut Jar,
+    path: &str,
+    event: &str,
+    email: &str,
+    password: &str,
+) -> (LivePage, Value) {
+    let res = get(app, path, jar).await;
+    assert_eq!(res.status, StatusCode::OK, "GET {path}: {}", res.body);
+    let page = LivePage::parse(path, &res.body);
     let mut ws = connect(addr, jar, &page.csrf).await;
     let joined = join(&mut ws, &page).await;
-    assert_eq!(joined["status"], "ok", "join /login: {joined}");
+    assert_eq!(joined["status"], "ok", "join {path}: {joined}");
     let form = format!(
         "email={}&password={}",
         urlencode(email),
@@ -338,13 +363,13 @@ async fn submit_login(
     );
     send(
         &mut ws,
-        json!(["1", "2", page.topic(), "event", {"type": "form", "event": "login", "value": form, "meta": {}}]),
+        json!(["1", "2", page.topic(), "event", {"type": "form", "event": event, "value": form, "meta": {}}]),
     )
     .await;
     let reply = reply_to(&mut ws, "2").await;
-    assert_eq!(reply["status"], "ok", "login event: {reply}");
+    assert_eq!(reply["status"], "ok", "{event} event: {reply}");
     let _ = ws.close(None).await;
-    reply["response"].clone()
+    (page, reply["response"].clone())
 }
 
 /// Logs in like the browser: the live form hands back `{"redirect": {"to", "flash"}}`, the
@@ -368,18 +393,31 @@ async fn login_flash_token(addr: SocketAddr, app: &Router, jar: &mut Jar, email:
         .to_owned()
 }
 
-/// An app on a private in-memory database with one registered user.
+/// An app on a private database file (so the login tickets wait in the demo's default SQLite
+/// store) with one registered user.
 struct Fixture {
     app: Router,
     addr: SocketAddr,
     users: Users,
     keyring: Keyring,
     user: User,
+    _dir: tempfile::TempDir,
 }
 
 async fn fixture() -> Fixture {
+    fixture_with(|users| users).await
+}
+
+/// [`fixture`] with the user store adjusted by `configure` (throttle, password pool).
+async fn fixture_with(configure: impl FnOnce(Users) -> Users) -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("demo.sqlite3");
+    let db = tokio::task::spawn_blocking(move || Db::open(&path))
+        .await
+        .expect("task")
+        .expect("db");
     let keyring = Keyring::random();
-    let users = Users::new(Db::open_in_memory().expect("db"));
+    let users = configure(Users::new(db));
     let user = users.register(EMAIL, PASSWORD).await.expect("register");
     let app = web::app(AppState {
         users: users.clone(),
@@ -393,6 +431,7 @@ async fn fixture() -> Fixture {
         users,
         keyring,
         user,
+        _dir: dir,
     }
 }
 
@@ -612,7 +651,8 @@ async fn case_62_post_without_or_with_a_wrong_csrf_token_is_403_and_changes_noth
 }
 
 /// docs/threat-model.md case 18: a consumed login flash token presented again from the same browser
-/// logs nobody in again and changes no session.
+/// logs nobody in again and changes no session. (The flash token carries livefire's session
+/// ticket; after the login the session id changed, so the token no longer even opens.)
 #[tokio::test]
 async fn case_18_consumed_login_flash_token_replayed_is_rejected() {
     let f = fixture().await;
@@ -663,7 +703,8 @@ async fn case_18_consumed_login_flash_token_replayed_is_rejected() {
 }
 
 /// docs/threat-model.md case 19: a login flash token lifted from the victim's browser and presented by
-/// another browser (its own session, or none) logs nobody in.
+/// another browser (its own session, or none) logs nobody in: livefire binds the flash token
+/// and the ticket inside it to the victim's session id.
 #[tokio::test]
 async fn case_19_login_flash_token_replayed_from_another_browser_is_rejected() {
     let f = fixture().await;
@@ -693,7 +734,15 @@ async fn case_19_login_flash_token_replayed_from_another_browser_is_rejected() {
     let res = get(&f.app, "/account", &mut bare).await;
     assert_eq!(res.status, StatusCode::FOUND);
     assert_eq!(res.location(), Some("/login"));
-    assert_eq!(f.session_rows().await, 0, "no login happened");
+    // The live view minted the victim's session token when the password checked out; it waits
+    // in the ticket, unredeemed (before livefire's tickets the demo minted it on redemption,
+    // and this count was 0).
+    assert_eq!(f.session_rows().await, 1, "no other login happened");
+    assert_eq!(
+        f.session(&attempt).get::<String>("user_token"),
+        None,
+        "the attacker's session got no token"
+    );
 
     // The token itself was good: the victim's browser still logs in with it.
     victim.0.insert(FLASH_COOKIE.to_owned(), token);
@@ -966,9 +1015,52 @@ async fn case_73_login_survives_a_server_restart() {
     assert!(joined.to_string().contains(EMAIL), "{joined}");
 }
 
+/// docs/threat-model.md cases 73 and 77: a login in flight across a restart completes once. The
+/// live view checked the password and minted the ticket on the old process; the browser
+/// follows the redirect to the new one (same secret, same database file), which finds the
+/// ticket in the SQLite store and logs in, exactly once.
+#[tokio::test]
+async fn case_73_77_a_login_ticket_minted_before_a_restart_is_redeemed_once_after_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("demo.sqlite3");
+    let secret = [0x43u8; 64];
+    let start = |path: std::path::PathBuf| async move {
+        let db = tokio::task::spawn_blocking(move || Db::open(&path))
+            .await
+            .expect("task")
+            .expect("db");
+        let users = Users::new(db);
+        let app = web::app(AppState {
+            users: users.clone(),
+            keyring: Keyring::new(secret).expect("keyring"),
+            secure_cookies: false,
+        });
+        (users, app)
+    };
+
+    let (users, app) = start(path.clone()).await;
+    users.register(EMAIL, PASSWORD).await.expect("register");
+    let (addr, server) = serve(app.clone()).await;
+    let mut jar = Jar::default();
+    let token = login_flash_token(addr, &app, &mut jar, EMAIL).await;
+    server.abort();
+    drop((users, app));
+
+    let (_users, app) = start(path).await;
+    let pre_login = jar.clone();
+    let mut jar = jar.with(FLASH_COOKIE, &token);
+    get(&app, "/account", &mut jar)
+        .await
+        .assert_signed_in_as(EMAIL, "the ticket survived the restart");
+    let mut replay = pre_login.with(FLASH_COOKIE, &token);
+    let res = get(&app, "/account", &mut replay).await;
+    assert_eq!(res.status, StatusCode::FOUND, "redeemed once only");
+}
+
 /// docs/threat-model.md case 18, stricter form: the consumed handoff presented again together with the
 /// *pre-login* session cookie (which a cookie-only session cannot revoke) must not log in again.
-/// The handoff carries a one-time `login-handoff` ticket consumed with `DELETE .. RETURNING`.
+/// The flash opens (same session id), but livefire's ticket inside it was taken from the store
+/// on first use (`DELETE .. RETURNING` in the demo's SQLite file).
 #[tokio::test]
 async fn case_18_handoff_replayed_with_the_pre_login_cookie_is_rejected() {
     let f = fixture().await;
@@ -987,7 +1079,8 @@ async fn case_18_handoff_replayed_with_the_pre_login_cookie_is_rejected() {
     assert_eq!(f.session_rows().await, 1, "a second login happened");
 }
 
-/// docs/threat-model.md case 20: two parallel requests carrying the same handoff log in exactly once.
+/// docs/threat-model.md case 20: two parallel requests carrying the same handoff log in exactly once
+/// (the SQLite ticket store's take is atomic).
 #[tokio::test]
 async fn case_20_parallel_handoffs_log_in_exactly_once() {
     let f = fixture().await;
@@ -1061,4 +1154,370 @@ async fn case_67_logout_disconnects_every_live_socket_of_the_login() {
     )
     .await;
     assert_eq!(reply_to(&mut bystander, "99").await["status"], "ok");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registration's `phx-trigger-action` login, hardening
+// ---------------------------------------------------------------------------------------------
+
+/// The ticket of the `phx-trigger-action` form (`Socket::session_form`) in an event's diff.
+fn session_form_ticket(response: &Value) -> String {
+    let text = response.to_string();
+    let at = text
+        .find("_session_ticket")
+        .unwrap_or_else(|| panic!("no session form in {text}"));
+    let rest = &text[at + "_session_ticket".len()..];
+    let rest = &rest[rest.find("value=").expect("the ticket's value") + "value=".len()..];
+    let start = rest
+        .find(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        .expect("a ticket");
+    let rest = &rest[start..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .expect("the ticket's end");
+    rest[..end].to_owned()
+}
+
+/// Registers `email` through the live form; returns the page (its CSRF token is the one the
+/// browser's form carries) and the ticket of the session form the reply renders.
+async fn register_live(f: &Fixture, jar: &mut Jar, email: &str) -> (LivePage, String) {
+    let (page, response) = submit_form(
+        f.addr,
+        &f.app,
+        jar,
+        "/register",
+        "register",
+        email,
+        "a brand new password",
+    )
+    .await;
+    assert!(response.get("redirect").is_none(), "{response}");
+    let diff = response["diff"].to_string();
+    assert!(diff.contains("phx-trigger-action"), "{diff}");
+    assert!(diff.contains("/live/session"), "{diff}");
+    (page, session_form_ticket(&response))
+}
+
+/// The browser's submission of the session form: `POST /live/session`.
+async fn post_session_form(f: &Fixture, jar: &mut Jar, csrf: &str, ticket: &str) -> Resp {
+    let form = format!(
+        "_csrf_token={}&_session_ticket={}&_to=%2Faccount",
+        urlencode(csrf),
+        urlencode(ticket)
+    );
+    request(&f.app, Method::POST, "/live/session", jar, Some(&form), &[]).await
+}
+
+/// docs/threat-model.md R2 and cases 18-20 on the `phx-trigger-action` path: the registration
+/// view renders livefire's session form; its POST logs the new user in, once, in this browser
+/// only.
+#[tokio::test]
+async fn r2_registration_logs_in_through_the_trigger_action_form_once_and_only_here() {
+    let f = fixture().await;
+
+    // Case 19: a ticket posted from another browser (with that browser's own CSRF token) logs
+    // nobody in.
+    let mut victim = Jar::default();
+    let (_, ticket) = register_live(&f, &mut victim, "first@example.com").await;
+    let mut attacker = Jar::default();
+    let attacker_csrf = csrf_meta(&get(&f.app, "/login", &mut attacker).await.body);
+    let res = post_session_form(&f, &mut attacker, &attacker_csrf, &ticket).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    get(&f.app, "/", &mut attacker)
+        .await
+        .assert_signed_out("the other browser");
+
+    // The genuine flow: the browser posts the form and lands on /account, signed in, with a
+    // renewed session (case 11).
+    let mut jar = Jar::default();
+    let (page, ticket) = register_live(&f, &mut jar, "second@example.com").await;
+    let pre = jar.clone();
+    let pre_id = session_id(&f.session_payload(&jar));
+    // Without the CSRF token of this session: 403, nothing changes.
+    let res = post_session_form(&f, &mut jar.clone(), "", &ticket).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let res = post_session_form(&f, &mut jar, &page.csrf, &ticket).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.location(), Some("/account"));
+    get(&f.app, "/account", &mut jar)
+        .await
+        .assert_signed_in_as("second@example.com", "after the session form");
+    assert_ne!(session_id(&f.session_payload(&jar)), pre_id);
+    assert_eq!(data_keys(&f.session_payload(&jar)), ["user_token"]);
+    let rows = f.session_rows().await;
+
+    // Case 18: the same form posted again with the pre-registration cookie does nothing.
+    let mut replay = pre.clone();
+    let res = post_session_form(&f, &mut replay, &page.csrf, &ticket).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    get(&f.app, "/", &mut replay)
+        .await
+        .assert_signed_out("the replayed form");
+    assert_eq!(f.session_rows().await, rows);
+
+    // Case 20: two parallel posts of one ticket sign in exactly once.
+    let mut jar = Jar::default();
+    let (page, ticket) = register_live(&f, &mut jar, "third@example.com").await;
+    let (mut a, mut b) = (jar.clone(), jar);
+    let (ra, rb) = tokio::join!(
+        post_session_form(&f, &mut a, &page.csrf, &ticket),
+        post_session_form(&f, &mut b, &page.csrf, &ticket)
+    );
+    assert_eq!(
+        (ra.status, rb.status),
+        (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER)
+    );
+    let (ha, hb) = tokio::join!(get(&f.app, "/", &mut a), get(&f.app, "/", &mut b));
+    let signed_in = [&ha, &hb]
+        .iter()
+        .filter(|r| r.body.contains("id=\"signed-in\""))
+        .count();
+    assert_eq!(signed_in, 1);
+}
+
+/// docs/threat-model.md R8, R10: when the password pool is full, the live login and
+/// registration answer at once with the "try again" message, without hashing; once there is
+/// room the same login works.
+#[tokio::test]
+async fn r8_live_login_and_registration_answer_busy_at_once_when_the_password_pool_is_full() {
+    let f = fixture_with(|users| {
+        users.with_pool(PoolConfig {
+            threads: 1,
+            queue: 1,
+            thread_name: "http-busy".to_owned(),
+        })
+    })
+    .await;
+    // Two reservations fill the pool (one thread, one queue place).
+    let held = [
+        f.users.pool().try_reserve().expect("a free place"),
+        f.users.pool().try_reserve().expect("a free place"),
+    ];
+    let before = f.users.verifications();
+    let mut jar = Jar::default();
+    let started = std::time::Instant::now();
+    let response = submit_login(f.addr, &f.app, &mut jar, EMAIL, PASSWORD).await;
+    assert!(response.get("redirect").is_none(), "{response}");
+    assert!(
+        response["diff"].to_string().contains(BUSY_MESSAGE),
+        "{response}"
+    );
+    let (_, response) = submit_form(
+        f.addr,
+        &f.app,
+        &mut jar,
+        "/register",
+        "register",
+        "new@example.com",
+        "a brand new password",
+    )
+    .await;
+    assert!(
+        response["diff"].to_string().contains(BUSY_MESSAGE),
+        "{response}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "answered at once: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(f.users.verifications(), before, "no password was checked");
+    assert_eq!(
+        f.users.user_by_email("new@example.com").await.unwrap(),
+        None
+    );
+
+    drop(held);
+    let response = submit_login(f.addr, &f.app, &mut jar, EMAIL, PASSWORD).await;
+    assert_eq!(response["redirect"]["to"], "/account", "{response}");
+}
+
+/// docs/threat-model.md case 65: the live login feeds the client address to the throttle
+/// (`Socket::client_addr`, recorded by `livefire::serve`): failures from this address stop its
+/// logins, with the generic message even for the right password, while the same account still
+/// logs in from another address.
+#[tokio::test]
+async fn case_65_live_login_failures_count_against_the_client_address() {
+    let f = fixture_with(|users| {
+        users.with_throttle(ThrottleConfig {
+            peer_max_failures: 2,
+            ..ThrottleConfig::default()
+        })
+    })
+    .await;
+    let mut jar = Jar::default();
+    for _ in 0..2 {
+        let response = submit_login(f.addr, &f.app, &mut jar, "x@example.com", PASSWORD).await;
+        assert!(response["diff"].to_string().contains(LOGIN_FAILED));
+    }
+    let response = submit_login(f.addr, &f.app, &mut jar, EMAIL, PASSWORD).await;
+    assert!(response.get("redirect").is_none(), "{response}");
+    assert!(
+        response["diff"].to_string().contains(LOGIN_FAILED),
+        "{response}"
+    );
+    let elsewhere: std::net::IpAddr = "198.51.100.20".parse().unwrap();
+    assert_eq!(
+        f.users
+            .authenticate_from(EMAIL, PASSWORD, Some(elsewhere))
+            .await
+            .expect("another address is not affected"),
+        f.user
+    );
+}
+
+/// The demo's responses carry livefire's security headers: a CSP without inline scripts (the
+/// pages need none), no framing; HSTS only with secure cookies (https).
+#[tokio::test]
+async fn security_headers_on_every_page_and_hsts_with_secure_cookies() {
+    let f = fixture().await;
+    let mut jar = Jar::default();
+    for path in ["/", "/login", "/register", "/account"] {
+        let res = get(&f.app, path, &mut jar).await;
+        let csp = res.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("ascii");
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(res.headers[header::X_FRAME_OPTIONS], "DENY");
+        assert_eq!(res.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert!(res.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+        assert!(!res.body.contains("<script>"), "{path}: an inline script");
+    }
+    let secure = web::app(AppState {
+        users: Users::new(Db::open_in_memory().expect("db")),
+        keyring: Keyring::random(),
+        secure_cookies: true,
+    });
+    let res = get(&secure, "/login", &mut Jar::default()).await;
+    assert_eq!(
+        res.headers[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=63072000; includeSubDomains"
+    );
+}
+
+/// docs/threat-model.md case 30 for the demo's production setting: with secure cookies the live
+/// WebSocket opens only from `PUBLIC_URL`; without it (a misconfiguration the binary refuses
+/// at start) livefire refuses every upgrade.
+#[tokio::test]
+async fn case_30_with_secure_cookies_the_socket_accepts_only_the_public_url() {
+    let state = || AppState {
+        users: Users::new(Db::open_in_memory().expect("db")),
+        keyring: Keyring::random(),
+        secure_cookies: true,
+    };
+    let config = demo::config::Config {
+        secure_cookies: true,
+        public_url: Some("https://demo.example".to_owned()),
+        ..demo::config::Config::default()
+    };
+    let with_origin = web::app_with(
+        state(),
+        web::Options {
+            allowed_origins: config.allowed_origins().expect("valid"),
+            ..web::Options::default()
+        },
+    );
+    let (addr, _server) = serve(with_origin).await;
+    let upgrade = |origin: &'static str| async move {
+        let url = format!("ws://{addr}/live/websocket?vsn=2.0.0");
+        let mut req = url.into_client_request().expect("ws request");
+        req.headers_mut()
+            .insert(header::ORIGIN, HeaderValue::from_static(origin));
+        match tokio_tungstenite::connect_async(req).await {
+            Ok(_) => 101,
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => res.status().as_u16(),
+            Err(err) => panic!("{err}"),
+        }
+    };
+    assert_eq!(upgrade("https://demo.example").await, 101);
+    assert_eq!(upgrade("https://evil.example").await, 403);
+    assert_eq!(upgrade("http://demo.example").await, 403, "no downgrade");
+
+    let (addr, _server) = serve(web::app(state())).await;
+    let url = format!("ws://{addr}/live/websocket?vsn=2.0.0");
+    let mut req = url.into_client_request().expect("ws request");
+    req.headers_mut().insert(
+        header::ORIGIN,
+        HeaderValue::from_str(&format!("http://{addr}")).expect("origin"),
+    );
+    assert!(
+        matches!(
+            tokio_tungstenite::connect_async(req).await,
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) if res.status() == StatusCode::FORBIDDEN
+        ),
+        "secure cookies without an allowlist: every upgrade refused"
+    );
+}
+
+/// docs/threat-model.md case 74 for the demo: two nodes with the same secret and database,
+/// sharing tickets (and logouts) through Redis (`REDIS_URL`). A login on node A is redeemed on
+/// node B, exactly once across both.
+#[tokio::test]
+async fn case_74_two_nodes_share_login_tickets_through_redis() {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("demo.sqlite3");
+    let keyring = Keyring::new([0x24u8; 64]).expect("keyring");
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let path = path.clone();
+        let db = tokio::task::spawn_blocking(move || Db::open(&path))
+            .await
+            .expect("task")
+            .expect("db");
+        let tickets = web::Tickets::redis(&url)
+            .await
+            .unwrap_or_else(|err| panic!("Redis is required for this test at {url}: {err}"));
+        let pubsub = livefire::pubsub::PubSub::redis(&url)
+            .await
+            .unwrap_or_else(|err| panic!("Redis is required for this test at {url}: {err}"));
+        let users = Users::new(db);
+        let app = web::app_with(
+            AppState {
+                users: users.clone(),
+                keyring: keyring.clone(),
+                secure_cookies: false,
+            },
+            web::Options {
+                pubsub: Some(pubsub),
+                tickets: Some(tickets),
+                ..web::Options::default()
+            },
+        );
+        nodes.push((users, app));
+    }
+    nodes[0]
+        .0
+        .register(EMAIL, PASSWORD)
+        .await
+        .expect("register");
+    let (addr_a, _server) = serve(nodes[0].1.clone()).await;
+
+    let mut jar = Jar::default();
+    let token = login_flash_token(addr_a, &nodes[0].1, &mut jar, EMAIL).await;
+    let jar = jar.with(FLASH_COOKIE, &token);
+    let (mut on_a, mut on_b) = (jar.clone(), jar);
+    let (ra, rb) = tokio::join!(
+        get(&nodes[0].1, "/account", &mut on_a),
+        get(&nodes[1].1, "/account", &mut on_b)
+    );
+    let signed_in = [&ra, &rb]
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    assert_eq!(signed_in, 1, "{} and {}", ra.status, rb.status);
+    // Whichever node redeemed it, the login works on both.
+    let mut winner = if ra.status == StatusCode::OK {
+        on_a
+    } else {
+        on_b
+    };
+    get(&nodes[0].1, "/account", &mut winner)
+        .await
+        .assert_signed_in_as(EMAIL, "node A");
+    get(&nodes[1].1, "/account", &mut winner)
+        .await
+        .assert_signed_in_as(EMAIL, "node B");
 }

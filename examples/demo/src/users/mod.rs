@@ -2,21 +2,28 @@
 //!
 //! Security properties (docs/threat-model.md):
 //!
-//! * Passwords are hashed with Argon2id at the OWASP minimum (`m=19456,t=2,p=1`, the
-//!   `password-auth` defaults) on the blocking pool. Lengths are limited to
+//! * Passwords are hashed with Argon2id at the OWASP minimum (`m=19456,t=2,p=1`, the `argon2`
+//!   crate's defaults). Lengths are limited to
 //!   [`MIN_PASSWORD_CHARS`]`..=`[`MAX_PASSWORD_CHARS`] characters and are never truncated.
 //!   Hashes with weaker parameters are upgraded on the next successful login (case 63; see
 //!   [`password`]).
+//! * Every hash and verification runs on the [password pool](pool): a fixed number of threads
+//!   (one per core by default) behind a short queue. When the queue is full, logins and
+//!   registrations are refused at once with [`AuthError::Busy`] / [`RegisterError::Busy`],
+//!   without hashing. Argon2 memory is therefore bounded by `threads × 19 MiB` (38 MiB on two
+//!   cores) however many clients log in at once (R8).
 //! * Failed logins for an unknown email verify against a dummy hash, and every failure is the single
 //!   [`AuthError::Invalid`], so responses and timing do not reveal which emails exist (R10, case 61).
-//! * Logins are throttled per account, per client IP (when given) and globally, in memory. A
-//!   throttled attempt gets the same [`AuthError::Invalid`], even with the right password (case 65;
-//!   see [`throttle`]).
+//! * Throttling never locks anybody out ([`throttle`]): per client address, failed logins,
+//!   registrations and attempts in progress are limited; per account, repeated failures make
+//!   each further attempt wait a growing, capped delay (case 65). There is no global limit
+//!   that an anonymous client could exhaust for everyone.
 //! * Session tokens are 32 random bytes handed out base64url-encoded; only their SHA-256 is stored,
 //!   they expire after [`SESSION_VALIDITY`](tokens::SESSION_VALIDITY) and deleting the row revokes
 //!   them (R1, R6, case 68; see [`tokens`]).
 
 pub mod password;
+pub mod pool;
 pub mod throttle;
 pub mod tokens;
 
@@ -29,7 +36,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::OptionalExtension as _;
 use sha2::{Digest as _, Sha256};
 
-use self::throttle::{Throttle, ThrottleConfig};
+use self::pool::{PasswordPool, PoolConfig, PoolError};
+use self::throttle::{Denied, Outcome, Throttle, ThrottleConfig};
 use crate::db::{Db, DbError};
 
 /// Minimum password length in characters (Unicode scalar values).
@@ -38,6 +46,9 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 128;
 /// Maximum email length in bytes.
 pub const MAX_EMAIL_LEN: usize = 160;
+/// What a login or registration answers when the password pool is full, or when the client's
+/// address already has attempts in progress.
+pub const BUSY_MESSAGE: &str = "Too many sign-in attempts right now, please try again in a moment.";
 
 /// Source of the current time as Unix seconds. Replaceable for tests via [`Users::with_clock`].
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -57,9 +68,9 @@ pub enum StoreError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),
-    /// A password hashing task panicked or was cancelled.
-    #[error("password hashing task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
+    /// A password hashing job panicked, or the pool stopped.
+    #[error("password hashing failed: {0}")]
+    Password(#[from] PoolError),
     /// The operating system's random number generator failed.
     #[error("random number generator failed: {0}")]
     Random(getrandom::Error),
@@ -93,9 +104,13 @@ pub enum RegisterError {
     /// An account with this email (compared case-insensitively) exists.
     #[error("has already been taken")]
     EmailTaken,
-    /// Too many password hashing operations server-wide right now.
+    /// The client's address made too many registrations recently.
     #[error("too many attempts, please try again later")]
     Throttled,
+    /// The password pool is full (or the address has a registration in progress): refused
+    /// without hashing.
+    #[error("{BUSY_MESSAGE}")]
+    Busy,
     /// Storage failed.
     #[error("registration is temporarily unavailable")]
     Store(#[from] StoreError),
@@ -107,7 +122,7 @@ impl RegisterError {
         match self {
             Self::InvalidEmail | Self::EmailTooLong { .. } | Self::EmailTaken => Some("email"),
             Self::PasswordTooShort { .. } | Self::PasswordTooLong { .. } => Some("password"),
-            Self::Throttled | Self::Store(_) => None,
+            Self::Throttled | Self::Busy | Self::Store(_) => None,
         }
     }
 }
@@ -115,34 +130,64 @@ impl RegisterError {
 /// Why authentication failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    /// Unknown email, wrong password, malformed input or throttled: deliberately indistinguishable.
+    /// Unknown email, wrong password, malformed input or an address over its limit:
+    /// deliberately indistinguishable.
     #[error("invalid email or password")]
     Invalid,
+    /// The password pool is full, or this address already has attempts in progress: refused
+    /// at once, before any lookup, so it says nothing about the account.
+    #[error("{BUSY_MESSAGE}")]
+    Busy,
     /// Storage failed; the caller should fail closed.
     #[error("authentication is temporarily unavailable")]
     Unavailable(#[source] StoreError),
 }
 
-/// The user store. Cheap to clone; clones share the database and the throttle state.
+/// The user store. Cheap to clone; clones share the database, the password pool and the
+/// throttle state.
 #[derive(Clone)]
 pub struct Users {
     db: Db,
     throttle: Arc<Mutex<Throttle>>,
+    pool: PasswordPool,
     clock: Clock,
     verifications: Arc<AtomicU64>,
+    delayed: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for Users {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Users")
             .field("db", &self.db)
+            .field("pool", &self.pool)
             .field("throttle", &self.lock_throttle().config)
             .finish_non_exhaustive()
     }
 }
 
+/// One admitted login or registration: when dropped (also when the caller goes away) it tells
+/// the throttle how the attempt ended and that it is no longer in progress.
+struct Attempt<'a> {
+    throttle: &'a Mutex<Throttle>,
+    peer: Option<IpAddr>,
+    /// The account and start time of a login (none for a registration).
+    login: Option<(String, i64)>,
+    outcome: Outcome,
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        let mut throttle = self.throttle.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((account, started)) = &self.login {
+            throttle.finish_login(account, self.peer, *started, self.outcome);
+        }
+        throttle.leave(self.peer);
+    }
+}
+
 impl Users {
-    /// Creates a store over `db` with the default [`ThrottleConfig`] and the system clock.
+    /// Creates a store over `db` with the default [`ThrottleConfig`], a [`PasswordPool`] of
+    /// the default size and the system clock.
     ///
     /// ```
     /// use demo::{db::Db, users::{AuthError, Users}};
@@ -162,8 +207,10 @@ impl Users {
         Self {
             db,
             throttle: Arc::new(Mutex::new(Throttle::new(ThrottleConfig::default()))),
+            pool: PasswordPool::new(PoolConfig::default()),
             clock: Arc::new(system_now),
             verifications: Arc::new(AtomicU64::new(0)),
+            delayed: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -171,6 +218,14 @@ impl Users {
     #[must_use]
     pub fn with_throttle(mut self, config: ThrottleConfig) -> Self {
         self.throttle = Arc::new(Mutex::new(Throttle::new(config)));
+        self
+    }
+
+    /// Replaces the password pool with one of the given size (the old one's threads stop once
+    /// no clone uses it).
+    #[must_use]
+    pub fn with_pool(mut self, config: PoolConfig) -> Self {
+        self.pool = PasswordPool::new(config);
         self
     }
 
@@ -186,10 +241,27 @@ impl Users {
         &self.db
     }
 
+    /// The password pool (its size and how busy it is).
+    pub fn pool(&self) -> &PasswordPool {
+        &self.pool
+    }
+
+    /// Argon2 verifications run so far (logins that reached the password check).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// Login attempts that had to wait because of their account's recent failures.
+    pub fn delayed_logins(&self) -> u64 {
+        self.delayed.load(Ordering::Relaxed)
+    }
+
     /// Computes the dummy hash used for unknown emails ahead of time, so the first failed login
     /// is not slower than later ones. Optional; call once at start-up.
     pub async fn warm_up(&self) -> Result<(), StoreError> {
-        password::warm_up().await?;
+        if let Some(slot) = self.pool.try_reserve() {
+            password::warm_up(slot).await?;
+        }
         Ok(())
     }
 
@@ -201,24 +273,54 @@ impl Users {
         self.throttle.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Registers a new user without a client address (the command line). See
+    /// [`Users::register_from`].
+    pub async fn register(&self, email: &str, password: &str) -> Result<User, RegisterError> {
+        self.register_from(email, password, None).await
+    }
+
     /// Registers a new user after validating the email shape and the password length.
     ///
     /// The email is stored trimmed, with its case preserved; uniqueness ignores ASCII case.
-    /// Registration necessarily reveals whether an email is taken (as in phx.gen.auth).
-    pub async fn register(&self, email: &str, password: &str) -> Result<User, RegisterError> {
+    /// Registration necessarily reveals whether an email is taken (as in phx.gen.auth). Attempts
+    /// that pass validation count against the client address `peer` (when known):
+    /// [`RegisterError::Throttled`] past its limit, [`RegisterError::Busy`] while it has an
+    /// attempt in progress or when the password pool is full.
+    pub async fn register_from(
+        &self,
+        email: &str,
+        password: &str,
+        peer: Option<IpAddr>,
+    ) -> Result<User, RegisterError> {
         let email = validate_email(email)?.to_owned();
         validate_password(password)?;
-        if self.lock_throttle().begin_hash(self.now()).is_err() {
-            tracing::warn!("registration refused: global password hashing limit reached");
-            return Err(RegisterError::Throttled);
+        match self.lock_throttle().begin_registration(peer, self.now()) {
+            Ok(()) => {}
+            Err(Denied::Busy) => return Err(RegisterError::Busy),
+            Err(denied) => {
+                tracing::warn!(
+                    ?peer,
+                    ?denied,
+                    "registration refused: address limit reached"
+                );
+                return Err(RegisterError::Throttled);
+            }
         }
+        let _attempt = Attempt {
+            throttle: &self.throttle,
+            peer,
+            login: None,
+            outcome: Outcome::NotTried,
+        };
         // Cheap check first, so a taken email costs no hashing; the UNIQUE index still decides.
         if self.user_by_email(&email).await?.is_some() {
             return Err(RegisterError::EmailTaken);
         }
-        let hash = password::hash(password.to_owned())
-            .await
-            .map_err(StoreError::from)?;
+        let Some(slot) = self.pool.try_reserve() else {
+            tracing::warn!(?peer, "registration refused: the password pool is full");
+            return Err(RegisterError::Busy);
+        };
+        let hash = password::hash(slot, password.to_owned()).await?;
         let now = self.now();
         let insert_email = email.clone();
         let id = self
@@ -248,12 +350,15 @@ impl Users {
         self.authenticate_from(email, password, None).await
     }
 
-    /// Checks an email and password, counting failures against the account, the client IP `peer`
-    /// (if known) and the global limit.
+    /// Checks an email and password, counting failures against the account and the client
+    /// address `peer` (if known; see [`throttle`]).
     ///
-    /// Every failure — unknown email, wrong password, over-long input, or throttled (even with the
-    /// right password) — is [`AuthError::Invalid`]. Unknown emails cost one dummy Argon2
-    /// verification, like a wrong password. On success the account's failure count is cleared and
+    /// Every failure — unknown email, wrong password, over-long input, or an address over its
+    /// failure limit (even with the right password) — is [`AuthError::Invalid`]. An account
+    /// with recent failures makes the attempt wait first (then it is checked normally). When
+    /// the password pool is full, or the address already has attempts in progress, the answer
+    /// is [`AuthError::Busy`] at once, before any lookup. Unknown emails cost one dummy Argon2
+    /// verification, like a wrong password. On success the account's failures are cleared and
     /// a hash with parameters below the current minimum is replaced.
     pub async fn authenticate_from(
         &self,
@@ -274,10 +379,47 @@ impl Users {
         }
         let account = email.to_lowercase();
         let started = self.now();
-        if let Err(denied) = self.lock_throttle().begin_login(&account, peer, started) {
-            tracing::debug!(account = %fingerprint(&account), ?peer, ?denied, "login throttled");
-            return Err(AuthError::Invalid);
+        let delay = match self.lock_throttle().begin_login(&account, peer, started) {
+            Ok(delay) => delay,
+            Err(Denied::Busy) => {
+                tracing::debug!(?peer, "login refused: attempts already in progress");
+                return Err(AuthError::Busy);
+            }
+            Err(denied) => {
+                tracing::debug!(account = %fingerprint(&account), ?peer, ?denied, "login throttled");
+                return Err(AuthError::Invalid);
+            }
+        };
+        let mut attempt = Attempt {
+            throttle: &self.throttle,
+            peer,
+            login: Some((account.clone(), started)),
+            outcome: Outcome::Failed,
+        };
+        if !delay.is_zero() {
+            self.delayed.fetch_add(1, Ordering::Relaxed);
+            let (failures, first) = {
+                let mut throttle = self.lock_throttle();
+                let first = delay == throttle.config.account_base_delay;
+                (throttle.account_failures(&account, started), first)
+            };
+            let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+            let account = fingerprint(&account);
+            // Once per series at warn level (the account starts being slowed down); the
+            // further delays of an ongoing attack at debug level.
+            if first {
+                tracing::warn!(%account, ?peer, failures, delay_ms, "login delayed after repeated failures for this account");
+            } else {
+                tracing::debug!(%account, ?peer, failures, delay_ms, "login delayed");
+            }
+            tokio::time::sleep(delay).await;
         }
+        // A place in the pool before anything else: when it is full, refuse at once.
+        let Some(slot) = self.pool.try_reserve() else {
+            attempt.outcome = Outcome::NotTried;
+            tracing::warn!(?peer, "login refused: the password pool is full");
+            return Err(AuthError::Busy);
+        };
 
         let lookup = email.to_owned();
         let row = self
@@ -291,19 +433,25 @@ impl Users {
                 .optional()
             })
             .await
-            .map_err(|e| AuthError::Unavailable(e.into()))?;
+            .map_err(|e| {
+                attempt.outcome = Outcome::NotTried;
+                AuthError::Unavailable(e.into())
+            })?;
 
         let stored_hash = row.as_ref().map(|(_, hash)| hash.clone());
         let candidate = password.to_owned();
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        let verified = password::verify(candidate, stored_hash)
+        let verified = password::verify(slot, candidate, stored_hash)
             .await
-            .map_err(|e| AuthError::Unavailable(e.into()))?;
+            .map_err(|e| {
+                attempt.outcome = Outcome::NotTried;
+                AuthError::Unavailable(e)
+            })?;
 
         match row {
             Some((user, hash)) if verified => {
-                self.lock_throttle()
-                    .login_succeeded(&account, peer, started);
+                attempt.outcome = Outcome::Succeeded;
+                drop(attempt);
                 if password::hash_needs_rehash(&hash) {
                     self.upgrade_hash(user.id, hash, password.to_owned()).await;
                 }
@@ -311,12 +459,7 @@ impl Users {
                 Ok(user)
             }
             _ => {
-                let now_locked = self.lock_throttle().account_locked(&account, self.now());
-                if now_locked {
-                    tracing::warn!(account = %fingerprint(&account), ?peer, "account locked after repeated failed logins");
-                } else {
-                    tracing::info!(account = %fingerprint(&account), ?peer, "login failed");
-                }
+                tracing::info!(account = %fingerprint(&account), ?peer, "login failed");
                 Err(AuthError::Invalid)
             }
         }
@@ -325,7 +468,14 @@ impl Users {
     /// Re-hashes `password` with the current parameters, replacing `old_hash` unless it changed
     /// meanwhile. Failures are logged, not returned: the login itself already succeeded.
     async fn upgrade_hash(&self, user_id: i64, old_hash: String, password: String) {
-        let new_hash = match password::hash(password).await {
+        let Some(slot) = self.pool.try_reserve() else {
+            tracing::info!(
+                user_id,
+                "password re-hash postponed: the password pool is full"
+            );
+            return;
+        };
+        let new_hash = match password::hash(slot, password).await {
             Ok(hash) => hash,
             Err(e) => {
                 tracing::warn!(user_id, error = %e, "password re-hash failed");
@@ -361,11 +511,6 @@ impl Users {
                 .optional()
             })
             .await?)
-    }
-
-    #[cfg(test)]
-    fn verifications(&self) -> u64 {
-        self.verifications.load(Ordering::Relaxed)
     }
 }
 
@@ -494,9 +639,17 @@ pub(super) mod tests {
 
     pub(super) fn lenient() -> ThrottleConfig {
         ThrottleConfig {
-            account_max_failures: 1000,
+            account_free_failures: 1000,
             peer_max_failures: 1000,
-            global_max_attempts: 1000,
+            ..ThrottleConfig::default()
+        }
+    }
+
+    /// Progressive delays short enough for tests: 100 ms, 200 ms, 400 ms, … up to 1 s.
+    pub(super) fn quick_delays() -> ThrottleConfig {
+        ThrottleConfig {
+            account_base_delay: Duration::from_millis(100),
+            account_max_delay: Duration::from_secs(1),
             ..ThrottleConfig::default()
         }
     }

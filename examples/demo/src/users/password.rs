@@ -1,46 +1,142 @@
-//! Password hashing: Argon2id at the OWASP minimum (`m=19456,t=2,p=1`, the `password-auth`
-//! defaults) on the blocking pool, verification that costs the same for unknown emails (a dummy
+//! Password hashing: Argon2id at the OWASP minimum (`m=19456,t=2,p=1`) on the
+//! [password pool](super::pool), verification that costs the same for unknown emails (a dummy
 //! hash), and the check that upgrades weaker stored hashes (docs/threat-model.md R10, cases 61
 //! and 63).
+//!
+//! **Memory.** Each hash needs 19 MiB of Argon2 blocks. Allocating them per call (as
+//! `password-auth` and `Argon2::hash_password` do) lets glibc keep far more than that per
+//! thread: measured here, one thread verifying in a loop settles at about 150 MiB resident, and
+//! every thread that ever hashed keeps its own. So each pool thread allocates its blocks once
+//! and reuses them for every hash (`with_blocks`): the pool's Argon2 memory is exactly
+//! `threads × 19 MiB`, whatever the traffic.
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
-use tokio::task::JoinError;
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+
+use super::StoreError;
+use super::pool::Slot;
 
 /// Argon2id parameters a stored hash must meet or exceed; weaker hashes are re-hashed on login.
 const MIN_ARGON2_M_KIB: u32 = 19_456;
 const MIN_ARGON2_T: u32 = 2;
 const MIN_ARGON2_P: u32 = 1;
 
-/// Hashes `password` with the current parameters, on the blocking pool.
-pub(super) async fn hash(password: String) -> Result<String, JoinError> {
-    tokio::task::spawn_blocking(move || password_auth::generate_hash(password)).await
+/// Bytes of random salt in a new hash.
+const SALT_LEN: usize = 16;
+
+thread_local! {
+    /// This thread's Argon2 blocks, allocated on its first hash and reused by every later one.
+    /// Only the pool's threads hash, so only they hold one.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Checks `candidate` against the `stored` hash, on the blocking pool. Without a stored hash (an
-/// unknown email) it verifies against the dummy hash and answers `false`, so both paths cost one
-/// Argon2 verification.
-pub(super) async fn verify(candidate: String, stored: Option<String>) -> Result<bool, JoinError> {
-    tokio::task::spawn_blocking(move || {
-        // Always touch the dummy hash so the first call costs the same on both paths.
-        let dummy = dummy_hash();
-        match stored {
-            Some(hash) => password_auth::verify_password(&candidate, &hash).is_ok(),
-            None => {
-                let _ = password_auth::verify_password(&candidate, dummy);
-                false
-            }
+/// Runs `f` with `count` Argon2 blocks: this thread's reusable buffer, or (for a stored hash
+/// with more memory than the current parameters) a temporary one.
+fn with_blocks<T>(count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+    let ours = Params::DEFAULT.block_count();
+    if count > ours {
+        return f(&mut vec![Block::default(); count]);
+    }
+    BLOCKS.with_borrow_mut(|blocks| {
+        if blocks.len() < ours {
+            *blocks = vec![Block::default(); ours];
         }
+        f(&mut blocks[..count])
     })
-    .await
+}
+
+/// A new PHC hash of `password` with the current parameters (Argon2id v19, `m=19456,t=2,p=1`,
+/// 16 random bytes of salt, 32 bytes of output).
+fn generate(password: &[u8]) -> Result<String, StoreError> {
+    let mut salt = [0u8; SALT_LEN];
+    getrandom::fill(&mut salt).map_err(StoreError::Random)?;
+    let params = Params::DEFAULT;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    with_blocks(params.block_count(), |blocks| {
+        argon2.hash_password_into_with_memory(password, &salt, &mut out, blocks)
+    })
+    .expect("constant, valid Argon2 parameters");
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes of salt");
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).expect("constant parameters"),
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).expect("32 bytes of output")),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `candidate` matches the PHC hash `stored` (any Argon2 variant and parameters); a
+/// malformed hash matches nothing. The outputs are compared in constant time.
+fn matches(candidate: &[u8], stored: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
+        Algorithm::try_from(hash.algorithm),
+        Params::try_from(&hash),
+        hash.salt,
+        hash.hash,
+    ) else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let computed = with_blocks(params.block_count(), |blocks| {
+        argon2.hash_password_into_with_memory(candidate, salt, &mut out, blocks)
+    });
+    computed.is_ok() && Output::new(&out).is_ok_and(|out| out == expected)
+}
+
+/// Hashes `password` with the current parameters, on the pool place `slot`.
+pub(super) async fn hash(slot: Slot, password: String) -> Result<String, StoreError> {
+    slot.run(move || generate(password.as_bytes())).await?
+}
+
+/// Checks `candidate` against the `stored` hash, on the pool place `slot`. Without a stored
+/// hash (an unknown email) it verifies against the dummy hash and answers `false`, so both
+/// paths cost one Argon2 verification.
+pub(super) async fn verify(
+    slot: Slot,
+    candidate: String,
+    stored: Option<String>,
+) -> Result<bool, StoreError> {
+    Ok(slot
+        .run(move || {
+            // Always touch the dummy hash so the first call costs the same on both paths.
+            let dummy = dummy_hash();
+            match stored {
+                Some(hash) => matches(candidate.as_bytes(), &hash),
+                None => {
+                    let _ = matches(candidate.as_bytes(), dummy);
+                    false
+                }
+            }
+        })
+        .await?)
 }
 
 /// Computes the dummy hash ahead of time (see [`Users::warm_up`](super::Users::warm_up)).
-pub(super) async fn warm_up() -> Result<(), JoinError> {
-    tokio::task::spawn_blocking(|| {
+pub(super) async fn warm_up(slot: Slot) -> Result<(), StoreError> {
+    slot.run(|| {
         dummy_hash();
     })
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Whether a stored PHC hash is weaker than Argon2id v19 with `m=19456,t=2,p=1` (or unparsable),
@@ -83,7 +179,9 @@ pub fn hash_needs_rehash(hash: &str) -> bool {
 /// hashes. Its password is irrelevant: the result of that verification is always discarded.
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| password_auth::generate_hash("livefire demo: no such user"))
+    DUMMY.get_or_init(|| {
+        generate(b"livefire demo: no such user").expect("the system's random number generator")
+    })
 }
 
 #[cfg(test)]
@@ -173,7 +271,7 @@ mod tests {
     #[tokio::test]
     async fn case_63_weaker_hash_is_rehashed_on_next_successful_login() {
         let f = fixture();
-        // Argon2i, m=64 MiB, t=1 for the password "password" (password-auth's own test vector).
+        // Argon2i, m=64 MiB, t=1 for the password "password" (a test vector of the password-auth crate).
         let weak = "$argon2i$v=19$m=65536,t=1,p=1$c29tZXNhbHQAAAAAAAAAAA$+r0d29hqEB0yasKr55ZgICsQGSkl0v0kgwhd+U3wyRo";
         assert!(hash_needs_rehash(weak));
         let id: i64 = f

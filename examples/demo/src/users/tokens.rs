@@ -1,6 +1,9 @@
-//! Server-side session tokens and single-use login tickets: 32 random bytes handed out
-//! base64url-encoded, only their SHA-256 stored (docs/threat-model.md R1, R3, R6, cases 13,
-//! 17-20, 68, 69).
+//! Server-side session tokens: 32 random bytes handed out base64url-encoded, only their SHA-256
+//! stored (docs/threat-model.md R1, R6, cases 13, 68, 69).
+//!
+//! A live view logs a user in by creating a token here and writing it into the HTTP session
+//! with `Socket::put_session`; livefire carries that write to the browser's next request
+//! through its single-use, 60-second handoff ticket (see [`crate::web::auth`]).
 
 use std::time::Duration;
 
@@ -13,10 +16,6 @@ use super::{StoreError, User, Users, user_from_row, window_secs};
 
 /// `user_tokens.context` of session tokens.
 pub const SESSION_CONTEXT: &str = "session";
-/// Token context of single-use login tickets (the live view to HTTP session handoff).
-pub const HANDOFF_CONTEXT: &str = "login-handoff";
-/// How long a login ticket can be consumed.
-pub const HANDOFF_VALIDITY: Duration = Duration::from_secs(60);
 /// How long a session token stays valid after it was created.
 pub const SESSION_VALIDITY: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 /// Number of random bytes in a session token.
@@ -72,13 +71,6 @@ impl Users {
         Ok(deleted > 0)
     }
 
-    /// Creates a single-use login ticket for `user_id` (the handoff from a live view to the HTTP
-    /// session, docs/threat-model.md R3): 256 random bits, only the SHA-256 stored, valid for
-    /// [`HANDOFF_VALIDITY`], consumed atomically by [`Users::consume_login_ticket`].
-    pub async fn create_login_ticket(&self, user_id: i64) -> Result<String, StoreError> {
-        self.insert_token(user_id, HANDOFF_CONTEXT).await
-    }
-
     /// Stores a new token of `context` for `user_id` and returns it: [`SESSION_TOKEN_BYTES`]
     /// random bytes, base64url-encoded. Only their SHA-256 is stored.
     async fn insert_token(
@@ -100,39 +92,6 @@ impl Users {
             })
             .await?;
         Ok(URL_SAFE_NO_PAD.encode(raw))
-    }
-
-    /// Consumes a login ticket: deletes it and returns its user if it existed and was younger
-    /// than [`HANDOFF_VALIDITY`]. The delete is atomic, so of two concurrent consumers exactly
-    /// one gets the user (docs/threat-model.md cases 18 and 20).
-    pub async fn consume_login_ticket(&self, ticket: &str) -> Result<Option<User>, StoreError> {
-        let Some(hash) = token_hash(ticket) else {
-            return Ok(None);
-        };
-        let oldest_valid = self.now() - i64::try_from(HANDOFF_VALIDITY.as_secs()).unwrap_or(60);
-        Ok(self
-            .db
-            .call(move |c| {
-                let user_id: Option<i64> = c
-                    .query_row(
-                        "DELETE FROM user_tokens WHERE token_hash = ?1 AND context = ?2 \
-                         RETURNING user_id, inserted_at",
-                        rusqlite::params![hash, HANDOFF_CONTEXT],
-                        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
-                    )
-                    .optional()?
-                    .and_then(|(id, at)| (at >= oldest_valid).then_some(id));
-                let Some(user_id) = user_id else {
-                    return Ok(None);
-                };
-                c.query_row(
-                    "SELECT id, email FROM users WHERE id = ?1",
-                    [user_id],
-                    user_from_row,
-                )
-                .optional()
-            })
-            .await?)
     }
 
     /// Deletes every token of a user, in every context (logout everywhere, password change).
@@ -356,54 +315,6 @@ mod tests {
             !f.users.delete_session_token(&token).await.unwrap(),
             "already purged"
         );
-    }
-
-    /// docs/threat-model.md cases 17, 18 and 20: a login ticket works once, within 60 s.
-    #[tokio::test]
-    async fn case_17_18_login_ticket_is_single_use_and_expires_after_60s() {
-        let f = fixture();
-        let user = f
-            .users
-            .register("ticket@example.com", PASSWORD)
-            .await
-            .unwrap();
-
-        let ticket = f.users.create_login_ticket(user.id).await.unwrap();
-        assert_eq!(
-            f.users.user_by_session_token(&ticket).await.unwrap(),
-            None,
-            "not a session"
-        );
-        f.advance(59);
-        assert_eq!(
-            f.users.consume_login_ticket(&ticket).await.unwrap(),
-            Some(user.clone())
-        );
-        assert_eq!(
-            f.users.consume_login_ticket(&ticket).await.unwrap(),
-            None,
-            "single use"
-        );
-
-        let late = f.users.create_login_ticket(user.id).await.unwrap();
-        f.advance(61);
-        assert_eq!(
-            f.users.consume_login_ticket(&late).await.unwrap(),
-            None,
-            "expired"
-        );
-        assert_eq!(f.users.consume_login_ticket("garbage").await.unwrap(), None);
-
-        let raced = f.users.create_login_ticket(user.id).await.unwrap();
-        let (a, b) = tokio::join!(
-            f.users.consume_login_ticket(&raced),
-            f.users.consume_login_ticket(&raced)
-        );
-        let winners = [a.unwrap(), b.unwrap()]
-            .iter()
-            .filter(|u| u.is_some())
-            .count();
-        assert_eq!(winners, 1);
     }
 
     #[tokio::test]

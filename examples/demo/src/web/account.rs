@@ -2,22 +2,23 @@
 
 use livefire::{LiveView, Mount, Rendered, Result, Socket, html};
 
-use super::auth::USER_TOKEN;
+use super::auth::CurrentUser;
 use super::components::flash_group;
-use crate::users::{User, Users};
+use crate::users::User;
 
-/// The account live view. Mount re-authenticates from the cookie session's token on the dead
-/// render and on every (re)join, so a logout elsewhere takes effect on the next mount.
-#[derive(Debug)]
+/// The account live view. Its live session's `on_mount` hook
+/// ([`require_user`](super::auth::require_user)) looks the login up on the dead render and on
+/// every (re)join and assigns the [`CurrentUser`], or redirects to `/login`, so the view itself
+/// never sees an anonymous visitor.
+#[derive(Debug, Default)]
 pub struct Account {
-    users: Users,
     user: Option<User>,
 }
 
 impl Account {
-    /// An account view backed by `users`.
-    pub fn new(users: Users) -> Self {
-        Self { users, user: None }
+    /// An account view (the user comes from the `on_mount` hook).
+    pub fn new() -> Self {
+        Self::default()
     }
 }
 
@@ -26,18 +27,14 @@ impl LiveView for Account {
 
     async fn mount(&mut self, cx: &Mount, socket: &mut Socket) -> Result {
         socket.set_title("Account");
-        self.user = match cx.session::<String>(USER_TOKEN) {
-            Some(token) => self
-                .users
-                .user_by_session_token(&token)
-                .await
-                .map_err(livefire::Error::app)?,
-            None => None,
-        };
+        self.user = cx
+            .get::<CurrentUser>()
+            .and_then(|current| current.0.clone());
         if self.user.is_none() {
-            socket
-                .put_flash("error", "You must log in to access this page.")
-                .redirect("/login");
+            // Only reachable if the route were moved out of the guarded live session.
+            return Err(livefire::Error::app(
+                "the account page needs the require_user on_mount hook",
+            ));
         }
         Ok(())
     }

@@ -1,21 +1,29 @@
-//! The login handoff on the HTTP side, the current user, and logout.
+//! Who is signed in: the session's login token, looked up on every request and on every mount
+//! of a guarded live view; and logout.
 //!
-//! The live login view cannot write the session cookie (a WebSocket cannot set cookies), so it
-//! does what the seed article does: `socket.put_flash("user", …).redirect("/account")`. What it
-//! puts there is not the user record but an opaque, single-use login ticket (docs/threat-model.md
-//! R1, R3): 256 random bits whose SHA-256 is stored server-side for 60 seconds. livefire carries
-//! the flash in an encrypted token that expires after 60 seconds and is bound to the browser's
-//! session id; the next HTTP request brings it back, and [`authenticate`] moves the login into
-//! the session:
+//! **Logging in** happens in the live views ([`super::Login`], [`super::Register`]): after
+//! checking the password they create a server-side session token ([`Users::create_session_token`],
+//! 256 random bits of which only the SHA-256 is stored) and write it into the HTTP session:
 //!
-//! 1. it takes the `user` flash (so it is never displayed),
-//! 2. consumes the ticket atomically (a replay, or a second parallel request, finds nothing),
-//! 3. creates a random server-side session token (only its SHA-256 is stored),
-//! 4. renews the session (new id and CSRF secret, pre-login data cleared) and stores only the
-//!    opaque token in it.
+//! ```text
+//! socket.renew_session().put_session(USER_TOKEN, token);
+//! ```
 //!
-//! On every request the session token is looked up again, so deleting it on logout ends the
-//! login everywhere the cookie was copied.
+//! A WebSocket cannot set cookies, so livefire stores those writes under a single-use,
+//! 60-second ticket bound to this browser's session, in the ticket store given to
+//! `LiveRouter::session_store` and `LiveFlashLayer::session_store` (SQLite on the demo's
+//! database file, or Redis with several nodes), and the browser brings the ticket back on its
+//! next HTTP request: the login's `redirect("/account")` carries it in the sealed flash token,
+//! the registration's `phx-trigger-action` form ([`livefire::Socket::session_form`]) posts it
+//! to `/live/session`. Either way livefire redeems it before any handler runs: the session is
+//! renewed (new id and CSRF secret, pre-login data dropped) and holds only the opaque token.
+//! A replayed, expired or foreign ticket changes nothing (docs/threat-model.md R3, R4).
+//!
+//! **On every request** [`authenticate`] looks the token up again, so deleting it (logout, here
+//! or on another node) ends the login everywhere the cookie was copied. **On every mount** of
+//! the guarded live session the `on_mount` hook [`require_user`] does the same, on the dead
+//! render and on the connected join alike, and either assigns the [`CurrentUser`] or sends the
+//! browser to `/login` with a flash.
 
 use axum::Extension;
 use axum::extract::{Request, State};
@@ -24,7 +32,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use livefire::flash::FlashHandle;
 use livefire::session::Session;
-use serde_json::Value;
+use livefire::{Halt, OnMount, Socket};
 
 use super::Web;
 use crate::users::tokens::session_token_id;
@@ -32,37 +40,34 @@ use crate::users::{User, Users};
 
 /// Session key holding the opaque login token.
 pub const USER_TOKEN: &str = "user_token";
-/// Flash key the live views use to hand a login to the HTTP side (the seed's `user` flash).
-pub const USER_FLASH: &str = "user";
-/// Field of the `user` flash holding the single-use login ticket.
-pub const TICKET: &str = "ticket";
 
-/// Mints a single-use login ticket for `user` and returns the value of the `user` flash.
-pub async fn handoff(users: &Users, user: &User) -> livefire::Result<Value> {
-    let ticket = users
-        .create_login_ticket(user.id)
-        .await
-        .map_err(livefire::Error::app)?;
-    Ok(serde_json::json!({ TICKET: ticket }))
-}
+/// The flash of a guarded page visited without a login.
+pub const MUST_LOG_IN: &str = "You must log in to access this page.";
 
-/// The signed-in user of this request, if any (an extension set by [`authenticate`]).
+/// The signed-in user: an extension of every request (set by [`authenticate`]) and an assign
+/// of every guarded live view (set by [`require_user`]).
 #[derive(Debug, Clone, Default)]
 pub struct CurrentUser(pub Option<User>);
 
-/// Middleware: completes a login handed over in the `user` flash, then loads the current user.
+/// Logs `user` in from a live view: a new server-side token, written into a renewed session.
+/// The writes reach the browser with the view's next `redirect` or `session_form`.
+pub async fn log_in(users: &Users, socket: &mut Socket, user: &User) -> livefire::Result {
+    let token = users
+        .create_session_token(user.id)
+        .await
+        .map_err(livefire::Error::app)?;
+    socket.renew_session().put_session(USER_TOKEN, token);
+    tracing::info!(user_id = user.id, "logged in");
+    Ok(())
+}
+
+/// Middleware: loads the current user from the session's token.
 pub async fn authenticate(
     State(users): State<Users>,
     session: Session,
-    flash: FlashHandle,
     mut req: Request,
     next: Next,
 ) -> Response {
-    if let Some(handoff) = flash.take(USER_FLASH)
-        && let Err(response) = complete_login(&users, &session, &handoff).await
-    {
-        return response;
-    }
     let current = match session.get::<String>(USER_TOKEN) {
         Some(token) => match users.user_by_session_token(&token).await {
             Ok(Some(user)) => Some(user),
@@ -82,38 +87,25 @@ pub async fn authenticate(
     next.run(req).await
 }
 
-async fn complete_login(users: &Users, session: &Session, handoff: &Value) -> Result<(), Response> {
-    let Some(ticket) = handoff.get(TICKET).and_then(Value::as_str) else {
-        tracing::warn!("login handoff without a ticket ignored");
-        return Ok(());
+/// The `on_mount` hook of the guarded live session: the user of the session's token, assigned
+/// as [`CurrentUser`], or a redirect to `/login` with [`MUST_LOG_IN`]. Runs on the dead render
+/// and on every join (live navigation included), so a login revoked meanwhile is noticed.
+pub async fn require_user(users: Users, cx: OnMount) -> Result<OnMount, Halt> {
+    let Some(token) = cx.session::<String>(USER_TOKEN) else {
+        return Err(Halt::redirect("/login").flash("error", MUST_LOG_IN));
     };
-    let user = match users.consume_login_ticket(ticket).await {
-        Ok(Some(user)) => user,
-        Ok(None) => {
-            tracing::warn!("login handoff with an unknown, used or expired ticket refused");
-            return Ok(());
-        }
+    match users.user_by_session_token(&token).await {
+        Ok(Some(user)) => Ok(cx.assign(CurrentUser(Some(user)))),
+        Ok(None) => Err(Halt::redirect("/login").flash("error", MUST_LOG_IN)),
         Err(err) => {
-            tracing::error!(%err, "login handoff: user lookup failed");
-            return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+            // Fail closed: no page without a confirmed login.
+            tracing::error!(%err, "session lookup failed in on_mount");
+            Err(Halt::redirect("/login").flash(
+                "error",
+                "Your account cannot be loaded right now. Please try again.",
+            ))
         }
-    };
-    log_in(users, session, &user).await
-}
-
-/// Starts a login: a new server-side token, a renewed session holding only that token.
-pub async fn log_in(users: &Users, session: &Session, user: &User) -> Result<(), Response> {
-    let token = users.create_session_token(user.id).await.map_err(|err| {
-        tracing::error!(%err, "could not create a session token");
-        StatusCode::SERVICE_UNAVAILABLE.into_response()
-    })?;
-    session.renew();
-    if let Err(err) = session.insert(USER_TOKEN, token) {
-        tracing::error!(%err, "could not store the login in the session");
-        return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
     }
-    tracing::info!(user_id = user.id, "logged in");
-    Ok(())
 }
 
 /// The `live_socket_id` of a login: every live socket of that login registers under it.

@@ -57,7 +57,9 @@ pub fn nav(user: Option<&User>, csrf_token: &str) -> Rendered {
         <nav>
             <a href="/">"Home"</a>
             @if let Some(user) = user {
-                <a href="/account">"Account"</a>
+                // Live navigation (same live session as /login and /register): the account
+                // view's on_mount hook checks the login on the join.
+                <a id="account-link" href="/account" data-phx-link="redirect" data-phx-link-state="push">"Account"</a>
                 <form id="logout-form" method="post" action="/logout">
                     <input type="hidden" name="_csrf_token" value={csrf_token}>
                     <span class="who">{user.email.as_str()} " "</span>

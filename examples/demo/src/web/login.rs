@@ -3,9 +3,9 @@
 use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
 use serde::Deserialize;
 
-use super::auth::{USER_FLASH, USER_TOKEN, handoff};
+use super::auth::{USER_TOKEN, log_in};
 use super::components::{field, flash_group};
-use crate::users::{AuthError, Users, validate_email};
+use crate::users::{AuthError, BUSY_MESSAGE, Users, validate_email};
 
 /// The message for every failed login (unknown email, wrong password, throttled: R10).
 pub const LOGIN_FAILED: &str = "Unable to validate your account.";
@@ -70,21 +70,28 @@ impl LiveView for Login {
             "login" => {
                 let Credentials { email, password } = event.form()?;
                 self.email.clone_from(&email);
-                match self.users.authenticate(&email, &password).await {
+                // The connection's address (livefire::serve records it; behind a configured
+                // proxy, the forwarded one): failures count against it, never against everyone.
+                let peer = socket.client_addr();
+                match self.users.authenticate_from(&email, &password, peer).await {
                     Ok(user) => {
-                        // The seed's handoff, made safe: the `user` flash (encrypted, 60 s,
-                        // bound to this browser) carries a single-use ticket; the HTTP side
-                        // consumes it and writes the session.
-                        let ticket = handoff(&self.users, &user).await?;
+                        // The session write travels with the redirect: livefire stores it under
+                        // a single-use ticket that the next page load redeems (renewing the
+                        // session) before /account is rendered.
+                        log_in(&self.users, socket, &user).await?;
                         socket
                             .put_flash("info", "Welcome back!")
-                            .put_flash(USER_FLASH, ticket)
                             .redirect("/account");
                     }
                     Err(AuthError::Invalid) => {
                         self.email_error = None;
                         self.password_error = None;
                         self.message = Some(LOGIN_FAILED.to_owned());
+                    }
+                    Err(AuthError::Busy) => {
+                        self.email_error = None;
+                        self.password_error = None;
+                        self.message = Some(BUSY_MESSAGE.to_owned());
                     }
                     Err(err @ AuthError::Unavailable(_)) => return Err(livefire::Error::app(err)),
                 }
@@ -119,7 +126,7 @@ impl LiveView for Login {
                     )}
                     <button id="login-submit" type="submit" phx-disable-with="Logging in...">"Log in"</button>
                 </form>
-                <p>"No account yet? " <a href="/register">"Register"</a></p>
+                <p>"No account yet? " <a href="/register" data-phx-link="redirect" data-phx-link-state="push">"Register"</a></p>
             </main>
         }
     }

@@ -1,12 +1,31 @@
-//! The demo's web layer: routes, layout, the login handoff and the live views.
+//! The demo's web layer: routes, layout, logging in from live views, and the live views.
 //!
 //! | route | what |
 //! |---|---|
 //! | `GET /` | dead render: the flash and who is signed in |
-//! | `/register` | live view: create an account, validated live |
-//! | `/login` | live view: log in; success hands the login to the HTTP session |
-//! | `/account` | live view: "Signed in as EMAIL"; logged out, redirects to `/login` |
+//! | `/register` | live view: create an account, validated live, then signed in through a `phx-trigger-action` form |
+//! | `/login` | live view: log in; success writes the session and redirects to `/account` |
+//! | `/account` | live view, guarded by an `on_mount` hook: "Signed in as EMAIL"; logged out, redirects to `/login` |
+//! | `POST /live/session` | livefire's: applies a live view's session writes (the registration form) |
 //! | `POST /logout` | CSRF-checked: deletes the login server-side and renews the session |
+//!
+//! **The login flow.** The live views check the password and write the login into the HTTP
+//! session with `socket.renew_session().put_session(USER_TOKEN, token)` ([`auth::log_in`]).
+//! livefire keeps those writes under a single-use, 60-second ticket bound to the browser's
+//! session, in a [`Tickets`] store, until the browser's next HTTP request brings the ticket
+//! back: the login's redirect carries it in the sealed flash, the registration's hidden
+//! `phx-trigger-action` form posts it to `/live/session`. The request middleware
+//! ([`auth::authenticate`]) then finds the user from the token on this and every later request,
+//! and the `/account` live session's `on_mount` hook ([`auth::require_user`]) does the same on
+//! every mount. `/login`, `/register` and `/account` share one live session, so links between
+//! them navigate live and the hook also runs on the connected join.
+//!
+//! **Hardening** (docs/threat-model.md R7, R8, R10): the binary serves with [`livefire::serve`]
+//! and [`Options::limits`] (connection caps, header limits); every response carries
+//! [`SecurityHeadersLayer`]'s CSP and friends (plus HSTS with secure cookies); the client
+//! address that throttling counts against comes from the connection, or from `X-Forwarded-For`
+//! only when the peer is one of [`Options::trusted_proxies`]; and with secure cookies the
+//! WebSocket accepts only [`Options::allowed_origins`].
 
 mod account;
 pub mod auth;
@@ -18,19 +37,24 @@ mod register;
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
-use livefire::LiveRouter;
+use ipnet::IpNet;
 use livefire::csrf::VerifyCsrfLayer;
 use livefire::flash::LiveFlashLayer;
 use livefire::pubsub::PubSub;
-use livefire::session::CookieSessionLayer;
+use livefire::session::{
+    CookieSessionLayer, MemoryTicketStore, RedisTicketStore, SqliteTicketStore, TicketStore,
+    TicketStoreError,
+};
 use livefire::sockets::LiveSockets;
 use livefire::token::Keyring;
+use livefire::{Limits, LiveRouter, OnMount, SecurityHeadersLayer, TrustedProxyLayer};
 
+use crate::db::Db;
 use crate::users::Users;
 
 pub use account::Account;
 pub use auth::CurrentUser;
-pub use login::Login;
+pub use login::{LOGIN_FAILED, Login};
 pub use register::Register;
 
 /// What the web layer needs.
@@ -42,6 +66,65 @@ pub struct AppState {
     pub keyring: Keyring,
     /// Serve cookies with `Secure` and the `__Host-` prefix (https).
     pub secure_cookies: bool,
+}
+
+/// Where live views' session writes wait for the browser (see [`auth`]). Every node of a
+/// deployment must use the same store.
+#[derive(Debug, Clone)]
+pub enum Tickets {
+    /// This process's memory: one node, lost on restart.
+    Memory(MemoryTicketStore),
+    /// A table in the demo's SQLite file: survives a restart; shared by processes on one host.
+    Sqlite(SqliteTicketStore),
+    /// Redis: shared by every node.
+    Redis(RedisTicketStore),
+}
+
+impl Tickets {
+    /// The default store for `db`: SQLite in the same file (table `livefire_tickets`), or
+    /// memory for an in-memory database. Opening the file blocks briefly.
+    ///
+    /// A ticket's record holds the session writes in clear, here the new login's session token
+    /// (the demo's database otherwise holds only SHA-256 hashes of tokens). The connection runs
+    /// with `secure_delete`, so SQLite overwrites a redeemed or purged record in the database
+    /// file; the write-ahead log still holds the inserted record until SQLite reuses that part
+    /// of the log, so a copy of `demo.sqlite3-wal` can contain a live session token.
+    pub fn for_db(db: &Db) -> Result<Self, TicketStoreError> {
+        let Some(path) = db.path() else {
+            return Ok(Self::Memory(MemoryTicketStore::new()));
+        };
+        let conn = rusqlite::Connection::open(path).map_err(TicketStoreError::new)?;
+        conn.busy_timeout(crate::db::BUSY_TIMEOUT)
+            .map_err(TicketStoreError::new)?;
+        conn.pragma_update(None, "secure_delete", true)
+            .map_err(TicketStoreError::new)?;
+        Ok(Self::Sqlite(SqliteTicketStore::new(conn)?))
+    }
+
+    /// Redis at `url` (`REDIS_URL`).
+    pub async fn redis(url: &str) -> Result<Self, TicketStoreError> {
+        Ok(Self::Redis(RedisTicketStore::connect(url).await?))
+    }
+}
+
+/// How the web layer is deployed. The default is one node in development: local pub/sub, the
+/// [default ticket store](Tickets::for_db), same-host WebSocket origins, default [`Limits`],
+/// no proxy.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Carries logouts to the live sockets of every node ([`PubSub::redis`]); default local.
+    pub pubsub: Option<PubSub>,
+    /// Where session writes wait; default [`Tickets::for_db`].
+    pub tickets: Option<Tickets>,
+    /// Origins allowed to open the live WebSocket (`https://example.com`). Required with secure
+    /// cookies (livefire refuses every upgrade otherwise); `None` allows the request's own
+    /// host over `http://` (development).
+    pub allowed_origins: Option<Vec<String>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client address; empty: the
+    /// connection's address is the client's.
+    pub trusted_proxies: Vec<IpNet>,
+    /// The live socket's limits; give the same value to [`livefire::serve`].
+    pub limits: Limits,
 }
 
 /// State of the plain HTTP routes.
@@ -59,34 +142,74 @@ impl axum::extract::FromRef<Web> for Users {
     }
 }
 
-/// The whole demo application, on one node (logouts disconnect this process's sockets).
+/// The whole demo application on one node, with the default [`Options`].
 pub fn app(state: AppState) -> Router {
-    app_with_pubsub(state, PubSub::local())
+    app_with(state, Options::default())
 }
 
 /// The whole demo application; logouts are broadcast on `pubsub`, so with
 /// [`PubSub::redis`] they disconnect the live sockets of that login on every node.
 pub fn app_with_pubsub(state: AppState, pubsub: PubSub) -> Router {
-    let users = state.users.clone();
+    app_with(
+        state,
+        Options {
+            pubsub: Some(pubsub),
+            ..Options::default()
+        },
+    )
+}
+
+/// The whole demo application, deployed as `options` say.
+///
+/// # Panics
+/// If an allowed origin is not `scheme://host[:port]` (check them first, as
+/// [`Config::allowed_origins`](crate::config::Config::allowed_origins) does).
+pub fn app_with(state: AppState, mut options: Options) -> Router {
+    let tickets = options.tickets.take().unwrap_or_else(|| {
+        Tickets::for_db(state.users.db()).unwrap_or_else(|err| {
+            tracing::error!(%err, "SQLite ticket store unavailable; keeping tickets in memory");
+            Tickets::Memory(MemoryTicketStore::new())
+        })
+    });
+    match tickets {
+        Tickets::Memory(store) => build(state, options, store),
+        Tickets::Sqlite(store) => build(state, options, store),
+        Tickets::Redis(store) => build(state, options, store),
+    }
+}
+
+fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) -> Router {
+    let AppState {
+        users,
+        keyring,
+        secure_cookies,
+    } = state;
     let login_users = users.clone();
     let register_users = users.clone();
-    let account_users = users.clone();
-    let live_router = LiveRouter::new(state.keyring.clone())
+    let hook_users = users.clone();
+    let mut live_router = LiveRouter::new(keyring.clone())
         .layout(components::layout)
-        .live_session("public")
+        .limits(options.limits)
+        .session_store(tickets.clone())
+        // One live session: links between these pages navigate live. Only the views added
+        // after the hook are guarded by it.
+        .live_session("main")
         .live("/login", move || Login::new(login_users.clone()))
         .live("/register", move || Register::new(register_users.clone()))
-        .live_session("authenticated")
-        .live("/account", move || Account::new(account_users.clone()))
-        .pubsub(pubsub)
+        .on_mount(move |cx: OnMount| auth::require_user(hook_users.clone(), cx))
+        .live("/account", Account::new)
+        .pubsub(options.pubsub.unwrap_or_else(PubSub::local))
         .socket_id(|session| {
             session
                 .get::<String>(auth::USER_TOKEN)
                 .map(|token| auth::live_socket_id(&token))
         });
+    if let Some(origins) = options.allowed_origins {
+        live_router = live_router.allowed_origins(origins);
+    }
     let sockets = live_router.sockets();
-    let live = live_router.build().expect("valid live routes");
-    Router::new()
+    let live = live_router.build().expect("valid live routes and origins");
+    let router = Router::new()
         .route("/", get(home::home))
         .route("/logout", post(auth::logout))
         .with_state(Web {
@@ -96,6 +219,12 @@ pub fn app_with_pubsub(state: AppState, pubsub: PubSub) -> Router {
         .merge(live)
         .layer(VerifyCsrfLayer::new())
         .layer(from_fn_with_state(users, auth::authenticate))
-        .layer(LiveFlashLayer::new(state.keyring.clone()))
-        .layer(CookieSessionLayer::new(state.keyring).secure(state.secure_cookies))
+        .layer(LiveFlashLayer::new(keyring.clone()).session_store(tickets))
+        .layer(CookieSessionLayer::new(keyring).secure(secure_cookies))
+        .layer(SecurityHeadersLayer::new().hsts(secure_cookies));
+    if options.trusted_proxies.is_empty() {
+        router
+    } else {
+        router.layer(TrustedProxyLayer::new(options.trusted_proxies))
+    }
 }

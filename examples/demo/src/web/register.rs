@@ -1,10 +1,14 @@
-//! `/register`: create an account, validated live, then logged in through the same handoff.
+//! `/register`: create an account, validated live, then logged in through a
+//! `phx-trigger-action` form: the view writes the login into the session
+//! (`Socket::put_session`) and renders [`Socket::session_form`], which the client submits at
+//! once to livefire's `/live/session`; that POST applies the writes and redirects to
+//! `/account`. (The login view uses the other path, a redirect.)
 
 use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{USER_FLASH, handoff};
+use super::auth::log_in;
 use super::components::{field, flash_group};
 use crate::users::{RegisterError, Users, validate_email, validate_password};
 
@@ -16,6 +20,8 @@ pub struct Register {
     email_error: Option<String>,
     password_error: Option<String>,
     message: Option<String>,
+    /// Set once the account exists and the login waits for the browser's POST.
+    registered: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -35,6 +41,7 @@ impl Register {
             email_error: None,
             password_error: None,
             message: None,
+            registered: false,
         }
     }
 }
@@ -71,18 +78,23 @@ impl LiveView for Register {
             "register" => {
                 let NewAccount { email, password } = event.form()?;
                 self.email.clone_from(&email);
-                match self.users.register(&email, &password).await {
+                if self.registered {
+                    return Ok(());
+                }
+                let peer = socket.client_addr();
+                match self.users.register_from(&email, &password, peer).await {
                     Ok(user) => {
-                        socket
-                            .put_flash(
-                                "info",
-                                json!({
-                                    "title": "Account created",
-                                    "subtitle": format!("Welcome, {}! You are now signed in.", user.email),
-                                }),
-                            )
-                            .put_flash(USER_FLASH, handoff(&self.users, &user).await?)
-                            .redirect("/");
+                        // No redirect: the session write waits under a ticket that the
+                        // `session_form` rendered below carries to /live/session.
+                        log_in(&self.users, socket, &user).await?;
+                        socket.put_flash(
+                            "info",
+                            json!({
+                                "title": "Account created",
+                                "subtitle": format!("Welcome, {}! Signing you in…", user.email),
+                            }),
+                        );
+                        self.registered = true;
                     }
                     Err(err) => {
                         self.email_error = None;
@@ -131,7 +143,8 @@ impl LiveView for Register {
                     )}
                     <button id="register-submit" type="submit" phx-disable-with="Creating account...">"Create account"</button>
                 </form>
-                <p>"Already registered? " <a href="/login">"Log in"</a></p>
+                <p>"Already registered? " <a href="/login" data-phx-link="redirect" data-phx-link-state="push">"Log in"</a></p>
+                {socket.session_form("/account")}
             </main>
         }
     }
