@@ -12,6 +12,7 @@ pub mod js;
 pub mod keyed_comprehension;
 pub mod navigation;
 pub mod select;
+pub mod streams;
 
 use livefire::{LiveRouter, Raw};
 
@@ -20,6 +21,16 @@ pub fn routes(router: LiveRouter) -> LiveRouter {
     // live_session :default (layout: the "live" layout, on_mount: the eval hook)
     let router = router
         .live_session("default")
+        .live("/stream", streams::StreamLive::default)
+        .live("/stream/reset", streams::StreamResetLive::default)
+        .live("/stream/reset-lc", streams::StreamResetLcLive::default)
+        .live("/stream/limit", streams::StreamLimitLive::default)
+        .live(
+            "/stream/nested-component-reset",
+            streams::StreamNestedComponentResetLive::default,
+        )
+        .live("/stream/inside-for", streams::StreamInsideForLive::default)
+        .live("/healthy/{category}", streams::HealthyLive::default)
         .live("/form", form::FormLive::default)
         .live(
             "/form/dynamic-inputs",
