@@ -32,6 +32,7 @@ pub fn routes(router: LiveRouter) -> LiveRouter {
         .live("/stream/inside-for", streams::StreamInsideForLive::default)
         .live("/healthy/{category}", streams::HealthyLive::default)
         .live("/form", form::FormLive::default)
+        .live("/form/stream", form::FormStreamLive::default)
         .live(
             "/form/dynamic-inputs",
             form_dynamic_inputs::FormDynamicInputsLive::default,
