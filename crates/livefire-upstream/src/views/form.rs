@@ -189,7 +189,7 @@ impl LiveView for FormLive {
     fn render(&self, socket: &Socket) -> Rendered {
         let portal_mode = self.form.contains("portal");
         let form = if self.form.contains("live-component") {
-            html!({live_component::<FormComponent>("form-component", self.form.clone())})
+            html!({ live_component::<FormComponent>("form-component", self.form.clone()) })
         } else {
             my_form(&self.form, None)
         };

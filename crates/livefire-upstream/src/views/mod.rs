@@ -61,10 +61,11 @@ pub fn routes(router: LiveRouter) -> LiveRouter {
         );
     // Routes outside any live_session (Phoenix names their session :default too); these views
     // bring their own layouts.
-    router
+    let router = router
         .live_session("default")
         .live("/form/feedback", form_feedback::FormFeedbackLive::default)
-        .live("/errors", error::ErrorLive::default)
+        .live("/errors", error::ErrorLive::default);
+    issues::no_session(router)
 }
 
 /// `assigns[:render_in_root]` of the view at `path` (the root layout renders it before the
