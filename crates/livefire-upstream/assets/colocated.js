@@ -8,5 +8,24 @@ export const hooks = {
       console.log("HookOutside mounted");
     },
   },
+  // support/issues/issue_4066.ex
+  "Phoenix.LiveViewTest.E2E.Issue4066Live.LiveComponent.MyHook": {
+    mounted() {
+      this.el.addEventListener("input", () => {
+        setTimeout(() => {
+          this.pushEventTo(this.el, "do-something", { value: 100 });
+          this.liveSocket.js().setAttribute(document.body, "data-pushed", "yes");
+        }, parseInt(this.el.dataset.delay));
+      });
+    },
+  },
+  // support/issues/issue_4088.ex
+  "Phoenix.LiveViewTest.E2E.Issue4088Live.LC.MyHook": {
+    mounted() {
+      this.pushEventTo(this.el, "my_update", {});
+      this.pushEventTo(this.el, "my_update", {});
+      this.pushEventTo(this.el, "my_update", {});
+    },
+  },
 };
 export default { hooks };

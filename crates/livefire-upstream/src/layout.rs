@@ -80,7 +80,12 @@ pub fn live<M: Send>(socket: &Socket<M>, inner: Rendered) -> Rendered {
 /// The "live" layout with options.
 pub fn live_with<M: Send>(socket: &Socket<M>, opts: Live, inner: Rendered) -> Rendered {
     let token = socket.csrf_token().unwrap_or_default();
-    let pre_script = opts.pre_script.map(Raw::new_unchecked);
+    // Upstream's `pre_script` is a rendered template: a nested tree in the diff, not a string
+    // (the client's debug log of the join diff then shows it as `Object`; 4334's spec filters
+    // console messages by a word in the script).
+    let pre_script = opts
+        .pre_script
+        .map(|script| html!({ Raw::new_unchecked(script) }));
     let script = Raw::new_unchecked(LIVE_SCRIPT);
     html!(
         <meta name="csrf-token" content={token}>

@@ -24,3 +24,12 @@ pub fn take_random<T: Clone>(items: &[T], n: usize) -> Vec<T> {
     }
     out
 }
+
+/// `System.unique_integer()`: unique per server run, monotonically increasing and, like the
+/// BEAM's, starting from a large negative number (views put it into DOM ids such as
+/// `items-a-576460752303423487` that the specs match with `/items-a-.*/`).
+pub fn unique_integer() -> i64 {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static NEXT: AtomicI64 = AtomicI64::new(-576_460_752_303_423_487);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

@@ -1,7 +1,7 @@
 //! `Phoenix.LiveViewTest.E2E.KeyedComprehensionLive` (`support/keyed_comprehension_live.ex`) at
-//! `/keyed-comprehension`: two tables of randomly reordered rows. Upstream renders the rows with
-//! `:key` (keyed comprehensions); livefire's comprehensions are index-keyed, which renders the same
-//! DOM.
+//! `/keyed-comprehension`: two tables of randomly reordered rows, rendered with keyed
+//! comprehensions (`:key`) on rows and columns (`?tab=all_keyed`), on rows only (`rows_keyed`) or
+//! not at all (`no_keyed`).
 
 use livefire::{Event, LiveView, Params, Rendered, Result, Socket, html};
 use serde::Deserialize;
@@ -31,6 +31,33 @@ fn random_items(size: usize) -> Vec<Item> {
         .collect()
 }
 
+/// A `<:col id=… name=…>` slot of the tables.
+#[derive(Debug, Clone, Copy)]
+struct Col {
+    id: &'static str,
+    name: &'static str,
+}
+
+const COLS: [Col; 2] = [
+    Col {
+        id: "1",
+        name: "Foo",
+    },
+    Col {
+        id: "2",
+        name: "Count",
+    },
+];
+
+/// `render_slot(slot, row)`: the "Foo" column (`<.my_component …/> {i}`) or the "Count" one.
+fn cell(col: Col, item: &Item, count: u64, i: u32) -> Rendered {
+    if col.id == "1" {
+        html!(" " <span>" Count: " {count} " Name: " {item.bar.as_str()} " "</span> " " {i} " ")
+    } else {
+        html!(" " {count} " ")
+    }
+}
+
 /// `KeyedComprehensionLive`.
 #[derive(Debug)]
 pub struct KeyedComprehensionLive {
@@ -57,24 +84,48 @@ struct Size {
 }
 
 impl KeyedComprehensionLive {
+    /// `table_with_all_keyed/1`, `table_with_rows_keyed/1` or `table_with_no_keyed/1`, by tab:
+    /// rows and columns keyed (`:key`), rows only, or neither.
     fn table(&self, i: u32) -> Rendered {
         let count = self.count;
-        let rows: Vec<&str> = self.items.iter().map(|item| item.bar.as_str()).collect();
+        let items = &self.items;
+        let (head, body) = match self.active_tab.as_str() {
+            "all_keyed" => (
+                html!(@for col in COLS; key = col.id { <th scope="col">{col.name}</th> }),
+                html!(
+                    @for item in items; key = item.id {
+                        <tr>
+                            " "
+                            @for col in COLS; key = format!("{}_{}", item.id, col.id) {
+                                <td>{cell(col, item, count, i)}</td>
+                            }
+                            " "
+                        </tr>
+                    }
+                ),
+            ),
+            "rows_keyed" => (
+                html!(@for col in COLS { <th scope="col">{col.name}</th> }),
+                html!(
+                    @for item in items; key = item.id {
+                        <tr>" " @for col in COLS { <td>{cell(col, item, count, i)}</td> } " "</tr>
+                    }
+                ),
+            ),
+            _ => (
+                html!(@for col in COLS { <th scope="col">{col.name}</th> }),
+                html!(
+                    @for item in items {
+                        <tr>" " @for col in COLS { <td>{cell(col, item, count, i)}</td> } " "</tr>
+                    }
+                ),
+            ),
+        };
         html!(
             <div class="mt-8 flow-root"><div><div>
                 <table>
-                    <thead><tr><th scope="col">"Foo"</th><th scope="col">"Count"</th></tr></thead>
-                    <tbody>
-                        @for name in rows {
-                            <tr>
-                                " "
-                                <td>" " <span>" Count: " {count} " Name: " {name} " "</span> " " {i} " "</td>
-                                " "
-                                <td>" " {count} " "</td>
-                                " "
-                            </tr>
-                        }
-                    </tbody>
+                    <thead><tr>{head}</tr></thead>
+                    <tbody>{body}</tbody>
                 </table>
             </div></div></div>
         )

@@ -12,6 +12,7 @@ pub mod js;
 pub mod keyed_comprehension;
 pub mod navigation;
 pub mod select;
+pub mod streams;
 
 use livefire::{LiveRouter, Raw};
 
@@ -20,7 +21,18 @@ pub fn routes(router: LiveRouter) -> LiveRouter {
     // live_session :default (layout: the "live" layout, on_mount: the eval hook)
     let router = router
         .live_session("default")
+        .live("/stream", streams::StreamLive::default)
+        .live("/stream/reset", streams::StreamResetLive::default)
+        .live("/stream/reset-lc", streams::StreamResetLcLive::default)
+        .live("/stream/limit", streams::StreamLimitLive::default)
+        .live(
+            "/stream/nested-component-reset",
+            streams::StreamNestedComponentResetLive::default,
+        )
+        .live("/stream/inside-for", streams::StreamInsideForLive::default)
+        .live("/healthy/{category}", streams::HealthyLive::default)
         .live("/form", form::FormLive::default)
+        .live("/form/stream", form::FormStreamLive::default)
         .live(
             "/form/dynamic-inputs",
             form_dynamic_inputs::FormDynamicInputsLive::default,
@@ -49,10 +61,11 @@ pub fn routes(router: LiveRouter) -> LiveRouter {
         );
     // Routes outside any live_session (Phoenix names their session :default too); these views
     // bring their own layouts.
-    router
+    let router = router
         .live_session("default")
         .live("/form/feedback", form_feedback::FormFeedbackLive::default)
-        .live("/errors", error::ErrorLive::default)
+        .live("/errors", error::ErrorLive::default);
+    issues::no_session(router)
 }
 
 /// `assigns[:render_in_root]` of the view at `path` (the root layout renders it before the

@@ -1,11 +1,10 @@
 //! `Phoenix.LiveViewTest.E2E.Navigation` (`support/navigation.ex`): the navigation live
 //! session's layout, `ALive`, `BLive`, `RedirectLoopLive` and the layout of the dead page.
 //!
-//! `BLive` streams 100 items upstream; livefire has no streams, so they are a plain list with the
-//! same DOM ids (the navigation specs only read ids, text and scroll positions).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use livefire::stream::Stream;
 use livefire::{Event, LiveView, Mount, Params, Raw, Rendered, Result, Socket, html};
 
 use crate::eval;
@@ -130,11 +129,24 @@ impl LiveView for ALive {
     }
 }
 
-/// `Navigation.BLive` (`:index` at `/navigation/b`, `:show` at `/navigation/b/:id`).
-#[derive(Debug, Default)]
+/// `Navigation.BLive` (`:index` at `/navigation/b`, `:show` at `/navigation/b/:id`): a stream
+/// of 100 items, (re)inserted by every `handle_params` of `:index`.
+#[derive(Debug)]
 pub struct BLive {
     container: bool,
     id: Option<String>,
+    /// `%{id: "item-#{i}", name: i}`: the stream of `i`.
+    items: Stream<u32>,
+}
+
+impl Default for BLive {
+    fn default() -> Self {
+        Self {
+            container: false,
+            id: None,
+            items: Stream::new("items", |i: &u32| format!("items-item-{i}")),
+        }
+    }
 }
 
 impl LiveView for BLive {
@@ -143,6 +155,10 @@ impl LiveView for BLive {
     async fn handle_params(&mut self, params: &Params, _socket: &mut Socket) -> Result {
         self.container = params.query("container").is_some();
         self.id = params.get("id").map(str::to_owned);
+        if self.id.is_none() {
+            // `apply_action(socket, :index, _params)`
+            self.items.extend(1..=100);
+        }
         Ok(())
     }
 
@@ -155,24 +171,25 @@ impl LiveView for BLive {
         let style = format!(
             "{scroll}width: 100%; border: 1px solid #e2e8f0; border-radius: 0.375rem; position: relative;"
         );
-        let items = 1..=100;
+        let index = self.id.is_none();
         in_layout(
             socket,
             html!(
                 <h1>"This is page B"</h1>
                 <a href="#items-item-42" style={format!("margin-bottom: 8px; {BUTTON}")}>"Go to 42."</a>
-                @if let Some(id) = &self.id {
-                    <div><p>"Item " {id.as_str()}</p></div>
-                } else {
+                @if index {
                     <div id="my-scroll-container" style={style.as_str()}>
-                        <ul id="items" style="padding: 1rem; list-style: none;">
-                            @for i in items {
-                                <li id={format!("items-item-{i}")} style="padding: 0.5rem; border-bottom: 1px solid #e2e8f0;">
-                                    <a href={format!("/navigation/b/item-{i}")} data-phx-link="patch" data-phx-link-state="push" style="display: inline-flex; align-items: center; gap: 0.5rem;">"Item " {i}</a>
+                        <ul id="items" style="padding: 1rem; list-style: none;" phx-update="stream">
+                            @for (dom_id, i) in &self.items {
+                                <li id={dom_id} style="padding: 0.5rem; border-bottom: 1px solid #e2e8f0;">
+                                    <a href={format!("/navigation/b/item-{i}")} data-phx-link="patch" data-phx-link-state="push" style="display: inline-flex; align-items: center; gap: 0.5rem;">"Item " {*i}</a>
                                 </li>
                             }
                         </ul>
                     </div>
+                }
+                @if let Some(id) = &self.id {
+                    <div><p>"Item " {id.as_str()}</p></div>
                 }
             ),
         )
