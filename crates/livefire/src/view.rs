@@ -27,8 +27,8 @@ use crate::rendered::{Rendered, Statics};
 use crate::session::TicketKey;
 use crate::session::tickets::FLASH_KEY;
 use crate::session::writes::SessionWrites;
-use crate::upload;
 use crate::socket::{Navigation, Outputs, Socket};
+use crate::upload;
 use crate::wire::{frame, json, payload};
 
 /// Consecutive `push_patch`es one round may make (a `handle_params` that patches again, and
@@ -631,7 +631,13 @@ impl<V: LiveView> Runner<V> {
             }
         };
         // One chunk must fit in one frame, with room for its header.
-        let max_chunk = self.ctx.endpoint.limits.max_message_size.saturating_sub(1024).max(1024);
+        let max_chunk = self
+            .ctx
+            .endpoint
+            .limits
+            .max_message_size
+            .saturating_sub(1024)
+            .max(1024);
         if let Some(chunk) = answer.pointer_mut("/config/chunk_size")
             && chunk.as_u64().is_some_and(|c| c > max_chunk as u64)
         {
@@ -643,7 +649,11 @@ impl<V: LiveView> Runner<V> {
     }
 
     /// `progress`: an entry's upload progress, then the view's progress callback.
-    async fn upload_progress(&mut self, msg_ref: Option<&str>, payload: &serde_json::Value) -> Flow {
+    async fn upload_progress(
+        &mut self,
+        msg_ref: Option<&str>,
+        payload: &serde_json::Value,
+    ) -> Flow {
         let progressed = self
             .socket
             .core

@@ -53,6 +53,11 @@ pub(super) fn join(
         replies.push(refuse("invalid_token"));
         return;
     };
+    // One channel per entry: a second join does not replace the running one.
+    if conn.views.contains_key(topic) {
+        replies.push(refuse("already_registered"));
+        return;
+    }
     let view_topic = format!("lv:{}", claims.view);
     let Some(view) = conn.views.get(&view_topic) else {
         replies.push(refuse("disallowed"));
@@ -70,10 +75,6 @@ pub(super) fn join(
     if view_inbox.try_send(Inbound::UploadJoin(ask)).is_err() {
         replies.push(refuse("disallowed"));
         return;
-    }
-    if let Some(old) = conn.views.remove(topic) {
-        old.task.abort();
-        replies.push(frame::close(&old.join_ref, topic));
     }
     let (tx, rx) = queue::channel::<ViewMsg<()>>(UPLOAD_INBOX);
     let topic: Arc<str> = Arc::from(topic);
@@ -190,14 +191,18 @@ async fn run(
         Ok(Err(err)) => {
             tracing::error!(%err, dir = %channel.dir.display(), "cannot create an upload file");
             guard.how = Some(Finished::WriterFailed);
-            channel.reply(join_ref, false, &frame::reason("writer_error")).await;
+            channel
+                .reply(join_ref, false, &frame::reason("writer_error"))
+                .await;
             channel.ended(false).await;
             return;
         }
         Err(err) => {
             tracing::error!(%err, "upload file task failed");
             guard.how = Some(Finished::WriterFailed);
-            channel.reply(join_ref, false, &frame::reason("writer_error")).await;
+            channel
+                .reply(join_ref, false, &frame::reason("writer_error"))
+                .await;
             channel.ended(false).await;
             return;
         }

@@ -74,7 +74,9 @@ pub(crate) enum Accept {
 #[non_exhaustive]
 pub enum UploadConfigError {
     /// An extension without a known MIME type, or a MIME type without a known extension.
-    #[error("unknown accept filter {0:?}: use a known extension (\".jpg\"), MIME type (\"image/png\") or image/*, audio/*, video/*")]
+    #[error(
+        "unknown accept filter {0:?}: use a known extension (\".jpg\"), MIME type (\"image/png\") or image/*, audio/*, video/*"
+    )]
     UnknownAccept(String),
     /// The accept list is empty (use [`UploadConfig::any`] to accept every type).
     #[error("the accept list is empty; use UploadConfig::any() to accept every file type")]
@@ -105,11 +107,10 @@ impl UploadConfig {
                 };
                 types.push(mime.essence_str().to_owned());
                 exts.push(lower.clone());
-            } else if WILDCARDS.contains(&lower.as_str()) {
-                types.push(lower.clone());
-            } else if lower.contains('/')
-                && !lower.contains(';')
-                && mime_guess::get_mime_extensions_str(&lower).is_some()
+            } else if WILDCARDS.contains(&lower.as_str())
+                || (lower.contains('/')
+                    && !lower.contains(';')
+                    && mime_guess::get_mime_extensions_str(&lower).is_some())
             {
                 types.push(lower.clone());
             } else {

@@ -164,8 +164,12 @@ impl LiveImgPreview<'_> {
             Some((_, id)) => id.clone(),
             None => format!("phx-preview-{}", self.entry.entry_ref),
         };
-        let extra: Vec<(Cow<'static, str>, String)> =
-            self.extra.iter().filter(|(n, _)| n != "id").cloned().collect();
+        let extra: Vec<(Cow<'static, str>, String)> = self
+            .extra
+            .iter()
+            .filter(|(n, _)| n != "id")
+            .cloned()
+            .collect();
         Rendered::new(
             &PREVIEW,
             vec![

@@ -175,7 +175,7 @@ impl Slot {
             self.put_error(&upload_ref, EntryError::TooManyFiles);
         }
         let auto = self.upload.config.auto_upload;
-        if too_many && !auto || !auto && !self.upload.errors.is_empty() {
+        if !auto && (too_many || !self.upload.errors.is_empty()) {
             return Err(());
         }
         Ok(())
@@ -322,7 +322,11 @@ impl Uploads {
     /// Answers an `allow_upload` preflight: validates the entries, then for up to
     /// `max_entries` of them a sealed token each (or, for an external upload, the presigner's
     /// metadata). `seal(entry_ref)` makes an entry's token.
-    pub(crate) fn preflight(&mut self, payload: &Value, seal: &dyn Fn(&str, &str) -> String) -> Value {
+    pub(crate) fn preflight(
+        &mut self,
+        payload: &Value,
+        seal: &dyn Fn(&str, &str) -> String,
+    ) -> Value {
         let upload_ref = payload.get("ref").and_then(Value::as_str).unwrap_or("");
         let entries: &[Value] = payload
             .get("entries")
@@ -365,11 +369,20 @@ impl Uploads {
         match config.external.clone() {
             None => {
                 for entry_ref in &refs {
-                    let entry = slot.upload.entry(entry_ref).expect("preflighted entries exist");
+                    let entry = slot
+                        .upload
+                        .entry(entry_ref)
+                        .expect("preflighted entries exist");
                     if entry.valid {
-                        reply_entries.insert(entry_ref.clone(), seal(&upload_ref, entry_ref).into());
+                        reply_entries
+                            .insert(entry_ref.clone(), seal(&upload_ref, entry_ref).into());
                     } else {
-                        let errors = slot.upload.entry_errors(entry).iter().map(|e| e.to_wire()).collect();
+                        let errors = slot
+                            .upload
+                            .entry_errors(entry)
+                            .iter()
+                            .map(|e| e.to_wire())
+                            .collect();
                         reply_errors.insert(entry_ref.clone(), Value::Array(errors));
                     }
                 }
@@ -377,7 +390,11 @@ impl Uploads {
             Some(presign) => {
                 let auto = config.auto_upload;
                 for entry_ref in &refs {
-                    let entry = slot.upload.entry(entry_ref).expect("preflighted entries exist").clone();
+                    let entry = slot
+                        .upload
+                        .entry(entry_ref)
+                        .expect("preflighted entries exist")
+                        .clone();
                     if auto && !entry.valid {
                         let errors = slot
                             .upload

@@ -261,10 +261,22 @@ mod tests {
             }
         );
         assert_eq!(BinaryFrame::parse(&[]), Err(BinaryFrameError::Truncated));
-        assert_eq!(BinaryFrame::parse(&[1, 0, 0, 0, 0]), Err(BinaryFrameError::Kind(1)));
-        assert_eq!(BinaryFrame::parse(&[0, 0, 0, 9]), Err(BinaryFrameError::Truncated));
-        assert_eq!(BinaryFrame::parse(&[0, 0, 0, 9, 0, b'a']), Err(BinaryFrameError::Truncated));
-        assert_eq!(BinaryFrame::parse(&[0, 0, 0, 1, 0, 0xff]), Err(BinaryFrameError::NotUtf8));
+        assert_eq!(
+            BinaryFrame::parse(&[1, 0, 0, 0, 0]),
+            Err(BinaryFrameError::Kind(1))
+        );
+        assert_eq!(
+            BinaryFrame::parse(&[0, 0, 0, 9]),
+            Err(BinaryFrameError::Truncated)
+        );
+        assert_eq!(
+            BinaryFrame::parse(&[0, 0, 0, 9, 0, b'a']),
+            Err(BinaryFrameError::Truncated)
+        );
+        assert_eq!(
+            BinaryFrame::parse(&[0, 0, 0, 1, 0, 0xff]),
+            Err(BinaryFrameError::NotUtf8)
+        );
     }
 
     #[test]
