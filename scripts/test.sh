@@ -73,4 +73,37 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 section "cargo test --workspace --locked"
 cargo test --workspace --locked
 
+section "Upstream phoenix_live_view e2e suite (Playwright on Debian's Chromium)"
+# The suite is read from $LIVEFIRE_UPSTREAM_E2E (default: ../shared/upstream-e2e beside the
+# project); it is MIT test data, never committed here.
+UPSTREAM="${LIVEFIRE_UPSTREAM_E2E:-$(cd .. && pwd)/shared/upstream-e2e}"
+if [ -f "$UPSTREAM/test/e2e/test_helper.exs" ]; then
+    LIVEFIRE_UPSTREAM_E2E="$UPSTREAM" bash scripts/upstream-e2e.sh
+else
+    echo "WARNING: upstream suite not found at $UPSTREAM: the upstream e2e run was NOT done" >&2
+fi
+
+section "Fuzzing (cargo-fuzz, ${LIVEFIRE_FUZZ_SECONDS:-30} s per target)"
+# cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP=1 enables them on the stable toolchain.
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked --version 0.13.1
+fi
+(
+    cd fuzz
+    for target in $(RUSTC_BOOTSTRAP=1 cargo fuzz list); do
+        echo "-- fuzz target $target"
+        log="$(mktemp)"
+        # A crash (or a build failure) exits non-zero; its input lands in fuzz/artifacts/.
+        if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -- \
+            -max_total_time="${LIVEFIRE_FUZZ_SECONDS:-30}" -rss_limit_mb=2048 -print_final_stats=1 \
+            >"$log" 2>&1; then
+            tail -n 60 "$log"
+            echo "error: fuzz target $target failed (crash inputs in fuzz/artifacts/$target)" >&2
+            exit 1
+        fi
+        grep -E "^(Done [0-9]+ runs|stat::number_of_executed_units)" "$log" || tail -n 3 "$log"
+        rm -f "$log"
+    done
+)
+
 section "All checks passed"

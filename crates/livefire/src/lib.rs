@@ -110,6 +110,100 @@ pub mod __fuzz {
     pub fn parse_frame(text: &str) -> bool {
         crate::wire::frame::Frame::parse(text).is_ok()
     }
+
+    /// Decodes one binary frame as the socket does; `Some((join_ref, ref, topic, event,
+    /// payload length))` if it is a valid push.
+    ///
+    /// ```
+    /// let frame = [0, 0, 1, 5, 5, b'7', b'l', b'v', b'u', b':', b'0', b'c', b'h', b'u', b'n', b'k', 1, 2];
+    /// let parsed = livefire::__fuzz::parse_binary_frame(&frame).unwrap();
+    /// assert_eq!(parsed, (None, Some("7".to_owned()), "lvu:0".to_owned(), "chunk".to_owned(), 2));
+    /// assert!(livefire::__fuzz::parse_binary_frame(&[1]).is_none());
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn parse_binary_frame(
+        bytes: &[u8],
+    ) -> Option<(Option<String>, Option<String>, String, String, usize)> {
+        let f = crate::wire::frame::BinaryFrame::parse(bytes).ok()?;
+        Some((
+            f.join_ref.map(str::to_owned),
+            f.msg_ref.map(str::to_owned),
+            f.topic.to_owned(),
+            f.event.to_owned(),
+            f.payload.len(),
+        ))
+    }
+
+    /// Feeds client payloads to one view's upload state (an upload of at most 2 entries of
+    /// 100 bytes, `.txt` only), as the view task does: `kind % 3` picks a form event's
+    /// `uploads`, an `allow_upload` preflight or a `progress` event; payloads that are not JSON
+    /// are skipped. Panics if an invariant breaks: never more than `max_entries + 32` entries,
+    /// every error names the upload or one of its entries, only valid preflighted entries get
+    /// tokens, done entries are at 100 %.
+    ///
+    /// ```
+    /// livefire::__fuzz::upload_payloads(&[
+    ///     (1, r#"{"ref":"x","entries":[{"ref":"0","name":"a.txt","size":3,"type":"text/plain"}]}"#),
+    ///     (2, r#"{"ref":"x","entry_ref":"0","progress":100}"#),
+    /// ]);
+    /// ```
+    pub fn upload_payloads(payloads: &[(u8, &str)]) {
+        use crate::upload::{UploadConfig, Uploads};
+        use serde_json::Value;
+        let mut uploads = Uploads::default();
+        let config = UploadConfig::new([".txt"])
+            .expect("a known extension")
+            .max_entries(2)
+            .max_file_size(100);
+        uploads.allow("doc", config).expect("a valid config");
+        let upload_ref = uploads.get("doc").expect("allowed").upload_ref().to_owned();
+        for (kind, text) in payloads {
+            let Ok(mut value) = serde_json::from_str::<Value>(text) else {
+                continue;
+            };
+            // Aim most payloads at the real upload ref.
+            if let Some(obj) = value.as_object_mut()
+                && obj.get("ref").and_then(Value::as_str) == Some("x")
+            {
+                obj.insert("ref".into(), upload_ref.clone().into());
+            }
+            match kind % 3 {
+                0 => {
+                    let entries = value.get("entries").cloned().unwrap_or(Value::Null);
+                    uploads.put_event_entries(&serde_json::json!({ upload_ref.clone(): entries }));
+                }
+                1 => {
+                    let reply = uploads.preflight(&value, &|_, entry| format!("token-{entry}"));
+                    let upload = uploads.get("doc").expect("allowed");
+                    if let Some(tokens) = reply.get("entries").and_then(Value::as_object) {
+                        for entry_ref in tokens.keys() {
+                            let entry = upload
+                                .entries()
+                                .iter()
+                                .find(|e| e.entry_ref() == entry_ref)
+                                .expect("a token for a known entry");
+                            assert!(entry.is_valid() && entry.is_preflighted());
+                        }
+                    }
+                }
+                _ => {
+                    uploads.progress(&value);
+                }
+            }
+            let upload = uploads.get("doc").expect("allowed");
+            assert!(upload.entries().len() <= 2 + 32, "entries are capped");
+            for (error_ref, _) in &upload.errors {
+                assert!(
+                    *error_ref == upload_ref
+                        || upload.entries().iter().any(|e| e.entry_ref() == error_ref),
+                    "an error names the upload or an entry"
+                );
+            }
+            for entry in upload.entries() {
+                assert!(!entry.is_done() || entry.progress() == 100);
+            }
+        }
+    }
 }
 
 /// Test tools (feature `test-util`): the diff engine, for checking what a sequence of renders
