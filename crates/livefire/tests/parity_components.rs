@@ -1232,3 +1232,69 @@ async fn a_new_root_template_keeps_the_components_on_the_page() {
         "{reply}"
     );
 }
+
+/// The orphan case of the property, frame by frame (current behaviour, a small leak that
+/// follows from the handshake's rules): card 1 (cid 2) hides its badge (cid 4), the client
+/// reports the badge gone, and a second click on the card (sent before the reply that
+/// removed the card from the page) shows the badge again, inside the card that has left the
+/// page. The server revives the badge (placed again while marked), so `cids_destroyed` keeps
+/// it; then the card is destroyed, and nothing places the badge any more. The client never
+/// sees it leave the page again, so neither side ever forgets it: a `send_update` still
+/// renders it.
+#[tokio::test]
+async fn a_badge_revived_by_a_removed_card_outlives_it() {
+    let app = app();
+    let addr = serve_nodelay(app.clone()).await;
+    let page = get(&app, "/", None).await;
+    let mut ws = connect(addr, &page).await;
+    let topic = page.topic();
+    send(
+        &mut ws,
+        json!(["1", "1", topic, "phx_join", page.join_payload("/")]),
+    )
+    .await;
+    let join = recv(&mut ws).await;
+    assert_eq!(
+        join[4]["response"]["rendered"]["c"]["4"]["0"],
+        " id=\"badge-b1\""
+    );
+    let click = |msg_ref: &str, cid: u32| json!(["1", msg_ref, topic, "event", {"type": "click", "event": "hide", "value": {}, "cid": cid}]);
+    let op = |msg_ref: &str, op: ViewOp| json!(["1", msg_ref, topic, "event", {"type": "click", "event": "op", "value": {"op": op}}]);
+    let handshake = |msg_ref: &str, event: &str, cids: &[u32]| json!(["1", msg_ref, topic, event, {"cids": cids}]);
+    send(&mut ws, click("2", 2)).await;
+    send(&mut ws, op("3", ViewOp::Remove { at: 0 })).await;
+    let hidden = recv(&mut ws).await;
+    assert_eq!(
+        hidden[4]["response"]["diff"]["c"]["2"]["4"]["0"], "",
+        "{hidden}"
+    );
+    send(&mut ws, handshake("4", "cids_will_destroy", &[4])).await;
+    send(&mut ws, click("5", 2)).await;
+    let removed = recv(&mut ws).await;
+    assert_eq!(removed[4]["response"]["diff"]["2"]["0"]["k"]["kc"], 1);
+    send(&mut ws, handshake("6", "cids_will_destroy", &[2])).await;
+    assert_eq!(recv(&mut ws).await[1], "4");
+    send(&mut ws, handshake("7", "cids_destroyed", &[4])).await;
+    let shown = recv(&mut ws).await;
+    assert_eq!(shown[4]["response"]["diff"]["c"]["4"]["r"], 1, "revived");
+    assert_eq!(recv(&mut ws).await[1], "6");
+    send(&mut ws, handshake("8", "cids_destroyed", &[2])).await;
+    assert_eq!(recv(&mut ws).await[4]["response"], json!({"cids": []}));
+    assert_eq!(recv(&mut ws).await[4]["response"], json!({"cids": [2]}));
+    // Card 1 is gone; its badge is on no page, but still alive.
+    send(
+        &mut ws,
+        op(
+            "9",
+            ViewOp::UpdateBadge {
+                key: "b1".to_owned(),
+            },
+        ),
+    )
+    .await;
+    let update = recv(&mut ws).await;
+    assert_eq!(
+        update[4]["response"]["diff"]["c"]["4"]["3"], "5",
+        "{update}"
+    );
+}
