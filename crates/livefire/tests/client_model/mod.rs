@@ -769,7 +769,7 @@ pub fn check_keys(v: &Value, place: Place) {
                 match val {
                     Value::String(_) => {}
                     Value::Number(n) => {
-                        assert!(n.as_u64().is_some_and(|c| c > 0), "a cid dynamic is > 0")
+                        assert!(n.as_u64().is_some_and(|c| c > 0), "a cid dynamic is > 0");
                     }
                     Value::Object(_) => check_keys(val, Place::Node),
                     other => panic!("bad dynamic {other} at {key}"),
