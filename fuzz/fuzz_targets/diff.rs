@@ -1,15 +1,18 @@
 //! The diff engine (`DiffState::full` / `diff`) on sequences of trees built from fuzz input.
 //!
 //! Trees use a small fixed set of statics (several per arity, one pair with equal parts behind
-//! different pointers), a few fixed texts plus arbitrary ones (escaped and raw), nested nodes and
-//! comprehensions. Each step is a fresh tree, the same tree again, or an edit of the previous
-//! one. After the join and every diff:
+//! different pointers), a few fixed texts plus arbitrary ones (escaped and raw), nested nodes,
+//! comprehensions and keyed comprehensions (keys from the input: entries move, come and go,
+//! and sometimes share a key). Each step is a fresh tree, the same tree again, or an edit of
+//! the previous one. After the join and every diff:
 //!
-//! * the output, wrapped in braces, is valid JSON holding only `s`, `k`, `kc` and indexes;
+//! * the output, wrapped in braces, is valid JSON holding only the keys the client model
+//!   accepts (`s`, `k` with `kc`/`km`/entries and moves, indexes);
 //! * `diff` returns true exactly when it wrote something, and nothing for an unchanged tree;
-//! * merging the output the way the official client does (a model of `Rendered.mergeDiff` and
-//!   `toOutputBuffer`, after `crates/livefire/tests/diff_merge.rs`) renders exactly
-//!   `Rendered::to_html()`, and no statics are resent where the client already holds them.
+//! * merging the output the way the official client does (the client model shared with the
+//!   property tests, `crates/livefire/tests/client_model`: `mergeDiff`, `mergeKeyed` with
+//!   moves, `toOutputBuffer`) renders exactly `Rendered::to_html()`, and no statics are resent
+//!   where the client already holds them.
 
 #![no_main]
 
@@ -17,7 +20,6 @@ use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use livefire::testing::DiffState;
 use livefire::rendered::{Comprehension, Dynamic, Rendered, Statics};
-use serde_json::{Map, Value};
 
 // ---------------------------------------------------------------------------------------------
 // Statics and texts
@@ -119,6 +121,13 @@ impl Gen<'_, '_> {
         let entries = (0..n)
             .map(|_| self.dyns(holes(s), depth))
             .collect::<Result<_>>()?;
+        if self.u.arbitrary::<bool>()? {
+            // Keys from a small range: often distinct, sometimes not (then matched by index).
+            let keys = (0..n)
+                .map(|_| self.u.int_in_range(0..=7u64))
+                .collect::<Result<_>>()?;
+            return Ok(Comprehension::keyed(s, entries, keys));
+        }
         Ok(Comprehension::new(s, entries))
     }
 
@@ -145,7 +154,7 @@ impl Gen<'_, '_> {
             (0, _) => d.clone(),
             (1, _) => self.text()?,
             (2, _) => self.dynamic(depth + 1)?,
-            (_, Dynamic::Html(_)) => d.clone(),
+            (_, Dynamic::Html(_) | Dynamic::Component(_)) => d.clone(),
             (_, Dynamic::Nested(r)) => match self.u.int_in_range(0..=3u8)? {
                 // Same statics, now as a comprehension.
                 0 => {
@@ -166,12 +175,59 @@ impl Gen<'_, '_> {
                     let s = self.statics_like(c.statics())?;
                     Dynamic::Comprehension(Comprehension::new(s, self.edit_entries(s, c, depth)?))
                 }
-                _ => Dynamic::Comprehension(Comprehension::new(
-                    c.statics(),
-                    self.edit_entries(c.statics(), c, depth)?,
-                )),
+                _ => Dynamic::Comprehension(self.edit_same(c, depth)?),
             },
         })
+    }
+
+    /// An edit with the same statics; a keyed comprehension keeps its keys with its entries
+    /// (so moves are moves) and gets new ones for new entries.
+    fn edit_same(&mut self, c: &Comprehension, depth: u32) -> Result<Comprehension> {
+        let s = c.statics();
+        let Some(keys) = c.keys() else {
+            return Ok(Comprehension::new(s, self.edit_entries(s, c, depth)?));
+        };
+        let mut entries: Vec<(u64, Vec<Dynamic>)> = keys
+            .iter()
+            .copied()
+            .zip(c.entries().iter().cloned())
+            .collect();
+        for entry in &mut entries {
+            entry.1 = self.edit_dyns(&entry.1, depth)?;
+        }
+        match self.u.int_in_range(0..=6u8)? {
+            1 if entries.len() < MAX_ENTRIES => {
+                let at = self.u.int_in_range(0..=entries.len())?;
+                let key = self.u.int_in_range(0..=7u64)?;
+                entries.insert(at, (key, self.dyns(holes(s), depth)?));
+            }
+            2 if !entries.is_empty() => {
+                let at = self.u.choose_index(entries.len())?;
+                entries.remove(at);
+            }
+            3 => entries.reverse(),
+            4 if entries.len() > 1 => {
+                let (a, b) = (
+                    self.u.choose_index(entries.len())?,
+                    self.u.choose_index(entries.len())?,
+                );
+                entries.swap(a, b);
+            }
+            5 if !entries.is_empty() => {
+                let n = self.u.choose_index(entries.len())?;
+                entries.rotate_left(n);
+            }
+            // The same entries, unkeyed (a kind switch).
+            6 => {
+                return Ok(Comprehension::new(
+                    s,
+                    entries.into_iter().map(|e| e.1).collect(),
+                ));
+            }
+            _ => {}
+        }
+        let (keys, entries) = entries.into_iter().unzip();
+        Ok(Comprehension::keyed(s, entries, keys))
     }
 
     fn edit_entries(
@@ -212,13 +268,12 @@ impl Gen<'_, '_> {
 #[path = "../../crates/livefire/tests/client_model/mod.rs"]
 mod client_model;
 
-use client_model::{mutable_merge, parse_members, render};
+use client_model::{Client, Rules};
 
-fn client_html(rendered: &Value) -> String {
-    let mut out = String::new();
-    render(rendered, &mut out);
-    out
-}
+/// Keyed comprehensions send new entries in full over old ones (see `Rules`).
+const RULES: Rules = Rules {
+    replaced_entries: true,
+};
 
 // ---------------------------------------------------------------------------------------------
 // The target
@@ -230,8 +285,8 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
     let mut server = DiffState::new();
     let mut out = String::new();
     server.full(&current, &mut out);
-    let mut client = mutable_merge(Value::Object(Map::new()), parse_members(&out));
-    assert_eq!(client_html(&client), current.to_html(), "after join: {out}");
+    let mut client = Client::join_with(&out, RULES);
+    assert_eq!(client.html(), current.to_html(), "after join: {out}");
 
     for _ in 0..12 {
         if g.u.is_empty() {
@@ -247,10 +302,9 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         let changed = server.diff(&next, &mut out);
         assert_eq!(changed, !out.is_empty(), "return value vs output {out:?}");
         if changed {
-            let old = std::mem::take(&mut client);
-            client = mutable_merge(old, parse_members(&out));
+            client.merge(&out);
         }
-        assert_eq!(client_html(&client), next.to_html(), "after diff {out}");
+        assert_eq!(client.html(), next.to_html(), "after diff {out}");
 
         out.clear();
         assert!(
@@ -264,8 +318,10 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
     // A rejoin from scratch renders the same page.
     out.clear();
     DiffState::new().full(&current, &mut out);
-    let fresh = mutable_merge(Value::Object(Map::new()), parse_members(&out));
-    assert_eq!(client_html(&fresh), current.to_html());
+    assert_eq!(
+        Client::join_with(&out, RULES).html(),
+        current.to_html()
+    );
     Ok(())
 }
 
