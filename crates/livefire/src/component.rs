@@ -255,6 +255,8 @@ struct Entry {
     fresh: bool,
     /// Changed since its last render.
     dirty: bool,
+    /// The components its last render placed.
+    children: Vec<u32>,
 }
 
 /// The live components of one view, by cid and by (type, id).
@@ -263,6 +265,8 @@ pub(crate) struct Components {
     entries: HashMap<u32, Entry>,
     ids: HashMap<(TypeId, String), u32>,
     next: u32,
+    /// The components the view's last render placed.
+    root: Vec<u32>,
 }
 
 impl fmt::Debug for Components {
@@ -317,13 +321,17 @@ impl Components {
     /// Gives every component call in `tree` its cid (allocating cids for new ids) and takes
     /// the calls out for [`resolve`](Self::resolve). `seen` catches an id used twice in one
     /// render.
+    /// Returns the cids of the components placed directly in `tree` (not those their own
+    /// renders place).
     pub(crate) fn place(
         &mut self,
         tree: &mut Rendered,
         seen: &mut HashSet<u32>,
         placed: &mut Placed,
-    ) -> Result<(), DuplicateId> {
-        self.place_all(tree.dynamics_mut(), seen, placed)
+    ) -> Result<Vec<u32>, DuplicateId> {
+        let mut direct = Vec::new();
+        self.place_all(tree.dynamics_mut(), seen, placed, &mut direct)?;
+        Ok(direct)
     }
 
     fn place_all(
@@ -331,15 +339,16 @@ impl Components {
         dynamics: &mut [Dynamic],
         seen: &mut HashSet<u32>,
         placed: &mut Placed,
+        direct: &mut Vec<u32>,
     ) -> Result<(), DuplicateId> {
         for dynamic in dynamics {
             match dynamic {
                 // A nested live view's components are its own.
                 Dynamic::Html(_) | Dynamic::LiveRender(_) => {}
-                Dynamic::Nested(r) => self.place_all(r.dynamics_mut(), seen, placed)?,
+                Dynamic::Nested(r) => self.place_all(r.dynamics_mut(), seen, placed, direct)?,
                 Dynamic::Comprehension(c) => {
                     for entry in c.entries_mut() {
-                        self.place_all(entry, seen, placed)?;
+                        self.place_all(entry, seen, placed, direct)?;
                     }
                 }
                 Dynamic::Component(call) => {
@@ -356,6 +365,7 @@ impl Components {
                         return Err(DuplicateId(id));
                     }
                     call.cid = Some(cid);
+                    direct.push(cid);
                     let inner = std::mem::replace(
                         &mut call.inner,
                         Box::new(Taken {
@@ -410,13 +420,16 @@ impl Components {
                         marked: false,
                         fresh: true,
                         dirty: true,
+                        children: Vec::new(),
                     }),
                 };
                 if entry.dirty || entry.fresh {
                     entry.dirty = false;
                     let mut tree = render_guarded(&*entry.instance, Myself(cid))?;
-                    self.place(&mut tree, seen, &mut placed)
+                    let children = self
+                        .place(&mut tree, seen, &mut placed)
                         .map_err(|err| crate::lifecycle::Failure::Err(crate::Error::app(err)))?;
+                    self.set_children(cid, children);
                     renders.push((cid, tree));
                 }
             }
@@ -438,8 +451,10 @@ impl Components {
                 entry.dirty = false;
                 let mut tree = render_guarded(&*entry.instance, Myself(cid))?;
                 seen.insert(cid);
-                self.place(&mut tree, seen, &mut placed)
+                let children = self
+                    .place(&mut tree, seen, &mut placed)
                     .map_err(|err| crate::lifecycle::Failure::Err(crate::Error::app(err)))?;
+                self.set_children(cid, children);
                 renders.push((cid, tree));
             }
         }
@@ -482,20 +497,83 @@ impl Components {
         true
     }
 
-    /// `cids_will_destroy`: the client removed these components' roots from the DOM.
+    fn set_children(&mut self, cid: u32, children: Vec<u32>) {
+        if let Some(entry) = self.entries.get_mut(&cid) {
+            entry.children = children;
+        }
+    }
+
+    /// Records the components the view's render placed (the roots of what is on the page).
+    pub(crate) fn set_root(&mut self, cids: Vec<u32>) {
+        self.root = cids;
+    }
+
+    /// The components the server's latest renders put on the page: those the view placed,
+    /// and those they placed in turn.
+    fn on_page(&self) -> HashSet<u32> {
+        let mut reached: HashSet<u32> = HashSet::new();
+        let mut todo: Vec<u32> = self.root.clone();
+        while let Some(cid) = todo.pop() {
+            if reached.insert(cid)
+                && let Some(entry) = self.entries.get(&cid)
+            {
+                todo.extend_from_slice(&entry.children);
+            }
+        }
+        reached
+    }
+
+    /// The client lost every component (the view's root was sent with new statics, which
+    /// replaces the client's whole tree, `c` included): the next render sends each placed
+    /// component in full.
+    pub(crate) fn refresh_all(&mut self) {
+        for entry in self.entries.values_mut() {
+            entry.fresh = true;
+            entry.marked = false;
+        }
+    }
+
+    /// Forgets the components not on the page (after [`refresh_all`](Self::refresh_all): the
+    /// client holds none of them, so it will never report them); returns their cids.
+    pub(crate) fn retain_on_page(&mut self) -> Vec<u32> {
+        let keep = self.on_page();
+        let gone: Vec<u32> = self
+            .entries
+            .keys()
+            .filter(|cid| !keep.contains(cid))
+            .copied()
+            .collect();
+        for cid in &gone {
+            if let Some(entry) = self.entries.remove(cid) {
+                self.ids.remove(&(entry.kind, entry.id));
+            }
+        }
+        gone
+    }
+
+    /// `cids_will_destroy`: the client removed these components' roots from the DOM. A
+    /// component that the server's latest render put back on the page is not marked: the
+    /// report is older than that render, which the client has not applied yet.
     pub(crate) fn mark(&mut self, cids: &[u32]) {
+        let on_page = self.on_page();
         for cid in cids {
+            if on_page.contains(cid) {
+                continue;
+            }
             if let Some(entry) = self.entries.get_mut(cid) {
                 entry.marked = true;
             }
         }
     }
 
-    /// `cids_destroyed`: forgets the components still marked; returns their cids.
+    /// `cids_destroyed`: forgets the components still marked and not back on the page;
+    /// returns their cids.
     pub(crate) fn destroy(&mut self, cids: &[u32]) -> Vec<u32> {
+        let on_page = self.on_page();
         let mut destroyed = Vec::new();
         for &cid in cids {
-            if self.entries.get(&cid).is_some_and(|e| e.marked)
+            if !on_page.contains(&cid)
+                && self.entries.get(&cid).is_some_and(|e| e.marked)
                 && let Some(entry) = self.entries.remove(&cid)
             {
                 self.ids.remove(&(entry.kind, entry.id));

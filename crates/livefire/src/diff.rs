@@ -281,6 +281,14 @@ impl DiffState {
         }
     }
 
+    /// Whether diffing `r` sends the root with new statics (which replaces the client's
+    /// whole tree).
+    pub(crate) fn replaces_root(&self, r: &Rendered) -> bool {
+        self.root
+            .as_ref()
+            .is_some_and(|root| !root.same_statics(r.statics()))
+    }
+
     /// Forgets live component `cid` (the client destroyed it).
     pub(crate) fn forget_component(&mut self, cid: u32) {
         if let Ok(i) = self.components.binary_search_by_key(&cid, |(c, _)| *c) {

@@ -280,12 +280,21 @@ impl<V: LiveView> Runner<V> {
         }
         let mut seen = HashSet::new();
         let mut placed = Placed::new();
+        let mut replaced = false;
         let tree = if view {
             let mut tree = lifecycle::render(&self.view, &self.socket)?;
             self.render_nested(&mut tree);
-            self.components
+            let direct = self
+                .components
                 .place(&mut tree, &mut seen, &mut placed)
                 .map_err(|err| Failure::Err(crate::Error::app(err)))?;
+            self.components.set_root(direct);
+            // New root statics replace the client's whole tree, its components included:
+            // they all go out again, in full.
+            if self.diff.replaces_root(&tree) {
+                replaced = true;
+                self.components.refresh_all();
+            }
             Some(tree)
         } else {
             None
@@ -304,6 +313,11 @@ impl<V: LiveView> Runner<V> {
             .components
             .resolve(placed, &mut seen, &mut socket)
             .await?;
+        if replaced {
+            for cid in self.components.retain_on_page() {
+                self.diff.forget_component(cid);
+            }
+        }
         Ok((tree, renders))
     }
 

@@ -425,6 +425,24 @@ struct Mirror {
 }
 
 impl Mirror {
+    /// The components the server's latest renders put on the page: placed by the view, then
+    /// by those, recursively.
+    fn on_page(&self) -> std::collections::HashSet<Key> {
+        let mut reached = std::collections::HashSet::new();
+        let mut todo: Vec<Key> = placed_by_view(&self.parent)
+            .iter()
+            .map(Assigned::key)
+            .collect();
+        while let Some(key) = todo.pop() {
+            if reached.insert(key.clone())
+                && let Some(inst) = self.insts.get(&key)
+            {
+                todo.extend(nested(&inst.state).iter().map(Assigned::key));
+            }
+        }
+        reached
+    }
+
     /// One render round: the view's (when `view`), then the components placed and those
     /// changed by events or updates. A component renders when it is new, revived (re-added
     /// after `cids_will_destroy`), got new assigns or changed; only then does it place its own.
@@ -751,8 +769,12 @@ impl Driver {
     }
 
     async fn will_destroy(&mut self, cids: Vec<u32>) {
+        // A report about a component the server's latest render put back is stale: ignored.
+        let on_page = self.mirror.on_page();
         for &cid in &cids {
-            if let Some(key) = self.mirror.key_of(&self.cids, cid) {
+            if let Some(key) = self.mirror.key_of(&self.cids, cid)
+                && !on_page.contains(&key)
+            {
                 self.mirror.insts.get_mut(&key).expect("found").marked = true;
             }
         }
@@ -773,9 +795,11 @@ impl Driver {
             return;
         }
         let mut expected = Vec::new();
+        let on_page = self.mirror.on_page();
         for &cid in &cids {
             if let Some(key) = self.mirror.key_of(&self.cids, cid)
                 && self.mirror.insts[&key].marked
+                && !on_page.contains(&key)
             {
                 self.mirror.insts.remove(&key);
                 expected.push(cid);
@@ -895,15 +919,12 @@ impl Driver {
                 got.sort_unstable();
                 expected.sort_unstable();
                 assert_eq!(got, expected, "destroyed cids\n{}", self.log.join("\n"));
-                // livefire bug (`a_row_readded_between_two_reports_is_not_destroyed`): a
-                // stale report destroys a component the client was sent back. Stop this case
-                // there (the client's next render would throw); remove once fixed.
-                if got.iter().any(|c| self.on_page.contains(c)) {
-                    self.note(format!("known bug: destroyed {got:?} on the page"));
-                    seen::add(&seen::KNOWN_BUG, 1);
-                    self.broken = true;
-                    return;
-                }
+                // A component the client shows is never destroyed.
+                assert!(
+                    !got.iter().any(|c| self.on_page.contains(c)),
+                    "destroyed {got:?} on the page\n{}",
+                    self.log.join("\n")
+                );
                 seen::add(&seen::DESTROYED, usize::from(!got.is_empty()));
                 seen::add(&seen::KEPT, usize::from(got.len() < asked.len()));
                 self.client
@@ -1003,8 +1024,6 @@ mod seen {
     pub static KEPT: AtomicUsize = AtomicUsize::new(0);
     /// Messages from a component to the view.
     pub static TELLS: AtomicUsize = AtomicUsize::new(0);
-    /// Cases stopped at the known bug (see `Driver::recv_one`).
-    pub static KNOWN_BUG: AtomicUsize = AtomicUsize::new(0);
 
     pub fn add(counter: &AtomicUsize, n: usize) {
         counter.fetch_add(n, Ordering::Relaxed);
@@ -1226,7 +1245,6 @@ impl LiveView for Switcher {
 /// Today the diff is `{"0":1,"s":["<section>","</section>"]}` without `c`: the client drops
 /// component 1 and throws "Cannot continue render due to missing component: 1".
 #[tokio::test]
-#[ignore = "livefire bug: a diff with new root statics does not resend the live components (the client drops its c map)"]
 async fn a_new_root_template_keeps_the_components_on_the_page() {
     let keyring = Keyring::new([47u8; 64]).unwrap();
     let app = LiveRouter::new(keyring.clone())
@@ -1341,7 +1359,6 @@ async fn a_badge_revived_by_a_removed_card_outlives_it() {
 /// A `cids_will_destroy` or `cids_destroyed` for a component that the last render placed
 /// is stale and should not mark or destroy it.
 #[tokio::test]
-#[ignore = "livefire bug: cids_destroyed destroys a component re-added by a render sent before a stale cids_will_destroy"]
 async fn a_row_readded_between_two_reports_is_not_destroyed() {
     let app = app();
     let addr = serve_nodelay(app.clone()).await;
