@@ -86,7 +86,7 @@ fi
 section "Fuzzing (cargo-fuzz, ${LIVEFIRE_FUZZ_SECONDS:-30} s per target)"
 # cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP=1 enables them on the stable toolchain.
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked --version 0.13.1
+    cargo install cargo-fuzz --locked --version 0.13.2
 fi
 (
     cd fuzz
