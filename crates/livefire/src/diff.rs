@@ -13,8 +13,10 @@
 //! Comprehensions use the LiveView 1.1+ keyed format (§3.3): on a full render
 //! `{"s":[…],"k":{"0":{…},"1":{…},"kc":2}}` (an empty list is `"k":{"kc":0}`); on an update only
 //! the entries that changed, by index, plus `"kc"`, and the client deletes entries `>= kc`.
-//! Entries are matched by index, never moved, so `"km"` is never sent. Within an entry, nested
-//! nodes follow the same rules as anywhere else.
+//! Unkeyed entries are matched by index. Keyed entries (`@for …; key = …`, streams) are
+//! matched by key: an entry that moved is sent as its old index (`"i": j`, or `"i": [j, diff]`
+//! when it also changed), with `"km"` set. Within an entry, nested nodes follow the same rules
+//! as anywhere else.
 //!
 //! # State: what the client holds, in compact form
 //!

@@ -1,4 +1,4 @@
-//! File uploads over a real socket (docs/protocol.md §8): change events announce files,
+//! File uploads over a real socket (docs/protocol.md §7.6): change events announce files,
 //! `allow_upload` preflights them, `lvu:` channels carry binary chunks into temporary files,
 //! `progress` marks them done, the view consumes them. Cases 90-97 of docs/threat-model.md.
 
@@ -605,6 +605,18 @@ async fn case_97_binary_frames_are_only_chunks_for_joined_upload_channels() {
         c.reply(&topic, "7").await["response"]["reason"],
         "unmatched topic"
     );
+    // Text events on an upload channel are refused (it only takes binary chunks).
+    let token = preflighted(&mut c).await;
+    assert_eq!(c.join_entry("10", "0", &token).await["status"], "ok");
+    for (i, event) in ["event", "progress", "allow_upload", "live_patch"]
+        .iter()
+        .enumerate()
+    {
+        let msg_ref = format!("t{i}");
+        send(&mut c.ws, json!(["10", msg_ref, "lvu:0", event, {}])).await;
+        let reply = c.reply("lvu:0", &msg_ref).await;
+        assert_eq!(reply["response"]["reason"], "unsupported event", "{reply}");
+    }
     // Malformed binary frames are counted like malformed text frames: too many close 1003.
     for _ in 0..9 {
         c.ws.send(Message::Binary(vec![9, 1, 2].into()))

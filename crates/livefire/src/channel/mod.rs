@@ -493,6 +493,11 @@ impl Connection {
                     replies.push(reply(false, &frame::reason("unmatched topic")));
                     return Next::Continue;
                 };
+                // An upload channel takes only binary chunks (and its join and leave).
+                if topic.starts_with("lvu:") {
+                    replies.push(reply(false, &frame::reason("unsupported event")));
+                    return Next::Continue;
+                }
                 let inbound = match event.as_str() {
                     "event" => Inbound::Event {
                         msg_ref: msg_ref.clone(),

@@ -1,4 +1,4 @@
-//! `lvu:<entry ref>`: the channel of one uploading file (docs/protocol.md §8).
+//! `lvu:<entry ref>`: the channel of one uploading file (docs/protocol.md §7.6).
 //!
 //! The join presents the entry's sealed token from the preflight; the entry's view (joined
 //! on this connection) registers the entry once, and answers how many bytes it may send.

@@ -79,7 +79,7 @@ pub use self::config::{
     UploadConfigError,
 };
 pub use self::entry::{EntryError, Upload, UploadEntry, UploadedFile};
-pub use self::input::{LiveFileInput, live_file_input, live_img_preview};
+pub use self::input::{LiveFileInput, LiveImgPreview, live_file_input, live_img_preview};
 pub(crate) use self::state::{Finished, Registration, UploadJoin, Uploads};
 pub(crate) use self::token::{EntryClaims, open_entry_token, seal_entry_token};
 
