@@ -3,7 +3,7 @@
 //! - [`components_run`]: a page of N stateful components; each click updates one of them (the
 //!   `cid` rotates over all N). Reply size, the number of `c` entries per reply, and the
 //!   sequential round trip next to the plain counter click on a fresh `bench-counter-server`,
-//!   measured in interleaved blocks (so both see the same machine load).
+//!   measured alternately, one click each (so both see the same machine load).
 //! - [`stream_run`]: V views each insert `items` stream items in batches (one `insert` event
 //!   per batch); server RSS before, after the inserts and after a reset of every stream.
 
@@ -99,24 +99,16 @@ pub async fn components_run(
         counter.click(0, false).await?;
         session.push(0, component_click(cid(k))).await?;
     }
-    // Interleaved blocks, so that both see the same machine load.
-    let rounds = 10;
-    let per_round = cfg.seq_clicks.div_ceil(rounds);
+    // Alternating clicks, so that both see the same machine load.
     let (mut counter_ns, mut ns) = (Vec::new(), Vec::new());
     let mut one_entry = 0;
-    for round in 0..rounds {
-        for _ in 0..per_round {
-            counter_ns.push(counter.click(0, false).await?.rtt.as_nanos() as u64);
-        }
-        for k in 0..per_round {
-            let sample = session
-                .push(0, component_click(cid(round * per_round + k)))
-                .await?;
-            ns.push(sample.rtt.as_nanos() as u64);
-            // Every measured reply: one `c` entry and nothing else.
-            if diff_shape(&sample.frame) == (1, 0) {
-                one_entry += 1;
-            }
+    for k in 0..cfg.seq_clicks {
+        counter_ns.push(counter.click(0, false).await?.rtt.as_nanos() as u64);
+        let sample = session.push(0, component_click(cid(k))).await?;
+        ns.push(sample.rtt.as_nanos() as u64);
+        // Every measured reply: one `c` entry and nothing else.
+        if diff_shape(&sample.frame) == (1, 0) {
+            one_entry += 1;
         }
     }
     let clicks = ns.len();
