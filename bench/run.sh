@@ -25,12 +25,14 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
   "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), open files $(ulimit -n)," \
   "load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-echo "== building livefire's benchmark counter (bench/counter-server) and the load generator (release)"
-cargo build --release -p bench-counter-server -p livefire-bench
+echo "== building livefire's benchmark servers (bench/counter-server, bench/parity-server) and the load generator (release)"
+cargo build --release -p bench-counter-server -p bench-parity-server -p livefire-bench
 
 # The counter example's view plus a "Last broadcast" line; no timer unless BENCH_TICK_MS is set,
 # and the broadcast route only in the fan-out run (the generator sets BENCH_BROADCAST=1 there).
 ARGS=(--livefire "$ROOT/target/release/bench-counter-server")
+# A page of 1,000 live components and a stream fed by events (livefire only).
+ARGS+=(--parity "$ROOT/target/release/bench-parity-server")
 
 if [ "${BENCH_SKIP_PYVIEW:-0}" != 1 ]; then
   echo "== pyview: virtualenv and app under $WORK"

@@ -90,6 +90,8 @@ pub struct Session {
     dx_element: u64,
     /// Bytes of the (first) join reply.
     pub join_bytes: usize,
+    /// The (first) join reply itself, if the opener was asked to keep it.
+    pub join_reply: Option<String>,
     form_seq: u64,
 }
 
@@ -99,6 +101,7 @@ pub struct Opener {
     target: Arc<Target>,
     src: Ipv4Addr,
     http: Option<TcpStream>,
+    keep_join_reply: bool,
 }
 
 impl Opener {
@@ -107,7 +110,14 @@ impl Opener {
             target,
             src,
             http: None,
+            keep_join_reply: false,
         }
+    }
+
+    /// Sessions opened from now on keep their first join reply (`Session::join_reply`).
+    pub fn keep_join_reply(mut self) -> Self {
+        self.keep_join_reply = true;
+        self
     }
 
     /// Drops the keep-alive HTTP connection.
@@ -166,6 +176,7 @@ impl Opener {
                 next_ref: 1,
                 dx_element: self.target.dx_element,
                 join_bytes: 0,
+                join_reply: None,
                 form_seq: 0,
             };
             // "Joined" = the first binary edits frame (the initial render) arrived.
@@ -205,6 +216,7 @@ impl Opener {
             next_ref: 1,
             dx_element: 0,
             join_bytes: 0,
+            join_reply: None,
             form_seq: 0,
         };
         for page in &pages {
@@ -227,6 +239,9 @@ impl Opener {
             }
             if session.join_bytes == 0 {
                 session.join_bytes = reply.len();
+                if self.keep_join_reply {
+                    session.join_reply = Some(reply);
+                }
             }
             session.views.push((topic, join_ref));
         }
@@ -349,6 +364,24 @@ impl Session {
         } else {
             json!({"type": "click", "event": "inc", "value": {"value": ""}})
         };
+        self.push_as(topic, join_ref, msg_ref, payload).await
+    }
+
+    /// Sends one `event` with this payload to view `view` (Phoenix flavours); waits for its
+    /// reply, which must be `ok`.
+    pub async fn push(&mut self, view: usize, payload: Value) -> io::Result<Sample> {
+        let (topic, join_ref) = self.views[view % self.views.len()].clone();
+        let msg_ref = self.take_ref();
+        self.push_as(topic, join_ref, msg_ref, payload).await
+    }
+
+    async fn push_as(
+        &mut self,
+        topic: String,
+        join_ref: String,
+        msg_ref: String,
+        payload: Value,
+    ) -> io::Result<Sample> {
         let frame = json!([join_ref, msg_ref, topic, "event", payload]).to_string();
         let t0 = Instant::now();
         self.send_text(frame).await?;
@@ -382,6 +415,11 @@ pub enum Cmd {
     /// One click (or form change); the result goes to `done`.
     Click {
         form: bool,
+        done: mpsc::UnboundedSender<io::Result<Sample>>,
+    },
+    /// One `event` with this payload (Phoenix flavours); the result goes to `done`.
+    Push {
+        payload: Value,
         done: mpsc::UnboundedSender<io::Result<Sample>>,
     },
     /// Clicks back to back until `until`; the round trips (ns) go to `done`.
@@ -422,6 +460,14 @@ pub fn spawn(mut session: Session) -> Handle {
                     Some(Cmd::Click { form, done }) => {
                         view += 1;
                         let res = session.click(view, form).await;
+                        let failed = res.is_err();
+                        let _ = done.send(res);
+                        if failed {
+                            break;
+                        }
+                    }
+                    Some(Cmd::Push { payload, done }) => {
+                        let res = session.push(0, payload).await;
                         let failed = res.is_err();
                         let _ = done.send(res);
                         if failed {

@@ -5,6 +5,7 @@
 
 mod client;
 mod http;
+mod parity;
 mod report;
 mod server;
 mod stats;
@@ -28,7 +29,10 @@ const USAGE: &str = "usage: livefire-bench table RESULTS.json
     [--out FILE] [--quick] [--max-sessions N] [--pyview-max N] [--dioxus-max N]
     [--multiview-views N] [--views-per-socket K] [--rate R] [--port-base P]
     [--levels N,N,..] [--no-single] [--fanout N] [--fanout-rounds R]
-    (--multiview-views 0 skips the multiplexed run, --fanout 0 the broadcast fan-out run)
+    [--parity CMD] [--components N] [--stream-items N] [--stream-batch N] [--stream-views N]
+    (--multiview-views 0 skips the multiplexed run, --fanout 0 the broadcast fan-out run;
+    --parity is bench-parity-server, for the component and stream runs, which --components 0
+    and --stream-views 0 skip)
 CMD is a program and its arguments in one string; `{port}` is replaced by the port and PORT is set.";
 
 /// Knobs of one run.
@@ -61,6 +65,15 @@ struct Cfg {
     fanout: usize,
     /// Measured broadcasts in the fan-out run (after one warm-up broadcast).
     fanout_rounds: usize,
+    /// `bench/parity-server`, for the component and stream runs (livefire only).
+    parity: Option<Spec>,
+    /// Live components on the component page (0 skips the component run).
+    components: usize,
+    /// Stream items inserted per view (in batches of `stream_batch`, one event each).
+    stream_items: usize,
+    stream_batch: usize,
+    /// Views of the stream run (0 skips it).
+    stream_views: usize,
     /// The whole run stops (with partial results) after this.
     deadline: Instant,
 }
@@ -108,6 +121,11 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
         single: true,
         fanout: 10_000,
         fanout_rounds: 5,
+        parity: None,
+        components: 1000,
+        stream_items: 100_000,
+        stream_batch: 1000,
+        stream_views: 10,
         deadline: Instant::now() + Duration::from_secs(15 * 60),
     };
     let mut livefire = None;
@@ -146,6 +164,11 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
             "--no-single" => cfg.single = false,
             "--fanout" => cfg.fanout = num(value()?)?,
             "--fanout-rounds" => cfg.fanout_rounds = num(value()?)?.max(1),
+            "--parity" => cfg.parity = Some(Spec::parse(&value()?).ok_or("empty --parity")?),
+            "--components" => cfg.components = num(value()?)?,
+            "--stream-items" => cfg.stream_items = num(value()?)?,
+            "--stream-batch" => cfg.stream_batch = num(value()?)?.max(1),
+            "--stream-views" => cfg.stream_views = num(value()?)?,
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
         }
     }
@@ -161,6 +184,8 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
         cfg.dioxus_max = cfg.dioxus_max.min(1000);
         cfg.multiview_views = cfg.multiview_views.min(2000);
         cfg.fanout = cfg.fanout.min(1000);
+        cfg.stream_items = cfg.stream_items.min(10_000);
+        cfg.stream_views = cfg.stream_views.min(4);
     }
     // Every session is one socket in this process and one in the server (which inherits this
     // process's limit): stay below the open-files limit.
@@ -813,6 +838,29 @@ async fn run_contender(c: &Contender, cfg: &Cfg, ports: &mut Ports) -> Map<Strin
         }
     }
 
+    if c.flavor == Flavor::Livefire
+        && let Some(parity) = &cfg.parity
+    {
+        if cfg.components > 0 && Instant::now() < cfg.deadline {
+            let v = parity::components_run(c, parity, cfg, ports)
+                .await
+                .unwrap_or_else(|e| {
+                    log(&format!("{}: component run failed: {e}", c.name));
+                    json!({"error": e.to_string()})
+                });
+            res.insert("components".into(), v);
+        }
+        if cfg.stream_views > 0 && cfg.stream_items > 0 && Instant::now() < cfg.deadline {
+            let v = parity::stream_run(parity, cfg, ports)
+                .await
+                .unwrap_or_else(|e| {
+                    log(&format!("{}: stream run failed: {e}", c.name));
+                    json!({"error": e.to_string()})
+                });
+            res.insert("stream".into(), v);
+        }
+    }
+
     if c.flavor == Flavor::Livefire && cfg.multiview_views > 0 && Instant::now() < cfg.deadline {
         let port = ports.next();
         let mut t = target.clone();
@@ -898,5 +946,9 @@ fn cfg_json(cfg: &Cfg) -> Value {
         "views_per_socket": cfg.views_per_socket,
         "fanout_sessions": cfg.fanout,
         "fanout_rounds": cfg.fanout_rounds,
+        "components": cfg.parity.as_ref().map(|_| cfg.components),
+        "stream_views": cfg.parity.as_ref().map(|_| cfg.stream_views),
+        "stream_items_per_view": cfg.parity.as_ref().map(|_| cfg.stream_items),
+        "stream_batch": cfg.parity.as_ref().map(|_| cfg.stream_batch),
     })
 }

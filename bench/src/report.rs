@@ -115,6 +115,12 @@ fn per_sec(v: f64) -> String {
 fn us(v: f64) -> String {
     format!("{v:.1} µs")
 }
+fn times(v: f64) -> String {
+    format!("{v:.2}x")
+}
+fn percent(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
 
 fn rows() -> Vec<Row> {
     vec![
@@ -286,6 +292,108 @@ fn rows() -> Vec<Row> {
             fmt: bytes,
             better: Better::None,
         },
+        Row {
+            label: "components: live components on the page",
+            get: |r| r["components"]["components"].as_f64(),
+            fmt: count,
+            better: Better::None,
+        },
+        Row {
+            label: "components: join reply (first render)",
+            get: |r| r["components"]["join_reply_bytes"].as_f64(),
+            fmt: bytes,
+            better: Better::None,
+        },
+        Row {
+            label: "components: RSS per component (one joined page)",
+            get: |r| r["components"]["bytes_per_component"].as_f64(),
+            fmt: bytes,
+            better: Better::None,
+        },
+        Row {
+            label: "components: click reply frame (one component updated)",
+            get: |r| r["components"]["click_reply_bytes"].as_f64(),
+            fmt: bytes,
+            better: Better::None,
+        },
+        Row {
+            label: "components: `c` entries in a click reply",
+            get: |r| r["components"]["c_entries"].as_f64(),
+            fmt: count,
+            better: Better::None,
+        },
+        Row {
+            label: "components: click RTT p50, 1 session",
+            get: |r| r["components"]["latency"]["p50_ms"].as_f64(),
+            fmt: ms,
+            better: Better::None,
+        },
+        Row {
+            label: "components: click RTT p99, 1 session",
+            get: |r| r["components"]["latency"]["p99_ms"].as_f64(),
+            fmt: ms,
+            better: Better::None,
+        },
+        Row {
+            label: "components: counter click RTT p50, same run",
+            get: |r| r["components"]["counter"]["latency"]["p50_ms"].as_f64(),
+            fmt: ms,
+            better: Better::None,
+        },
+        Row {
+            label: "components: counter click RTT p99, same run",
+            get: |r| r["components"]["counter"]["latency"]["p99_ms"].as_f64(),
+            fmt: ms,
+            better: Better::None,
+        },
+        Row {
+            label: "stream: views, each inserting",
+            get: |r| r["stream"]["views"].as_f64(),
+            fmt: count,
+            better: Better::None,
+        },
+        Row {
+            label: "stream: items inserted per view",
+            get: |r| r["stream"]["items_per_view"].as_f64(),
+            fmt: count,
+            better: Better::None,
+        },
+        Row {
+            label: "stream: items per insert event",
+            get: |r| r["stream"]["batch"].as_f64(),
+            fmt: count,
+            better: Better::None,
+        },
+        Row {
+            label: "stream: insert reply frame (median)",
+            get: |r| r["stream"]["batch_reply_bytes_median"].as_f64(),
+            fmt: bytes,
+            better: Better::None,
+        },
+        Row {
+            label: "stream: insert RTT p50",
+            get: |r| r["stream"]["batch_latency"]["p50_ms"].as_f64(),
+            fmt: ms,
+            better: Better::None,
+        },
+        Row {
+            label: "stream: insert RTT p99",
+            get: |r| r["stream"]["batch_latency"]["p99_ms"].as_f64(),
+            fmt: ms,
+            better: Better::None,
+        },
+        Row {
+            label: "stream: RSS growth per view after the inserts",
+            get: |r| r["stream"]["growth_per_view_bytes"].as_f64(),
+            fmt: kib,
+            better: Better::None,
+        },
+        Row {
+            label: "stream: RSS growth per view after a reset",
+            get: |r| r["stream"]["after_reset_per_view_bytes"].as_f64(),
+            fmt: kib,
+            better: Better::None,
+        },
     ]
 }
 
@@ -438,6 +546,58 @@ fn targets(lf: &Value, py: Option<&Value>) -> String {
         |v| v <= 5.0,
     );
     line(
+        "RSS per idle view within 0.5 KiB of 5.5 KiB (10k sessions)",
+        mem_at(lf, 10_000).and_then(|m| m["bytes_per_view"].as_f64()),
+        kib,
+        |v| (v - 5.5 * 1024.0).abs() <= 0.5 * 1024.0,
+    );
+    if lf["components"].is_object() {
+        let c = &lf["components"];
+        line(
+            "component click: one `c` entry and nothing else, every reply",
+            match (
+                c["replies_with_one_c_entry_only"].as_f64(),
+                c["clicks"].as_f64(),
+            ) {
+                (Some(one), Some(all)) if all > 0.0 => Some(one / all),
+                _ => None,
+            },
+            percent,
+            |v| v >= 1.0,
+        );
+        line(
+            "component click RTT p50 <= 2x the counter click",
+            c["p50_ratio"].as_f64(),
+            times,
+            |v| v <= 2.0,
+        );
+        line(
+            "component click RTT p99 <= 2x the counter click",
+            c["p99_ratio"].as_f64(),
+            times,
+            |v| v <= 2.0,
+        );
+    }
+    if lf["stream"].is_object() {
+        let st = &lf["stream"];
+        let growth = st["growth_per_view_bytes"].as_f64();
+        line(
+            "stream: RSS growth per view after the inserts < 64 KiB",
+            growth,
+            kib,
+            |v| v < 64.0 * 1024.0,
+        );
+        line(
+            "stream: RSS per view after a reset within 4 KiB of after the inserts",
+            st["after_reset_per_view_bytes"]
+                .as_f64()
+                .zip(growth)
+                .map(|(reset, growth)| reset - growth),
+            kib,
+            |v| v.abs() <= 4.0 * 1024.0,
+        );
+    }
+    line(
         "counter click reply <= 60 B",
         lf["click_reply_bytes"].as_f64(),
         bytes,
@@ -517,6 +677,42 @@ mod tests {
         let t = table(&document(&json!({}), results, SystemTime::now()));
         assert!(
             t.contains("| fan-out of one broadcast: all views delivered (median of runs) | 12.500 ms | n/a | |"),
+            "{t}"
+        );
+
+        let mut results = Map::new();
+        results.insert(
+            "livefire".into(),
+            json!({
+                "components": {"components": 1000, "click_reply_bytes": 105, "c_entries": 1,
+                    "clicks": 3000, "replies_with_one_c_entry_only": 3000,
+                    "p50_ratio": 1.25, "p99_ratio": 2.5},
+                "stream": {"growth_per_view_bytes": 32768.0, "after_reset_per_view_bytes": 33792.0},
+            }),
+        );
+        let t = table(&document(&json!({}), results, SystemTime::now()));
+        assert!(
+            t.contains("| components: `c` entries in a click reply | 1 |"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "| component click: one `c` entry and nothing else, every reply | 100.0% | yes |"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains("| component click RTT p99 <= 2x the counter click | 2.50x | **no** |"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "| stream: RSS growth per view after the inserts < 64 KiB | 32.0 KiB | yes |"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains("| stream: RSS per view after a reset within 4 KiB of after the inserts | 1.0 KiB | yes |"),
             "{t}"
         );
     }
