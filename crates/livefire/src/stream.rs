@@ -1,8 +1,9 @@
 //! [`Stream`]: a list the server renders but does not keep (docs/protocol.md §3.5).
 //!
-//! A stream holds only the items inserted since its last render: once the client has them
-//! (in a container with `phx-update="stream"`), the server forgets them. Inserting 100,000
-//! items costs the server nothing after they are sent. Each item needs a DOM id (the stream's
+//! A stream holds only the items of its latest operations: once the client has them (in a
+//! container with `phx-update="stream"`), they are never sent again, and the stream drops them
+//! at its next operation (insert, delete or reset). So a stream costs at most one batch of
+//! items, however many were inserted over time. Each item needs a DOM id (the stream's
 //! `dom_id` function), which the template puts on the item's root element; the client inserts,
 //! moves, updates and deletes elements by that id.
 //!
@@ -119,8 +120,9 @@ impl<T> Stream<T> {
     fn prune(&mut self) {
         let sent = self.sent.load(Ordering::Relaxed);
         if sent > self.generation {
-            self.inserts.clear();
-            self.deletes.clear();
+            // Replaced, not cleared: a large batch's buffer is freed, not kept for good.
+            self.inserts = Vec::new();
+            self.deletes = Vec::new();
             self.reset = false;
             self.generation = sent;
         }
@@ -177,8 +179,8 @@ impl<T> Stream<T> {
     /// appear).
     pub fn reset(&mut self) -> &mut Self {
         self.prune();
-        self.inserts.clear();
-        self.deletes.clear();
+        self.inserts = Vec::new();
+        self.deletes = Vec::new();
         self.reset = true;
         self
     }
