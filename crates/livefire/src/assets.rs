@@ -5,9 +5,11 @@
 //! committed. [`assets_router`] serves them from disk with `ETag`/`If-None-Match` revalidation
 //! and `Cache-Control: public, max-age=3600`. When they are missing, it logs one error naming
 //! `npm ci` and answers `503 Service Unavailable`, so pages still render without JavaScript.
+//! The same router serves livefire's own small bootstrap script at [`BOOTSTRAP_JS`], which is
+//! part of the crate.
 //!
-//! [`LiveRouter::into_router`](crate::LiveRouter::into_router) already merges this router; use
-//! it directly only for pages outside the live router.
+//! The router returned by [`LiveRouter::build`](crate::LiveRouter::build) already includes this
+//! one; use it directly only for pages outside the live router.
 //!
 //! ```
 //! use livefire::assets::{assets_router, find_node_modules, LIVE_VIEW_JS, PHOENIX_JS};

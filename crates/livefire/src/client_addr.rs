@@ -29,7 +29,9 @@ use http::{Extensions, HeaderMap, HeaderName, Request, StatusCode};
 use ipnet::IpNet;
 use tower::{Layer, Service};
 
-/// The client's IP address (see the [module docs](self)).
+/// The client's IP address: the connection's peer, as [`serve`](crate::serve) records it, or,
+/// for a request from a proxy listed in [`TrustedProxyLayer`], the forwarded client address
+/// that layer resolved. A forwarded header from any other peer is ignored.
 ///
 /// As an extractor it fails with `500` when the server records no peer address (an app not
 /// run by [`serve`](crate::serve) or `axum::serve(...).into_make_service_with_connect_info()`).

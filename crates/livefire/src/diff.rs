@@ -167,7 +167,9 @@ impl Sub {
 /// Per-view state: what the client holds, in compact form.
 ///
 /// Call [`full`](Self::full) for the join reply, then [`diff`](Self::diff) for each later render.
-/// See the [module documentation](self) for the representation (8 bytes per text dynamic).
+/// It keeps, for each node and comprehension the client holds, the statics fingerprint and one
+/// 64-bit slot per dynamic (a keyed hash of a text, or a link to a nested node): 8 bytes per
+/// text dynamic.
 ///
 /// One state per view and client: it stands for what *that* client has merged, so a diff is
 /// only valid for the client that received every earlier output of the same state.

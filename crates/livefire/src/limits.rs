@@ -49,8 +49,10 @@ pub struct Limits {
     pub view_inbox: usize,
     /// Frames waiting to be written to one socket; views wait for room. Default: 64.
     pub socket_outbox: usize,
-    /// Malformed frames tolerated per connection (each gets an error reply); one more closes
-    /// it with 1008. Default: 8.
+    /// Malformed frames tolerated per connection, text and binary together (a text frame with
+    /// a readable ref gets an error reply, a malformed binary frame is dropped); one more closes
+    /// it, with 1008 if it is a text frame and 1003 if it is a binary frame. A text frame that is
+    /// not JSON, or whose ref cannot be read, closes the connection at once (1003). Default: 8.
     pub max_bad_frames: u32,
     /// A socket that sends nothing for this long is closed (the client heartbeats every 30 s).
     /// Default: 60 s.

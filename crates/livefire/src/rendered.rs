@@ -10,9 +10,9 @@
 //!
 //! This is the shape of the LiveView wire format: the join reply sends a node as
 //! `{"s": [s0, …, sN], "0": d0, …}`, and because the statics of a template never change, later
-//! diffs send only the dynamics that changed ([`crate::diff`]). Control flow in a template
-//! (`@if`, `@match`) is one hole holding the taken branch as a nested node with its own
-//! statics; `@for` is one hole holding a [`Comprehension`].
+//! diffs send only the dynamics that changed (livefire's internal diff engine). Control flow in
+//! a template (`@if`, `@match`) is one hole holding the taken branch as a nested node with its
+//! own statics; `@for` is one hole holding a [`Comprehension`].
 //!
 //! ```
 //! use livefire::html;

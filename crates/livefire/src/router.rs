@@ -344,11 +344,11 @@ impl LiveRouter {
     }
 
     /// Where live views' session writes wait for the browser
-    /// ([`Socket::put_session`](crate::Socket::put_session)): give the **same** store to
+    /// ([`Socket::put_session`](crate::SocketCore::put_session)): give the **same** store to
     /// [`LiveFlashLayer::session_store`](crate::flash::LiveFlashLayer::session_store), which
     /// redeems the tickets on the next request. With a store the router also serves
     /// `POST` [`SESSION_PATH`](crate::session::SESSION_PATH) (the `phx-trigger-action` form of
-    /// [`Socket::session_form`](crate::Socket::session_form)) and purges expired tickets in the
+    /// [`Socket::session_form`](crate::SocketCore::session_form)) and purges expired tickets in the
     /// background.
     ///
     /// ```

@@ -40,7 +40,10 @@ object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 const HSTS: &str = "max-age=63072000; includeSubDomains";
 
-/// Adds security headers to every response (see the [module docs](self)).
+/// Adds security headers to every response: [`DEFAULT_CSP`], `X-Frame-Options`,
+/// `X-Content-Type-Options` and `Referrer-Policy` (see [`new`](Self::new)), and HSTS when
+/// turned on ([`hsts`](Self::hsts)). A header the handler set itself is left alone, so a route
+/// can relax or tighten its own policy.
 #[derive(Debug, Clone)]
 pub struct SecurityHeadersLayer {
     headers: Arc<Vec<(HeaderName, HeaderValue)>>,

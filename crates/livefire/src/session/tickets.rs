@@ -2,7 +2,7 @@
 //! §6.2; threat model R3).
 //!
 //! A WebSocket cannot set cookies, so the writes a view makes
-//! ([`Socket::put_session`](crate::Socket::put_session), …) are stored server-side under a
+//! ([`Socket::put_session`](crate::SocketCore::put_session), …) are stored server-side under a
 //! **ticket**: 256 random bits, of which the store only ever sees the SHA-256. The browser
 //! brings the ticket back on its next HTTP request, inside the sealed flash token of a
 //! `redirect` (or in the form of a `phx-trigger-action` POST), and the ticket is **redeemed**:

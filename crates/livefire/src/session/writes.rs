@@ -1,4 +1,4 @@
-//! Session writes recorded by a live view ([`Socket::put_session`](crate::Socket::put_session)
+//! Session writes recorded by a live view ([`Socket::put_session`](crate::SocketCore::put_session)
 //! and friends), applied in order to the browser's [`Session`] on its next HTTP request.
 
 use serde::{Deserialize, Serialize};
