@@ -186,15 +186,11 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         },
     );
     let mut container = String::with_capacity(1024);
-    container.push_str("<div id=\"");
-    container.push_str(&id);
-    container.push_str("\" data-phx-main data-phx-session=\"");
-    container.push_str(&session_token);
-    container.push_str("\" data-phx-static=\"");
-    container.push_str(&static_token);
-    container.push_str("\">");
+    route
+        .container
+        .open_main(&mut container, &id, &session_token, &static_token);
     rendered.write_html_with(&mut container, &|cid| components.get(&cid));
-    container.push_str("</div>");
+    route.container.close(&mut container);
 
     // Make sure the browser has a session id (binds flash tokens) and a CSRF secret.
     let _ = ctx.session.id();

@@ -17,7 +17,7 @@ use axum::response::Response;
 use http::{HeaderMap, header};
 
 use crate::flash::{Flash, FlashHandle};
-use crate::layout::Layout;
+use crate::layout::{Container, Layout};
 use crate::lifecycle::Failure;
 use crate::limits::Limits;
 use crate::live_view::Mount;
@@ -94,6 +94,8 @@ pub(crate) struct Route {
     pub(crate) view: TypeId,
     /// The live session's `on_mount` hooks, in order.
     pub(crate) hooks: Arc<[Hook]>,
+    /// The element the dead render puts the view in.
+    pub(crate) container: Arc<Container>,
     pub(crate) mounter: Box<dyn Mounter>,
 }
 
