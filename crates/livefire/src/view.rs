@@ -35,6 +35,10 @@ use crate::wire::{frame, json, payload};
 /// again…) before the view is considered stuck in a loop and crashed, as Phoenix does.
 const MAX_PATCHES: usize = 20;
 
+/// Follow-up rounds of `send_update`s one message may cause (an update that sends another
+/// update, and again…) before the remaining updates are dropped as a loop.
+const MAX_UPDATE_ROUNDS: usize = 20;
+
 /// Spawns the task of one view; returns its inbox and a handle to abort it.
 pub(crate) fn spawn<V: LiveView>(view: V, ctx: JoinCtx) -> Spawned {
     let (tx, rx) = queue::channel::<ViewMsg<V::Message>>(ctx.endpoint.limits.view_inbox);
@@ -107,6 +111,11 @@ fn run<V: LiveView>(
         // counter).
         let mut flow = Box::pin(runner.join()).await;
         while let Flow::Continue = flow {
+            // `send_update`s of the round just sent, as follow-up diffs.
+            flow = Box::pin(runner.follow_updates()).await;
+            if !matches!(flow, Flow::Continue) {
+                break;
+            }
             let Some(msg) = rx.recv().await else {
                 break;
             };
@@ -274,10 +283,8 @@ impl<V: LiveView> Runner<V> {
         &mut self,
         view: bool,
     ) -> Result<(Option<Rendered>, Vec<(u32, Rendered)>), Failure> {
-        // Changes to components asked for during the callback.
-        for update in std::mem::take(&mut self.socket.core.updates) {
-            self.components.apply_update(update);
-        }
+        // (`send_update`s of this round wait in the socket: `follow_updates` applies them
+        // after it.)
         let mut seen = HashSet::new();
         let mut placed = Placed::new();
         let mut replaced = false;
@@ -319,6 +326,39 @@ impl<V: LiveView> Runner<V> {
             }
         }
         Ok((tree, renders))
+    }
+
+    /// Applies the `send_update`s queued during the round just sent (by the callback, or by
+    /// a component's `update` or event handler while the round rendered) and sends each
+    /// follow-up round as a diff push, as Phoenix handles `send_update` as a message after the
+    /// current render. Updates queued by a follow-up round make another one, at most
+    /// [`MAX_UPDATE_ROUNDS`]; the rest are then dropped (and logged) as a loop.
+    async fn follow_updates(&mut self) -> Flow {
+        let mut rounds = 0;
+        while !self.socket.core.updates.is_empty() {
+            if rounds == MAX_UPDATE_ROUNDS {
+                let dropped = std::mem::take(&mut self.socket.core.updates);
+                tracing::error!(
+                    topic = %self.ctx.topic,
+                    dropped = dropped.len(),
+                    "send_update loop: {MAX_UPDATE_ROUNDS} follow-up rounds in a row; \
+                     the remaining updates are dropped"
+                );
+                break;
+            }
+            rounds += 1;
+            let mut applied = false;
+            for update in std::mem::take(&mut self.socket.core.updates) {
+                applied |= self.components.apply_update(update);
+            }
+            if applied {
+                match self.respond_to(None, false).await {
+                    Flow::Continue => {}
+                    other => return other,
+                }
+            }
+        }
+        Flow::Continue
     }
 
     /// Puts the containers of the tree's nested views in place: the child's session token

@@ -53,7 +53,11 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
         .live("/issues/3117", issue_3117::Issue3117Live::default)
         .live("/issues/3194", issue_3194::Issue3194Live::default)
         .live("/issues/3194/other", issue_3194::OtherLive::default)
-        .live("/issues/3199", issue_3199::Issue3199Live::default)
+        .live_with_container(
+            "/issues/3199",
+            issue_3199::container(),
+            issue_3199::Issue3199Live::default,
+        )
         .live("/issues/3199/away", issue_3199::Away::default)
         .live("/issues/3200/messages", issue_3200::PanelLive::default)
         .live("/issues/3200/settings", issue_3200::PanelLive::default)
