@@ -41,6 +41,7 @@ mod queue;
 mod router;
 mod security_headers;
 mod serve;
+mod session_form;
 mod socket;
 mod view;
 mod wire;
