@@ -41,6 +41,7 @@ mod queue;
 mod router;
 mod security_headers;
 mod serve;
+mod session_form;
 mod socket;
 mod view;
 mod wire;
@@ -87,7 +88,7 @@ pub use params::Params;
 pub use rendered::{Raw, Rendered};
 pub use router::{ConfigError, LiveRouter};
 pub use security_headers::{DEFAULT_CSP, SecurityHeaders, SecurityHeadersLayer};
-pub use serve::{Serve, serve};
+pub use serve::{DEFAULT_DRAIN_TIMEOUT, Serve, serve};
 pub use socket::{Socket, SocketCore, ViewGone, ViewHandle};
 
 /// The `phoenix_live_view` client version this server speaks (`liveview_version` in join replies).

@@ -37,9 +37,9 @@ use crate::limits::Limits;
 use crate::live_view::LiveView;
 use crate::on_mount::{Halt, Hook, OnMount};
 use crate::rendered::Rendered;
-use crate::session::handoff::HandoffState;
 use crate::session::tickets::Tickets;
 use crate::session::{SESSION_PATH, Session, TicketStore};
+use crate::session_form::HandoffState;
 use crate::sockets::LiveSockets;
 use crate::token::Keyring;
 
@@ -607,7 +607,7 @@ impl LiveRouter {
         if let Some(handoff) = handoff {
             router = router.route(
                 SESSION_PATH,
-                post(crate::session::handoff::post).with_state(handoff),
+                post(crate::session_form::post).with_state(handoff),
             );
         }
         let node_modules = self

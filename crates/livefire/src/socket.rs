@@ -455,7 +455,9 @@ impl SocketCore {
     /// `to`: when a ticket is waiting it renders
     /// `<form action="/live/session" method="post" phx-trigger-action hidden>` with the CSRF
     /// token, the ticket and `to`, which the client submits as soon as it appears; otherwise
-    /// nothing. Put it anywhere in the view's template.
+    /// nothing. Put it anywhere in the view's template. A flash put together with the writes
+    /// travels (encrypted) with the ticket: the POST sets it on its redirect, so the page at
+    /// `to` shows it.
     ///
     /// ```
     /// let socket: livefire::Socket = livefire::Socket::disconnected();

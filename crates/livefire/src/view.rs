@@ -24,7 +24,6 @@ use crate::on_mount::{self, OnMount};
 use crate::params::Params;
 use crate::queue;
 use crate::rendered::{Rendered, Statics};
-use crate::session::TicketKey;
 use crate::session::tickets::FLASH_KEY;
 use crate::session::writes::SessionWrites;
 use crate::socket::{Navigation, Outputs, Socket};
@@ -59,6 +58,9 @@ struct Runner<V: LiveView> {
     ctx: JoinCtx,
     /// The session writes inside the socket's current (unsent) ticket.
     handed: SessionWrites,
+    /// The flash put with them in rounds without a redirect: it travels in the ticket, and
+    /// the `session_form` POST sets it on its redirect.
+    handed_flash: Flash,
     /// The view's live components.
     components: Components,
     /// The containers of its nested views, by id, with the session they were sealed with
@@ -101,6 +103,7 @@ fn run<V: LiveView>(
         diff: DiffState::new(),
         ctx,
         handed: SessionWrites::default(),
+        handed_flash: Flash::default(),
         components: Components::default(),
         nested: HashMap::new(),
     };
@@ -512,13 +515,28 @@ impl<V: LiveView> Runner<V> {
                 .into());
             };
             self.handed.0.extend(fresh.0);
+            // A redirect carries this round's flash in its own token.
+            if !matches!(
+                outputs.nav,
+                Some(Navigation::Redirect(_) | Navigation::Navigate { .. })
+            ) {
+                self.handed_flash.merge(outputs.flash_put.clone());
+            }
             let ticket = tickets
-                .mint(&self.ctx.endpoint.keyring, &session_id, self.handed.clone())
+                .mint(
+                    &self.ctx.endpoint.keyring,
+                    &session_id,
+                    self.handed.clone(),
+                    self.handed_flash
+                        .iter()
+                        .map(|(k, v)| (k.to_owned(), v.clone()))
+                        .collect(),
+                )
                 .await
                 .map_err(crate::Error::app)?;
             if let Some(old) = self.socket.session_ticket.replace(ticket) {
                 // Superseded: its writes are in the new ticket too.
-                let _ = tickets.store.take(TicketKey::of(&old)).await;
+                tickets.discard(&session_id, &old).await;
             }
         }
         if self.socket.session_ticket.is_none() {
@@ -532,6 +550,7 @@ impl<V: LiveView> Runner<V> {
         {
             outputs.flash_put.put(FLASH_KEY, ticket);
             self.handed = SessionWrites::default();
+            self.handed_flash = Flash::default();
         }
         Ok(())
     }

@@ -147,9 +147,41 @@ async fn try_serve(config: Config) -> Result<(), String> {
     );
     // livefire::serve records each connection's address (for ClientAddr and the login
     // throttle) and holds the same limits as the live router: connection caps, header size
-    // and header-read timeout.
+    // and header-read timeout. On SIGTERM or Ctrl-C it stops accepting, closes the live
+    // sockets with 1012 (the browsers reconnect once the server is back) and drains.
     livefire::serve(listener, app)
         .limits(limits)
+        .with_graceful_shutdown(stop_requested())
         .await
-        .map_err(|e| format!("server failed: {e}"))
+        .map_err(|e| format!("server failed: {e}"))?;
+    tracing::info!("demo stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or (on Unix) SIGTERM, as sent by `docker stop` or systemd.
+async fn stop_requested() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
 }

@@ -85,13 +85,14 @@ impl LiveView for Register {
                 match self.users.register_from(&email, &password, peer).await {
                     Ok(user) => {
                         // No redirect: the session write waits under a ticket that the
-                        // `session_form` rendered below carries to /live/session.
+                        // `session_form` rendered below carries to /live/session. The flash
+                        // travels with the ticket and is shown on /account.
                         log_in(&self.users, socket, &user).await?;
                         socket.put_flash(
                             "info",
                             json!({
                                 "title": "Account created",
-                                "subtitle": format!("Welcome, {}! Signing you in…", user.email),
+                                "subtitle": format!("Welcome, {}!", user.email),
                             }),
                         );
                         self.registered = true;
