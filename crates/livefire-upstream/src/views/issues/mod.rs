@@ -10,6 +10,7 @@ pub mod issue_3169;
 pub mod issue_3194;
 pub mod issue_3199;
 pub mod issue_3200;
+pub mod issue_3319;
 pub mod issue_3448;
 pub mod issue_3529;
 pub mod issue_3636;
@@ -26,6 +27,7 @@ pub mod issue_3941;
 pub mod issue_3979;
 pub mod issue_4027;
 pub mod issue_4066;
+pub mod issue_4078;
 pub mod issue_4088;
 pub mod issue_4094;
 pub mod issue_4095;
@@ -57,6 +59,7 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
         .live("/issues/3199/away", issue_3199::Away::default)
         .live("/issues/3200/messages", issue_3200::PanelLive::default)
         .live("/issues/3200/settings", issue_3200::PanelLive::default)
+        .live("/issues/3319", issue_3319::Issue3319Live::default)
         .live("/issues/3448", issue_3448::Issue3448Live::default)
         .live("/issues/3529", issue_3529::Issue3529Live::default)
         .live("/issues/3636", issue_3636::Issue3636Live::default)
@@ -95,6 +98,7 @@ pub fn no_session(router: LiveRouter) -> LiveRouter {
     router
         .live("/issues/3169", issue_3169::Issue3169Live::default)
         .live("/issues/3941", issue_3941::Issue3941Live::default)
+        .live("/issues/4078", issue_4078::Issue4078Live::default)
 }
 
 /// Issue views of the `:other` live session.
