@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use axum::Router;
 use futures_util::SinkExt as _;
+use livefire::component::{ComponentSocket, LiveComponent, Myself, live_component};
 use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
-use livefire::upload::{UploadConfig, live_file_input};
+use livefire::upload::{Upload, UploadConfig, live_file_input};
 use livefire::{Event, LiveRouter, LiveView, Mount, Rendered, Result, Socket, html};
 use serde_json::{Value, json};
 use support::*;
@@ -85,12 +86,75 @@ impl LiveView for Uploader {
     }
 }
 
+/// A view whose upload is shown and consumed by a live component (the form targets it).
+struct ComponentHost;
+
+impl LiveView for ComponentHost {
+    type Message = ();
+
+    async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+        socket.allow_upload("doc", UploadConfig::new([".txt"])?.max_entries(2))?;
+        Ok(())
+    }
+
+    fn render(&self, socket: &Socket) -> Rendered {
+        let doc = socket.upload("doc").expect("allowed in mount").clone();
+        html!(<main>{live_component::<DocForm>("doc-form", doc)}</main>)
+    }
+}
+
+/// Renders the upload its view passes; consumes it on "save".
+struct DocForm {
+    doc: Upload,
+    saved: Vec<String>,
+}
+
+impl LiveComponent for DocForm {
+    type Assigns = Upload;
+
+    fn new(doc: &Upload) -> Self {
+        Self {
+            doc: doc.clone(),
+            saved: Vec::new(),
+        }
+    }
+
+    async fn update(&mut self, doc: Upload, _: &mut ComponentSocket<'_>) -> Result {
+        self.doc = doc;
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: Event, socket: &mut ComponentSocket<'_>) -> Result {
+        match event.name() {
+            "validate" => {}
+            "save" => {
+                for file in socket.consume_uploaded_entries("doc")? {
+                    self.saved.push(file.entry().client_name().to_owned());
+                }
+            }
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn render(&self, myself: Myself) -> Rendered {
+        html!(
+            <form id="cf" phx-change="validate" phx-submit="save" phx-target={myself}>
+                {live_file_input(&self.doc)}
+                @for entry in self.doc.entries() { <p class="entry">{entry.client_name()}</p> }
+                <b>"saved:" {self.saved.join(",")}</b>
+            </form>
+        )
+    }
+}
+
 fn app(dir: &Path) -> Router {
     let keyring = Keyring::new([45u8; 64]).unwrap();
     LiveRouter::new(keyring.clone())
         .upload_dir(dir)
         .live("/upload", || Uploader::new(Duration::from_secs(10)))
         .live("/upload-fast", || Uploader::new(Duration::from_millis(300)))
+        .live("/upload-component", || ComponentHost)
         .build()
         .expect("valid live routes")
         .layer(CookieSessionLayer::new(keyring))
@@ -633,4 +697,55 @@ async fn case_97_a_client_flooding_an_upload_channel_is_closed() {
         close_code(&mut c.ws, Duration::from_secs(5)).await,
         Some(1008)
     );
+}
+
+#[tokio::test]
+async fn an_upload_shown_by_a_live_component_follows_the_components_own_events() {
+    // The component's form sends its change event with its cid: the files it announces
+    // change the view's upload, so the view renders again and passes the component the new
+    // upload (before, only the component was considered, unchanged, and the reply was empty).
+    let mut c = joined("/upload-component").await;
+    let files = vec![file("0", "notes.txt", 4, "text/plain")];
+    let uploads = json!({ c.upload_ref.clone(): files.clone() });
+    let reply = c
+        .push(
+            "2",
+            "event",
+            json!({"type": "form", "event": "validate", "value": "", "cid": 1, "uploads": uploads}),
+        )
+        .await;
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let diff = reply["response"]["diff"].to_string();
+    assert!(diff.contains("notes.txt"), "{diff}");
+    assert!(diff.contains("data-phx-active-refs=\\\"0\\\""), "{diff}");
+
+    let upload_ref = c.upload_ref.clone();
+    let reply = c
+        .push(
+            "3",
+            "allow_upload",
+            json!({"ref": upload_ref, "entries": files, "cid": 1}),
+        )
+        .await;
+    let token = reply["response"]["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(c.join_entry("10", "0", &token).await["status"], "ok");
+    assert_eq!(c.chunk("10", "c1", "0", b"1234").await["status"], "ok");
+    c.progress("4", "0", json!(100)).await;
+
+    // The component consumes the view's upload: its list and the emptied input both render.
+    let reply = c
+        .push(
+            "5",
+            "event",
+            json!({"type": "form", "event": "save", "value": "", "cid": 1}),
+        )
+        .await;
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let diff = reply["response"]["diff"].to_string();
+    assert!(diff.contains("notes.txt"), "{diff}");
+    assert!(diff.contains("data-phx-active-refs=\\\"\\\""), "{diff}");
+    c.wait_files(0).await;
 }

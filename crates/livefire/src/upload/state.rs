@@ -245,10 +245,24 @@ impl Slot {
 #[derive(Debug, Default)]
 pub(crate) struct Uploads {
     slots: Vec<Slot>,
+    /// Bumped by every operation that may change what the view renders of its uploads: a
+    /// live component showing an upload its view passed it needs the view rendered again
+    /// after its own event changed the upload.
+    version: u64,
 }
 
 impl Uploads {
+    /// The change counter (the `version` field).
+    pub(crate) fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn touch(&mut self) {
+        self.version = self.version.wrapping_add(1);
+    }
+
     pub(crate) fn allow(&mut self, name: &str, config: UploadConfig) -> Result<(), UploadError> {
+        self.touch();
         config.validate()?;
         let upload = Upload {
             name: Arc::from(name),
@@ -278,6 +292,7 @@ impl Uploads {
     }
 
     pub(crate) fn disallow(&mut self, name: &str) -> Result<(), UploadError> {
+        self.touch();
         let i = self.position(name)?;
         if !self.slots[i].upload.entries.is_empty() {
             return Err(UploadError::ActiveEntries(name.to_owned()));
@@ -309,6 +324,7 @@ impl Uploads {
     /// The `uploads` of a form event: `{upload ref: [entries]}`. Stale refs are ignored (an
     /// input rendered after its upload was disallowed).
     pub(crate) fn put_event_entries(&mut self, uploads: &Value) {
+        self.touch();
         let Some(uploads) = uploads.as_object() else {
             return;
         };
@@ -327,6 +343,7 @@ impl Uploads {
         payload: &Value,
         seal: &dyn Fn(&str, &str) -> String,
     ) -> Value {
+        self.touch();
         let upload_ref = payload.get("ref").and_then(Value::as_str).unwrap_or("");
         let entries: &[Value] = payload
             .get("entries")
@@ -438,6 +455,7 @@ impl Uploads {
     /// from the client (recorded for external uploads). Returns the upload's name and the
     /// entry, for the view's progress callback.
     pub(crate) fn progress(&mut self, payload: &Value) -> Option<(String, UploadEntry)> {
+        self.touch();
         let upload_ref = payload.get("ref").and_then(Value::as_str)?;
         let entry_ref = payload.get("entry_ref").and_then(Value::as_str)?;
         let slot = self.by_ref(upload_ref)?;
@@ -492,6 +510,7 @@ impl Uploads {
 
     /// An entry's upload channel ended.
     pub(crate) fn finished(&mut self, upload_ref: &str, entry_ref: &str, how: Finished) {
+        self.touch();
         let Some(slot) = self.by_ref(upload_ref) else {
             return;
         };
@@ -515,6 +534,7 @@ impl Uploads {
     }
 
     pub(crate) fn cancel(&mut self, name: &str, entry_ref: &str) -> Result<(), UploadError> {
+        self.touch();
         let i = self.position(name)?;
         let slot = &mut self.slots[i];
         if slot.upload.entry(entry_ref).is_none() {
@@ -535,6 +555,7 @@ impl Uploads {
     /// Takes every entry of a finished upload (none if it has none); `InProgress` while any
     /// entry is not done (or, for channel uploads, its file is not complete).
     pub(crate) fn consume(&mut self, name: &str) -> Result<Vec<UploadedFile>, UploadError> {
+        self.touch();
         let i = self.position(name)?;
         let slot = &mut self.slots[i];
         let external = slot.upload.config.external.is_some();
