@@ -73,3 +73,8 @@ pub fn inspect_value(value: &Value) -> String {
 fn inspect_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
+
+/// `inspect/1` of an upload error (`upload_errors/1,2`): `:too_many_files`, `:not_accepted`, …
+pub fn inspect_upload_error(error: &livefire::upload::EntryError) -> String {
+    format!(":{}", error.code())
+}

@@ -11,6 +11,7 @@ pub mod issue_3194;
 pub mod issue_3199;
 pub mod issue_3200;
 pub mod issue_3319;
+pub mod issue_3368;
 pub mod issue_3448;
 pub mod issue_3529;
 pub mod issue_3636;
@@ -60,6 +61,7 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
         .live("/issues/3200/messages", issue_3200::PanelLive::default)
         .live("/issues/3200/settings", issue_3200::PanelLive::default)
         .live("/issues/3319", issue_3319::Issue3319Live::default)
+        .live("/issues/3368", issue_3368::Issue3368Live::default)
         .live("/issues/3448", issue_3448::Issue3448Live::default)
         .live("/issues/3529", issue_3529::Issue3529Live::default)
         .live("/issues/3636", issue_3636::Issue3636Live::default)
