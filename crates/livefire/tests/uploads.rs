@@ -12,7 +12,7 @@ use futures_util::SinkExt as _;
 use livefire::component::{ComponentSocket, LiveComponent, Myself, live_component};
 use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
-use livefire::upload::{Upload, UploadConfig, live_file_input};
+use livefire::upload::{MaxEntriesMode, Upload, UploadConfig, UploadEntry, live_file_input};
 use livefire::{Event, LiveRouter, LiveView, Mount, Rendered, Result, Socket, html};
 use serde_json::{Value, json};
 use support::*;
@@ -148,6 +148,72 @@ impl LiveComponent for DocForm {
     }
 }
 
+/// An auto-upload of two files in total whose progress callback consumes each finished
+/// entry on its own.
+struct TotalUploader {
+    consumed: Vec<String>,
+}
+
+impl LiveView for TotalUploader {
+    type Message = ();
+
+    async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+        let config = UploadConfig::any()
+            .max_entries(2)
+            .max_entries_mode(MaxEntriesMode::Total)
+            .auto_upload(true)
+            .chunk_size(8);
+        socket.allow_upload("doc", config)?;
+        Ok(())
+    }
+
+    async fn handle_progress(
+        &mut self,
+        _: &str,
+        entry: &UploadEntry,
+        socket: &mut Socket,
+    ) -> Result {
+        if entry.is_done() {
+            let file = socket.consume_uploaded_entry(entry)?;
+            let body = file.read().await.map_err(livefire::Error::app)?;
+            let body = String::from_utf8_lossy(&body);
+            self.consumed
+                .push(format!("{}={body}", file.entry().client_name()));
+        }
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: Event, socket: &mut Socket) -> Result {
+        match event.name() {
+            "validate" => {}
+            // Consumes one entry by ref, done or not.
+            "take" => {
+                let entry_ref = event.get("ref").unwrap_or_default();
+                let entry = socket
+                    .upload("doc")
+                    .and_then(|doc| doc.entries().iter().find(|e| e.entry_ref() == entry_ref))
+                    .cloned()
+                    .ok_or_else(|| livefire::Error::UnknownEvent("take".into()))?;
+                socket.consume_uploaded_entry(&entry)?;
+            }
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn render(&self, socket: &Socket) -> Rendered {
+        let doc = socket.upload("doc").expect("allowed in mount");
+        html!(
+            <form id="f" phx-change="validate">
+                {live_file_input(doc)}
+                @for entry in doc.entries() { <p class="entry">{entry.client_name()}</p> }
+                @for err in doc.errors() { <b>{err.code()}</b> }
+            </form>
+            <ul>@for c in &self.consumed { <li>{c.as_str()}</li> }</ul>
+        )
+    }
+}
+
 fn app(dir: &Path) -> Router {
     let keyring = Keyring::new([45u8; 64]).unwrap();
     LiveRouter::new(keyring.clone())
@@ -155,6 +221,9 @@ fn app(dir: &Path) -> Router {
         .live("/upload", || Uploader::new(Duration::from_secs(10)))
         .live("/upload-fast", || Uploader::new(Duration::from_millis(300)))
         .live("/upload-component", || ComponentHost)
+        .live("/upload-total", || TotalUploader {
+            consumed: Vec::new(),
+        })
         .build()
         .expect("valid live routes")
         .layer(CookieSessionLayer::new(keyring))
@@ -747,5 +816,96 @@ async fn an_upload_shown_by_a_live_component_follows_the_components_own_events()
     let diff = reply["response"]["diff"].to_string();
     assert!(diff.contains("notes.txt"), "{diff}");
     assert!(diff.contains("data-phx-active-refs=\\\"\\\""), "{diff}");
+    c.wait_files(0).await;
+}
+
+/// Uploads one file as entry `entry_ref` ("10" + ref as join ref) and reports 100 %; returns
+/// the progress reply.
+async fn upload_one(c: &mut Client, token: &str, entry_ref: &str, body: &[u8]) -> Value {
+    let join_ref = format!("j{entry_ref}");
+    assert_eq!(
+        c.join_entry(&join_ref, entry_ref, token).await["status"],
+        "ok"
+    );
+    for (i, part) in body.chunks(8).enumerate() {
+        let reply = c
+            .chunk(&join_ref, &format!("c{entry_ref}-{i}"), entry_ref, part)
+            .await;
+        assert_eq!(reply["status"], "ok", "{reply}");
+    }
+    c.progress(&format!("p{entry_ref}"), entry_ref, json!(100))
+        .await
+}
+
+#[tokio::test]
+async fn entries_consumed_one_by_one_count_against_a_total_max_entries() {
+    let mut c = joined("/upload-total").await;
+    let three = vec![
+        file("0", "a.txt", 5, "text/plain"),
+        file("1", "b.txt", 5, "text/plain"),
+        file("2", "c.txt", 5, "text/plain"),
+    ];
+    let reply = c.change("2", three.clone()).await;
+    assert!(
+        reply["response"]["diff"]
+            .to_string()
+            .contains("too_many_files")
+    );
+    // An auto-upload preflight with too many files: tokens for the first two only.
+    let reply = c.preflight("3", three).await;
+    let entries = reply["response"]["entries"].as_object().unwrap().clone();
+    assert_eq!(entries.keys().collect::<Vec<_>>(), ["0", "1"]);
+
+    // An entry that is not done cannot be consumed on its own: an error reply, nothing taken.
+    let reply = c
+        .push(
+            "4",
+            "event",
+            json!({"type": "click", "event": "take", "value": {"ref": "0"}}),
+        )
+        .await;
+    assert_eq!(reply["status"], "error", "{reply}");
+    assert!(
+        reply["response"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("in progress")
+    );
+
+    // Each finished entry is consumed by the progress callback while the others wait.
+    let reply = upload_one(&mut c, entries["0"].as_str().unwrap(), "0", b"first").await;
+    let diff = reply["response"]["diff"].to_string();
+    assert!(diff.contains("a.txt=first"), "{diff}");
+    c.wait_files(0).await;
+    let reply = upload_one(&mut c, entries["1"].as_str().unwrap(), "1", b"secnd").await;
+    let diff = reply["response"]["diff"].to_string();
+    assert!(diff.contains("b.txt=secnd"), "{diff}");
+    // Two consumed count against the two allowed in total: a new file and the pending one
+    // are announced, but the preflight hands out no token (in the default mode both would get
+    // one, the consumed entries having made room).
+    let reply = c
+        .change(
+            "5",
+            vec![
+                file("2", "c.txt", 5, "text/plain"),
+                file("3", "d.txt", 5, "text/plain"),
+            ],
+        )
+        .await;
+    assert!(
+        reply["response"]["diff"].to_string().contains("d.txt"),
+        "{reply}"
+    );
+    let reply = c
+        .preflight(
+            "6",
+            vec![
+                file("2", "c.txt", 5, "text/plain"),
+                file("3", "d.txt", 5, "text/plain"),
+            ],
+        )
+        .await;
+    assert_eq!(reply["response"]["entries"], json!({}), "{reply}");
+    assert_eq!(reply["response"]["errors"], json!({}), "{reply}");
     c.wait_files(0).await;
 }

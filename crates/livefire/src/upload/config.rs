@@ -48,11 +48,26 @@ pub type ExternalFn = dyn Fn(&UploadEntry) -> Result<Map<String, Value>, Value> 
 pub struct UploadConfig {
     pub(crate) accept: Accept,
     pub(crate) max_entries: usize,
+    pub(crate) max_entries_mode: MaxEntriesMode,
     pub(crate) max_file_size: u64,
     pub(crate) chunk_size: u32,
     pub(crate) chunk_timeout: Duration,
     pub(crate) auto_upload: bool,
     pub(crate) external: Option<Arc<ExternalFn>>,
+}
+
+/// What [`UploadConfig::max_entries`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MaxEntriesMode {
+    /// The files selected at the same time (the default): consuming an entry makes room for
+    /// another.
+    #[default]
+    Selected,
+    /// Every file of the upload, the consumed ones included: once `max_entries` files were
+    /// consumed, further files are refused with `too_many_files` (until the upload is allowed
+    /// again). Phoenix's `max_entries_mode: :total`.
+    Total,
 }
 
 /// The accept filter of an upload.
@@ -136,6 +151,7 @@ impl UploadConfig {
         Self {
             accept,
             max_entries: 1,
+            max_entries_mode: MaxEntriesMode::Selected,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             chunk_size: DEFAULT_CHUNK_SIZE,
             chunk_timeout: DEFAULT_CHUNK_TIMEOUT,
@@ -147,6 +163,19 @@ impl UploadConfig {
     /// How many files may be selected at once (default 1; more renders `multiple`).
     pub fn max_entries(mut self, n: usize) -> Self {
         self.max_entries = n;
+        self
+    }
+
+    /// What `max_entries` counts: the files selected at once (default), or every file of
+    /// the upload including consumed ones ([`MaxEntriesMode::Total`]).
+    ///
+    /// ```
+    /// use livefire::upload::{MaxEntriesMode, UploadConfig};
+    /// let once = UploadConfig::any().max_entries(3).max_entries_mode(MaxEntriesMode::Total);
+    /// assert_eq!(once.get_max_entries_mode(), MaxEntriesMode::Total);
+    /// ```
+    pub fn max_entries_mode(mut self, mode: MaxEntriesMode) -> Self {
+        self.max_entries_mode = mode;
         self
     }
 
@@ -212,6 +241,11 @@ impl UploadConfig {
         self.max_entries
     }
 
+    /// What `max_entries` counts.
+    pub fn get_max_entries_mode(&self) -> MaxEntriesMode {
+        self.max_entries_mode
+    }
+
     /// The largest file accepted, in bytes.
     pub fn get_max_file_size(&self) -> u64 {
         self.max_file_size
@@ -272,6 +306,7 @@ impl std::fmt::Debug for UploadConfig {
         f.debug_struct("UploadConfig")
             .field("accept", &self.accept)
             .field("max_entries", &self.max_entries)
+            .field("max_entries_mode", &self.max_entries_mode)
             .field("max_file_size", &self.max_file_size)
             .field("chunk_size", &self.chunk_size)
             .field("chunk_timeout", &self.chunk_timeout)
@@ -286,6 +321,7 @@ impl PartialEq for UploadConfig {
     fn eq(&self, other: &Self) -> bool {
         self.accept == other.accept
             && self.max_entries == other.max_entries
+            && self.max_entries_mode == other.max_entries_mode
             && self.max_file_size == other.max_file_size
             && self.chunk_size == other.chunk_size
             && self.chunk_timeout == other.chunk_timeout

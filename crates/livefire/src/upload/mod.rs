@@ -75,8 +75,8 @@ pub(crate) mod state;
 mod token;
 
 pub use self::config::{
-    DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, ExternalFn, UploadConfig,
-    UploadConfigError,
+    DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, ExternalFn, MaxEntriesMode,
+    UploadConfig, UploadConfigError,
 };
 pub use self::entry::{EntryError, Upload, UploadEntry, UploadedFile};
 pub use self::input::{LiveFileInput, live_file_input, live_img_preview};

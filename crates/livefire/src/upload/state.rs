@@ -11,7 +11,9 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
-use super::{EntryError, Upload, UploadConfig, UploadEntry, UploadError, UploadedFile};
+use super::{
+    EntryError, MaxEntriesMode, Upload, UploadConfig, UploadEntry, UploadError, UploadedFile,
+};
 
 /// Entries kept per upload beyond `max_entries` (they only report `too_many_files`): a client
 /// cannot grow a view's memory by announcing files without end.
@@ -64,6 +66,8 @@ struct Slot {
     status: Vec<(String, Status)>,
     /// External uploads: the presigner's metadata per entry ref.
     metas: Vec<(String, Map<String, Value>)>,
+    /// Entries consumed so far (they count against `max_entries` in `MaxEntriesMode::Total`).
+    consumed: usize,
 }
 
 impl Slot {
@@ -97,8 +101,49 @@ impl Slot {
         self.recalculate_errors();
     }
 
+    /// Entries consumed that still count against `max_entries`.
+    fn counted_consumed(&self) -> usize {
+        match self.upload.config.max_entries_mode {
+            MaxEntriesMode::Total => self.consumed,
+            MaxEntriesMode::Selected => 0,
+        }
+    }
+
     fn too_many(&self) -> bool {
-        self.upload.entries.len() > self.upload.config.max_entries
+        self.counted_consumed() + self.upload.entries.len() > self.upload.config.max_entries
+    }
+
+    /// Whether an entry can be consumed: done, and for a channel upload its file complete.
+    fn consumable(&self, entry: &UploadEntry) -> bool {
+        entry.done
+            && (self.upload.config.external.is_some()
+                || matches!(self.status(&entry.entry_ref), Some(Status::Completed(_))))
+    }
+
+    /// Removes a consumable entry and hands it over (Phoenix `consume_entry`).
+    fn take(&mut self, entry_ref: &str) -> Option<UploadedFile> {
+        let at = self
+            .upload
+            .entries
+            .iter()
+            .position(|e| e.entry_ref == entry_ref)?;
+        let entry = self.upload.entries.remove(at);
+        let file = match self.status.iter().position(|(r, _)| r == entry_ref) {
+            Some(at) => match self.status.swap_remove(at).1 {
+                Status::Completed(file) => Some(file),
+                _ => None,
+            },
+            None => None,
+        };
+        let meta = self
+            .metas
+            .iter()
+            .position(|(r, _)| r == entry_ref)
+            .map(|at| self.metas.swap_remove(at).1);
+        self.upload.errors.retain(|(r, _)| r != entry_ref);
+        self.consumed = self.consumed.saturating_add(1);
+        self.recalculate_errors();
+        Some(UploadedFile { entry, file, meta })
     }
 
     fn recalculate_errors(&mut self) {
@@ -275,6 +320,7 @@ impl Uploads {
             upload,
             status: Vec::new(),
             metas: Vec::new(),
+            consumed: 0,
         };
         match self.slots.iter_mut().find(|s| *s.upload.name == *name) {
             Some(old) if !old.upload.entries.is_empty() => {
@@ -359,7 +405,12 @@ impl Uploads {
             .iter()
             .filter_map(|e| e.get("ref").and_then(Value::as_str))
             .collect();
-        let max = slot.upload.config.max_entries;
+        // Not more tokens than the entries still allowed.
+        let max = slot
+            .upload
+            .config
+            .max_entries
+            .saturating_sub(slot.counted_consumed());
         let refs: Vec<String> = slot
             .upload
             .entries
@@ -558,33 +609,36 @@ impl Uploads {
         self.touch();
         let i = self.position(name)?;
         let slot = &mut self.slots[i];
-        let external = slot.upload.config.external.is_some();
-        let ready = slot.upload.entries.iter().all(|e| {
-            e.done && (external || matches!(slot.status(&e.entry_ref), Some(Status::Completed(_))))
-        });
-        if !ready {
+        if !slot.upload.entries.iter().all(|e| slot.consumable(e)) {
             return Err(UploadError::InProgress);
         }
-        let entries = std::mem::take(&mut slot.upload.entries);
-        let mut files = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let file = match slot.status.iter().position(|(r, _)| *r == entry.entry_ref) {
-                Some(at) => match slot.status.swap_remove(at).1 {
-                    Status::Completed(file) => Some(file),
-                    _ => None,
-                },
-                None => None,
-            };
-            let meta = slot
-                .metas
-                .iter()
-                .position(|(r, _)| *r == entry.entry_ref)
-                .map(|at| slot.metas.swap_remove(at).1);
-            slot.upload.errors.retain(|(r, _)| *r != entry.entry_ref);
-            files.push(UploadedFile { entry, file, meta });
+        let refs: Vec<String> = slot
+            .upload
+            .entries
+            .iter()
+            .map(|e| e.entry_ref.clone())
+            .collect();
+        Ok(refs.iter().filter_map(|r| slot.take(r)).collect())
+    }
+
+    /// Takes one finished entry; `UnknownEntry` if the upload has no such entry, `InProgress`
+    /// while it is not done (or, for a channel upload, its file is not complete).
+    pub(crate) fn consume_entry(
+        &mut self,
+        name: &str,
+        entry_ref: &str,
+    ) -> Result<UploadedFile, UploadError> {
+        self.touch();
+        let i = self.position(name)?;
+        let slot = &mut self.slots[i];
+        let Some(entry) = slot.upload.entry(entry_ref) else {
+            return Err(UploadError::UnknownEntry(entry_ref.to_owned()));
+        };
+        if !slot.consumable(entry) {
+            return Err(UploadError::InProgress);
         }
-        slot.recalculate_errors();
-        Ok(files)
+        slot.take(entry_ref)
+            .ok_or_else(|| UploadError::UnknownEntry(entry_ref.to_owned()))
     }
 }
 
