@@ -1,6 +1,7 @@
 //! `support/issues/*.ex`: one module per upstream issue view.
 
 pub mod issue_2787;
+pub mod issue_2835;
 pub mod issue_3026;
 pub mod issue_3040;
 pub mod issue_3083;
@@ -12,6 +13,7 @@ pub mod issue_3199;
 pub mod issue_3200;
 pub mod issue_3319;
 pub mod issue_3368;
+pub mod issue_3391;
 pub mod issue_3448;
 pub mod issue_3529;
 pub mod issue_3636;
@@ -49,6 +51,7 @@ use livefire::{LiveRouter, Raw};
 pub fn default_session(router: LiveRouter) -> LiveRouter {
     router
         .live("/issues/2787", issue_2787::Issue2787Live::default)
+        .live("/issues/2835", issue_2835::Issue2835Live::default)
         .live("/issues/3026", issue_3026::Issue3026Live::default)
         .live("/issues/3040", issue_3040::Issue3040Live::default)
         .live("/issues/3083", issue_3083::Issue3083Live::default)
@@ -62,6 +65,7 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
         .live("/issues/3200/settings", issue_3200::PanelLive::default)
         .live("/issues/3319", issue_3319::Issue3319Live::default)
         .live("/issues/3368", issue_3368::Issue3368Live::default)
+        .live("/issues/3391", issue_3391::Issue3391Live::default)
         .live("/issues/3448", issue_3448::Issue3448Live::default)
         .live("/issues/3529", issue_3529::Issue3529Live::default)
         .live("/issues/3636", issue_3636::Issue3636Live::default)
