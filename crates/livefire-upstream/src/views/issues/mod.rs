@@ -17,6 +17,7 @@ pub mod issue_3391;
 pub mod issue_3448;
 pub mod issue_3529;
 pub mod issue_3636;
+pub mod issue_3647;
 pub mod issue_3651;
 pub mod issue_3684;
 pub mod issue_3686;
@@ -103,6 +104,7 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
 pub fn no_session(router: LiveRouter) -> LiveRouter {
     router
         .live("/issues/3169", issue_3169::Issue3169Live::default)
+        .live("/issues/3647", issue_3647::Issue3647Live::default)
         .live("/issues/3941", issue_3941::Issue3941Live::default)
         .live("/issues/4078", issue_4078::Issue4078Live::default)
 }
