@@ -2,6 +2,7 @@
 
 pub mod issue_2787;
 pub mod issue_2835;
+pub mod issue_2965;
 pub mod issue_3026;
 pub mod issue_3040;
 pub mod issue_3083;
@@ -103,6 +104,7 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
 /// Issue views outside any live session (they bring their own layouts).
 pub fn no_session(router: LiveRouter) -> LiveRouter {
     router
+        .live("/issues/2965", issue_2965::Issue2965Live::default)
         .live("/issues/3169", issue_3169::Issue3169Live::default)
         .live("/issues/3647", issue_3647::Issue3647Live::default)
         .live("/issues/3941", issue_3941::Issue3941Live::default)
