@@ -12,9 +12,11 @@ use futures_util::SinkExt as _;
 use livefire::component::{ComponentSocket, LiveComponent, Myself, live_component};
 use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
-use livefire::upload::{MaxEntriesMode, Upload, UploadConfig, UploadEntry, live_file_input};
+use livefire::upload::{
+    CloseReason, MaxEntriesMode, Upload, UploadConfig, UploadEntry, UploadWriter, live_file_input,
+};
 use livefire::{Event, LiveRouter, LiveView, Mount, Rendered, Result, Socket, html};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use support::*;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -214,6 +216,90 @@ impl LiveView for TotalUploader {
     }
 }
 
+/// How the writers of the writer tests were closed: (client name, reason).
+static CLOSES: std::sync::Mutex<Vec<(String, CloseReason)>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps the bytes in memory, refuses a chunk `bad!`, records how it was closed.
+struct MemoryWriter {
+    name: String,
+    body: Vec<u8>,
+}
+
+impl UploadWriter for MemoryWriter {
+    async fn write_chunk(&mut self, chunk: &[u8]) -> std::result::Result<(), Value> {
+        if chunk == b"bad!" {
+            return Err(json!("refused"));
+        }
+        self.body.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    async fn close(
+        &mut self,
+        reason: CloseReason,
+    ) -> std::result::Result<Map<String, Value>, Value> {
+        CLOSES.lock().unwrap().push((self.name.clone(), reason));
+        let body = String::from_utf8_lossy(&self.body).into_owned();
+        Ok(json!({ "body": body }).as_object().unwrap().clone())
+    }
+}
+
+/// An upload whose chunks go to a [`MemoryWriter`].
+struct WriterUploader {
+    saved: Vec<String>,
+}
+
+impl LiveView for WriterUploader {
+    type Message = ();
+
+    async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+        let config = UploadConfig::any()
+            .chunk_size(4)
+            .writer(|entry| MemoryWriter {
+                name: entry.client_name().to_owned(),
+                body: Vec::new(),
+            });
+        socket.allow_upload("doc", config)?;
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: Event, socket: &mut Socket) -> Result {
+        match event.name() {
+            "validate" => {}
+            "save" => {
+                for file in socket.consume_uploaded_entries("doc")? {
+                    assert!(file.path().is_none(), "a writer's entry has no file");
+                    let body = &file.meta().expect("the writer's metadata")["body"];
+                    let name = file.entry().client_name();
+                    self.saved
+                        .push(format!("{name}={}", body.as_str().unwrap()));
+                }
+            }
+            "cancel" => {
+                let entry_ref = event.get("ref").unwrap_or_default().to_owned();
+                socket.cancel_upload("doc", &entry_ref)?;
+            }
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn render(&self, socket: &Socket) -> Rendered {
+        let doc = socket.upload("doc").expect("allowed in mount");
+        html!(
+            <form id="f" phx-change="validate" phx-submit="save">
+                {live_file_input(doc)}
+                @for entry in doc.entries() {
+                    <p class="entry">{entry.client_name()}
+                        @for err in doc.entry_errors(entry) { <i>{err.code()} " " {format!("{err:?}")}</i> }
+                    </p>
+                }
+            </form>
+            <ul>@for s in &self.saved { <li>{s.as_str()}</li> }</ul>
+        )
+    }
+}
+
 fn app(dir: &Path) -> Router {
     let keyring = Keyring::new([45u8; 64]).unwrap();
     LiveRouter::new(keyring.clone())
@@ -221,6 +307,7 @@ fn app(dir: &Path) -> Router {
         .live("/upload", || Uploader::new(Duration::from_secs(10)))
         .live("/upload-fast", || Uploader::new(Duration::from_millis(300)))
         .live("/upload-component", || ComponentHost)
+        .live("/upload-writer", || WriterUploader { saved: Vec::new() })
         .live("/upload-total", || TotalUploader {
             consumed: Vec::new(),
         })
@@ -908,4 +995,103 @@ async fn entries_consumed_one_by_one_count_against_a_total_max_entries() {
     assert_eq!(reply["response"]["entries"], json!({}), "{reply}");
     assert_eq!(reply["response"]["errors"], json!({}), "{reply}");
     c.wait_files(0).await;
+}
+
+fn closes_of(name: &str) -> Vec<CloseReason> {
+    CLOSES
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, r)| r.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_upload_writer_takes_the_chunks_instead_of_a_temporary_file() {
+    let mut c = joined("/upload-writer").await;
+    let files = vec![file("0", "w-ok.txt", 10, "text/plain")];
+    c.change("2", files.clone()).await;
+    let reply = c.preflight("3", files).await;
+    let token = reply["response"]["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = upload_one(&mut c, &token, "0", b"0123456789").await;
+    assert_eq!(reply["status"], "ok");
+    // Nothing was written to the upload directory; the writer was closed once, done.
+    assert!(c.files().is_empty(), "{:?}", c.files());
+    assert_eq!(closes_of("w-ok.txt"), [CloseReason::Done]);
+    // Consuming hands out the writer's metadata.
+    let reply = c
+        .push(
+            "4",
+            "event",
+            json!({"type": "form", "event": "save", "value": ""}),
+        )
+        .await;
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let diff = reply["response"]["diff"].to_string();
+    assert!(diff.contains("w-ok.txt=0123456789"), "{diff}");
+}
+
+#[tokio::test]
+async fn a_failing_upload_writer_fails_its_entry_until_it_is_cancelled() {
+    let mut c = joined("/upload-writer").await;
+    let files = vec![file("0", "w-bad.txt", 8, "text/plain")];
+    c.change("2", files.clone()).await;
+    let reply = c.preflight("3", files).await;
+    let token = reply["response"]["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(c.join_entry("j0", "0", &token).await["status"], "ok");
+    assert_eq!(c.chunk("j0", "c1", "0", b"good").await["status"], "ok");
+    // The refused chunk is answered with writer_error (the client then waits for the error
+    // to render instead of reporting a failure of its own); the writer is closed with the
+    // reason; the entry stays, failed, with the writer's reason.
+    let reply = c.chunk("j0", "c2", "0", b"bad!").await;
+    assert_eq!(
+        reply,
+        json!({"status": "error", "response": {"reason": "writer_error"}})
+    );
+    let diff = loop {
+        let frame = recv(&mut c.ws).await;
+        if frame[3] == "diff" && frame[4].to_string().contains("writer_failure") {
+            break frame[4].to_string();
+        }
+    };
+    assert!(
+        diff.contains("Writer(String(&quot;refused&quot;))"),
+        "{diff}"
+    );
+    assert_eq!(
+        closes_of("w-bad.txt"),
+        [CloseReason::Error(json!("refused"))]
+    );
+    assert!(diff.contains("data-phx-error-refs=\\\"0\\\""), "{diff}");
+    // It cannot be uploaded again, nor consumed; a cancel removes it.
+    assert_eq!(
+        c.join_entry("j1", "0", &token).await["response"]["reason"],
+        "disallowed"
+    );
+    let reply = c
+        .push(
+            "4",
+            "event",
+            json!({"type": "form", "event": "save", "value": ""}),
+        )
+        .await;
+    assert_eq!(reply["status"], "error", "{reply}");
+    let reply = c
+        .push(
+            "5",
+            "event",
+            json!({"type": "click", "event": "cancel", "value": {"ref": "0"}}),
+        )
+        .await;
+    let diff = reply["response"]["diff"].to_string();
+    assert!(diff.contains("data-phx-active-refs=\\\"\\\""), "{diff}");
+    assert!(!diff.contains("data-phx-error-refs"), "{diff}");
+    assert!(c.files().is_empty());
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::UploadEntry;
+use super::writer::{ErasedWriter, MakeWriter, UploadWriter};
 
 /// Default [`UploadConfig::max_file_size`]: 8 MB, as Phoenix.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 8_000_000;
@@ -54,6 +55,7 @@ pub struct UploadConfig {
     pub(crate) chunk_timeout: Duration,
     pub(crate) auto_upload: bool,
     pub(crate) external: Option<Arc<ExternalFn>>,
+    pub(crate) writer: Option<Arc<MakeWriter>>,
 }
 
 /// What [`UploadConfig::max_entries`] counts.
@@ -157,6 +159,7 @@ impl UploadConfig {
             chunk_timeout: DEFAULT_CHUNK_TIMEOUT,
             auto_upload: false,
             external: None,
+            writer: None,
         }
     }
 
@@ -228,6 +231,21 @@ impl UploadConfig {
         self
     }
 
+    /// Sends each entry's chunks to a writer made by `make` (see [`UploadWriter`]) instead
+    /// of a temporary file: consuming an entry then hands out the metadata its writer returned
+    /// on close. Ignored by [`external`](Self::external) uploads, which the browser sends
+    /// elsewhere.
+    pub fn writer<W, F>(mut self, make: F) -> Self
+    where
+        W: UploadWriter,
+        F: Fn(&UploadEntry) -> W + Send + Sync + 'static,
+    {
+        self.writer = Some(Arc::new(move |entry: &UploadEntry| {
+            Box::new(make(entry)) as Box<dyn ErasedWriter>
+        }));
+        self
+    }
+
     /// The `accept` attribute of the file input (`None` when every type is accepted).
     pub fn accept_attr(&self) -> Option<&str> {
         match &self.accept {
@@ -259,6 +277,11 @@ impl UploadConfig {
     /// Whether files go to an external service ([`external`](Self::external)).
     pub fn is_external(&self) -> bool {
         self.external.is_some()
+    }
+
+    /// Whether entries go to an [`UploadWriter`] ([`writer`](Self::writer)).
+    pub fn has_writer(&self) -> bool {
+        self.writer.is_some()
     }
 
     pub(crate) fn validate(&self) -> Result<(), UploadConfigError> {
@@ -312,11 +335,13 @@ impl std::fmt::Debug for UploadConfig {
             .field("chunk_timeout", &self.chunk_timeout)
             .field("auto_upload", &self.auto_upload)
             .field("external", &self.external.is_some())
+            .field("writer", &self.writer.is_some())
             .finish()
     }
 }
 
-/// Two configs are equal when their options are; external presigners compare by identity.
+/// Two configs are equal when their options are; external presigners and writers compare by
+/// identity.
 impl PartialEq for UploadConfig {
     fn eq(&self, other: &Self) -> bool {
         self.accept == other.accept
@@ -327,6 +352,11 @@ impl PartialEq for UploadConfig {
             && self.chunk_timeout == other.chunk_timeout
             && self.auto_upload == other.auto_upload
             && match (&self.external, &other.external) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+            && match (&self.writer, &other.writer) {
                 (None, None) => true,
                 (Some(a), Some(b)) => Arc::ptr_eq(a, b),
                 _ => false,

@@ -3,7 +3,8 @@
 //!
 //! Per entry: `Unregistered` after a valid preflight entry, `Invalid` after a failed check,
 //! `Registered` while its `lvu:` channel uploads (holding the channel's cancel switch),
-//! `Completed` once every announced byte is in its temporary file, `Failed` if writing failed.
+//! `Completed` once every announced byte is in its temporary file (or its writer closed),
+//! `Failed` if writing failed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
+use super::writer::ErasedWriter;
 use super::{
     EntryError, MaxEntriesMode, Upload, UploadConfig, UploadEntry, UploadError, UploadedFile,
 };
@@ -29,12 +31,23 @@ pub(crate) struct UploadJoin {
     pub(crate) reply: oneshot::Sender<Result<Registration, &'static str>>,
 }
 
-/// What an upload channel may receive for its entry.
-#[derive(Debug, Clone, Copy)]
+/// What an upload channel may receive for its entry, and where it goes.
 pub(crate) struct Registration {
     /// Exactly this many bytes (the size the client announced).
     pub(crate) size: u64,
     pub(crate) chunk_timeout: Duration,
+    /// The config's writer for this entry; `None`: a temporary file.
+    pub(crate) writer: Option<Box<dyn ErasedWriter>>,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("size", &self.size)
+            .field("chunk_timeout", &self.chunk_timeout)
+            .field("writer", &self.writer.is_some())
+            .finish()
+    }
 }
 
 /// How an upload channel ended.
@@ -42,8 +55,11 @@ pub(crate) struct Registration {
 pub(crate) enum Finished {
     /// Every byte is in this file.
     Written(tempfile::TempPath),
-    /// The file could not be created or written.
-    WriterFailed,
+    /// Every byte went to the entry's writer, which closed with this metadata.
+    Closed(Map<String, Value>),
+    /// The file could not be created or written (`None`), or the writer failed with this
+    /// reason.
+    WriterFailed(Option<Value>),
     /// Stopped before the end (cancelled, timed out, oversized, the client left).
     Stopped,
 }
@@ -55,7 +71,9 @@ enum Status {
     Registered(oneshot::Sender<()>),
     /// Cancelled while uploading: removed once its channel has stopped.
     Cancelling,
-    Completed(tempfile::TempPath),
+    /// Done: its temporary file, or `None` when a writer took the bytes (its metadata is in
+    /// `metas`).
+    Completed(Option<tempfile::TempPath>),
     Failed,
 }
 
@@ -64,7 +82,8 @@ struct Slot {
     upload: Upload,
     /// Server-side state per entry ref.
     status: Vec<(String, Status)>,
-    /// External uploads: the presigner's metadata per entry ref.
+    /// External uploads: the presigner's metadata per entry ref; uploads with a writer: the
+    /// writer's, once closed.
     metas: Vec<(String, Map<String, Value>)>,
     /// Entries consumed so far (they count against `max_entries` in `MaxEntriesMode::Total`).
     consumed: usize,
@@ -130,7 +149,7 @@ impl Slot {
         let entry = self.upload.entries.remove(at);
         let file = match self.status.iter().position(|(r, _)| r == entry_ref) {
             Some(at) => match self.status.swap_remove(at).1 {
-                Status::Completed(file) => Some(file),
+                Status::Completed(file) => file,
                 _ => None,
             },
             None => None,
@@ -548,6 +567,7 @@ impl Uploads {
                     let registration = Registration {
                         size: entry.client_size,
                         chunk_timeout: slot.upload.config.chunk_timeout,
+                        writer: slot.upload.config.writer.as_ref().map(|make| make(entry)),
                     };
                     slot.set_status(&entry_ref, Status::Registered(cancel));
                     Ok(registration)
@@ -572,13 +592,22 @@ impl Uploads {
         };
         match how {
             Finished::Written(file) if !cancelling => {
-                slot.set_status(entry_ref, Status::Completed(file));
+                slot.set_status(entry_ref, Status::Completed(Some(file)));
             }
-            Finished::WriterFailed if !cancelling => {
+            Finished::Closed(meta) if !cancelling => {
+                slot.metas.retain(|(r, _)| r != entry_ref);
+                slot.metas.push((entry_ref.to_owned(), meta));
+                slot.set_status(entry_ref, Status::Completed(None));
+            }
+            Finished::WriterFailed(reason) if !cancelling => {
                 slot.set_status(entry_ref, Status::Failed);
-                slot.put_error(entry_ref, EntryError::WriterFailure);
+                let error = reason.map_or(EntryError::WriterFailure, EntryError::Writer);
+                slot.put_error(entry_ref, error);
             }
-            Finished::Written(_) | Finished::WriterFailed | Finished::Stopped => {
+            Finished::Written(_)
+            | Finished::Closed(_)
+            | Finished::WriterFailed(_)
+            | Finished::Stopped => {
                 slot.drop_entry(entry_ref);
             }
         }
