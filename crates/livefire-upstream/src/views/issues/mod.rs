@@ -46,6 +46,7 @@ pub mod issue_4323;
 pub mod issue_4325;
 pub mod issue_4334;
 pub mod issue_4350;
+pub mod issue_4368;
 
 use livefire::{LiveRouter, Raw};
 
@@ -99,6 +100,7 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
         .live("/issues/4325", issue_4325::Issue4325Live::default)
         .live("/issues/4334", issue_4334::Issue4334Live::default)
         .live("/issues/4350", issue_4350::Issue4350Live::default)
+        .live("/issues/4368", issue_4368::Issue4368Live::default)
 }
 
 /// Issue views outside any live session (they bring their own layouts).
