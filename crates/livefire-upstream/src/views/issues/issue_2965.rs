@@ -4,14 +4,37 @@
 //! progress callback reports a finished file (`push_event("upload_send_next_file")`); all 20
 //! files must finish.
 //!
-//! Upstream's entries go to a no-op `UploadWriter` that sleeps up to 200 ms per chunk (its
-//! files are never consumed). livefire has no pluggable upload writers: the chunks go to
-//! temporary files, deleted when the view ends. Upstream's 5 MB `chunk_size` is lowered by
-//! livefire to fit a socket frame (64 kB by default), so each 100 kB file is sent in two chunks.
+//! The entries go to [`NoOpWriter`], which drops the bytes after sleeping up to 200 ms per
+//! chunk (they are never consumed). Upstream's 5 MB `chunk_size` is lowered by livefire to
+//! fit a socket frame (64 kB by default), so each 100 kB file is sent in two chunks.
 
-use livefire::upload::{EntryError, UploadConfig, UploadEntry, live_file_input};
+use std::time::Duration;
+
+use livefire::upload::{
+    CloseReason, EntryError, UploadConfig, UploadEntry, UploadWriter, live_file_input,
+};
 use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
-use serde_json::json;
+use serde_json::{Map, Value, json};
+
+/// `Issue2965Live.NoOpWriter` (its `noop_writer/3` options, provider and name, are unused).
+#[derive(Debug)]
+pub struct NoOpWriter;
+
+impl UploadWriter for NoOpWriter {
+    async fn write_chunk(&mut self, _chunk: &[u8]) -> std::result::Result<(), Value> {
+        // `Process.sleep((:rand.uniform() * 200) |> ceil())`
+        let ms = (crate::rand::uniform() * 200.0).ceil() as u64;
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        Ok(())
+    }
+
+    async fn close(
+        &mut self,
+        _reason: CloseReason,
+    ) -> std::result::Result<Map<String, Value>, Value> {
+        Ok(Map::new())
+    }
+}
 
 use crate::eval;
 
@@ -107,7 +130,8 @@ impl LiveView for Issue2965Live {
             // "minimum 5 mb for multipart"
             .chunk_size(5 * 1024 * 1024)
             .max_file_size(10_000_000_000)
-            .auto_upload(true);
+            .auto_upload(true)
+            .writer(|_entry| NoOpWriter);
         socket.allow_upload("files", files)?;
         Ok(())
     }
