@@ -357,6 +357,20 @@ impl SocketCore {
         }
     }
 
+    /// Takes one finished entry of an upload (Phoenix `consume_uploaded_entry`), typically
+    /// from [`handle_progress`](crate::LiveView::handle_progress) when an auto-upload entry
+    /// is done while others are still uploading. [`UploadError::InProgress`] (bad client
+    /// input) while the entry is not done; [`UploadError::UnknownEntry`] if it is gone.
+    pub fn consume_uploaded_entry(
+        &mut self,
+        entry: &crate::upload::UploadEntry,
+    ) -> Result<crate::upload::UploadedFile, UploadError> {
+        match &mut self.uploads {
+            Some(uploads) => uploads.consume_entry(entry.upload_name(), entry.entry_ref()),
+            None => Err(UploadError::NotAllowed(entry.upload_name().to_owned())),
+        }
+    }
+
     /// A masked CSRF token valid for the browser's session, for forms that post to HTTP
     /// endpoints (`phx-trigger-action`, a logout button). `None` without a session.
     pub fn csrf_token(&self) -> Option<&str> {

@@ -606,6 +606,7 @@ impl<V: LiveView> Runner<V> {
     async fn handle_inbound(&mut self, inbound: Inbound) -> Flow {
         match inbound {
             Inbound::Event { msg_ref, payload } => {
+                let uploads_before = self.uploads_version();
                 // A form event lists the files selected in its upload inputs.
                 if let (Some(selected), Some(uploads)) =
                     (payload.get("uploads"), self.socket.core.uploads.as_mut())
@@ -617,7 +618,7 @@ impl<V: LiveView> Runner<V> {
                         .reply(msg_ref.as_deref(), false, &frame::reason("malformed event"))
                         .await;
                 };
-                self.event(msg_ref.as_deref(), event).await
+                self.event(msg_ref.as_deref(), event, uploads_before).await
             }
             Inbound::LivePatch { msg_ref, url } => match self.params_for(&url) {
                 Some(params) => {
@@ -749,7 +750,19 @@ impl<V: LiveView> Runner<V> {
         self.respond(msg_ref).await
     }
 
-    async fn event(&mut self, msg_ref: Option<&str>, event: Event) -> Flow {
+    /// The change counter of the view's uploads (`None` before any upload is allowed).
+    fn uploads_version(&self) -> Option<u64> {
+        self.socket.core.uploads.as_ref().map(|u| u.version())
+    }
+
+    /// An event; `uploads_before` is [`uploads_version`](Self::uploads_version) before the
+    /// event's selected files were recorded.
+    async fn event(
+        &mut self,
+        msg_ref: Option<&str>,
+        event: Event,
+        uploads_before: Option<u64>,
+    ) -> Flow {
         if event.name() == "lv:clear-flash" {
             match event.get("key") {
                 Some(key) => self.socket.clear_flash(key),
@@ -758,7 +771,9 @@ impl<V: LiveView> Runner<V> {
             return self.respond(msg_ref).await;
         }
         if let Some(cid) = event.cid() {
-            return self.component_event(msg_ref, cid, event).await;
+            return self
+                .component_event(msg_ref, cid, event, uploads_before)
+                .await;
         }
         match guarded(self.view.handle_event(event, &mut self.socket)).await {
             Ok(()) => self.respond(msg_ref).await,
@@ -775,8 +790,17 @@ impl<V: LiveView> Runner<V> {
     }
 
     /// An event for a live component (`cid` in the payload): its `handle_event`, then only
-    /// the components that changed are rendered and sent.
-    async fn component_event(&mut self, msg_ref: Option<&str>, cid: u64, event: Event) -> Flow {
+    /// the components that changed are rendered and sent, and the view too when the view's
+    /// uploads changed (the event's selected files, or the component cancelled or consumed
+    /// entries): a component shows an upload as assigns from its view, so the view must
+    /// render again to pass the new state.
+    async fn component_event(
+        &mut self,
+        msg_ref: Option<&str>,
+        cid: u64,
+        event: Event,
+        uploads_before: Option<u64>,
+    ) -> Flow {
         let Some(cid) = u32::try_from(cid).ok() else {
             return self
                 .reply(msg_ref, false, &frame::reason("unknown component"))
@@ -800,7 +824,10 @@ impl<V: LiveView> Runner<V> {
                 .await;
         };
         match guarded(handled).await {
-            Ok(()) => self.respond_to(msg_ref, false).await,
+            Ok(()) => {
+                let view = self.uploads_version() != uploads_before;
+                self.respond_to(msg_ref, view).await
+            }
             Err(Failure::Err(err)) if err.is_bad_input() => {
                 tracing::warn!(topic = %self.ctx.topic, cid, %err, "component event refused");
                 let _ = self.socket.take_outputs();
