@@ -253,6 +253,24 @@ fn status_kib(pid: u32, field: &str) -> io::Result<u64> {
         .ok_or_else(|| err(format!("no {field} in /proc/{pid}/status")))
 }
 
+/// How many threads of a process have a name starting with `prefix`, and their CPU seconds
+/// (user + system): the demo's password pool threads are `password-0`, `password-1`, … (only
+/// they hash).
+fn threads_cpu_secs(pid: u32, prefix: &str) -> (usize, f64) {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return (0, 0.0);
+    };
+    let cpu: Vec<f64> = tasks
+        .filter_map(Result::ok)
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|name| name.trim_end().starts_with(prefix))
+        })
+        .filter_map(|t| crate::server::cpu_secs(&t.path().join("stat").display().to_string()).ok())
+        .collect();
+    (cpu.len(), cpu.iter().sum())
+}
+
 /// Open descriptors of a process.
 fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
@@ -974,6 +992,8 @@ async fn flood(
     ));
     let (out_tx, mut out_rx) = mpsc::unbounded_channel();
     let skipped = Arc::new(AtomicU64::new(0));
+    let (pool_threads, pool_cpu0) = threads_cpu_secs(server.pid, "password");
+    let cpu0 = server.cpu_secs().unwrap_or(0.0);
     let t0 = Instant::now();
     let mut senders = Vec::with_capacity(n);
     let mut tasks = Vec::with_capacity(n);
@@ -1033,6 +1053,10 @@ async fn flood(
     for t in tasks {
         let _ = t.await;
     }
+    let busy_secs = secs(t0.elapsed());
+    let pool_cpu = threads_cpu_secs(server.pid, "password").1 - pool_cpu0;
+    let pool_share = pool_cpu / (pool_threads.max(1) as f64 * busy_secs);
+    let server_cpu = server.cpu_secs().unwrap_or(0.0) - cpu0;
     let (peak_rss, peak_fds) = sampler.finish().await;
     let hwm = status_kib(server.pid, "VmHWM").unwrap_or(0);
     drop(server);
@@ -1084,6 +1108,13 @@ async fn flood(
             .collect(),
     );
     let succeeded = legit.iter().filter(|s| s.3 == Outcome::Success).count();
+    // Every hash of this phase: the flood's hashed attempts and the user's successful logins.
+    let hashes = hashed_rtt.samples + succeeded;
+    let cpu_per_hash_ms = if hashes > 0 {
+        pool_cpu * 1e3 / hashes as f64
+    } else {
+        0.0
+    };
     let errors: Vec<String> = legit.iter().filter_map(|s| s.4.clone()).take(5).collect();
     let legit_p99_s = legit_total.p99_ms / 1e3;
     let pass = !legit.is_empty() && succeeded == legit.len() && legit_p99_s < LEGIT_P99_MAX_S;
@@ -1105,6 +1136,11 @@ async fn flood(
         } else {
             "FAIL"
         }
+    ));
+    log(&format!(
+        "{name}: {hashes} hashes in {busy_secs:.1} s ({:.1}/s); {pool_threads} password threads used {pool_cpu:.1} CPU-s ({cpu_per_hash_ms:.1} ms per hash, {:.0}% of their wall time); server {server_cpu:.1} CPU-s",
+        hashes as f64 / busy_secs,
+        100.0 * pool_share
     ));
     Ok(json!({
         "targeted": targeted,
@@ -1133,6 +1169,14 @@ async fn flood(
             "at_s": s.0.as_secs_f64(), "total_ms": s.1.as_secs_f64() * 1e3,
             "submit_ms": s.2.as_secs_f64() * 1e3, "outcome": s.3.key()
         })).collect::<Vec<_>>(),
+        "hashes": hashes,
+        "hashes_per_sec": hashes as f64 / busy_secs,
+        "pool_threads_cpu_secs": pool_cpu,
+        "pool_cpu_ms_per_hash": cpu_per_hash_ms,
+        "pool_threads": pool_threads,
+        "pool_cpu_share_of_its_threads_wall_time": pool_share,
+        "server_cpu_secs": server_cpu,
+        "wall_secs": busy_secs,
         "rss_before_kib": rss0,
         "rss_peak_sampled_kib": peak_rss,
         "hwm_after_kib": hwm,
@@ -1581,7 +1625,7 @@ pub fn table(doc: &Value) -> String {
             continue;
         }
         line(format!(
-            "- {label}: {} attempts in {:.1} s ({}), answers {}; {} attempts were hashed (answered \"invalid\" after ≥ 5 ms; p50 {}), the last one sent {:.1} s into the flood; real user: before the flood p50 {} (submit-to-reply {}); during it {}/{} logins succeeded ({}), total p50 {} / p99 {} / max {}, submit-to-reply p99 {}; server RSS peak {} KiB.",
+            "- {label}: {} attempts in {:.1} s ({}), answers {}; {} attempts were hashed (answered \"invalid\" after ≥ 5 ms; p50 {}), the last one sent {:.1} s into the flood; real user: before the flood p50 {} (submit-to-reply {}); during it {}/{} logins succeeded ({}), total p50 {} / p99 {} / max {}, submit-to-reply p99 {}; {} hashes in all ({:.1}/s), {:.1} ms of CPU each, the {} password threads ran {:.0}% of the time; server RSS peak {} KiB.",
             f["flood_attempts_sent"],
             f["flood_secs"].as_f64().unwrap_or(0.0),
             f["flood_emails"].as_str().unwrap_or("?"),
@@ -1598,6 +1642,14 @@ pub fn table(doc: &Value) -> String {
             ms(&f["legit_total"]["p99_ms"]),
             ms(&f["legit_total"]["max_ms"]),
             ms(&f["legit_submit"]["p99_ms"]),
+            f["hashes"],
+            f["hashes_per_sec"].as_f64().unwrap_or(0.0),
+            f["pool_cpu_ms_per_hash"].as_f64().unwrap_or(0.0),
+            f["pool_threads"],
+            100.0
+                * f["pool_cpu_share_of_its_threads_wall_time"]
+                    .as_f64()
+                    .unwrap_or(0.0),
             f["rss_peak_sampled_kib"]
         ));
     }
