@@ -14,9 +14,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use scraper::Html;
 
-use super::dom;
 use super::live::LiveTest;
 use super::{Error, Navigation};
+use super::{dom, form};
 
 /// Redirects followed in a row before giving up.
 pub(crate) const MAX_REDIRECTS: usize = 10;
@@ -359,6 +359,71 @@ impl Browser {
     /// ```
     pub async fn visit(&self, path: &str) -> Result<Page, Error> {
         self.follow_http(self.get(path).await?).await
+    }
+
+    /// Submits a plain (not live) form of a page that was loaded over HTTP, as the browser
+    /// does when its default button is pressed: the fields named in `values` take those
+    /// values (see [`LiveTest::change_form`]), the form is encoded as `FormData`, sent to its
+    /// `action` with its `method`, and redirects are followed.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), livefire::test::Error> {
+    /// use axum::routing::{get, post};
+    /// let router = axum::Router::new()
+    ///     .route("/", get(|| async {
+    ///         axum::response::Html(r#"<form action="/s" method="post"><input name="q" value="a"><input name="n"></form>"#)
+    ///     }))
+    ///     .route("/s", post(|body: String| async move { body }));
+    /// let browser = livefire::test::Browser::start(&router).await?;
+    /// let page = browser.get("/").await?;
+    /// let answer = browser.submit_form(&page, "form", &[("n", "1")]).await?;
+    /// assert_eq!(answer.body, "q=a&n=1");
+    /// # Ok(()) }
+    /// ```
+    pub async fn submit_form(
+        &self,
+        page: &Page,
+        selector: &str,
+        values: &[(&str, &str)],
+    ) -> Result<Page, Error> {
+        let (action, method, body) = {
+            let doc = Html::parse_document(&page.body);
+            let sel = dom::selector(selector)?;
+            let Some(form_el) = doc.select(&sel).next() else {
+                return Err(Error::NoElement {
+                    selector: selector.to_owned(),
+                    html: page.body.clone(),
+                });
+            };
+            if form_el.value().name() != "form" {
+                return Err(Error::Form {
+                    selector: selector.to_owned(),
+                    message: "not a <form>".to_owned(),
+                });
+            }
+            let mut fields = form::fields(form_el);
+            form::fill(&mut fields, values).map_err(|message| Error::Form {
+                selector: selector.to_owned(),
+                message,
+            })?;
+            let body = form::serialize(&fields, form::default_button(&fields), None);
+            let action = form_el
+                .value()
+                .attr("action")
+                .map_or_else(|| page.path.clone(), local);
+            let post = form_el
+                .value()
+                .attr("method")
+                .is_some_and(|m| m.eq_ignore_ascii_case("post"));
+            (action, post, body)
+        };
+        let res = if method {
+            self.request(Method::POST, &action, Some(body)).await?
+        } else {
+            let sep = if action.contains('?') { '&' } else { '?' };
+            self.get(&format!("{action}{sep}{body}")).await?
+        };
+        self.follow_http(res).await
     }
 
     /// Follows the redirects that `page` starts.
