@@ -54,7 +54,7 @@ impl LiveView for Recorder {
             <button id="plain" phx-click="plain">"plain"</button>
             <button id="valued" phx-click="valued" phx-value-id="7" phx-value-Kind="x" value="v">"v"</button>
             <a id="link" href="#" phx-click="link" phx-value-n="1"><span id="inside">"in"</span></a>
-            <div id="js" phx-click={r#"[["push",{"event":"js","value":{"extra":1}}],["toggle",{"to":"#x"}]]"#}>"js"</div>
+            <div id="js" phx-click={r##"[["push",{"event":"js","value":{"extra":1}}],["toggle",{"to":"#x"}]]"##}>"js"</div>
             <input id="box" type="checkbox" phx-click="box" value="yes"/>
             <input id="key" phx-keyup="key" phx-key="Enter" value="typed"/>
             <input id="focus" phx-focus="focused" phx-blur="blurred" value="f"/>

@@ -1124,7 +1124,8 @@ impl LiveTest {
     /// merged so far give the same page as a render from scratch. The markup is compared
     /// after parsing; attributes that differ on every render by design (`data-phx-session`,
     /// `data-phx-static`, the value of `_csrf_token` inputs) and the attributes the client
-    /// adds (`data-phx-component`, `data-phx-view`) are left out. A fresh render mounts the
+    /// adds (`data-phx-component`, `data-phx-view`) are left out, and component ids in
+    /// `phx-target` are compared by order of appearance (a fresh render numbers them anew). A fresh render mounts the
     /// view anew, so this says something only about state that a mount reads back (a database,
     /// the URL, a shared store).
     ///
@@ -2175,7 +2176,35 @@ fn comparable(html: &str) -> String {
             cleaned = cleaned.replace(&format!("value=\"{v}\""), "value=\"\"");
         }
     }
-    cleaned
+    renumber_cids(&cleaned)
+}
+
+/// Renumbers the cids in `phx-target="<cid>"` by order of first appearance: a fresh render
+/// numbers its components anew.
+fn renumber_cids(html: &str) -> String {
+    let needle = " phx-target=\"";
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find(needle) {
+        let start = at + needle.len();
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let end = after.find('"').unwrap_or(after.len());
+        let value = &after[..end];
+        if is_cid(value) {
+            let n = seen.iter().position(|s| s == value).unwrap_or_else(|| {
+                seen.push(value.to_owned());
+                seen.len() - 1
+            });
+            out.push_str(&format!("cid-{}", n + 1));
+        } else {
+            out.push_str(value);
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Removes every `name="…"` attribute from serialized HTML (values are quoted with `"` and

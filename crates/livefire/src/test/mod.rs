@@ -265,7 +265,6 @@ impl Navigation {
 /// assert_eq!(left.navigation().to(), "/");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[must_use]
 pub enum Outcome {
     /// The page stayed; its HTML after the reply.
     Html(String),
