@@ -263,11 +263,9 @@ impl Selected<'_> {
                     )));
                 }
                 // `entry.progress(offset / size * 100)`: floored, sent when it grows.
-                let progress = if size == 0 {
-                    100
-                } else {
-                    i64::try_from(offset * 100 / size).unwrap_or(100)
-                };
+                let progress = (offset * 100)
+                    .checked_div(size)
+                    .map_or(100, |p| i64::try_from(p).unwrap_or(100));
                 if progress > last_sent {
                     last_sent = progress;
                     let payload = json!({
