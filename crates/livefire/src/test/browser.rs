@@ -14,8 +14,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use scraper::Html;
 
-use super::live::LiveTest;
-use super::{Error, Navigation};
+use super::Error;
 use super::{dom, form};
 
 /// Redirects followed in a row before giving up.
@@ -363,7 +362,7 @@ impl Browser {
 
     /// Submits a plain (not live) form of a page that was loaded over HTTP, as the browser
     /// does when its default button is pressed: the fields named in `values` take those
-    /// values (see [`LiveTest::change_form`]), the form is encoded as `FormData`, sent to its
+    /// values (see [`LiveTest::change_form`](super::LiveTest::change_form)), the form is encoded as `FormData`, sent to its
     /// `action` with its `method`, and redirects are followed.
     ///
     /// ```
@@ -439,116 +438,6 @@ impl Browser {
         }
         Err(Error::TooManyRedirects {
             path: page.path.clone(),
-        })
-    }
-
-    /// Loads `path` and joins its live view, as a browser does for a page load: the dead
-    /// render over HTTP with this browser's cookies, then a WebSocket connection (with the
-    /// page's CSRF token and the cookies) and the `phx_join`, then the joins of child views.
-    ///
-    /// A redirect, by the dead render (`3xx`) or by the connected mount, is
-    /// [`Error::Redirected`]: continue with [`Browser::follow`].
-    ///
-    /// ```
-    /// # use livefire::{LiveRouter, LiveView, Rendered, Socket, html, token::Keyring};
-    /// # use livefire::session::CookieSessionLayer;
-    /// # struct Hello;
-    /// # impl LiveView for Hello {
-    /// #     type Message = ();
-    /// #     fn render(&self, _: &Socket) -> Rendered { html!(<p>"Hello"</p>) }
-    /// # }
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), livefire::test::Error> {
-    /// # let keyring = Keyring::new([1u8; 64]).unwrap();
-    /// # let router = LiveRouter::new(keyring.clone()).live("/", || Hello).build().unwrap()
-    /// #     .layer(CookieSessionLayer::new(keyring));
-    /// let browser = livefire::test::Browser::start(&router).await?;
-    /// let view = browser.live("/").await?;
-    /// assert_eq!(view.html(), "<p>Hello</p>");
-    /// # Ok(()) }
-    /// ```
-    pub async fn live(&self, path: &str) -> Result<LiveTest, Error> {
-        let page = self.get(path).await?;
-        if page.status.is_redirection() {
-            let to = page.location().unwrap_or("/").to_owned();
-            return Err(Error::Redirected {
-                from: path.to_owned(),
-                navigation: Navigation::Redirect {
-                    to: local(&to),
-                    flash: None,
-                },
-            });
-        }
-        LiveTest::join_page(self.clone(), page).await
-    }
-
-    /// Continues a navigation the way the browser does: a [`Navigation::Redirect`] writes the
-    /// flash cookie (if any) and loads `to`; a [`Navigation::LiveRedirect`] seen outside a
-    /// live view loads `to` the same way (the client's fallback); a [`Navigation::FormPost`]
-    /// posts the form. HTTP redirects are followed, and the live page at the end is joined.
-    /// Use [`LiveTest::follow_redirect`] for navigations of a joined view (a live redirect
-    /// then stays on its socket).
-    ///
-    /// ```
-    /// # use livefire::{LiveRouter, LiveView, Mount, Rendered, Result, Socket, html, token::Keyring};
-    /// # use livefire::session::CookieSessionLayer;
-    /// # struct Old;
-    /// # impl LiveView for Old {
-    /// #     type Message = ();
-    /// #     async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
-    /// #         socket.redirect("/new"); Ok(())
-    /// #     }
-    /// #     fn render(&self, _: &Socket) -> Rendered { html!() }
-    /// # }
-    /// # struct New;
-    /// # impl LiveView for New {
-    /// #     type Message = ();
-    /// #     fn render(&self, _: &Socket) -> Rendered { html!(<h1>"New"</h1>) }
-    /// # }
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::result::Result<(), livefire::test::Error> {
-    /// # let keyring = Keyring::new([1u8; 64]).unwrap();
-    /// # let router = LiveRouter::new(keyring.clone()).live("/old", || Old).live("/new", || New)
-    /// #     .build().unwrap().layer(CookieSessionLayer::new(keyring));
-    /// let browser = livefire::test::Browser::start(&router).await?;
-    /// let redirect = browser.live("/old").await.unwrap_err().into_navigation().unwrap();
-    /// assert_eq!(redirect.to(), "/new");
-    /// let view = browser.follow(redirect).await?;
-    /// assert_eq!(view.path(), "/new");
-    /// assert!(view.has_element("h1", Some("New")));
-    /// # Ok(()) }
-    /// ```
-    pub async fn follow(&self, navigation: Navigation) -> Result<LiveTest, Error> {
-        let mut navigation = navigation;
-        for _ in 0..MAX_REDIRECTS {
-            let page = match &navigation {
-                Navigation::Redirect { to, flash } | Navigation::LiveRedirect { to, flash, .. } => {
-                    if let Some(flash) = flash {
-                        self.set_cookie(crate::flash::FLASH_COOKIE, flash);
-                    }
-                    self.get(to).await?
-                }
-                Navigation::FormPost {
-                    action,
-                    method,
-                    body,
-                } => {
-                    let method = if method.eq_ignore_ascii_case("get") {
-                        Method::GET
-                    } else {
-                        Method::POST
-                    };
-                    self.request(method, action, Some(body.clone())).await?
-                }
-            };
-            let page = self.follow_http(page).await?;
-            match LiveTest::join_page(self.clone(), page).await {
-                Err(Error::Redirected {
-                    navigation: next, ..
-                }) => navigation = next,
-                other => return other,
-            }
-        }
-        Err(Error::TooManyRedirects {
-            path: navigation.to().to_owned(),
         })
     }
 }

@@ -35,6 +35,13 @@ pub(crate) fn selector(css: &str) -> Result<Selector, Error> {
     })
 }
 
+/// What an element resolves to when an event is built from it.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) view: String,
+    pub(crate) cid: Option<u64>,
+}
+
 /// The DOM state of one view across patches: stream children and ignored containers.
 #[derive(Debug, Default)]
 pub(crate) struct ViewDom {

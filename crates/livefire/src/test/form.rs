@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use scraper::ElementRef;
 use serde_json::Value;
 
-use super::live::Target;
+use super::dom::Target;
 
 /// A change or submit ready to be pushed.
 #[derive(Debug, Clone)]

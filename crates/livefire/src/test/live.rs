@@ -5,16 +5,16 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
+use http::Method;
 use scraper::{ElementRef, Html};
 use serde_json::{Map, Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 use super::browser::{self, Browser, MAX_REDIRECTS, Page};
-use super::dom::{self, Subst, ViewDom};
+use super::dom::{self, Subst, Target, ViewDom};
 use super::form::{self, FormEvent};
 use super::model::{Client, Rules};
-use super::upload::{FileInput, UploadFile};
 use super::{Error, Navigation, Outcome};
 
 type Ws =
@@ -103,13 +103,6 @@ pub struct LiveTest {
     timeout: Duration,
 }
 
-/// What an element resolves to when an event is built from it.
-#[derive(Debug, Clone)]
-pub(crate) struct Target {
-    pub(crate) view: String,
-    pub(crate) cid: Option<u64>,
-}
-
 /// An element's data, read out of the parsed page.
 #[derive(Debug, Clone)]
 struct El {
@@ -132,6 +125,118 @@ impl El {
 /// `DOM.isCid`.
 fn is_cid(s: &str) -> bool {
     s == "0" || (!s.is_empty() && !s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit()))
+}
+
+impl Browser {
+    /// Loads `path` and joins its live view, as a browser does for a page load: the dead
+    /// render over HTTP with this browser's cookies, then a WebSocket connection (with the
+    /// page's CSRF token and the cookies) and the `phx_join`, then the joins of child views.
+    ///
+    /// A redirect, by the dead render (`3xx`) or by the connected mount, is
+    /// [`Error::Redirected`]: continue with [`Browser::follow`].
+    ///
+    /// ```
+    /// # use livefire::{LiveRouter, LiveView, Rendered, Socket, html, token::Keyring};
+    /// # use livefire::session::CookieSessionLayer;
+    /// # struct Hello;
+    /// # impl LiveView for Hello {
+    /// #     type Message = ();
+    /// #     fn render(&self, _: &Socket) -> Rendered { html!(<p>"Hello"</p>) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), livefire::test::Error> {
+    /// # let keyring = Keyring::new([1u8; 64]).unwrap();
+    /// # let router = LiveRouter::new(keyring.clone()).live("/", || Hello).build().unwrap()
+    /// #     .layer(CookieSessionLayer::new(keyring));
+    /// let browser = livefire::test::Browser::start(&router).await?;
+    /// let view = browser.live("/").await?;
+    /// assert_eq!(view.html(), "<p>Hello</p>");
+    /// # Ok(()) }
+    /// ```
+    pub async fn live(&self, path: &str) -> Result<LiveTest, Error> {
+        let page = self.get(path).await?;
+        if page.status.is_redirection() {
+            let to = page.location().unwrap_or("/").to_owned();
+            return Err(Error::Redirected {
+                from: path.to_owned(),
+                navigation: Navigation::Redirect {
+                    to: browser::local(&to),
+                    flash: None,
+                },
+            });
+        }
+        LiveTest::join_page(self.clone(), page).await
+    }
+
+    /// Continues a navigation the way the browser does: a [`Navigation::Redirect`] writes the
+    /// flash cookie (if any) and loads `to`; a [`Navigation::LiveRedirect`] seen outside a
+    /// live view loads `to` the same way (the client's fallback); a [`Navigation::FormPost`]
+    /// posts the form. HTTP redirects are followed, and the live page at the end is joined.
+    /// Use [`LiveTest::follow_redirect`] for navigations of a joined view (a live redirect
+    /// then stays on its socket).
+    ///
+    /// ```
+    /// # use livefire::{LiveRouter, LiveView, Mount, Rendered, Result, Socket, html, token::Keyring};
+    /// # use livefire::session::CookieSessionLayer;
+    /// # struct Old;
+    /// # impl LiveView for Old {
+    /// #     type Message = ();
+    /// #     async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+    /// #         socket.redirect("/new"); Ok(())
+    /// #     }
+    /// #     fn render(&self, _: &Socket) -> Rendered { html!() }
+    /// # }
+    /// # struct New;
+    /// # impl LiveView for New {
+    /// #     type Message = ();
+    /// #     fn render(&self, _: &Socket) -> Rendered { html!(<h1>"New"</h1>) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::result::Result<(), livefire::test::Error> {
+    /// # let keyring = Keyring::new([1u8; 64]).unwrap();
+    /// # let router = LiveRouter::new(keyring.clone()).live("/old", || Old).live("/new", || New)
+    /// #     .build().unwrap().layer(CookieSessionLayer::new(keyring));
+    /// let browser = livefire::test::Browser::start(&router).await?;
+    /// let redirect = browser.live("/old").await.unwrap_err().into_navigation().unwrap();
+    /// assert_eq!(redirect.to(), "/new");
+    /// let view = browser.follow(redirect).await?;
+    /// assert_eq!(view.path(), "/new");
+    /// assert!(view.has_element("h1", Some("New")));
+    /// # Ok(()) }
+    /// ```
+    pub async fn follow(&self, navigation: Navigation) -> Result<LiveTest, Error> {
+        let mut navigation = navigation;
+        for _ in 0..MAX_REDIRECTS {
+            let page = match &navigation {
+                Navigation::Redirect { to, flash } | Navigation::LiveRedirect { to, flash, .. } => {
+                    if let Some(flash) = flash {
+                        self.set_cookie(crate::flash::FLASH_COOKIE, flash);
+                    }
+                    self.get(to).await?
+                }
+                Navigation::FormPost {
+                    action,
+                    method,
+                    body,
+                } => {
+                    let method = if method.eq_ignore_ascii_case("get") {
+                        Method::GET
+                    } else {
+                        Method::POST
+                    };
+                    self.request(method, action, Some(body.clone())).await?
+                }
+            };
+            let page = self.follow_http(page).await?;
+            match LiveTest::join_page(self.clone(), page).await {
+                Err(Error::Redirected {
+                    navigation: next, ..
+                }) => navigation = next,
+                other => return other,
+            }
+        }
+        Err(Error::TooManyRedirects {
+            path: navigation.to().to_owned(),
+        })
+    }
 }
 
 impl LiveTest {
@@ -455,27 +560,19 @@ impl LiveTest {
     /// other frame on the way.
     pub(crate) async fn await_reply(&mut self, topic: &str, msg_ref: &str) -> Result<Value, Error> {
         let deadline = tokio::time::Instant::now() + self.timeout;
-        let mut skipped = Vec::new();
-        let result = loop {
+        loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let Some(frame) = self.recv(left).await? else {
-                break Err(Error::Timeout {
+                return Err(Error::Timeout {
                     what: format!("the reply to {} on {topic}", self.last_event),
                     timeout: self.timeout,
                 });
             };
             if frame[2] == topic && frame[1] == msg_ref && frame[3] == "phx_reply" {
-                break Ok(frame[4].clone());
+                return Ok(frame[4].clone());
             }
-            if let Err(err) = self.handle_frame(frame.clone()) {
-                break Err(err);
-            }
-            if topic.starts_with("lvu:") && frame[2] != topic {
-                skipped.push(frame);
-            }
-        };
-        drop(skipped);
-        result
+            self.handle_frame(frame)?;
+        }
     }
 
     /// Applies a frame that is not the reply being waited for.
@@ -2057,15 +2154,6 @@ impl LiveTest {
 
     // -----------------------------------------------------------------------------------------
     // Uploads
-
-    /// Selects `files` in the file input matching `selector` (a `live_file_input`); call
-    /// [`FileInput::upload`] to send them as the client does, or [`FileInput::select`] for the
-    /// change event alone.
-    ///
-    /// See [`FileInput`] for an example.
-    pub fn file_input(&mut self, selector: &str, files: Vec<UploadFile>) -> FileInput<'_> {
-        FileInput::new(self, selector.to_owned(), files)
-    }
 
     /// A new client file reference (`LiveUploader.genFileRef`: a counter).
     pub(crate) fn file_ref(&mut self) -> String {

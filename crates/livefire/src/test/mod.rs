@@ -138,9 +138,9 @@
 //! # }
 //! ```
 //!
-//! Errors read as test failures: an event the view refuses names the view, the event and the
-//! reply (`/ (phx-…) answered event "event" "nope" {…} with an error: {"reason":"unknown
-//! event: nope"}`), and a crash says which event crashed which view.
+//! Errors read as test failures: an event the view refuses names the view, the event with its
+//! payload and the reply (`/ (phx-…) answered event "nope" {"cid":null,"event":"nope",…} with
+//! an error: {"reason":…}`), and a crash says which event crashed which view.
 //!
 //! # What is and is not modelled
 //!

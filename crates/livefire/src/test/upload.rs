@@ -5,6 +5,17 @@ use serde_json::{Value, json};
 use super::live::LiveTest;
 use super::{Error, Outcome};
 
+impl LiveTest {
+    /// Selects `files` in the file input matching `selector` (a `live_file_input`); call
+    /// [`FileInput::upload`] to send them as the client does, or [`FileInput::select`] for the
+    /// change event alone.
+    ///
+    /// See [`FileInput`] for an example.
+    pub fn file_input(&mut self, selector: &str, files: Vec<UploadFile>) -> FileInput<'_> {
+        FileInput::new(self, selector.to_owned(), files)
+    }
+}
+
 /// A file a user picks in a file input.
 ///
 /// ```
