@@ -18,6 +18,8 @@ pub mod rendered;
 pub mod session;
 pub mod sockets;
 pub mod stream;
+#[cfg(feature = "test-util")]
+pub mod test;
 pub mod token;
 pub mod upload;
 

@@ -11,7 +11,7 @@
 //! as the client does when transitions are pending) the ones still gone with
 //! `cids_destroyed`, and the client prunes the cids the server returns.
 //!
-//! Every reply and push is merged into the client model (`tests/client_model`). The page it
+//! Every reply and push is merged into the client model (`livefire::test::model`). The page it
 //! renders must equal a fresh render of the same templates from the state the test keeps (a
 //! mirror of the view and of every component instance, following the runtime's documented
 //! rules: new, updated when the assigns change, revived when re-added during the handshake,
@@ -20,7 +20,7 @@
 //! marked ones; and once everything is settled, the client holds exactly the components on
 //! the page and the server has no other.
 
-mod client_model;
+use livefire::test::model as client_model;
 mod support;
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
