@@ -460,5 +460,190 @@ mod tests {
                 .check(),
             Err(ContainerError::DuplicateAttribute("CLASS".into()))
         );
+
+/// A root layout to configure instead of writing one: the [`default_layout`] plus a title
+/// prefix/suffix that survive live title changes ([`live_title`](crate::components::live_title)),
+/// stylesheets, an inline style, extra head content and a `<body>` class. An app that needs
+/// more writes its own [`Layout`] (start from [`RootLayout::render`]'s output).
+///
+/// ```
+/// use livefire::layout::{Page, RootLayout};
+/// use livefire::{LiveRouter, LiveView, Rendered, Socket, html};
+///
+/// let root = RootLayout::new()
+///     .title_suffix(" · Chat")
+///     .stylesheet("/assets/app.css")
+///     .style("body{font-family:sans-serif}")
+///     .body_class("app");
+///
+/// let page = Page::new(Some("Lobby".into()), "tok".into(), "<div id=\"phx-1\"></div>".into(), Default::default());
+/// let html = root.render(&page).to_html();
+/// assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"));
+/// assert!(html.contains("<meta name=\"csrf-token\" content=\"tok\">"));
+/// assert!(html.contains("<title data-suffix=\" · Chat\">Lobby · Chat</title>"));
+/// assert!(html.contains("<link rel=\"stylesheet\" href=\"/assets/app.css\">"));
+/// assert!(html.contains("<style>body{font-family:sans-serif}</style>"));
+/// assert!(html.ends_with("<body class=\"app\"><div id=\"phx-1\"></div></body></html>"));
+///
+/// # #[derive(Default)] struct Lobby;
+/// # impl LiveView for Lobby { type Message = (); fn render(&self, _: &Socket) -> Rendered { html!() } }
+/// let app: axum::Router = LiveRouter::new(livefire::token::Keyring::random())
+///     .layout(root.into_layout())
+///     .live("/", Lobby::default)
+///     .build()
+///     .unwrap();
+/// # let _ = app;
+/// ```
+#[derive(Clone, Debug, Default)]
+#[must_use = "a root layout does nothing until it is given to `LiveRouter::layout`"]
+pub struct RootLayout {
+    lang: Option<String>,
+    title_prefix: Option<String>,
+    title_suffix: Option<String>,
+    default_title: Option<String>,
+    stylesheets: Vec<String>,
+    style: Option<String>,
+    head: Vec<Raw>,
+    body_class: Option<String>,
+}
+
+impl RootLayout {
+    /// The layout with no options: the same page as [`default_layout`].
+    ///
+    /// ```
+    /// use livefire::layout::{Page, RootLayout, default_layout};
+    /// let page = Page::new(Some("T".into()), "t".into(), "<div></div>".into(), Default::default());
+    /// assert_eq!(RootLayout::new().render(&page).to_html(), default_layout(&page).to_html());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The `lang` of `<html>` (default `"en"`).
+    ///
+    /// ```
+    /// # use livefire::layout::{Page, RootLayout};
+    /// let page = Page::new(None, String::new(), String::new(), Default::default());
+    /// assert!(RootLayout::new().lang("fr").render(&page).to_html().contains("<html lang=\"fr\">"));
+    /// ```
+    pub fn lang(mut self, lang: impl Into<String>) -> Self {
+        self.lang = Some(lang.into());
+        self
+    }
+
+    /// Text before every page title (`data-prefix`, kept by the client on live title changes).
+    ///
+    /// ```
+    /// # use livefire::layout::{Page, RootLayout};
+    /// let page = Page::new(Some("Inbox".into()), String::new(), String::new(), Default::default());
+    /// let html = RootLayout::new().title_prefix("Mail · ").render(&page).to_html();
+    /// assert!(html.contains("<title data-prefix=\"Mail · \">Mail · Inbox</title>"));
+    /// ```
+    pub fn title_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.title_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Text after every page title (`data-suffix`).
+    pub fn title_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.title_suffix = Some(suffix.into());
+        self
+    }
+
+    /// The title of pages whose view set none, or an empty one (`data-default`).
+    ///
+    /// ```
+    /// # use livefire::layout::{Page, RootLayout};
+    /// let page = Page::new(None, String::new(), String::new(), Default::default());
+    /// let html = RootLayout::new().default_title("Mail").render(&page).to_html();
+    /// assert!(html.contains("<title data-default=\"Mail\">Mail</title>"));
+    /// ```
+    pub fn default_title(mut self, title: impl Into<String>) -> Self {
+        self.default_title = Some(title.into());
+        self
+    }
+
+    /// Adds `<link rel="stylesheet" href="…">` (in the order added).
+    pub fn stylesheet(mut self, href: impl Into<String>) -> Self {
+        self.stylesheets.push(href.into());
+        self
+    }
+
+    /// An inline `<style>` (written as is; it must not contain `</style`).
+    ///
+    /// # Panics
+    /// If `css` contains `</style` (in any case), which would end the element early.
+    ///
+    /// ```should_panic
+    /// livefire::layout::RootLayout::new().style("</STYLE><script>");
+    /// ```
+    pub fn style(mut self, css: impl Into<String>) -> Self {
+        let css = css.into();
+        assert!(
+            !css.to_ascii_lowercase().contains("</style"),
+            "an inline style must not contain </style"
+        );
+        self.style = Some(css);
+        self
+    }
+
+    /// Adds HTML to the end of `<head>` (icons, meta tags, the app's own scripts), unescaped.
+    ///
+    /// ```
+    /// # use livefire::layout::{Page, RootLayout};
+    /// use livefire::Raw;
+    /// let page = Page::new(None, String::new(), String::new(), Default::default());
+    /// let root = RootLayout::new().head(Raw::new_unchecked("<meta name=\"robots\" content=\"noindex\">"));
+    /// assert!(root.render(&page).to_html().contains("<meta name=\"robots\" content=\"noindex\"></head>"));
+    /// ```
+    pub fn head(mut self, html: Raw) -> Self {
+        self.head.push(html);
+        self
+    }
+
+    /// The `class` of `<body>`.
+    pub fn body_class(mut self, class: impl Into<String>) -> Self {
+        self.body_class = Some(class.into());
+        self
+    }
+
+    /// The page: doctype, `<head>` (charset, viewport, empty favicon, CSRF meta tag, live
+    /// title, stylesheets, style, the client scripts, extra head content), `<body>` with the
+    /// live container.
+    pub fn render(&self, page: &Page) -> Rendered {
+        let mut title = crate::components::live_title(page.title());
+        if let Some(prefix) = &self.title_prefix {
+            title = title.prefix(prefix.as_str());
+        }
+        if let Some(suffix) = &self.title_suffix {
+            title = title.suffix(suffix.as_str());
+        }
+        if let Some(default) = &self.default_title {
+            title = title.default(default.as_str());
+        }
+        let lang = self.lang.as_deref().unwrap_or("en");
+        let style = self.style.clone().map(Raw::new_unchecked);
+        crate::html! {
+            <!DOCTYPE html>
+            <html lang={lang}>
+                <head>
+                    <meta charset="utf-8">
+                    <meta name="viewport" content="width=device-width, initial-scale=1">
+                    {page.empty_favicon()}
+                    {page.csrf_meta()}
+                    {title.render()}
+                    @for href in &self.stylesheets { <link rel="stylesheet" href={href}> }
+                    @if let Some(style) = style { <style>{style}</style> }
+                    {page.scripts()}
+                    @for html in &self.head { {html} }
+                </head>
+                <body class={self.body_class.as_deref()}>{page.content()}</body>
+            </html>
+        }
+    }
+
+    /// The layout as a closure for [`LiveRouter::layout`](crate::LiveRouter::layout).
+    pub fn into_layout(self) -> impl Fn(&Page) -> Rendered + Send + Sync + 'static {
+        move |page| self.render(page)
     }
 }

@@ -4,6 +4,7 @@
 // Public modules: what an application uses beyond the root re-exports.
 pub mod assets;
 pub mod component;
+pub mod components;
 pub mod csrf;
 pub mod dynamic;
 pub mod escape;
@@ -11,7 +12,9 @@ pub mod flash;
 pub mod form;
 pub mod js;
 pub mod layout;
+pub mod link;
 pub mod nested;
+pub mod pipeline;
 pub mod pubsub;
 pub mod redirect;
 pub mod rendered;

@@ -104,11 +104,12 @@ async fn type_into(client: &Client, selector: &str, keys: &str) -> TestResult {
     Ok(())
 }
 
-/// The flash messages rendered in `#flash-group`, as `kind: text` lines.
+/// The flash messages rendered in `#flash-group`, as `kind: text` lines (the group's
+/// connection notices are there too, `hidden` while the socket is up).
 async fn flashes(client: &Client) -> Vec<String> {
     let value = js(
         client,
-        "return Array.from(document.querySelectorAll('#flash-group > .flash'), \
+        "return Array.from(document.querySelectorAll('#flash-group > .flash:not([hidden])'), \
          function (e) { return e.id + ': ' + e.textContent; });",
     )
     .await;

@@ -3,8 +3,8 @@
 use livefire::{LiveView, Mount, Rendered, Result, Socket, html};
 
 use super::auth::CurrentUser;
-use super::components::flash_group;
 use crate::users::User;
+use livefire::components::flash_group;
 
 /// The account live view. Its live session's `on_mount` hook
 /// ([`require_user`](super::auth::require_user)) looks the login up on the dead render and on
