@@ -399,68 +399,6 @@ impl Container {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_container_escapes_values_after_the_page_tokens() {
-        let container = Container::new("section")
-            .attr("class", "a\"b<c>&")
-            .attr("phx-remove", "[[\"transition\",{}]]");
-        let mut out = String::new();
-        container.open_main(&mut out, "phx-1", "S", "T");
-        container.close(&mut out);
-        assert_eq!(
-            out,
-            "<section id=\"phx-1\" data-phx-main data-phx-session=\"S\" data-phx-static=\"T\" \
-             class=\"a&quot;b&lt;c&gt;&amp;\" phx-remove=\"[[&quot;transition&quot;,{}]]\"></section>"
-        );
-    }
-
-    #[test]
-    fn tags_and_names_are_checked() {
-        assert!(Container::default().check().is_ok());
-        assert!(Container::new("my-view2").check().is_ok());
-        for bad in ["", "Div", "1div", "div>", "di v", "-x"] {
-            assert_eq!(
-                Container::new(bad).check(),
-                Err(ContainerError::InvalidTag(bad.into())),
-                "{bad:?}"
-            );
-        }
-        for unsupported in ["img", "script", "template", "textarea"] {
-            assert_eq!(
-                Container::new(unsupported).check(),
-                Err(ContainerError::UnsupportedTag(unsupported.into()))
-            );
-        }
-        for bad in ["", "a b", "a>", "x/", "q'"] {
-            assert_eq!(
-                Container::new("div").attr(bad, "v").check(),
-                Err(ContainerError::InvalidAttribute(bad.into()))
-            );
-        }
-        for reserved in [
-            "id",
-            "ID",
-            "data-phx-main",
-            "data-phx-static",
-            "data-phx-parent-id",
-        ] {
-            assert_eq!(
-                Container::new("div").attr(reserved, "v").check(),
-                Err(ContainerError::ReservedAttribute(reserved.into()))
-            );
-        }
-        assert_eq!(
-            Container::new("div")
-                .attr("class", "a")
-                .attr("CLASS", "b")
-                .check(),
-            Err(ContainerError::DuplicateAttribute("CLASS".into()))
-        );
-
 /// A root layout to configure instead of writing one: the [`default_layout`] plus a title
 /// prefix/suffix that survive live title changes ([`live_title`](crate::components::live_title)),
 /// stylesheets, an inline style, extra head content and a `<body>` class. An app that needs
@@ -645,5 +583,69 @@ impl RootLayout {
     /// The layout as a closure for [`LiveRouter::layout`](crate::LiveRouter::layout).
     pub fn into_layout(self) -> impl Fn(&Page) -> Rendered + Send + Sync + 'static {
         move |page| self.render(page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_container_escapes_values_after_the_page_tokens() {
+        let container = Container::new("section")
+            .attr("class", "a\"b<c>&")
+            .attr("phx-remove", "[[\"transition\",{}]]");
+        let mut out = String::new();
+        container.open_main(&mut out, "phx-1", "S", "T");
+        container.close(&mut out);
+        assert_eq!(
+            out,
+            "<section id=\"phx-1\" data-phx-main data-phx-session=\"S\" data-phx-static=\"T\" \
+             class=\"a&quot;b&lt;c&gt;&amp;\" phx-remove=\"[[&quot;transition&quot;,{}]]\"></section>"
+        );
+    }
+
+    #[test]
+    fn tags_and_names_are_checked() {
+        assert!(Container::default().check().is_ok());
+        assert!(Container::new("my-view2").check().is_ok());
+        for bad in ["", "Div", "1div", "div>", "di v", "-x"] {
+            assert_eq!(
+                Container::new(bad).check(),
+                Err(ContainerError::InvalidTag(bad.into())),
+                "{bad:?}"
+            );
+        }
+        for unsupported in ["img", "script", "template", "textarea"] {
+            assert_eq!(
+                Container::new(unsupported).check(),
+                Err(ContainerError::UnsupportedTag(unsupported.into()))
+            );
+        }
+        for bad in ["", "a b", "a>", "x/", "q'"] {
+            assert_eq!(
+                Container::new("div").attr(bad, "v").check(),
+                Err(ContainerError::InvalidAttribute(bad.into()))
+            );
+        }
+        for reserved in [
+            "id",
+            "ID",
+            "data-phx-main",
+            "data-phx-static",
+            "data-phx-parent-id",
+        ] {
+            assert_eq!(
+                Container::new("div").attr(reserved, "v").check(),
+                Err(ContainerError::ReservedAttribute(reserved.into()))
+            );
+        }
+        assert_eq!(
+            Container::new("div")
+                .attr("class", "a")
+                .attr("CLASS", "b")
+                .check(),
+            Err(ContainerError::DuplicateAttribute("CLASS".into()))
+        );
     }
 }

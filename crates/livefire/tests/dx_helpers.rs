@@ -2,7 +2,7 @@
 //! own click command, live title attributes, a form reset seen in the diff, links, and
 //! `BrowserPipeline` (layer order, CSRF, the long-poll transport behind it).
 
-mod client_model;
+use livefire::test::model as client_model;
 mod support;
 
 use axum::Router;
