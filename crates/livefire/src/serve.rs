@@ -29,6 +29,7 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use ipnet::IpNet;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tower::ServiceExt as _;
@@ -56,6 +57,7 @@ pub fn serve(listener: TcpListener, app: Router) -> Serve {
         limits: Limits::default(),
         signal: None,
         drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+        trusted_proxies: Vec::new(),
     }
 }
 
@@ -67,6 +69,7 @@ pub struct Serve {
     limits: Limits,
     signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     drain_timeout: Duration,
+    trusted_proxies: Vec<IpNet>,
 }
 
 impl fmt::Debug for Serve {
@@ -76,6 +79,7 @@ impl fmt::Debug for Serve {
             .field("limits", &self.limits)
             .field("graceful_shutdown", &self.signal.is_some())
             .field("drain_timeout", &self.drain_timeout)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -150,6 +154,27 @@ impl Serve {
         self.drain_timeout = drain_timeout;
         self
     }
+
+    /// Peers (your reverse proxies or load balancers) that the per-address connection cap
+    /// ([`Limits::max_connections_per_address`]) does not apply to: behind a proxy every
+    /// connection comes from the proxy's address, and one cap for all of them would soon refuse
+    /// everybody. Their connections still count towards [`Limits::max_connections`].
+    ///
+    /// This is the connection-level counterpart of
+    /// [`TrustedProxyLayer`](crate::TrustedProxyLayer), which gives requests from the same
+    /// proxies their forwarded client address (the per-address login throttle and rate limits
+    /// then see the real client). Limit connections per client at the proxy itself.
+    ///
+    /// ```
+    /// # async fn run(listener: tokio::net::TcpListener, app: axum::Router) -> std::io::Result<()> {
+    /// let proxies: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+    /// livefire::serve(listener, app).trusted_proxies(proxies).await
+    /// # }
+    /// ```
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpNet>) -> Self {
+        self.trusted_proxies = proxies.into_iter().collect();
+        self
+    }
 }
 
 impl IntoFuture for Serve {
@@ -176,6 +201,8 @@ enum Phase {
 struct Slots {
     max_total: usize,
     max_per_address: usize,
+    /// Peers the per-address cap does not apply to ([`Serve::trusted_proxies`]).
+    exempt: Vec<IpNet>,
     state: Mutex<SlotState>,
     phase: watch::Sender<Phase>,
     /// Woken when the last connection ends.
@@ -197,10 +224,11 @@ pub(crate) struct ConnectionSlot {
 }
 
 impl Slots {
-    fn new(max_total: usize, max_per_address: usize) -> Self {
+    fn new(max_total: usize, max_per_address: usize, exempt: Vec<IpNet>) -> Self {
         Self {
             max_total,
             max_per_address,
+            exempt,
             state: Mutex::default(),
             phase: watch::Sender::new(Phase::Serving),
             idle: Notify::new(),
@@ -241,8 +269,9 @@ impl Slots {
         if state.total >= self.max_total {
             return None;
         }
+        let exempt = self.exempt.iter().any(|net| net.contains(&address));
         let count = state.by_address.entry(address).or_insert(0);
-        if *count >= self.max_per_address {
+        if *count >= self.max_per_address && !exempt {
             return None;
         }
         *count += 1;
@@ -323,10 +352,12 @@ async fn run(serve: Serve) -> io::Result<()> {
         limits,
         signal,
         drain_timeout,
+        trusted_proxies,
     } = serve;
     let slots = Arc::new(Slots::new(
         connection_cap(limits.max_connections),
         limits.max_connections_per_address.max(1),
+        trusted_proxies,
     ));
     let mut signal = signal.unwrap_or_else(|| Box::pin(std::future::pending()));
     loop {
@@ -439,7 +470,7 @@ mod tests {
 
     #[test]
     fn slots_cap_totals_and_addresses_and_free_on_drop() {
-        let slots = Arc::new(Slots::new(3, 2));
+        let slots = Arc::new(Slots::new(3, 2, Vec::new()));
         let a: IpAddr = [10, 0, 0, 1].into();
         let b: IpAddr = [10, 0, 0, 2].into();
         let a1 = slots.admit(a).unwrap();
@@ -449,5 +480,24 @@ mod tests {
         assert!(slots.admit(b).is_none(), "total cap");
         drop(a1);
         assert!(slots.admit(b).is_some(), "a freed slot is reusable");
+    }
+
+    #[test]
+    fn trusted_proxies_skip_the_per_address_cap_but_not_the_total() {
+        let proxy: IpAddr = [10, 0, 0, 1].into();
+        let client: IpAddr = [192, 0, 2, 7].into();
+        let slots = Arc::new(Slots::new(4, 1, vec!["10.0.0.0/24".parse().unwrap()]));
+        let held: Vec<_> = (0..3).map(|_| slots.admit(proxy).unwrap()).collect();
+        let _c1 = slots.admit(client).unwrap();
+        assert!(
+            slots.admit(client).is_none(),
+            "others keep the per-address cap"
+        );
+        assert!(
+            slots.admit(proxy).is_none(),
+            "the total cap applies to the proxy"
+        );
+        drop(held);
+        assert!(slots.admit(proxy).is_some());
     }
 }

@@ -617,3 +617,56 @@ async fn case_82_graceful_shutdown_answers_requests_in_progress_and_bounds_the_d
     );
     assert!(closed, "the hung connection is dropped at the drain time");
 }
+
+/// docs/threat-model.md case 39 behind a reverse proxy: connections from a peer given to
+/// `Serve::trusted_proxies` are not capped per address (every client of the proxy shares its
+/// address), while other peers still are.
+#[tokio::test]
+async fn case_39_trusted_proxies_are_not_capped_per_address() {
+    let limits = livefire::Limits {
+        max_connections_per_address: 1,
+        ..Default::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = app(limits);
+    tokio::spawn(async move {
+        livefire::serve(listener, app)
+            .limits(limits)
+            .trusted_proxies(["127.0.0.1/32".parse().unwrap()])
+            .await
+    });
+    // Three connections from the proxy's address at once, each served.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for stream in &mut held {
+        stream
+            .write_all(b"GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let (response, _) = read_to_close(stream, Duration::from_secs(2)).await;
+        assert!(
+            String::from_utf8_lossy(&response).starts_with("HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&response)
+        );
+    }
+    // Another address keeps its cap of one.
+    let first = TcpSocket::new_v4().unwrap();
+    first.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let _first = first.connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let second = TcpSocket::new_v4().unwrap();
+    second.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut second = second.connect(addr).await.unwrap();
+    let (response, closed) = read_to_close(&mut second, Duration::from_secs(2)).await;
+    assert!(
+        String::from_utf8_lossy(&response).starts_with("HTTP/1.1 503"),
+        "{}",
+        String::from_utf8_lossy(&response)
+    );
+    assert!(closed);
+}

@@ -151,6 +151,9 @@ async fn try_serve(config: Config) -> Result<(), String> {
     // sockets with 1012 (the browsers reconnect once the server is back) and drains.
     livefire::serve(listener, app)
         .limits(limits)
+        // Behind a reverse proxy every connection comes from the proxy: no per-address cap
+        // for it (its forwarded clients are throttled per address by the login limits).
+        .trusted_proxies(config.trusted_proxies.clone())
         .with_graceful_shutdown(stop_requested())
         .await
         .map_err(|e| format!("server failed: {e}"))?;
