@@ -18,7 +18,10 @@ nav form{margin-left:auto}.flash{border-radius:.4rem;padding:.6rem .8rem;margin:
 /// The root layout of every page (live pages get it from the live router).
 pub fn layout(page: &Page) -> Rendered {
     let user = page.extension::<CurrentUser>().and_then(|u| u.0.as_ref());
-    shell(page.title(), page.csrf_token(), user, page.content())
+    // Signed in: the sticky session clock, outside the main view (it survives live navigation).
+    let clock = user.map(|_| super::clock::sticky_clock());
+    let content = html!({page.content()}{clock});
+    shell(page.title(), page.csrf_token(), user, content)
 }
 
 /// The HTML shell: head (CSRF meta, an empty icon, title, client scripts), navigation, content.

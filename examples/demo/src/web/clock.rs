@@ -1,0 +1,73 @@
+//! The session clock: a sticky nested live view in the layout of signed-in pages.
+//!
+//! It counts the seconds this tab has spent on the signed-in pages and can be paused. Being
+//! sticky ([`LiveRender::sticky`](livefire::nested::LiveRender::sticky)), it is rendered by the
+//! layout outside the main view and keeps running, with its state and its DOM element, while
+//! the main view changes by live navigation (`/account` ⇄ `/profile`); a full page load starts
+//! a new one.
+
+use std::time::Duration;
+
+use livefire::nested::{LiveRender, live_render};
+use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
+
+/// The DOM id of the clock's container.
+pub const CLOCK_ID: &str = "session-clock";
+
+/// The clock as the layout places it.
+pub fn sticky_clock() -> LiveRender {
+    live_render::<SessionClock>(CLOCK_ID).sticky()
+}
+
+/// A timer tick.
+#[derive(Debug, Clone, Copy)]
+pub struct Tick;
+
+/// The session clock's state.
+#[derive(Debug, Default)]
+pub struct SessionClock {
+    seconds: u64,
+    paused: bool,
+}
+
+impl LiveView for SessionClock {
+    type Message = Tick;
+
+    async fn mount(&mut self, _cx: &Mount, socket: &mut Socket<Tick>) -> Result {
+        if socket.connected() {
+            socket.every(Duration::from_secs(1), || Tick);
+        }
+        Ok(())
+    }
+
+    async fn handle_info(&mut self, _tick: Tick, _socket: &mut Socket<Tick>) -> Result {
+        if !self.paused {
+            self.seconds += 1;
+        }
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: Event, _socket: &mut Socket<Tick>) -> Result {
+        match event.name() {
+            "toggle" => self.paused = !self.paused,
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn render(&self, _socket: &Socket<Tick>) -> Rendered {
+        let (minutes, seconds) = (self.seconds / 60, self.seconds % 60);
+        let elapsed = format!("{minutes}:{seconds:02}");
+        html! {
+            <aside class="session-clock" aria-label="Session clock">
+                "Time on this tab: "
+                <time id="clock-elapsed" data-seconds={self.seconds}>{elapsed}</time>
+                @if self.paused { <span id="clock-paused">" (paused)"</span> }
+                " "
+                <button id="clock-toggle" type="button" phx-click="toggle">
+                    @if self.paused { "Resume" } else { "Pause" }
+                </button>
+            </aside>
+        }
+    }
+}
