@@ -3,6 +3,8 @@
 #
 #   bash bench/run.sh            # everything (about 10-15 minutes on 2 cores, peers' first build included)
 #   bash bench/run.sh --quick    # small counts, for a smoke test (about 2 minutes once built)
+#   bash bench/run.sh --scenario attack   # anonymous clients against the demo app (no peers;
+#                                         # about 2 minutes once built; exits 1 if a check fails)
 #
 # Extra arguments go to the load generator (see bench/README.md). Environment:
 #   LIVEFIRE_BENCH_WORK=/tmp/livefire-bench   scratch folder (peer venv, peer apps, server logs)
@@ -24,6 +26,21 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
   "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), open files $(ulimit -n)," \
   "load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# `--scenario attack`: the demo app (examples/demo, release) under login floods and idle
+# half-open connections; no peers and none of the other measurements (bench/src/attack.rs).
+SCENARIO=compare
+PREV=
+for ARG in "$@"; do
+  if [ "$PREV" = --scenario ]; then SCENARIO=$ARG; fi
+  PREV=$ARG
+done
+if [ "$SCENARIO" = attack ]; then
+  echo "== building the demo app (examples/demo) and the load generator (release)"
+  cargo build --release -p demo -p livefire-bench
+  echo "== running the attack scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  exec "$ROOT/target/release/livefire-bench" run --demo "$ROOT/target/release/demo" "$@"
+fi
 
 echo "== building livefire's benchmark servers (bench/counter-server, bench/parity-server) and the load generator (release)"
 cargo build --release -p bench-counter-server -p bench-parity-server -p livefire-bench

@@ -67,7 +67,7 @@ fn ws_err(e: tokio_tungstenite::tungstenite::Error) -> io::Error {
 }
 
 /// Client WebSocket settings: small buffers so 20k client sockets stay cheap.
-fn ws_config() -> WebSocketConfig {
+pub fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(4096)
         .write_buffer_size(0)

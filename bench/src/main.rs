@@ -3,6 +3,7 @@
 //! counter (`bench/counter-server`: the counter example's view plus a broadcast line) and its
 //! peers side by side. Loopback only. See `bench/README.md`.
 
+mod attack;
 mod client;
 mod http;
 mod parity;
@@ -33,7 +34,20 @@ const USAGE: &str = "usage: livefire-bench table RESULTS.json
     (--multiview-views 0 skips the multiplexed run, --fanout 0 the broadcast fan-out run;
     --parity is bench-parity-server, for the component and stream runs, which --components 0
     and --stream-views 0 skip)
+       livefire-bench run --scenario attack --demo CMD [--out FILE] [--quick] [--port-base P]
+    [--burst N] [--flood-rate R] [--flood-secs S] [--targeted-secs S] [--halfopen N]
+    (the demo app under attack; --targeted-secs 0 skips the informational targeted flood;
+    --out defaults to bench/results/attack.json)
 CMD is a program and its arguments in one string; `{port}` is replaced by the port and PORT is set.";
+
+/// What to run.
+#[derive(Debug)]
+enum Mode {
+    /// livefire's counter and its peers, side by side.
+    Compare(Cfg, Vec<Contender>),
+    /// Anonymous clients against the demo app (`--scenario attack`).
+    Attack(attack::Cfg),
+}
 
 /// Knobs of one run.
 #[derive(Debug, Clone)]
@@ -86,7 +100,7 @@ struct Contender {
     page_path: &'static str,
 }
 
-fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
+fn parse_args() -> Result<Mode, String> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("run") => {}
@@ -133,6 +147,10 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
     let mut pyview_cwd = None;
     let mut dioxus = None;
     let mut quick = false;
+    let mut scenario = "compare".to_owned();
+    let mut demo = None;
+    let mut out_given = false;
+    let mut attack_knobs: Vec<(String, String)> = Vec::new();
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         let num = |v: String| v.parse::<usize>().map_err(|_| format!("bad number {v}"));
@@ -141,7 +159,15 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
             "--pyview" => pyview = Some(value()?),
             "--pyview-cwd" => pyview_cwd = Some(PathBuf::from(value()?)),
             "--dioxus" => dioxus = Some(value()?),
-            "--out" => cfg.out = PathBuf::from(value()?),
+            "--out" => {
+                cfg.out = PathBuf::from(value()?);
+                out_given = true;
+            }
+            "--scenario" => scenario = value()?,
+            "--demo" => demo = Some(value()?),
+            "--burst" | "--flood-rate" | "--flood-secs" | "--targeted-secs" | "--halfopen" => {
+                attack_knobs.push((flag.clone(), value()?));
+            }
             "--quick" => quick = true,
             "--max-sessions" => cfg.max_sessions = num(value()?)?,
             "--pyview-max" => cfg.pyview_max = num(value()?)?,
@@ -171,6 +197,45 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
             "--stream-views" => cfg.stream_views = num(value()?)?,
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
         }
+    }
+    match scenario.as_str() {
+        "compare" => {}
+        "attack" => {
+            let cmd = demo.ok_or("--scenario attack needs --demo CMD")?;
+            let spec = Spec::parse(&cmd).ok_or("empty --demo")?;
+            let out = if out_given {
+                cfg.out
+            } else {
+                PathBuf::from("bench/results/attack.json")
+            };
+            let mut a = attack::Cfg::new(spec, out);
+            a.port_base = cfg.port_base;
+            if quick {
+                a.quick();
+            }
+            for (flag, v) in attack_knobs {
+                let num = |v: &str| v.parse::<f64>().map_err(|_| format!("bad number {v}"));
+                match flag.as_str() {
+                    "--burst" => a.burst = num(&v)? as usize,
+                    "--flood-rate" => a.flood_rate = num(&v)?.max(1.0),
+                    "--flood-secs" => a.flood_secs = num(&v)?.max(1.0),
+                    "--targeted-secs" => a.targeted_secs = num(&v)?.max(0.0),
+                    _ => a.halfopen = num(&v)? as usize,
+                }
+            }
+            return Ok(Mode::Attack(a));
+        }
+        other => {
+            return Err(format!(
+                "unknown scenario {other} (compare or attack)\n{USAGE}"
+            ));
+        }
+    }
+    if !attack_knobs.is_empty() {
+        return Err(format!(
+            "{} is a knob of --scenario attack",
+            attack_knobs[0].0
+        ));
     }
     if quick {
         cfg.warmup = 50;
@@ -237,7 +302,7 @@ fn parse_args() -> Result<(Cfg, Vec<Contender>), String> {
     if contenders.is_empty() {
         return Err(format!("no server given\n{USAGE}"));
     }
-    Ok((cfg, contenders))
+    Ok(Mode::Compare(cfg, contenders))
 }
 
 /// Scratch folder for server logs (`LIVEFIRE_BENCH_WORK`, default `/tmp/livefire-bench`).
@@ -892,7 +957,13 @@ async fn run_contender(c: &Contender, cfg: &Cfg, ports: &mut Ports) -> Map<Strin
 #[tokio::main]
 async fn main() {
     let (cfg, contenders) = match parse_args() {
-        Ok(x) => x,
+        Ok(Mode::Compare(cfg, contenders)) => (cfg, contenders),
+        Ok(Mode::Attack(cfg)) => {
+            let work = PathBuf::from(work_dir());
+            let _ = std::fs::create_dir_all(&work);
+            let passed = attack::run(&cfg, &work, open_files_limit()).await;
+            std::process::exit(if passed { 0 } else { 1 });
+        }
         Err(msg) => {
             eprintln!("{msg}");
             std::process::exit(2);

@@ -10,7 +10,7 @@
 //!   accepts (`s`, `k` with `kc`/`km`/entries and moves, indexes);
 //! * `diff` returns true exactly when it wrote something, and nothing for an unchanged tree;
 //! * merging the output the way the official client does (the client model shared with the
-//!   property tests, `crates/livefire/tests/client_model`: `mergeDiff`, `mergeKeyed` with
+//!   property tests, `livefire::test::model`: `mergeDiff`, `mergeKeyed` with
 //!   moves, `toOutputBuffer`) renders exactly `Rendered::to_html()`, and no statics are resent
 //!   where the client already holds them.
 
@@ -263,12 +263,10 @@ impl Gen<'_, '_> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Client model: the same one the property test `crates/livefire/tests/diff_merge.rs` uses.
+// Client model: the same one the property test `crates/livefire/tests/diff_merge.rs` and
+// `livefire::test::LiveTest` use (`livefire::test::model`, feature `test-util`).
 
-#[path = "../../crates/livefire/tests/client_model/mod.rs"]
-mod client_model;
-
-use client_model::{Client, Rules};
+use livefire::test::model::{Client, Rules};
 
 /// Keyed comprehensions send new entries in full over old ones (see `Rules`).
 const RULES: Rules = Rules {

@@ -157,10 +157,19 @@ impl Compiler {
             TNode::Fragment(f) => self.nodes(t, &f.children, ctx),
             TNode::Element(e) => self.element(t, e, ctx),
             TNode::Block(b) => {
-                if let Some(expr) = block_value(b) {
+                if let Some((expr, place)) = block_value(b) {
                     let span = b.span();
-                    t.push_hole(quote_spanned! {span=>
-                        ::livefire::dynamic::IntoDynamic::into_dynamic(#expr)
+                    // A place (`self.name`, `row.title`, `items[0]`, `*name`) is borrowed, so an
+                    // owned field renders without a move or a `.clone()`; any other expression
+                    // (a call, a temporary, a local variable) is converted by value as before.
+                    t.push_hole(if place {
+                        quote_spanned! {span=>
+                            ::livefire::dynamic::ToDynamic::to_dynamic(&(#expr))
+                        }
+                    } else {
+                        quote_spanned! {span=>
+                            ::livefire::dynamic::IntoDynamic::into_dynamic(#expr)
+                        }
                     });
                 }
             }
@@ -278,18 +287,52 @@ impl Compiler {
                     self.error(b, "invalid attribute value expression");
                 }
                 KVAttributeValue::Expr(expr) => {
+                    // `name="… {x} …"` (a bare literal) is checked for interpolation that would
+                    // render literally; `name={"… {x} …"}` is the explicit way to keep braces.
+                    if let Expr::Lit(syn::ExprLit {
+                        lit: Lit::Str(s), ..
+                    }) = expr
+                    {
+                        self.check_interpolation(&key, s);
+                    }
                     let expr = unwrap_block_expr(expr);
                     if let Expr::Lit(lit) = expr {
                         self.static_attribute(t, &key, &lit.lit);
                     } else {
                         let span = expr.span();
-                        t.push_hole(quote_spanned! {span=>
-                            ::livefire::dynamic::attr(#key, #expr)
+                        // Places are borrowed, as in content holes.
+                        t.push_hole(if is_place(expr) {
+                            quote_spanned! {span=>
+                                ::livefire::dynamic::attr_ref(#key, &(#expr))
+                            }
+                        } else {
+                            quote_spanned! {span=>
+                                ::livefire::dynamic::attr(#key, #expr)
+                            }
                         });
                     }
                 }
             },
         }
+    }
+
+    /// Refuses `name="text {ident} text"`: attribute strings are static, so the braces would be
+    /// sent to the browser as they are. The error suggests the `format!` that interpolates.
+    fn check_interpolation(&mut self, key: &str, lit: &syn::LitStr) {
+        let value = lit.value();
+        let holes = interpolations(&value);
+        let Some(first) = holes.first() else {
+            return;
+        };
+        let suggestion = format_suggestion(&value, &holes);
+        self.error(
+            lit,
+            format!(
+                "`{{{first}}}` is not interpolated in a string attribute: html! strings are static \
+                 text, so the braces would reach the browser as they are; \
+                 write `{key}={{{suggestion}}}` (or `{key}={{{value:?}}}` to keep the braces)"
+            ),
+        );
     }
 
     fn static_attribute(&mut self, t: &mut Template, key: &str, lit: &Lit) {
@@ -418,16 +461,81 @@ impl Compiler {
 }
 
 /// The expression of a `{…}` content block, without redundant braces (so rustc's
-/// `unused_braces` lint stays quiet); `None` for an empty block such as `{/* comment */}`.
-fn block_value(block: &NodeBlock) -> Option<TokenStream> {
+/// `unused_braces` lint stays quiet), and whether it is a place to borrow ([`is_place`]);
+/// `None` for an empty block such as `{/* comment */}`.
+fn block_value(block: &NodeBlock) -> Option<(TokenStream, bool)> {
     match block {
         NodeBlock::ValidBlock(b) => match b.stmts.as_slice() {
             [] => None,
-            [Stmt::Expr(expr, None)] => Some(expr.to_token_stream()),
-            _ => Some(b.to_token_stream()),
+            [Stmt::Expr(expr, None)] => Some((expr.to_token_stream(), is_place(expr))),
+            _ => Some((b.to_token_stream(), false)),
         },
-        NodeBlock::Invalid(b) => Some(b.to_token_stream()),
+        NodeBlock::Invalid(b) => Some((b.to_token_stream(), false)),
     }
+}
+
+/// Whether a hole's expression names a place that is not a plain local: a field
+/// (`self.name`, `row.0`), an index (`items[0]`) or a dereference (`*name`), possibly in
+/// parentheses. Such holes are borrowed (`ToDynamic::to_dynamic(&(expr))`, `attr_ref`), so an owned `String` field of `&self`
+/// renders without being moved. Plain locals (`{name}`) and every other expression keep the
+/// by-value conversion, which moves a `Rendered` instead of cloning it.
+fn is_place(expr: &Expr) -> bool {
+    match expr {
+        Expr::Field(_) | Expr::Index(_) => true,
+        Expr::Unary(u) => matches!(u.op, syn::UnOp::Deref(_)),
+        Expr::Paren(p) => is_place(&p.expr),
+        _ => false,
+    }
+}
+
+/// The `{path}` interpolations written in a string attribute (`"/rooms/{room}"`,
+/// `"{self.id}"`): an identifier, possibly followed by `.field`s, directly between braces.
+/// JSON (`{"a":1}`), CSS and JavaScript objects (`{ open: true }`) do not match.
+fn interpolations(value: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = value;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            break;
+        };
+        let inner = &after[..close];
+        if is_path(inner) {
+            found.push(inner);
+            rest = &after[close + 1..];
+        } else {
+            rest = after;
+        }
+    }
+    found
+}
+
+/// `ident(.ident|.digits)*`.
+fn is_path(text: &str) -> bool {
+    let mut segments = text.split('.');
+    let first_ok = segments.next().is_some_and(|first| {
+        first
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && first.chars().all(|c| c.is_alphanumeric() || c == '_')
+            && first != "_"
+    });
+    first_ok
+        && segments.all(|s| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_'))
+}
+
+/// `format!("/rooms/{room}")` for plain names, `format!("/rooms/{}", self.room)` when a
+/// hole has fields (which `format!` cannot capture inline).
+fn format_suggestion(value: &str, holes: &[&str]) -> String {
+    if holes.iter().all(|h| !h.contains('.')) {
+        return format!("format!({value:?})");
+    }
+    let mut template = value.to_owned();
+    for hole in holes {
+        template = template.replacen(&format!("{{{hole}}}"), "{}", 1);
+    }
+    format!("format!({template:?}, {})", holes.join(", "))
 }
 
 /// `{expr}` → `expr` when the block holds exactly one expression.

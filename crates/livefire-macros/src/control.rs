@@ -203,12 +203,97 @@ fn drain(input: ParseStream<'_>) {
     let _ = input.parse::<TokenStream>();
 }
 
+/// How to write the body of `@if`, for errors.
+const IF_HINT: &str = "the body of `@if` needs braces: `@if cond { <b>\"…\"</b> }`";
+/// How to write the body of `else`, for errors.
+const ELSE_HINT: &str = "the body of `else` needs braces: `else { <i>\"…\"</i> }`";
+/// How to write the body of `@for`, for errors.
+const FOR_HINT: &str = "the body of `@for` needs braces: `@for item in items { <li>{item}</li> }`";
+
+/// Parses a control node's header with `f` (on a fork, as [`speculative`]). When it fails, or
+/// parses only up to a tag, because the body lacks its braces (`@if x > 2 <b>…</b>` reads as
+/// the chained comparison `x > 2 < b > …`), the error says that instead of rustc's.
+fn header<T>(
+    parser: &mut RecoverableContext,
+    input: ParseStream<'_>,
+    hint: &str,
+    f: impl Fn(ParseStream<'_>) -> syn::Result<T>,
+) -> Option<T> {
+    let fork = input.fork();
+    match f(&fork) {
+        Ok(v) => {
+            input.advance_to(&fork);
+            Some(v)
+        }
+        Err(e) => {
+            let error = unbraced_body(input, hint, &f).unwrap_or(e);
+            parser.push_diagnostic(error);
+            None
+        }
+    }
+}
+
+/// If the tokens from here are a header that `f` accepts followed by a tag (`<name`), the
+/// error for a body written without braces, pointing at the tag.
+fn unbraced_body<T>(
+    input: ParseStream<'_>,
+    hint: &str,
+    f: &impl Fn(ParseStream<'_>) -> syn::Result<T>,
+) -> Option<syn::Error> {
+    use proc_macro2::{Delimiter, Spacing, TokenTree};
+    use syn::parse::Parser as _;
+    let tokens: Vec<TokenTree> = input
+        .fork()
+        .parse::<TokenStream>()
+        .ok()?
+        .into_iter()
+        .collect();
+    // Candidate tag starts: `<` followed by a name, before any braced group.
+    let mut starts = Vec::new();
+    for (i, tt) in tokens.iter().enumerate() {
+        match tt {
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Brace => break,
+            TokenTree::Punct(p)
+                if p.as_char() == '<'
+                    && p.spacing() == Spacing::Alone
+                    && matches!(tokens.get(i + 1), Some(TokenTree::Ident(_))) =>
+            {
+                starts.push(i);
+            }
+            _ => {}
+        }
+    }
+    // The last start whose prefix is a whole header: `@if a < b <p>` breaks before `<p`.
+    let start = starts.into_iter().rev().find(|&i| {
+        let prefix: TokenStream = tokens[..i].iter().cloned().collect();
+        (|input: ParseStream<'_>| {
+            f(input)?;
+            if input.is_empty() {
+                Ok(())
+            } else {
+                Err(input.error("more tokens"))
+            }
+        })
+        .parse2(prefix)
+        .is_ok()
+    })?;
+    Some(syn::Error::new(
+        tokens[start].span(),
+        format!("expected a braced template body `{{ … }}` before this tag: {hint}"),
+    ))
+}
+
 /// Parses `{ nodes… }`.
-fn parse_body(parser: &mut RecoverableContext, input: ParseStream<'_>, what: &str) -> Option<Body> {
+fn parse_body(
+    parser: &mut RecoverableContext,
+    input: ParseStream<'_>,
+    what: &str,
+    hint: &str,
+) -> Option<Body> {
     if !input.peek(Brace) {
-        parser.push_diagnostic(
-            input.error(format!("expected a braced template body `{{ … }}` {what}")),
-        );
+        parser.push_diagnostic(input.error(format!(
+            "expected a braced template body `{{ … }}` {what}: {hint}"
+        )));
         return None;
     }
     let (brace, content) = parser.save_diagnostics(braced_content(input))?;
@@ -237,12 +322,12 @@ fn parse_if(
     at: Token![@],
 ) -> Option<IfNode> {
     let mut branches = Vec::new();
-    let (if_token, cond) = speculative(parser, input, |input| {
+    let (if_token, cond) = header(parser, input, IF_HINT, |input| {
         let if_token: Token![if] = input.parse()?;
         let cond = Expr::parse_without_eager_brace(input)?;
         Ok((if_token, cond))
     })?;
-    let body = parse_body(parser, input, "after the `@if` condition")?;
+    let body = parse_body(parser, input, "after the `@if` condition", IF_HINT)?;
     branches.push((if_token, cond, body));
     let mut else_body = None;
     loop {
@@ -255,15 +340,15 @@ fn parse_if(
         }
         let else_token: Token![else] = parser.parse_simple(input)?;
         if input.peek(Token![if]) {
-            let (if_token, cond) = speculative(parser, input, |input| {
+            let (if_token, cond) = header(parser, input, IF_HINT, |input| {
                 let if_token: Token![if] = input.parse()?;
                 let cond = Expr::parse_without_eager_brace(input)?;
                 Ok((if_token, cond))
             })?;
-            let body = parse_body(parser, input, "after the `else if` condition")?;
+            let body = parse_body(parser, input, "after the `else if` condition", IF_HINT)?;
             branches.push((if_token, cond, body));
         } else {
-            let body = parse_body(parser, input, "after `else`")?;
+            let body = parse_body(parser, input, "after `else`", ELSE_HINT)?;
             else_body = Some((else_token, body));
             break;
         }
@@ -307,7 +392,12 @@ fn parse_match(
             drain(&content);
             return None;
         };
-        let Some(body) = parse_body(parser, &content, "after `=>` in a `@match` arm") else {
+        let Some(body) = parse_body(
+            parser,
+            &content,
+            "after `=>` in a `@match` arm",
+            "each arm's body needs braces: `Pattern => { <p>\"…\"</p> }`",
+        ) else {
             drain(&content);
             return None;
         };
@@ -335,7 +425,7 @@ fn parse_for(
     input: ParseStream<'_>,
     at: Token![@],
 ) -> Option<ForNode> {
-    let (for_token, pat, in_token, expr, key) = speculative(parser, input, |input| {
+    let (for_token, pat, in_token, expr, key) = header(parser, input, FOR_HINT, |input| {
         let for_token: Token![for] = input.parse()?;
         let pat = Pat::parse_multi_with_leading_vert(input)?;
         let in_token: Token![in] = input.parse()?;
@@ -356,7 +446,7 @@ fn parse_for(
         };
         Ok((for_token, pat, in_token, expr, key))
     })?;
-    let body = parse_body(parser, input, "after the `@for` header")?;
+    let body = parse_body(parser, input, "after the `@for` header", FOR_HINT)?;
     Some(ForNode {
         at,
         for_token,

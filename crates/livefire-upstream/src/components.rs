@@ -73,3 +73,17 @@ pub fn inspect_value(value: &Value) -> String {
 fn inspect_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
+
+/// `inspect/1` of an upload error (`upload_errors/1,2`): `:too_many_files`, `:not_accepted`, …,
+/// and `{:writer_failure, :reason}` for a writer's string reason.
+pub fn inspect_upload_error(error: &livefire::upload::EntryError) -> String {
+    match error {
+        livefire::upload::EntryError::Writer(Value::String(reason)) => {
+            format!("{{:{}, :{reason}}}", error.code())
+        }
+        livefire::upload::EntryError::Writer(reason) => {
+            format!("{{:{}, {}}}", error.code(), inspect_value(reason))
+        }
+        _ => format!(":{}", error.code()),
+    }
+}

@@ -1,10 +1,11 @@
-//! The plain (non-live) routes of `test_helper.exs`: `/health`, `/halt`, `/submit`, `/eval` and
-//! the dead `/navigation/dead` page.
+//! The plain (non-live) routes of `test_helper.exs`: `/health`, `/halt`, `/submit`, `/eval`,
+//! the dead `/navigation/dead` page and the uploaded files under `/tmp/lvupload/`.
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use livefire::form::Form;
 use livefire::session::Session;
@@ -18,6 +19,7 @@ pub fn router() -> Router {
         .route("/submit", post(submit))
         .route("/eval", post(crate::eval::plug))
         .route("/navigation/dead", get(dead))
+        .route("/tmp/lvupload/{name}", get(download))
         // Debian's Chromium (unlike Playwright's headless shell) asks for a favicon on every
         // page load; a 404 would be logged as a console error, which some specs fail on.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
@@ -44,6 +46,24 @@ async fn submit(body: Bytes) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         params.to_string(),
     )
+}
+
+/// `GET /tmp/lvupload/{name}`: a file `UploadLive`'s "save" copied (upstream serves
+/// `System.tmp_dir!()` at `/tmp` with `Plug.Static`; the names have no extension, so they are
+/// served as `application/octet-stream` and the browser downloads them).
+async fn download(Path(name): Path<String>) -> Response {
+    let plain = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !name.starts_with('.');
+    if !plain {
+        return not_found().await.into_response();
+    }
+    match tokio::fs::read(crate::views::upload::download_dir().join(&name)).await {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response(),
+        Err(_) => not_found().await.into_response(),
+    }
 }
 
 /// `GET /navigation/dead`: a controller page in the navigation layout.

@@ -75,6 +75,44 @@ pub trait LiveComponent: Sized + Send + 'static {
     /// Creates the component the first time its id is rendered.
     fn new(assigns: &Self::Assigns) -> Self;
 
+    /// Runs once right after [`new`](Self::new), before the component's first render, with
+    /// the view's socket: Phoenix's `mount/1`. `socket.connected()` is false during the dead
+    /// render and true once the view joined, so a component can start connected-only work
+    /// here (for example [`send_update`](crate::SocketCore::send_update) to itself, which is
+    /// applied after this render). During the dead render what it asks of the socket besides
+    /// reading it is ignored. The default does nothing.
+    ///
+    /// (Rendering a component outside a view, with `to_html()`, only calls `new`.)
+    ///
+    /// ```
+    /// use livefire::component::{ComponentSocket, LiveComponent, Myself};
+    /// use livefire::{html, Rendered, Result};
+    ///
+    /// struct Clock { live: bool }
+    ///
+    /// impl LiveComponent for Clock {
+    ///     type Assigns = ();
+    ///     fn new(_: &()) -> Self { Clock { live: false } }
+    ///     async fn mount(&mut self, socket: &mut ComponentSocket<'_>) -> Result {
+    ///         self.live = socket.connected();
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _: Myself) -> Rendered {
+    ///         html!(<p>@if self.live { "live" } else { "loading…" }</p>)
+    ///     }
+    /// }
+    ///
+    /// // Outside a view (no socket, no mount): the disconnected markup.
+    /// let page = html!(<div>{livefire::component::live_component::<Clock>("clock", ())}</div>);
+    /// assert_eq!(page.to_html(), "<div><p>loading…</p></div>");
+    /// ```
+    fn mount(
+        &mut self,
+        _socket: &mut ComponentSocket<'_>,
+    ) -> impl Future<Output = crate::Result> + Send {
+        async { Ok(()) }
+    }
+
     /// Runs when the parent renders the component with assigns different from the last ones.
     /// The default starts over: `*self = Self::new(&assigns)`.
     fn update(
@@ -201,6 +239,10 @@ impl<C: LiveComponent> RuntimeCall for Call<C> {
 /// A live component of some type, as the runtime holds it.
 trait Instance: Send {
     fn render(&self, myself: Myself) -> Rendered;
+    fn mount<'a, 'b: 'a>(
+        &'a mut self,
+        socket: &'a mut ComponentSocket<'b>,
+    ) -> BoxFuture<'a, crate::Result>;
     fn handle_event<'a, 'b: 'a>(
         &'a mut self,
         event: Event,
@@ -219,6 +261,13 @@ struct Holder<C: LiveComponent> {
 impl<C: LiveComponent> Instance for Holder<C> {
     fn render(&self, myself: Myself) -> Rendered {
         self.component.render(myself)
+    }
+
+    fn mount<'a, 'b: 'a>(
+        &'a mut self,
+        socket: &'a mut ComponentSocket<'b>,
+    ) -> BoxFuture<'a, crate::Result> {
+        Box::pin(self.component.mount(socket))
     }
 
     fn handle_event<'a, 'b: 'a>(
@@ -413,15 +462,20 @@ impl Components {
                         }
                         entry
                     }
-                    None => self.entries.entry(cid).or_insert(Entry {
-                        kind,
-                        id,
-                        instance: call.instantiate(),
-                        marked: false,
-                        fresh: true,
-                        dirty: true,
-                        children: Vec::new(),
-                    }),
+                    None => {
+                        let mut instance = call.instantiate();
+                        socket.myself = Myself(cid);
+                        crate::lifecycle::guarded(instance.mount(socket)).await?;
+                        self.entries.entry(cid).or_insert(Entry {
+                            kind,
+                            id,
+                            instance,
+                            marked: false,
+                            fresh: true,
+                            dirty: true,
+                            children: Vec::new(),
+                        })
+                    }
                 };
                 if entry.dirty || entry.fresh {
                     entry.dirty = false;
@@ -593,9 +647,11 @@ fn render_guarded(
 }
 
 /// Resolves every component of a tree from scratch, without updates (the dead render: each
-/// component is created from its call and rendered). Returns the renders by cid.
-pub(crate) fn resolve_fresh(
+/// component is created from its call, mounted with the disconnected `socket`, and rendered).
+/// Returns the renders by cid.
+pub(crate) async fn resolve_fresh(
     tree: &mut Rendered,
+    socket: &mut ComponentSocket<'_>,
 ) -> Result<HashMap<u32, Rendered>, crate::lifecycle::Failure> {
     let mut components = Components::default();
     let mut seen = HashSet::new();
@@ -605,7 +661,9 @@ pub(crate) fn resolve_fresh(
         .map_err(|err| crate::lifecycle::Failure::Err(crate::Error::app(err)))?;
     let mut renders = HashMap::new();
     while let Some((cid, _, _, call)) = placed.0.pop() {
-        let instance = call.instantiate();
+        let mut instance = call.instantiate();
+        socket.myself = Myself(cid);
+        crate::lifecycle::guarded(instance.mount(socket)).await?;
         let mut rendered = render_guarded(&*instance, Myself(cid))?;
         components
             .place(&mut rendered, &mut seen, &mut placed)

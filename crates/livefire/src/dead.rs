@@ -13,6 +13,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::client_addr::ClientAddr;
+use crate::component::{ComponentSocket, Myself, resolve_fresh};
 use crate::endpoint::{DeadCtx, Endpoint, NestedCtx};
 use crate::flash::{Flash, FlashHandle};
 use crate::layout::Page;
@@ -142,7 +143,12 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         Err(failure) => return server_error("render panicked", &failure.to_string()),
     };
     // Live components render in place (the connected render gives them their cids again).
-    let components = match crate::component::resolve_fresh(&mut rendered) {
+    let mut component_socket = ComponentSocket {
+        core: &mut socket.core,
+        myself: Myself(0),
+        parent: None,
+    };
+    let components = match resolve_fresh(&mut rendered, &mut component_socket).await {
         Ok(components) => components,
         Err(failure) => return server_error("a live component failed", &failure.to_string()),
     };
@@ -180,15 +186,11 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         },
     );
     let mut container = String::with_capacity(1024);
-    container.push_str("<div id=\"");
-    container.push_str(&id);
-    container.push_str("\" data-phx-main data-phx-session=\"");
-    container.push_str(&session_token);
-    container.push_str("\" data-phx-static=\"");
-    container.push_str(&static_token);
-    container.push_str("\">");
+    route
+        .container
+        .open_main(&mut container, &id, &session_token, &static_token);
     rendered.write_html_with(&mut container, &|cid| components.get(&cid));
-    container.push_str("</div>");
+    route.container.close(&mut container);
 
     // Make sure the browser has a session id (binds flash tokens) and a CSRF secret.
     let _ = ctx.session.id();
@@ -291,7 +293,12 @@ pub(crate) async fn render_nested<V: LiveView>(
         )));
     }
     let mut rendered = lifecycle::render(&view, &socket)?;
-    let components = crate::component::resolve_fresh(&mut rendered)?;
+    let mut component_socket = ComponentSocket {
+        core: &mut socket.core,
+        myself: Myself(0),
+        parent: None,
+    };
+    let components = resolve_fresh(&mut rendered, &mut component_socket).await?;
     Box::pin(resolve_nested(&mut rendered, &ctx)).await?;
     let mut html = String::new();
     rendered.write_html_with(&mut html, &|cid| components.get(&cid));

@@ -336,6 +336,20 @@ pub fn attr<V: AttrValue>(name: &str, value: V) -> Dynamic {
     }
 }
 
+/// The dynamic of an attribute hole whose value is a place (`name={self.field}`): what
+/// [`attr`] does, by reference, so the field is not moved out of `self`.
+///
+/// ```
+/// use livefire::dynamic::attr_ref;
+/// let title = String::from("a\"b");
+/// let mut out = String::new();
+/// attr_ref("title", &title).write_html(&mut out);
+/// assert_eq!(out, " title=\"a&quot;b\"");
+/// ```
+pub fn attr_ref<V: AttrValue + ?Sized>(name: &str, value: &V) -> Dynamic {
+    attr(name, value)
+}
+
 impl<T: AttrValue + ?Sized> AttrValue for &T {
     fn write_attr(&self, name: &str, out: &mut String) {
         (**self).write_attr(name, out);

@@ -17,7 +17,7 @@ use axum::response::Response;
 use http::{HeaderMap, header};
 
 use crate::flash::{Flash, FlashHandle};
-use crate::layout::Layout;
+use crate::layout::{Container, Layout};
 use crate::lifecycle::Failure;
 use crate::limits::Limits;
 use crate::live_view::Mount;
@@ -89,10 +89,13 @@ pub(crate) struct Route {
     pub(crate) pattern: Arc<str>,
     /// The live session: live navigation stays within one.
     pub(crate) live_session: Arc<str>,
-    /// The view type: a patch is possible between two routes of the same view.
+    /// The view type: a patch is possible between two routes of the same view, and a rejoin
+    /// after one is accepted.
     pub(crate) view: TypeId,
     /// The live session's `on_mount` hooks, in order.
     pub(crate) hooks: Arc<[Hook]>,
+    /// The element the dead render puts the view in.
+    pub(crate) container: Arc<Container>,
     pub(crate) mounter: Box<dyn Mounter>,
 }
 
@@ -194,6 +197,12 @@ impl Endpoint {
     /// The route at `index` (as returned by [`resolve`](Self::resolve)).
     pub(crate) fn route(&self, index: usize) -> &Route {
         &self.routes[index]
+    }
+
+    /// The route whose pattern is `pattern` (as sealed into a page token); `None` if no route
+    /// has it (any more).
+    pub(crate) fn route_by_pattern(&self, pattern: &str) -> Option<&Route> {
+        self.routes.iter().find(|route| *route.pattern == *pattern)
     }
 
     /// Resolves an absolute URL or a path-and-query: the route and the page's [`Params`].

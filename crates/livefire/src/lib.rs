@@ -4,6 +4,7 @@
 // Public modules: what an application uses beyond the root re-exports.
 pub mod assets;
 pub mod component;
+pub mod components;
 pub mod csrf;
 pub mod dynamic;
 pub mod escape;
@@ -11,13 +12,17 @@ pub mod flash;
 pub mod form;
 pub mod js;
 pub mod layout;
+pub mod link;
 pub mod nested;
+pub mod pipeline;
 pub mod pubsub;
 pub mod redirect;
 pub mod rendered;
 pub mod session;
 pub mod sockets;
 pub mod stream;
+#[cfg(feature = "test-util")]
+pub mod test;
 pub mod token;
 pub mod upload;
 
@@ -41,6 +46,7 @@ mod queue;
 mod router;
 mod security_headers;
 mod serve;
+mod session_form;
 mod socket;
 mod view;
 mod wire;
@@ -87,7 +93,7 @@ pub use params::Params;
 pub use rendered::{Raw, Rendered};
 pub use router::{ConfigError, LiveRouter};
 pub use security_headers::{DEFAULT_CSP, SecurityHeaders, SecurityHeadersLayer};
-pub use serve::{Serve, serve};
+pub use serve::{DEFAULT_DRAIN_TIMEOUT, Serve, serve};
 pub use socket::{Socket, SocketCore, ViewGone, ViewHandle};
 
 /// The `phoenix_live_view` client version this server speaks (`liveview_version` in join replies).

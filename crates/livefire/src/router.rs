@@ -4,9 +4,10 @@
 //! [`LiveRouter::build`] produces three kinds of routes:
 //!
 //! * **each live route** answers `GET` with the dead render: the view mounted and rendered
-//!   inside `<div id="phx-…" data-phx-main data-phx-session="…" data-phx-static="…">`, wrapped
-//!   in the [layout](crate::layout). The two attributes are sealed page tokens naming the
-//!   container id, the route and its live session; the client sends them back in its join.
+//!   inside `<div id="phx-…" data-phx-main data-phx-session="…" data-phx-static="…">` (or the
+//!   route's [`Container`]), wrapped in the [layout](crate::layout). The two attributes are
+//!   sealed page tokens naming the container id, the route and its live session; the client
+//!   sends them back in its join.
 //! * **`/live/websocket`**, where the official client connects
 //!   (`?_csrf_token=…&vsn=2.0.0`); see docs/protocol.md §1.1 for what is checked.
 //! * **`/assets/…`**, the client bundles from `node_modules` ([`crate::assets`]).
@@ -30,15 +31,15 @@ use axum::routing::{get, post};
 use crate::endpoint::{
     DeadCtx, Endpoint, EndpointParts, JoinCtx, Mounter, NestedCtx, Route, SocketIdFn, Spawned,
 };
-use crate::layout::{Layout, Page, default_layout};
+use crate::layout::{Container, ContainerError, Layout, Page, default_layout};
 use crate::lifecycle::Failure;
 use crate::limits::Limits;
 use crate::live_view::LiveView;
 use crate::on_mount::{Halt, Hook, OnMount};
 use crate::rendered::Rendered;
-use crate::session::handoff::HandoffState;
 use crate::session::tickets::Tickets;
 use crate::session::{SESSION_PATH, Session, TicketStore};
+use crate::session_form::HandoffState;
 use crate::sockets::LiveSockets;
 use crate::token::Keyring;
 
@@ -83,6 +84,14 @@ pub enum ConfigError {
     /// `scheme://host[:port]`.
     #[error("allowed origin {0:?} is not scheme://host[:port]")]
     InvalidOrigin(String),
+    /// A live route's [`Container`] cannot hold a live view (see [`Container::check`]).
+    #[error("live route {path:?}: {source}")]
+    InvalidContainer {
+        /// The route's path.
+        path: String,
+        /// What is wrong with its container.
+        source: ContainerError,
+    },
 }
 
 /// Builds the routes of live views.
@@ -140,6 +149,8 @@ pub struct LiveRouter {
     live_session: Arc<str>,
     /// The current live session's `on_mount` hooks.
     hooks: Vec<Hook>,
+    /// The current live session's live container.
+    container: Arc<Container>,
     allowed_origins: Option<Vec<String>>,
     node_modules: Option<PathBuf>,
     sockets: LiveSockets,
@@ -174,6 +185,7 @@ impl LiveRouter {
             layout: Arc::new(default_layout),
             live_session: Arc::from("default"),
             hooks: Vec::new(),
+            container: Arc::default(),
             allowed_origins: None,
             node_modules: None,
             sockets: LiveSockets::default(),
@@ -215,6 +227,49 @@ impl LiveRouter {
     pub fn live_session(mut self, name: &str) -> Self {
         self.live_session = Arc::from(name);
         self.hooks.clear();
+        self.container = Arc::default();
+        self
+    }
+
+    /// The [live container](Container) of the routes added after this in the current live
+    /// session (until the next `container` or [`live_session`](Self::live_session), which
+    /// goes back to `<div>`). For one route, see
+    /// [`live_with_container`](Self::live_with_container). A container that cannot hold a
+    /// view is reported by [`build`](Self::build).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use axum::body::{Body, to_bytes};
+    /// use http::Request;
+    /// use livefire::layout::Container;
+    /// use livefire::session::CookieSessionLayer;
+    /// use livefire::token::Keyring;
+    /// use livefire::{html, LiveRouter, LiveView, Rendered, Socket};
+    /// use tower::ServiceExt as _;
+    ///
+    /// #[derive(Default)]
+    /// struct Page;
+    /// impl LiveView for Page {
+    ///     type Message = ();
+    ///     fn render(&self, _: &Socket) -> Rendered { html!(<h1>"Admin"</h1>) }
+    /// }
+    ///
+    /// let keyring = Keyring::random();
+    /// let app = LiveRouter::new(keyring.clone())
+    ///     .live_session("admin")
+    ///     .container(Container::new("main").attr("class", "admin"))
+    ///     .live("/admin", Page::default)
+    ///     .build()
+    ///     .unwrap()
+    ///     .layer(CookieSessionLayer::new(keyring));
+    /// let res = app.oneshot(Request::get("/admin").body(Body::empty()).unwrap()).await.unwrap();
+    /// let html = String::from_utf8(to_bytes(res.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap();
+    /// assert!(html.contains("<main id=\"phx-"));
+    /// assert!(html.contains("\" class=\"admin\"><h1>Admin</h1></main>"));
+    /// # }
+    /// ```
+    pub fn container(mut self, container: Container) -> Self {
+        self.container = Arc::new(container);
         self
     }
 
@@ -285,7 +340,49 @@ impl LiveRouter {
     /// for every dead render and every join; capture app state (a database handle) in it.
     ///
     /// An invalid path is reported by [`build`](Self::build).
-    pub fn live<V, F>(mut self, path: &str, factory: F) -> Self
+    pub fn live<V, F>(self, path: &str, factory: F) -> Self
+    where
+        V: LiveView,
+        F: Fn() -> V + Send + Sync + 'static,
+    {
+        let container = self.container.clone();
+        self.add_route(path, container, factory)
+    }
+
+    /// Adds a live view at `path` as [`live`](Self::live) does, rendered in `container`
+    /// instead of the live session's container: Phoenix's
+    /// `live "/path", View, container: {tag, attrs}`.
+    ///
+    /// ```
+    /// use livefire::js::{JS, TransitionOpts};
+    /// use livefire::layout::Container;
+    /// use livefire::{html, ConfigError, LiveRouter, LiveView, Rendered, Socket};
+    /// # #[derive(Default)] struct Items;
+    /// # impl LiveView for Items { type Message = (); fn render(&self, _: &Socket) -> Rendered { html!() } }
+    ///
+    /// // Live navigation away from /items fades the whole page out first.
+    /// let fade = JS::new().transition("fade-out", TransitionOpts::new().time(100));
+    /// let router = LiveRouter::new(livefire::token::Keyring::random())
+    ///     .live_with_container("/items", Container::new("div").attr("phx-remove", fade), Items::default)
+    ///     .live("/other", Items::default);
+    /// assert!(router.build().is_ok());
+    ///
+    /// let err = LiveRouter::new(livefire::token::Keyring::random())
+    ///     .live_with_container("/items", Container::new("br"), Items::default)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(matches!(err, ConfigError::InvalidContainer { .. }));
+    /// assert_eq!(err.to_string(), "live route \"/items\": container tag \"br\" cannot hold a live view");
+    /// ```
+    pub fn live_with_container<V, F>(self, path: &str, container: Container, factory: F) -> Self
+    where
+        V: LiveView,
+        F: Fn() -> V + Send + Sync + 'static,
+    {
+        self.add_route(path, Arc::new(container), factory)
+    }
+
+    fn add_route<V, F>(mut self, path: &str, container: Arc<Container>, factory: F) -> Self
     where
         V: LiveView,
         F: Fn() -> V + Send + Sync + 'static,
@@ -295,6 +392,7 @@ impl LiveRouter {
             live_session: self.live_session.clone(),
             view: TypeId::of::<V>(),
             hooks: self.hooks.clone().into(),
+            container,
             mounter: Box::new(Factory {
                 make: factory,
                 _view: PhantomData,
@@ -449,6 +547,13 @@ impl LiveRouter {
         let mut matcher = matchit::Router::new();
         for (i, route) in self.routes.iter().enumerate() {
             check_path(&route.pattern)?;
+            route
+                .container
+                .check()
+                .map_err(|source| ConfigError::InvalidContainer {
+                    path: route.pattern.to_string(),
+                    source,
+                })?;
             matcher
                 .insert(route.pattern.to_string(), i)
                 .map_err(|err| ConfigError::InvalidRoute {
@@ -502,7 +607,7 @@ impl LiveRouter {
         if let Some(handoff) = handoff {
             router = router.route(
                 SESSION_PATH,
-                post(crate::session::handoff::post).with_state(handoff),
+                post(crate::session_form::post).with_state(handoff),
             );
         }
         let node_modules = self

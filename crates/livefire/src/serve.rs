@@ -6,7 +6,8 @@
 //!
 //! Use it instead of `axum::serve`; the app itself is the same axum [`Router`]. Each request
 //! carries the peer's [`ConnectInfo<SocketAddr>`](axum::extract::ConnectInfo), which
-//! [`ClientAddr`](crate::ClientAddr) reads.
+//! [`ClientAddr`](crate::ClientAddr) reads. [`Serve::with_graceful_shutdown`] stops it cleanly
+//! (threat model case 82): live sockets are closed with 1012 so their clients reconnect.
 //!
 //! ```no_run
 //! # async fn run(app: axum::Router) -> std::io::Result<()> {
@@ -16,10 +17,11 @@
 //! ```
 
 use std::collections::HashMap;
+use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -28,6 +30,7 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, watch};
 use tower::ServiceExt as _;
 
 use crate::limits::Limits;
@@ -36,6 +39,14 @@ use crate::limits::Limits;
 /// the listener) when the connection cap is derived from the process limit.
 const MIN_FD_HEADROOM: u64 = 64;
 
+/// How long [`Serve::with_graceful_shutdown`] waits for open connections to end, unless
+/// [`Serve::drain_timeout`] says otherwise.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The close code live sockets get when the server shuts down: 1012, *service restart*. The
+/// client reconnects (with its usual backoff) instead of reloading the page.
+pub(crate) const SHUTDOWN_CLOSE_CODE: u16 = 1012;
+
 /// Serves `app` on `listener` with [`Limits::default`]; set others with
 /// [`Serve::limits`]. Await the result to run the server.
 pub fn serve(listener: TcpListener, app: Router) -> Serve {
@@ -43,16 +54,30 @@ pub fn serve(listener: TcpListener, app: Router) -> Serve {
         listener,
         app,
         limits: Limits::default(),
+        signal: None,
+        drain_timeout: DEFAULT_DRAIN_TIMEOUT,
     }
 }
 
 /// A server being configured; await it to run (see [`serve`]).
-#[derive(Debug)]
 #[must_use = "a server does nothing until awaited"]
 pub struct Serve {
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    drain_timeout: Duration,
+}
+
+impl fmt::Debug for Serve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Serve")
+            .field("listener", &self.listener)
+            .field("limits", &self.limits)
+            .field("graceful_shutdown", &self.signal.is_some())
+            .field("drain_timeout", &self.drain_timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Serve {
@@ -60,6 +85,69 @@ impl Serve {
     /// [`LiveRouter::limits`](crate::LiveRouter::limits)).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Shuts the server down gracefully once `signal` completes (as axum's
+    /// `with_graceful_shutdown`), and makes the server's future complete then:
+    ///
+    /// 1. the listener is closed at once: new connections are refused;
+    /// 2. idle keep-alive connections are closed; a request in progress is answered first
+    ///    (with `Connection: close`), then its connection is closed;
+    /// 3. every live socket is closed with code **1012** (*service restart*): the client
+    ///    reconnects with its backoff, to this server once it is back or to another node,
+    ///    and its views rejoin;
+    /// 4. the server waits for all of that for at most the [drain
+    ///    time](Self::drain_timeout) (default [`DEFAULT_DRAIN_TIMEOUT`], 10 s), then drops the
+    ///    HTTP connections still open and returns `Ok(())`. (A live socket whose client does
+    ///    not read its close frame ends on its own within the write timeout,
+    ///    [`Limits::write_timeout`].)
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
+    /// use std::time::Duration;
+    /// use axum::{Router, routing::get};
+    ///
+    /// let app: Router = Router::new().route("/", get(|| async { "hello" }));
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let addr = listener.local_addr()?;
+    /// // In a real server: `async { tokio::signal::ctrl_c().await.ok(); }` or SIGTERM.
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let server = tokio::spawn(
+    ///     livefire::serve(listener, app)
+    ///         .drain_timeout(Duration::from_secs(5))
+    ///         .with_graceful_shutdown(async { stopped.await.ok(); })
+    ///         .into_future(),
+    /// );
+    /// tokio::net::TcpStream::connect(addr).await?; // serving
+    ///
+    /// stop.send(()).unwrap();
+    /// server.await.unwrap()?; // drained and returned
+    /// assert!(tokio::net::TcpStream::connect(addr).await.is_err()); // refused
+    /// # Ok(()) }
+    /// ```
+    pub fn with_graceful_shutdown(
+        mut self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        self.signal = Some(Box::pin(signal));
+        self
+    }
+
+    /// How long a graceful shutdown waits for open connections (requests in progress, live
+    /// sockets finishing their close) before it drops them; default [`DEFAULT_DRAIN_TIMEOUT`].
+    ///
+    /// ```
+    /// # async fn run(listener: tokio::net::TcpListener, app: axum::Router) -> std::io::Result<()> {
+    /// use std::time::Duration;
+    /// livefire::serve(listener, app)
+    ///     .drain_timeout(Duration::from_secs(3))
+    ///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.ok(); })
+    ///     .await
+    /// # }
+    /// ```
+    pub fn drain_timeout(mut self, drain_timeout: Duration) -> Self {
+        self.drain_timeout = drain_timeout;
         self
     }
 }
@@ -73,12 +161,25 @@ impl IntoFuture for Serve {
     }
 }
 
+/// Where the server is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    Serving,
+    /// Shutting down: connections finish and close, sockets close with 1012.
+    Draining,
+    /// The drain time is over: what is still open is dropped.
+    Closed,
+}
+
 /// The connections being served, in total and by client address.
 #[derive(Debug)]
 struct Slots {
     max_total: usize,
     max_per_address: usize,
     state: Mutex<SlotState>,
+    phase: watch::Sender<Phase>,
+    /// Woken when the last connection ends.
+    idle: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -96,6 +197,45 @@ pub(crate) struct ConnectionSlot {
 }
 
 impl Slots {
+    fn new(max_total: usize, max_per_address: usize) -> Self {
+        Self {
+            max_total,
+            max_per_address,
+            state: Mutex::default(),
+            phase: watch::Sender::new(Phase::Serving),
+            idle: Notify::new(),
+        }
+    }
+
+    /// Connections (and live sockets) open.
+    fn open(&self) -> usize {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .total
+    }
+
+    /// Resolves once no connection is open.
+    async fn drained(&self) {
+        loop {
+            let mut notified = pin!(self.idle.notified());
+            notified.as_mut().enable();
+            if self.open() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Resolves once the server reached `phase`.
+    async fn reached(&self, phase: Phase) {
+        let mut rx = self.phase.subscribe();
+        if rx.wait_for(|now| *now >= phase).await.is_err() {
+            // The sender lives as long as the slots: unreachable, but never a false alarm.
+            std::future::pending::<()>().await;
+        }
+    }
+
     fn admit(self: &Arc<Self>, address: IpAddr) -> Option<ConnectionSlot> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.total >= self.max_total {
@@ -114,6 +254,23 @@ impl Slots {
     }
 }
 
+impl ConnectionSlot {
+    /// Resolves when the server starts shutting down: a live socket then closes with
+    /// [`SHUTDOWN_CLOSE_CODE`].
+    pub(crate) async fn shutting_down(&self) {
+        self.slots.reached(Phase::Draining).await;
+    }
+}
+
+/// Resolves when the server that admitted `slot` starts shutting down; never without a slot
+/// (an app served by something other than [`serve`]).
+pub(crate) async fn shutting_down(slot: Option<Arc<ConnectionSlot>>) {
+    match slot {
+        Some(slot) => slot.shutting_down().await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         let mut state = self
@@ -127,6 +284,11 @@ impl Drop for ConnectionSlot {
             if *count == 0 {
                 state.by_address.remove(&self.address);
             }
+        }
+        let idle = state.total == 0;
+        drop(state);
+        if idle {
+            self.slots.idle.notify_waiters();
         }
     }
 }
@@ -159,14 +321,21 @@ async fn run(serve: Serve) -> io::Result<()> {
         listener,
         app,
         limits,
+        signal,
+        drain_timeout,
     } = serve;
-    let slots = Arc::new(Slots {
-        max_total: connection_cap(limits.max_connections),
-        max_per_address: limits.max_connections_per_address.max(1),
-        state: Mutex::default(),
-    });
+    let slots = Arc::new(Slots::new(
+        connection_cap(limits.max_connections),
+        limits.max_connections_per_address.max(1),
+    ));
+    let mut signal = signal.unwrap_or_else(|| Box::pin(std::future::pending()));
     loop {
-        let (stream, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            biased;
+            () = &mut signal => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(err) => {
                 // Out of descriptors (or another transient error): wait instead of spinning;
@@ -182,6 +351,33 @@ async fn run(serve: Serve) -> io::Result<()> {
             continue;
         };
         tokio::spawn(connection(stream, peer, app.clone(), limits, slot));
+    }
+    // New connections are refused from here on.
+    drop(listener);
+    drain(&slots, drain_timeout).await;
+    Ok(())
+}
+
+/// Tells every connection and live socket to close, and waits for them (at most
+/// `drain_timeout`).
+async fn drain(slots: &Slots, drain_timeout: Duration) {
+    slots.phase.send_replace(Phase::Draining);
+    tracing::info!(
+        open = slots.open(),
+        ?drain_timeout,
+        "shutting down: listener closed, draining connections"
+    );
+    if tokio::time::timeout(drain_timeout, slots.drained())
+        .await
+        .is_ok()
+    {
+        tracing::info!("shut down: every connection closed");
+    } else {
+        tracing::warn!(
+            open = slots.open(),
+            "shut down: drain time over, dropping the connections still open"
+        );
+        slots.phase.send_replace(Phase::Closed);
     }
 }
 
@@ -202,6 +398,7 @@ async fn connection(
 ) {
     let _ = stream.set_nodelay(true);
     let slot = Arc::new(slot);
+    let slots = slot.slots.clone();
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         req.extensions_mut().insert(slot.clone());
@@ -212,10 +409,26 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .max_header_size(limits.max_header_size);
-    let conn = builder
-        .serve_connection(TokioIo::new(stream), service)
-        .with_upgrades();
-    if let Err(err) = conn.await {
+    let mut conn = pin!(
+        builder
+            .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades()
+    );
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        () = slots.reached(Phase::Draining) => {
+            // Idle: closed now; a request in progress is answered first (keep-alive off).
+            conn.as_mut().graceful_shutdown();
+            tokio::select! {
+                result = conn.as_mut() => result,
+                () = slots.reached(Phase::Closed) => {
+                    tracing::debug!(%peer, "connection dropped: drain time over");
+                    return;
+                }
+            }
+        }
+    };
+    if let Err(err) = result {
         tracing::debug!(%peer, %err, "connection ended with an error");
     }
 }
@@ -226,11 +439,7 @@ mod tests {
 
     #[test]
     fn slots_cap_totals_and_addresses_and_free_on_drop() {
-        let slots = Arc::new(Slots {
-            max_total: 3,
-            max_per_address: 2,
-            state: Mutex::default(),
-        });
+        let slots = Arc::new(Slots::new(3, 2));
         let a: IpAddr = [10, 0, 0, 1].into();
         let b: IpAddr = [10, 0, 0, 2].into();
         let a1 = slots.admit(a).unwrap();

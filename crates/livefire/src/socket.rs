@@ -97,8 +97,8 @@ pub struct SocketCore {
     pub(crate) session_writes: SessionWrites,
     /// A minted ticket carrying earlier writes, waiting for a redirect or a form POST.
     pub(crate) session_ticket: Option<String>,
-    /// Changes to live components asked for during this callback
-    /// ([`send_update`](Self::send_update)).
+    /// Changes to live components asked for during this round
+    /// ([`send_update`](Self::send_update)), applied after its render.
     pub(crate) updates: Vec<ComponentUpdate>,
     /// A nested view's parent: its typed inbox sender.
     pub(crate) parent: Option<Arc<dyn Any + Send + Sync>>,
@@ -357,6 +357,20 @@ impl SocketCore {
         }
     }
 
+    /// Takes one finished entry of an upload (Phoenix `consume_uploaded_entry`), typically
+    /// from [`handle_progress`](crate::LiveView::handle_progress) when an auto-upload entry
+    /// is done while others are still uploading. [`UploadError::InProgress`] (bad client
+    /// input) while the entry is not done; [`UploadError::UnknownEntry`] if it is gone.
+    pub fn consume_uploaded_entry(
+        &mut self,
+        entry: &crate::upload::UploadEntry,
+    ) -> Result<crate::upload::UploadedFile, UploadError> {
+        match &mut self.uploads {
+            Some(uploads) => uploads.consume_entry(entry.upload_name(), entry.entry_ref()),
+            None => Err(UploadError::NotAllowed(entry.upload_name().to_owned())),
+        }
+    }
+
     /// A masked CSRF token valid for the browser's session, for forms that post to HTTP
     /// endpoints (`phx-trigger-action`, a logout button). `None` without a session.
     pub fn csrf_token(&self) -> Option<&str> {
@@ -455,7 +469,9 @@ impl SocketCore {
     /// `to`: when a ticket is waiting it renders
     /// `<form action="/live/session" method="post" phx-trigger-action hidden>` with the CSRF
     /// token, the ticket and `to`, which the client submits as soon as it appears; otherwise
-    /// nothing. Put it anywhere in the view's template.
+    /// nothing. Put it anywhere in the view's template. A flash put together with the writes
+    /// travels (encrypted) with the ticket: the POST sets it on its redirect, so the page at
+    /// `to` shows it.
     ///
     /// ```
     /// let socket: livefire::Socket = livefire::Socket::disconnected();
@@ -620,9 +636,15 @@ impl SocketCore {
     }
 
     /// Changes the live component of type `C` with id `id` (as placed with
-    /// [`live_component`](crate::component::live_component)) once this callback returns; the
-    /// component is then rendered again and only its changes are sent. A component that does
-    /// not exist (any more) is skipped with a warning.
+    /// [`live_component`](crate::component::live_component)) **after** the current round: once
+    /// the callback returned and the view (and the components it placed) rendered and were
+    /// sent, `f` runs on the component, which is rendered again; its changes go out as a
+    /// follow-up `diff` push. As in Phoenix, where `send_update` is a message to the view, the
+    /// render's own component updates cannot overwrite it, and a component may call it from
+    /// its [`update`](crate::component::LiveComponent::update) (on itself, too). Updates sent
+    /// by such follow-up rounds make further rounds, at most 20 in a row (then the rest is
+    /// dropped with an error in the log). A component that does not exist (any more) is
+    /// skipped with a warning.
     ///
     /// ```
     /// # struct Row { editing: bool }

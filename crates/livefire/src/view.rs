@@ -24,7 +24,6 @@ use crate::on_mount::{self, OnMount};
 use crate::params::Params;
 use crate::queue;
 use crate::rendered::{Rendered, Statics};
-use crate::session::TicketKey;
 use crate::session::tickets::FLASH_KEY;
 use crate::session::writes::SessionWrites;
 use crate::socket::{Navigation, Outputs, Socket};
@@ -34,6 +33,10 @@ use crate::wire::{frame, json, payload};
 /// Consecutive `push_patch`es one round may make (a `handle_params` that patches again, and
 /// again…) before the view is considered stuck in a loop and crashed, as Phoenix does.
 const MAX_PATCHES: usize = 20;
+
+/// Follow-up rounds of `send_update`s one message may cause (an update that sends another
+/// update, and again…) before the remaining updates are dropped as a loop.
+const MAX_UPDATE_ROUNDS: usize = 20;
 
 /// Spawns the task of one view; returns its inbox and a handle to abort it.
 pub(crate) fn spawn<V: LiveView>(view: V, ctx: JoinCtx) -> Spawned {
@@ -55,6 +58,9 @@ struct Runner<V: LiveView> {
     ctx: JoinCtx,
     /// The session writes inside the socket's current (unsent) ticket.
     handed: SessionWrites,
+    /// The flash put with them in rounds without a redirect: it travels in the ticket, and
+    /// the `session_form` POST sets it on its redirect.
+    handed_flash: Flash,
     /// The view's live components.
     components: Components,
     /// The containers of its nested views, by id, with the session they were sealed with
@@ -97,6 +103,7 @@ fn run<V: LiveView>(
         diff: DiffState::new(),
         ctx,
         handed: SessionWrites::default(),
+        handed_flash: Flash::default(),
         components: Components::default(),
         nested: HashMap::new(),
     };
@@ -107,6 +114,11 @@ fn run<V: LiveView>(
         // counter).
         let mut flow = Box::pin(runner.join()).await;
         while let Flow::Continue = flow {
+            // `send_update`s of the round just sent, as follow-up diffs.
+            flow = Box::pin(runner.follow_updates()).await;
+            if !matches!(flow, Flow::Continue) {
+                break;
+            }
             let Some(msg) = rx.recv().await else {
                 break;
             };
@@ -274,10 +286,8 @@ impl<V: LiveView> Runner<V> {
         &mut self,
         view: bool,
     ) -> Result<(Option<Rendered>, Vec<(u32, Rendered)>), Failure> {
-        // Changes to components asked for during the callback.
-        for update in std::mem::take(&mut self.socket.core.updates) {
-            self.components.apply_update(update);
-        }
+        // (`send_update`s of this round wait in the socket: `follow_updates` applies them
+        // after it.)
         let mut seen = HashSet::new();
         let mut placed = Placed::new();
         let mut replaced = false;
@@ -319,6 +329,39 @@ impl<V: LiveView> Runner<V> {
             }
         }
         Ok((tree, renders))
+    }
+
+    /// Applies the `send_update`s queued during the round just sent (by the callback, or by
+    /// a component's `update` or event handler while the round rendered) and sends each
+    /// follow-up round as a diff push, as Phoenix handles `send_update` as a message after the
+    /// current render. Updates queued by a follow-up round make another one, at most
+    /// [`MAX_UPDATE_ROUNDS`]; the rest are then dropped (and logged) as a loop.
+    async fn follow_updates(&mut self) -> Flow {
+        let mut rounds = 0;
+        while !self.socket.core.updates.is_empty() {
+            if rounds == MAX_UPDATE_ROUNDS {
+                let dropped = std::mem::take(&mut self.socket.core.updates);
+                tracing::error!(
+                    topic = %self.ctx.topic,
+                    dropped = dropped.len(),
+                    "send_update loop: {MAX_UPDATE_ROUNDS} follow-up rounds in a row; \
+                     the remaining updates are dropped"
+                );
+                break;
+            }
+            rounds += 1;
+            let mut applied = false;
+            for update in std::mem::take(&mut self.socket.core.updates) {
+                applied |= self.components.apply_update(update);
+            }
+            if applied {
+                match self.respond_to(None, false).await {
+                    Flow::Continue => {}
+                    other => return other,
+                }
+            }
+        }
+        Flow::Continue
     }
 
     /// Puts the containers of the tree's nested views in place: the child's session token
@@ -472,13 +515,28 @@ impl<V: LiveView> Runner<V> {
                 .into());
             };
             self.handed.0.extend(fresh.0);
+            // A redirect carries this round's flash in its own token.
+            if !matches!(
+                outputs.nav,
+                Some(Navigation::Redirect(_) | Navigation::Navigate { .. })
+            ) {
+                self.handed_flash.merge(outputs.flash_put.clone());
+            }
             let ticket = tickets
-                .mint(&self.ctx.endpoint.keyring, &session_id, self.handed.clone())
+                .mint(
+                    &self.ctx.endpoint.keyring,
+                    &session_id,
+                    self.handed.clone(),
+                    self.handed_flash
+                        .iter()
+                        .map(|(k, v)| (k.to_owned(), v.clone()))
+                        .collect(),
+                )
                 .await
                 .map_err(crate::Error::app)?;
             if let Some(old) = self.socket.session_ticket.replace(ticket) {
                 // Superseded: its writes are in the new ticket too.
-                let _ = tickets.store.take(TicketKey::of(&old)).await;
+                tickets.discard(&session_id, &old).await;
             }
         }
         if self.socket.session_ticket.is_none() {
@@ -492,6 +550,7 @@ impl<V: LiveView> Runner<V> {
         {
             outputs.flash_put.put(FLASH_KEY, ticket);
             self.handed = SessionWrites::default();
+            self.handed_flash = Flash::default();
         }
         Ok(())
     }
@@ -547,6 +606,7 @@ impl<V: LiveView> Runner<V> {
     async fn handle_inbound(&mut self, inbound: Inbound) -> Flow {
         match inbound {
             Inbound::Event { msg_ref, payload } => {
+                let uploads_before = self.uploads_version();
                 // A form event lists the files selected in its upload inputs.
                 if let (Some(selected), Some(uploads)) =
                     (payload.get("uploads"), self.socket.core.uploads.as_mut())
@@ -558,7 +618,7 @@ impl<V: LiveView> Runner<V> {
                         .reply(msg_ref.as_deref(), false, &frame::reason("malformed event"))
                         .await;
                 };
-                self.event(msg_ref.as_deref(), event).await
+                self.event(msg_ref.as_deref(), event, uploads_before).await
             }
             Inbound::LivePatch { msg_ref, url } => match self.params_for(&url) {
                 Some(params) => {
@@ -690,7 +750,19 @@ impl<V: LiveView> Runner<V> {
         self.respond(msg_ref).await
     }
 
-    async fn event(&mut self, msg_ref: Option<&str>, event: Event) -> Flow {
+    /// The change counter of the view's uploads (`None` before any upload is allowed).
+    fn uploads_version(&self) -> Option<u64> {
+        self.socket.core.uploads.as_ref().map(|u| u.version())
+    }
+
+    /// An event; `uploads_before` is [`uploads_version`](Self::uploads_version) before the
+    /// event's selected files were recorded.
+    async fn event(
+        &mut self,
+        msg_ref: Option<&str>,
+        event: Event,
+        uploads_before: Option<u64>,
+    ) -> Flow {
         if event.name() == "lv:clear-flash" {
             match event.get("key") {
                 Some(key) => self.socket.clear_flash(key),
@@ -699,7 +771,9 @@ impl<V: LiveView> Runner<V> {
             return self.respond(msg_ref).await;
         }
         if let Some(cid) = event.cid() {
-            return self.component_event(msg_ref, cid, event).await;
+            return self
+                .component_event(msg_ref, cid, event, uploads_before)
+                .await;
         }
         match guarded(self.view.handle_event(event, &mut self.socket)).await {
             Ok(()) => self.respond(msg_ref).await,
@@ -716,8 +790,17 @@ impl<V: LiveView> Runner<V> {
     }
 
     /// An event for a live component (`cid` in the payload): its `handle_event`, then only
-    /// the components that changed are rendered and sent.
-    async fn component_event(&mut self, msg_ref: Option<&str>, cid: u64, event: Event) -> Flow {
+    /// the components that changed are rendered and sent, and the view too when the view's
+    /// uploads changed (the event's selected files, or the component cancelled or consumed
+    /// entries): a component shows an upload as assigns from its view, so the view must
+    /// render again to pass the new state.
+    async fn component_event(
+        &mut self,
+        msg_ref: Option<&str>,
+        cid: u64,
+        event: Event,
+        uploads_before: Option<u64>,
+    ) -> Flow {
         let Some(cid) = u32::try_from(cid).ok() else {
             return self
                 .reply(msg_ref, false, &frame::reason("unknown component"))
@@ -741,7 +824,10 @@ impl<V: LiveView> Runner<V> {
                 .await;
         };
         match guarded(handled).await {
-            Ok(()) => self.respond_to(msg_ref, false).await,
+            Ok(()) => {
+                let view = self.uploads_version() != uploads_before;
+                self.respond_to(msg_ref, view).await
+            }
             Err(Failure::Err(err)) if err.is_bad_input() => {
                 tracing::warn!(topic = %self.ctx.topic, cid, %err, "component event refused");
                 let _ = self.socket.take_outputs();

@@ -25,7 +25,7 @@ use livefire::stream::Stream;
 use livefire::testing::DiffState;
 use proptest::prelude::*;
 
-mod client_model;
+use livefire::test::model as client_model;
 
 use client_model::{Client, Rules};
 

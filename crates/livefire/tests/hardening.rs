@@ -1,5 +1,6 @@
-//! Limits and protocol violations (docs/threat-model.md R8, §5, cases 3, 30, 38, 39, 41, 46):
-//! each test fails when the expected refusal or close code does not arrive.
+//! Limits and protocol violations (docs/threat-model.md R8, §5, cases 3, 30, 38, 39, 41, 46),
+//! and graceful shutdown (case 82): each test fails when the expected refusal or close code does
+//! not arrive.
 
 mod support;
 
@@ -12,6 +13,7 @@ use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
 use livefire::{LiveRouter, LiveView, RateLimit, Rendered, SecurityHeadersLayer, Socket, html};
 use serde_json::json;
+use std::future::IntoFuture as _;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -38,6 +40,14 @@ fn app(limits: livefire::Limits) -> Router {
         .build()
         .expect("valid live routes")
         .route("/plain", get_route(|| async { "plain" }))
+        .route(
+            "/slow",
+            get_route(|| async {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                "slow"
+            }),
+        )
+        .route("/hang", get_route(std::future::pending::<&'static str>))
         .layer(CookieSessionLayer::new(keyring))
 }
 
@@ -468,4 +478,142 @@ async fn security_headers_on_live_pages() {
         "an inline script would break the CSP: {html}"
     );
     assert!(html.contains(r#"<script defer src="/assets/livefire.js"></script>"#));
+}
+
+// --- Graceful shutdown ----------------------------------------------------------------------
+
+/// Runs `app` with `livefire::serve` until the returned sender fires (or is dropped).
+fn served_until_stopped(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    drain: Duration,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(
+        livefire::serve(listener, app)
+            .drain_timeout(drain)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .into_future(),
+    );
+    (stop, server)
+}
+
+/// Writes one keep-alive request and reads its whole response (a body of `len` bytes).
+async fn keep_alive_request(stream: &mut TcpStream, path: &str, body: &str) -> String {
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&response).ends_with(body) {
+        let n = tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buf))
+            .await
+            .expect("a response")
+            .unwrap();
+        assert!(n > 0, "closed before the response ended");
+        response.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8(response).unwrap()
+}
+
+/// case 82: after the shutdown signal the listener refuses new connections, an idle
+/// keep-alive connection is closed, a live socket gets a close frame with 1012 (so the client
+/// reconnects rather than reloads), and the server's future completes well within the drain
+/// time.
+#[tokio::test]
+async fn case_82_graceful_shutdown_refuses_connections_and_closes_sockets_with_1012() {
+    let app = app(livefire::Limits::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, server) = served_until_stopped(listener, app.clone(), Duration::from_secs(10));
+
+    let page = get(&app, "/", None).await;
+    let mut ws = connect(addr, &page).await;
+    let reply = join(&mut ws, &page, "1").await;
+    assert_eq!(reply[4]["status"], "ok", "{reply}");
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    let response = keep_alive_request(&mut idle, "/plain", "plain").await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let started = tokio::time::Instant::now();
+    stop.send(()).unwrap();
+    assert_eq!(
+        close_code(&mut ws, Duration::from_secs(3)).await,
+        Some(1012),
+        "the live socket is closed with 1012 (service restart)"
+    );
+    let (_, closed) = read_to_close(&mut idle, Duration::from_secs(3)).await;
+    assert!(closed, "the idle keep-alive connection is closed");
+    let refused = TcpStream::connect(addr).await;
+    assert!(
+        refused.is_err(),
+        "the listener still accepts connections after the signal"
+    );
+    let result = tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server returns once its connections are closed")
+        .unwrap();
+    assert!(result.is_ok(), "{result:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// case 82: a request in progress when the signal comes is still answered (and its connection
+/// then closed); a request that never ends is cut off at the drain time, and the server
+/// returns then instead of waiting for it.
+#[tokio::test]
+async fn case_82_graceful_shutdown_answers_requests_in_progress_and_bounds_the_drain() {
+    let app = app(livefire::Limits::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let drain = Duration::from_millis(1500);
+    let (stop, server) = served_until_stopped(listener, app, drain);
+
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut hung = TcpStream::connect(addr).await.unwrap();
+    hung.write_all(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // Both requests reached their handlers.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = tokio::time::Instant::now();
+    stop.send(()).unwrap();
+
+    let (response, closed) = read_to_close(&mut slow, Duration::from_secs(3)).await;
+    let response = String::from_utf8_lossy(&response);
+    assert!(
+        response.starts_with("HTTP/1.1 200") && response.ends_with("slow"),
+        "the request in progress is answered: {response}"
+    );
+    assert!(
+        response.to_ascii_lowercase().contains("connection: close"),
+        "{response}"
+    );
+    assert!(closed, "and its connection closed");
+
+    let result = tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the drain is bounded")
+        .unwrap();
+    assert!(result.is_ok(), "{result:?}");
+    let took = started.elapsed();
+    assert!(
+        took >= drain - Duration::from_millis(100) && took < drain + Duration::from_secs(1),
+        "the server waited {took:?} for a drain time of {drain:?}"
+    );
+    let (response, closed) = read_to_close(&mut hung, Duration::from_secs(2)).await;
+    assert!(
+        response.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&response)
+    );
+    assert!(closed, "the hung connection is dropped at the drain time");
 }

@@ -474,3 +474,63 @@ fn let_binding_is_visible_to_the_rest_of_the_template() {
     let r = html!(@let count = items.len(); <p>{count} " items"</p>);
     assert_eq!(r.to_html(), "<p>3 items</p>");
 }
+
+/// A view-like struct rendered through `&self`: owned fields go into holes without a move or a
+/// `.clone()` (fields, indexes and dereferences are borrowed by the macro).
+struct Profile {
+    name: String,
+    class: String,
+    tags: Vec<String>,
+    header: Rendered,
+    nick: Option<String>,
+}
+
+impl Profile {
+    fn render(&self) -> Rendered {
+        let first = &self.tags[0];
+        html!(
+            <div class={self.class}>
+                {self.header}
+                <h1 title={self.name}>{self.name}</h1>
+                <p>{self.tags[1]} {*first} {self.nick}</p>
+            </div>
+        )
+    }
+}
+
+#[test]
+fn owned_fields_render_by_reference() {
+    let profile = Profile {
+        name: "Ann <admin>".to_owned(),
+        class: "card".to_owned(),
+        tags: vec!["a".to_owned(), "b&c".to_owned()],
+        header: html!(<header>"H"</header>),
+        nick: Some("an".to_owned()),
+    };
+    let r = profile.render();
+    assert_eq!(
+        r.to_html(),
+        "<div class=\"card\"><header>H</header><h1 title=\"Ann &lt;admin&gt;\">Ann &lt;admin&gt;</h1>\
+         <p>b&amp;caan</p></div>"
+    );
+    // The struct is untouched and still usable: nothing was moved out of it.
+    assert_eq!(profile.name, "Ann <admin>");
+    assert_eq!(profile.render().to_html(), r.to_html());
+    // The borrowed Rendered field still nests as a template, not as text.
+    assert!(matches!(r.dynamics()[1], Dynamic::Nested(_)));
+}
+
+#[test]
+fn locals_and_temporaries_are_still_taken_by_value() {
+    // A local Rendered is moved into the hole (no clone) and nests; a temporary String too.
+    let row = html!(<li>"x"</li>);
+    let r = html!(<ul>{row}</ul><p>{format!("{}-{}", 1, 2)}</p>);
+    assert!(matches!(r.dynamics()[0], Dynamic::Nested(_)));
+    assert_eq!(r.to_html(), "<ul><li>x</li></ul><p>1-2</p>");
+}
+
+#[test]
+fn braced_string_literals_keep_their_braces() {
+    let r = html!(<div data-x={"{kept}"}></div>);
+    assert_eq!(r.to_html(), "<div data-x=\"{kept}\"></div>");
+}

@@ -1,6 +1,7 @@
 //! Live patches over a real socket (docs/protocol.md §4.2, §5.1, §5.2): a patch between two
 //! routes of the same live view stays in the view, a patch to another view is a
-//! `link_redirect`, and a `handle_params` that keeps patching crashes the view as Phoenix does.
+//! `link_redirect`, a `handle_params` that keeps patching crashes the view as Phoenix does, and
+//! a rejoin after a patch is checked by view type and live session, not by route (§2.2).
 
 mod support;
 
@@ -66,6 +67,9 @@ fn app() -> Router {
         .live("/items", Items::default)
         .live("/items/{id}", Items::default)
         .live("/other", Other::default)
+        // The same view type in another live session.
+        .live_session("second")
+        .live("/second/items", Items::default)
         .build()
         .expect("valid live routes")
         .layer(CookieSessionLayer::new(keyring))
@@ -166,4 +170,59 @@ async fn a_patch_loop_in_mount_fails_the_join() {
         recv(&mut ws).await,
         json!(["4", "4", page.topic(), "phx_reply", {"status": "error", "response": {"reason": "join crashed"}}])
     );
+}
+
+/// The client's rejoin after a reconnect: a new socket, the page's (first) tokens, the URL it
+/// is at now, `_mounts` 1.
+async fn rejoin(app: &Router, page: &Page, url_path: &str) -> Value {
+    let addr = serve(app.clone()).await;
+    let mut ws = connect(addr, page).await;
+    let mut payload = page.join_payload(url_path);
+    payload["params"]["_mounts"] = json!(1);
+    send(
+        &mut ws,
+        json!(["9", "9", page.topic(), "phx_join", payload]),
+    )
+    .await;
+    recv(&mut ws).await
+}
+
+/// `/items` patched to `/items/7`, then the socket reconnects: the rejoin names `/items/7`
+/// while the page token still names `/items`. Accepted (the same view type in the same live
+/// session, as Phoenix checks), and mounted at the URL; a URL of another view, or of the same
+/// view in another live session, is still `unauthorized`.
+#[tokio::test]
+async fn a_rejoin_after_a_patch_to_another_route_of_the_view_is_accepted() {
+    let app = app();
+    let addr = serve(app.clone()).await;
+    let page = get(&app, "/items", None).await;
+    let mut ws = connect(addr, &page).await;
+    send(
+        &mut ws,
+        json!([
+            "4",
+            "4",
+            page.topic(),
+            "phx_join",
+            page.join_payload("/items")
+        ]),
+    )
+    .await;
+    assert_eq!(recv(&mut ws).await[4]["status"], "ok");
+    send(&mut ws, live_patch(&page, "5", "/items/7")).await;
+    assert_eq!(recv(&mut ws).await[4]["response"]["diff"]["0"], "7");
+    drop(ws);
+
+    let reply = rejoin(&app, &page, "/items/7").await;
+    assert_eq!(reply[4]["status"], "ok", "{reply}");
+    assert_eq!(reply[4]["response"]["rendered"]["0"], "7");
+
+    for other in ["/other", "/second/items"] {
+        let reply = rejoin(&app, &page, other).await;
+        assert_eq!(
+            reply[4],
+            json!({"status": "error", "response": {"reason": "unauthorized"}}),
+            "{other}"
+        );
+    }
 }

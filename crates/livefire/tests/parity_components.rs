@@ -11,7 +11,7 @@
 //! as the client does when transitions are pending) the ones still gone with
 //! `cids_destroyed`, and the client prunes the cids the server returns.
 //!
-//! Every reply and push is merged into the client model (`tests/client_model`). The page it
+//! Every reply and push is merged into the client model (`livefire::test::model`). The page it
 //! renders must equal a fresh render of the same templates from the state the test keeps (a
 //! mirror of the view and of every component instance, following the runtime's documented
 //! rules: new, updated when the assigns change, revived when re-added during the handshake,
@@ -20,7 +20,7 @@
 //! marked ones; and once everything is settled, the client holds exactly the components on
 //! the page and the server has no other.
 
-mod client_model;
+use livefire::test::model as client_model;
 mod support;
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
@@ -612,7 +612,8 @@ enum Expect {
         msg_ref: String,
         snap: Snapshot,
     },
-    /// The diff pushed after a message from a component to the view.
+    /// The diff pushed after a message from a component to the view, or after a round's
+    /// `send_update`s.
     Push {
         snap: Snapshot,
     },
@@ -673,10 +674,22 @@ impl Driver {
         .await;
     }
 
-    /// A parent event: the server renders the view.
+    /// A parent event: the server renders the view; its `send_update`s are applied after that
+    /// render and pushed as a follow-up diff (when they found a component).
     async fn view_event(&mut self, op: ViewOp) {
         let msg_ref = self.msg_ref();
-        for update in apply_view(&mut self.mirror.parent, &op) {
+        let updates = apply_view(&mut self.mirror.parent, &op);
+        self.mirror.round(true);
+        let snap = self.mirror.snapshot();
+        self.push(
+            &msg_ref,
+            "event",
+            json!({"type": "click", "event": "op", "value": {"op": op}}),
+        )
+        .await;
+        self.expects.push_back(Expect::Event { msg_ref, snap });
+        let mut applied = false;
+        for update in updates {
             let (kind, key, change): (Kind, String, fn(&mut State)) = match update {
                 Update::Card(id) => (Kind::Card, id.to_string(), |s| {
                     if let State::Card(c) = s {
@@ -692,17 +705,14 @@ impl Driver {
             if let Some(inst) = self.mirror.insts.get_mut(&(kind, key)) {
                 change(&mut inst.state);
                 inst.dirty = true;
+                applied = true;
             }
         }
-        self.mirror.round(true);
-        let snap = self.mirror.snapshot();
-        self.push(
-            &msg_ref,
-            "event",
-            json!({"type": "click", "event": "op", "value": {"op": op}}),
-        )
-        .await;
-        self.expects.push_back(Expect::Event { msg_ref, snap });
+        if applied {
+            self.mirror.round(false);
+            let snap = self.mirror.snapshot();
+            self.expects.push_back(Expect::Push { snap });
+        }
     }
 
     /// The components on the page, as (cid, key).
@@ -1340,11 +1350,16 @@ async fn a_badge_revived_by_a_removed_card_outlives_it() {
         ),
     )
     .await;
-    let update = recv(&mut ws).await;
+    // The send_update follows the event's (empty) reply as a diff push.
+    let reply = recv(&mut ws).await;
     assert_eq!(
-        update[4]["response"]["diff"]["c"]["4"]["3"], "5",
-        "{update}"
+        (&reply[1], &reply[4]),
+        (&json!("9"), &json!({"status": "ok", "response": {}})),
+        "{reply}"
     );
+    let update = recv(&mut ws).await;
+    assert_eq!(update[3], "diff", "{update}");
+    assert_eq!(update[4]["c"]["4"]["3"], "5", "{update}");
 }
 
 /// A row removed, added back and removed again quickly (each click sent before the previous

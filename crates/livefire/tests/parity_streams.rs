@@ -3,12 +3,12 @@
 //! A view holds two streams, rendered into two `phx-update="stream"` containers. Each case
 //! mounts some items, then sends random batches of stream operations (inserts at a position,
 //! with a limit or `update_only`, deletes, resets, and unrelated changes) as events. Every
-//! join reply and diff is merged into the client model (`tests/client_model`); the HTML it
+//! join reply and diff is merged into the client model (`livefire::test::model`); the HTML it
 //! renders must equal a fresh render of the same template with the same operations, and the
 //! containers' children, after the model of `dom_patch.ts` applied the render's stream
 //! operations, must be exactly the test's own reference list of items.
 
-mod client_model;
+use livefire::test::model as client_model;
 mod support;
 
 use std::collections::HashSet;

@@ -4,6 +4,7 @@ mod support;
 
 use axum::Router;
 use livefire::flash::LiveFlashLayer;
+use livefire::layout::Container;
 use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
 use livefire::{Error, Event, LiveRouter, LiveView, Rendered, Result, Socket, html};
@@ -11,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use support::*;
 use tokio_tungstenite::tungstenite::Message;
+use tower::ServiceExt as _;
 
 #[derive(Default)]
 struct Counter {
@@ -94,6 +96,98 @@ async fn dead_render_has_container_tokens_and_csrf_meta() {
         page.container_inner(),
         "<p>Count: <b id=\"count\">0</b></p><p id=\"text\"></p>"
     );
+}
+
+/// Routes with custom live containers: one route's own (`live_with_container`), a live
+/// session's (`container`), and the default `<div>` beside them.
+fn container_app() -> Router {
+    let keyring = keyring();
+    let fade = livefire::js::JS::new().transition(
+        "view-removing",
+        livefire::js::TransitionOpts::new().time(100),
+    );
+    LiveRouter::new(keyring.clone())
+        .live_with_container(
+            "/boxed",
+            Container::new("div")
+                .attr("phx-remove", fade)
+                .attr("class", "a\"<b>"),
+            Counter::default,
+        )
+        .live("/plain", Counter::default)
+        .live_session("framed")
+        .container(Container::new("main").attr("data-role", "page"))
+        .live("/framed", Counter::default)
+        .live_session("after")
+        .live("/after", Counter::default)
+        .build()
+        .expect("valid live routes")
+        .layer(CookieSessionLayer::new(keyring))
+}
+
+/// The opening tag of the live container in a dead render.
+fn container_tag(html: &str) -> &str {
+    let main = html.find("data-phx-main").expect("a main container");
+    let start = html[..main].rfind('<').unwrap();
+    let end = html[main..].find('>').unwrap() + main + 1;
+    &html[start..end]
+}
+
+#[tokio::test]
+async fn custom_live_containers_carry_their_tag_and_escaped_attributes() {
+    let app = container_app();
+    let addr = serve(app.clone()).await;
+
+    let page = get(&app, "/boxed", None).await;
+    let open = format!(
+        "<div id=\"{}\" data-phx-main data-phx-session=\"{}\" data-phx-static=\"{}\" \
+         phx-remove=\"[[&quot;transition&quot;,{{&quot;time&quot;:100,&quot;transition&quot;:\
+         [[&quot;view-removing&quot;],[],[]]}}]]\" class=\"a&quot;&lt;b&gt;\">",
+        page.id, page.session, page.static_token
+    );
+    assert_eq!(container_tag(&page.html), open);
+    // The page joins as any other.
+    let mut ws = connect(addr, &page).await;
+    send(
+        &mut ws,
+        json!([
+            "4",
+            "4",
+            page.topic(),
+            "phx_join",
+            page.join_payload("/boxed")
+        ]),
+    )
+    .await;
+    assert_eq!(reply_status(&recv(&mut ws).await), "ok");
+
+    for path in ["/plain", "/after"] {
+        let page = get(&app, path, None).await;
+        assert!(
+            container_tag(&page.html)
+                .ends_with(&format!("data-phx-static=\"{}\">", page.static_token)),
+            "{path}: {}",
+            container_tag(&page.html)
+        );
+    }
+
+    let res = app
+        .clone()
+        .oneshot(
+            axum::http::Request::get("/framed")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let html = String::from_utf8(body.to_vec()).unwrap();
+    let open = container_tag(&html);
+    assert!(open.starts_with("<main id=\"phx-"), "{open}");
+    assert!(open.ends_with("\" data-role=\"page\">"), "{open}");
+    assert!(html.contains("<p id=\"text\"></p></main>"), "{html}");
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! Session writes from live views through the library API alone (docs/threat-model.md R3, R4,
-//! cases 11, 17-21, 25, 27, 62, 74): a view writes the HTTP session with
+//! cases 11, 17-21, 25, 27, 62, 74, 79-81): a view writes the HTTP session with
 //! `Socket::put_session`, the browser brings a single-use, 60-second, session-bound ticket
 //! back on its next request (in a redirect's flash, or in a `phx-trigger-action` POST), and
 //! the library applies it.
@@ -13,13 +13,17 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::routing::get as get_route;
-use livefire::flash::{LiveFlashLayer, open_flash};
+use livefire::flash::{IncomingFlash, LiveFlashLayer, open_flash};
 use livefire::session::{CookieSessionLayer, MemoryTicketStore, Session, TicketStore};
 use livefire::token::{Clock, Keyring, ManualClock};
 use livefire::{Event, Halt, LiveRouter, LiveView, Mount, OnMount, Rendered, Result, Socket, html};
 use serde_json::{Value, json};
 use support::*;
 use tower::ServiceExt as _;
+
+/// The opaque login token the view writes into the session: a store must never hold it in
+/// clear (case 79).
+const TOKEN: &str = "login-token-5c0ffee5b1a9e4d7c3f0a8b6e2d1c9f7";
 
 /// The login view: every event logs "ann" in through the session.
 #[derive(Default)]
@@ -32,6 +36,7 @@ impl LiveView for Login {
         socket
             .renew_session()
             .put_session("user", "ann")
+            .put_session("token", TOKEN)
             .put_flash("info", "Welcome back!");
         match event.name() {
             "redirect" => socket.redirect("/whoami"),
@@ -78,6 +83,11 @@ async fn require_user(cx: OnMount) -> std::result::Result<OnMount, Halt> {
     }
 }
 
+/// `GET /shown`: the flash this page shows.
+async fn shown(IncomingFlash(flash): IncomingFlash) -> String {
+    flash.get_str("info").unwrap_or_default().to_owned()
+}
+
 /// `GET /whoami`: the session's user and id, as the next page would see them.
 async fn whoami(session: Session) -> String {
     format!(
@@ -105,6 +115,7 @@ fn app_with(keyring: &Keyring, store: impl TicketStore + Clone) -> Router {
         .build()
         .expect("valid live routes")
         .route("/whoami", get_route(whoami))
+        .route("/shown", get_route(shown))
         .layer(LiveFlashLayer::new(keyring.clone()).session_store(store))
         .layer(CookieSessionLayer::new(keyring.clone()))
 }
@@ -598,4 +609,240 @@ async fn case_74_redis_ticket_minted_on_one_node_is_redeemed_once_on_another() {
     assert_eq!(logged_in, 1);
     let (again, _) = get_with_flash(&on_b, "/whoami", &cookie, &flash).await;
     assert!(again.starts_with('|'));
+}
+
+/// The session cookie a response sets, or `cookie` if it sets none.
+fn cookie_after(res: &axum::response::Response, cookie: &str) -> String {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("livefire_session=") && !v.contains("Max-Age=0"))
+        .map_or_else(
+            || cookie.to_owned(),
+            |v| v.split(';').next().unwrap().to_owned(),
+        )
+}
+
+/// The session id of the browser holding `cookie`, as `/whoami` shows it.
+async fn session_id_of(app: &Router, cookie: &str) -> String {
+    let (body, _) = get_with_flash(app, "/whoami", cookie, "x").await;
+    body.split_once('|').unwrap().1.to_owned()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// case 79: a SQLite ticket store in write-ahead-log mode, read byte by byte while a ticket
+/// waits and after it was redeemed: neither the session writes (the login token), nor the
+/// ticket, nor the browser's session id is in any of its files; the ticket still works.
+#[tokio::test]
+async fn case_79_sqlite_files_hold_neither_the_writes_nor_the_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("tickets.db")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    let store = livefire::session::SqliteTicketStore::new(conn).unwrap();
+    let h = harness_with(store).await;
+    let (page, reply) = login(&h, "form").await;
+    let ticket = ticket_of(&reply);
+    let id = session_id_of(&h.app, page.cookie.as_deref().unwrap()).await;
+    let dump = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| std::fs::read(entry.unwrap().path()).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let check = |when: &str| {
+        let files = dump();
+        assert!(
+            files.iter().any(|f| !f.is_empty()),
+            "the store wrote nothing"
+        );
+        for file in &files {
+            for (what, needle) in [
+                ("the login token", TOKEN),
+                ("the ticket", ticket.as_str()),
+                ("the session id", id.as_str()),
+            ] {
+                assert!(
+                    !contains(file, needle.as_bytes()),
+                    "{when}: a file holds {what}"
+                );
+            }
+        }
+    };
+    check("while the ticket waits");
+    let (body, status) = post_ticket(&h, &page, &ticket, true).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(body.starts_with("ann|"), "{body}");
+    check("after the redemption");
+}
+
+/// case 79 on Redis: the values under `livefire:ticket:*` (what an RDB or AOF file keeps) hold
+/// neither the login token nor the ticket, and the keys are not the ticket.
+#[tokio::test]
+async fn case_79_redis_values_hold_neither_the_writes_nor_the_ticket() {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let store = livefire::session::RedisTicketStore::connect(&url)
+        .await
+        .unwrap_or_else(|err| panic!("Redis is required for this test at {url}: {err}"));
+    let h = harness_with(store).await;
+    let (page, reply) = login(&h, "form").await;
+    let ticket = ticket_of(&reply);
+    let id = session_id_of(&h.app, page.cookie.as_deref().unwrap()).await;
+    let key = livefire::session::TicketKey::of(&ticket, &id);
+    let mut redis = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let record: Option<Vec<u8>> = redis::cmd("GET")
+        .arg(format!("livefire:ticket:{}", key.to_hex()))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    let record = record.expect("the ticket waits under the hash of ticket and session id");
+    for (what, needle) in [
+        ("the login token", TOKEN),
+        ("the ticket", ticket.as_str()),
+        ("the session id", id.as_str()),
+    ] {
+        assert!(
+            !contains(&record, needle.as_bytes()),
+            "the value holds {what}"
+        );
+    }
+    assert!(!key.to_hex().contains(&ticket));
+    let (body, status) = post_ticket(&h, &page, &ticket, true).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(body.starts_with("ann|"), "{body}");
+}
+
+/// case 80: a ticket presented by another browser (its own session and CSRF token) logs
+/// nobody in and does not use the ticket up: the browser it was minted for then redeems it,
+/// once. The same with a store shared by nodes (Redis): the foreign attempt on one node leaves
+/// the ticket for the other.
+#[tokio::test]
+async fn case_80_a_presentation_from_another_browser_does_not_burn_the_ticket() {
+    for store in ["memory", "sqlite"] {
+        let h = match store {
+            "memory" => harness().await,
+            _ => {
+                harness_with(livefire::session::SqliteTicketStore::open_in_memory().unwrap()).await
+            }
+        };
+        let (victim, reply) = login(&h, "form").await;
+        let ticket = ticket_of(&reply);
+        let attacker = get(&h.app, "/login", None).await;
+        let (body, status) = post_ticket(&h, &attacker, &ticket, true).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(body.starts_with('|'), "{store}: the other browser: {body}");
+        let (body, status) = post_ticket(&h, &victim, &ticket, true).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(body.starts_with("ann|"), "{store}: the owner: {body}");
+        let (body, _) = post_ticket(&h, &victim, &ticket, true).await;
+        assert!(body.starts_with('|'), "{store}: single use: {body}");
+    }
+}
+
+/// case 80 across nodes sharing Redis: the other browser tries on node B, the owner redeems on
+/// node A.
+#[tokio::test]
+async fn case_80_redis_a_foreign_presentation_on_another_node_does_not_burn_the_ticket() {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let connect_store = || async {
+        livefire::session::RedisTicketStore::connect(&url)
+            .await
+            .unwrap_or_else(|err| panic!("Redis is required for this test at {url}: {err}"))
+    };
+    let h = harness_with(connect_store().await).await;
+    let node_b = Harness {
+        app: app_with(&h.keyring, connect_store().await),
+        addr: h.addr,
+        keyring: h.keyring.clone(),
+        clock: Clock::manual(UNIX_EPOCH).1,
+    };
+    let (victim, reply) = login(&h, "form").await;
+    let ticket = ticket_of(&reply);
+    let attacker = get(&node_b.app, "/login", None).await;
+    let (body, _) = post_ticket(&node_b, &attacker, &ticket, true).await;
+    assert!(body.starts_with('|'), "the other browser: {body}");
+    let (body, _) = post_ticket(&h, &victim, &ticket, true).await;
+    assert!(body.starts_with("ann|"), "the owner: {body}");
+}
+
+/// case 81: the flash a view puts together with session writes it hands over through
+/// `Socket::session_form` is shown by the page the POST redirects to, once.
+#[tokio::test]
+async fn case_81_the_session_form_carries_the_flash_to_the_next_page_once() {
+    let h = harness().await;
+    let (page, reply) = login(&h, "form").await;
+    let ticket = ticket_of(&reply);
+    let cookie = page.cookie.clone().unwrap();
+    let csrf = page.csrf.clone();
+    let post = h
+        .app
+        .clone()
+        .oneshot(
+            Request::post("/live/session")
+                .header(header::HOST, "127.0.0.1")
+                .header(header::COOKIE, &cookie)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!(
+                    "_session_ticket={ticket}&_to=%2Fshown&_csrf_token={csrf}"
+                )))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(post.status(), StatusCode::SEE_OTHER);
+    assert_eq!(post.headers()[header::LOCATION], "/shown");
+    let cookie = cookie_after(&post, &cookie);
+    let show = |cookie: String| {
+        let app = h.app.clone();
+        async move {
+            let res = app
+                .oneshot(
+                    Request::get("/shown")
+                        .header(header::COOKIE, &cookie)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let cookie = cookie_after(&res, &cookie);
+            let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            (String::from_utf8(body.to_vec()).unwrap(), cookie)
+        }
+    };
+    let (shown, cookie) = show(cookie).await;
+    assert_eq!(
+        shown, "Welcome back!",
+        "the page after the POST shows the flash"
+    );
+    let (again, cookie) = show(cookie).await;
+    assert_eq!(again, "", "shown once");
+    // And the writes were applied with it.
+    let (body, _) = get_with_flash(&h.app, "/whoami", &cookie, "x").await;
+    assert!(body.starts_with("ann|"), "{body}");
+}
+
+/// case 81, redirect path: the flash travels in the redirect's own token (not twice), and the
+/// ticket's writes are applied by the same request that shows it.
+#[tokio::test]
+async fn case_81_a_redirect_shows_the_flash_once_with_the_writes() {
+    let h = harness().await;
+    let (page, reply) = login(&h, "redirect").await;
+    let flash = reply[4]["response"]["redirect"]["flash"].as_str().unwrap();
+    let cookie = page.cookie.clone().unwrap();
+    let (shown, cookie) = get_with_flash(&h.app, "/shown", &cookie, flash).await;
+    assert_eq!(shown, "Welcome back!");
+    let cookie = cookie.expect("the renewed session");
+    let (body, _) = get_with_flash(&h.app, "/whoami", &cookie, "x").await;
+    assert!(body.starts_with("ann|"), "{body}");
+    let (again, _) = get_with_flash(&h.app, "/shown", &cookie, "x").await;
+    assert_eq!(again, "", "shown once");
 }

@@ -9,11 +9,14 @@ use std::time::Duration;
 
 use axum::Router;
 use futures_util::SinkExt as _;
+use livefire::component::{ComponentSocket, LiveComponent, Myself, live_component};
 use livefire::session::CookieSessionLayer;
 use livefire::token::Keyring;
-use livefire::upload::{UploadConfig, live_file_input};
+use livefire::upload::{
+    CloseReason, MaxEntriesMode, Upload, UploadConfig, UploadEntry, UploadWriter, live_file_input,
+};
 use livefire::{Event, LiveRouter, LiveView, Mount, Rendered, Result, Socket, html};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use support::*;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -85,12 +88,229 @@ impl LiveView for Uploader {
     }
 }
 
+/// A view whose upload is shown and consumed by a live component (the form targets it).
+struct ComponentHost;
+
+impl LiveView for ComponentHost {
+    type Message = ();
+
+    async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+        socket.allow_upload("doc", UploadConfig::new([".txt"])?.max_entries(2))?;
+        Ok(())
+    }
+
+    fn render(&self, socket: &Socket) -> Rendered {
+        let doc = socket.upload("doc").expect("allowed in mount").clone();
+        html!(<main>{live_component::<DocForm>("doc-form", doc)}</main>)
+    }
+}
+
+/// Renders the upload its view passes; consumes it on "save".
+struct DocForm {
+    doc: Upload,
+    saved: Vec<String>,
+}
+
+impl LiveComponent for DocForm {
+    type Assigns = Upload;
+
+    fn new(doc: &Upload) -> Self {
+        Self {
+            doc: doc.clone(),
+            saved: Vec::new(),
+        }
+    }
+
+    async fn update(&mut self, doc: Upload, _: &mut ComponentSocket<'_>) -> Result {
+        self.doc = doc;
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: Event, socket: &mut ComponentSocket<'_>) -> Result {
+        match event.name() {
+            "validate" => {}
+            "save" => {
+                for file in socket.consume_uploaded_entries("doc")? {
+                    self.saved.push(file.entry().client_name().to_owned());
+                }
+            }
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn render(&self, myself: Myself) -> Rendered {
+        html!(
+            <form id="cf" phx-change="validate" phx-submit="save" phx-target={myself}>
+                {live_file_input(&self.doc)}
+                @for entry in self.doc.entries() { <p class="entry">{entry.client_name()}</p> }
+                <b>"saved:" {self.saved.join(",")}</b>
+            </form>
+        )
+    }
+}
+
+/// An auto-upload of two files in total whose progress callback consumes each finished
+/// entry on its own.
+struct TotalUploader {
+    consumed: Vec<String>,
+}
+
+impl LiveView for TotalUploader {
+    type Message = ();
+
+    async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+        let config = UploadConfig::any()
+            .max_entries(2)
+            .max_entries_mode(MaxEntriesMode::Total)
+            .auto_upload(true)
+            .chunk_size(8);
+        socket.allow_upload("doc", config)?;
+        Ok(())
+    }
+
+    async fn handle_progress(
+        &mut self,
+        _: &str,
+        entry: &UploadEntry,
+        socket: &mut Socket,
+    ) -> Result {
+        if entry.is_done() {
+            let file = socket.consume_uploaded_entry(entry)?;
+            let body = file.read().await.map_err(livefire::Error::app)?;
+            let body = String::from_utf8_lossy(&body);
+            self.consumed
+                .push(format!("{}={body}", file.entry().client_name()));
+        }
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: Event, socket: &mut Socket) -> Result {
+        match event.name() {
+            "validate" => {}
+            // Consumes one entry by ref, done or not.
+            "take" => {
+                let entry_ref = event.get("ref").unwrap_or_default();
+                let entry = socket
+                    .upload("doc")
+                    .and_then(|doc| doc.entries().iter().find(|e| e.entry_ref() == entry_ref))
+                    .cloned()
+                    .ok_or_else(|| livefire::Error::UnknownEvent("take".into()))?;
+                socket.consume_uploaded_entry(&entry)?;
+            }
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn render(&self, socket: &Socket) -> Rendered {
+        let doc = socket.upload("doc").expect("allowed in mount");
+        html!(
+            <form id="f" phx-change="validate">
+                {live_file_input(doc)}
+                @for entry in doc.entries() { <p class="entry">{entry.client_name()}</p> }
+                @for err in doc.errors() { <b>{err.code()}</b> }
+            </form>
+            <ul>@for c in &self.consumed { <li>{c.as_str()}</li> }</ul>
+        )
+    }
+}
+
+/// How the writers of the writer tests were closed: (client name, reason).
+static CLOSES: std::sync::Mutex<Vec<(String, CloseReason)>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps the bytes in memory, refuses a chunk `bad!`, records how it was closed.
+struct MemoryWriter {
+    name: String,
+    body: Vec<u8>,
+}
+
+impl UploadWriter for MemoryWriter {
+    async fn write_chunk(&mut self, chunk: &[u8]) -> std::result::Result<(), Value> {
+        if chunk == b"bad!" {
+            return Err(json!("refused"));
+        }
+        self.body.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    async fn close(
+        &mut self,
+        reason: CloseReason,
+    ) -> std::result::Result<Map<String, Value>, Value> {
+        CLOSES.lock().unwrap().push((self.name.clone(), reason));
+        let body = String::from_utf8_lossy(&self.body).into_owned();
+        Ok(json!({ "body": body }).as_object().unwrap().clone())
+    }
+}
+
+/// An upload whose chunks go to a [`MemoryWriter`].
+struct WriterUploader {
+    saved: Vec<String>,
+}
+
+impl LiveView for WriterUploader {
+    type Message = ();
+
+    async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+        let config = UploadConfig::any()
+            .chunk_size(4)
+            .writer(|entry| MemoryWriter {
+                name: entry.client_name().to_owned(),
+                body: Vec::new(),
+            });
+        socket.allow_upload("doc", config)?;
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: Event, socket: &mut Socket) -> Result {
+        match event.name() {
+            "validate" => {}
+            "save" => {
+                for file in socket.consume_uploaded_entries("doc")? {
+                    assert!(file.path().is_none(), "a writer's entry has no file");
+                    let body = &file.meta().expect("the writer's metadata")["body"];
+                    let name = file.entry().client_name();
+                    self.saved
+                        .push(format!("{name}={}", body.as_str().unwrap()));
+                }
+            }
+            "cancel" => {
+                let entry_ref = event.get("ref").unwrap_or_default().to_owned();
+                socket.cancel_upload("doc", &entry_ref)?;
+            }
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn render(&self, socket: &Socket) -> Rendered {
+        let doc = socket.upload("doc").expect("allowed in mount");
+        html!(
+            <form id="f" phx-change="validate" phx-submit="save">
+                {live_file_input(doc)}
+                @for entry in doc.entries() {
+                    <p class="entry">{entry.client_name()}
+                        @for err in doc.entry_errors(entry) { <i>{err.code()} " " {format!("{err:?}")}</i> }
+                    </p>
+                }
+            </form>
+            <ul>@for s in &self.saved { <li>{s.as_str()}</li> }</ul>
+        )
+    }
+}
+
 fn app(dir: &Path) -> Router {
     let keyring = Keyring::new([45u8; 64]).unwrap();
     LiveRouter::new(keyring.clone())
         .upload_dir(dir)
         .live("/upload", || Uploader::new(Duration::from_secs(10)))
         .live("/upload-fast", || Uploader::new(Duration::from_millis(300)))
+        .live("/upload-component", || ComponentHost)
+        .live("/upload-writer", || WriterUploader { saved: Vec::new() })
+        .live("/upload-total", || TotalUploader {
+            consumed: Vec::new(),
+        })
         .build()
         .expect("valid live routes")
         .layer(CookieSessionLayer::new(keyring))
@@ -645,4 +865,245 @@ async fn case_97_a_client_flooding_an_upload_channel_is_closed() {
         close_code(&mut c.ws, Duration::from_secs(5)).await,
         Some(1008)
     );
+}
+
+#[tokio::test]
+async fn an_upload_shown_by_a_live_component_follows_the_components_own_events() {
+    // The component's form sends its change event with its cid: the files it announces
+    // change the view's upload, so the view renders again and passes the component the new
+    // upload (before, only the component was considered, unchanged, and the reply was empty).
+    let mut c = joined("/upload-component").await;
+    let files = vec![file("0", "notes.txt", 4, "text/plain")];
+    let uploads = json!({ c.upload_ref.clone(): files.clone() });
+    let reply = c
+        .push(
+            "2",
+            "event",
+            json!({"type": "form", "event": "validate", "value": "", "cid": 1, "uploads": uploads}),
+        )
+        .await;
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let diff = reply["response"]["diff"].to_string();
+    assert!(diff.contains("notes.txt"), "{diff}");
+    assert!(diff.contains("data-phx-active-refs=\\\"0\\\""), "{diff}");
+
+    let upload_ref = c.upload_ref.clone();
+    let reply = c
+        .push(
+            "3",
+            "allow_upload",
+            json!({"ref": upload_ref, "entries": files, "cid": 1}),
+        )
+        .await;
+    let token = reply["response"]["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(c.join_entry("10", "0", &token).await["status"], "ok");
+    assert_eq!(c.chunk("10", "c1", "0", b"1234").await["status"], "ok");
+    c.progress("4", "0", json!(100)).await;
+
+    // The component consumes the view's upload: its list and the emptied input both render.
+    let reply = c
+        .push(
+            "5",
+            "event",
+            json!({"type": "form", "event": "save", "value": "", "cid": 1}),
+        )
+        .await;
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let diff = reply["response"]["diff"].to_string();
+    assert!(diff.contains("notes.txt"), "{diff}");
+    assert!(diff.contains("data-phx-active-refs=\\\"\\\""), "{diff}");
+    c.wait_files(0).await;
+}
+
+/// Uploads one file as entry `entry_ref` ("10" + ref as join ref) and reports 100 %; returns
+/// the progress reply.
+async fn upload_one(c: &mut Client, token: &str, entry_ref: &str, body: &[u8]) -> Value {
+    let join_ref = format!("j{entry_ref}");
+    assert_eq!(
+        c.join_entry(&join_ref, entry_ref, token).await["status"],
+        "ok"
+    );
+    for (i, part) in body.chunks(8).enumerate() {
+        let reply = c
+            .chunk(&join_ref, &format!("c{entry_ref}-{i}"), entry_ref, part)
+            .await;
+        assert_eq!(reply["status"], "ok", "{reply}");
+    }
+    c.progress(&format!("p{entry_ref}"), entry_ref, json!(100))
+        .await
+}
+
+#[tokio::test]
+async fn entries_consumed_one_by_one_count_against_a_total_max_entries() {
+    let mut c = joined("/upload-total").await;
+    let three = vec![
+        file("0", "a.txt", 5, "text/plain"),
+        file("1", "b.txt", 5, "text/plain"),
+        file("2", "c.txt", 5, "text/plain"),
+    ];
+    let reply = c.change("2", three.clone()).await;
+    assert!(
+        reply["response"]["diff"]
+            .to_string()
+            .contains("too_many_files")
+    );
+    // An auto-upload preflight with too many files: tokens for the first two only.
+    let reply = c.preflight("3", three).await;
+    let entries = reply["response"]["entries"].as_object().unwrap().clone();
+    assert_eq!(entries.keys().collect::<Vec<_>>(), ["0", "1"]);
+
+    // An entry that is not done cannot be consumed on its own: an error reply, nothing taken.
+    let reply = c
+        .push(
+            "4",
+            "event",
+            json!({"type": "click", "event": "take", "value": {"ref": "0"}}),
+        )
+        .await;
+    assert_eq!(reply["status"], "error", "{reply}");
+    assert!(
+        reply["response"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("in progress")
+    );
+
+    // Each finished entry is consumed by the progress callback while the others wait.
+    let reply = upload_one(&mut c, entries["0"].as_str().unwrap(), "0", b"first").await;
+    let diff = reply["response"]["diff"].to_string();
+    assert!(diff.contains("a.txt=first"), "{diff}");
+    c.wait_files(0).await;
+    let reply = upload_one(&mut c, entries["1"].as_str().unwrap(), "1", b"secnd").await;
+    let diff = reply["response"]["diff"].to_string();
+    assert!(diff.contains("b.txt=secnd"), "{diff}");
+    // Two consumed count against the two allowed in total: a new file and the pending one
+    // are announced, but the preflight hands out no token (in the default mode both would get
+    // one, the consumed entries having made room).
+    let reply = c
+        .change(
+            "5",
+            vec![
+                file("2", "c.txt", 5, "text/plain"),
+                file("3", "d.txt", 5, "text/plain"),
+            ],
+        )
+        .await;
+    assert!(
+        reply["response"]["diff"].to_string().contains("d.txt"),
+        "{reply}"
+    );
+    let reply = c
+        .preflight(
+            "6",
+            vec![
+                file("2", "c.txt", 5, "text/plain"),
+                file("3", "d.txt", 5, "text/plain"),
+            ],
+        )
+        .await;
+    assert_eq!(reply["response"]["entries"], json!({}), "{reply}");
+    assert_eq!(reply["response"]["errors"], json!({}), "{reply}");
+    c.wait_files(0).await;
+}
+
+fn closes_of(name: &str) -> Vec<CloseReason> {
+    CLOSES
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, r)| r.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_upload_writer_takes_the_chunks_instead_of_a_temporary_file() {
+    let mut c = joined("/upload-writer").await;
+    let files = vec![file("0", "w-ok.txt", 10, "text/plain")];
+    c.change("2", files.clone()).await;
+    let reply = c.preflight("3", files).await;
+    let token = reply["response"]["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = upload_one(&mut c, &token, "0", b"0123456789").await;
+    assert_eq!(reply["status"], "ok");
+    // Nothing was written to the upload directory; the writer was closed once, done.
+    assert!(c.files().is_empty(), "{:?}", c.files());
+    assert_eq!(closes_of("w-ok.txt"), [CloseReason::Done]);
+    // Consuming hands out the writer's metadata.
+    let reply = c
+        .push(
+            "4",
+            "event",
+            json!({"type": "form", "event": "save", "value": ""}),
+        )
+        .await;
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let diff = reply["response"]["diff"].to_string();
+    assert!(diff.contains("w-ok.txt=0123456789"), "{diff}");
+}
+
+#[tokio::test]
+async fn a_failing_upload_writer_fails_its_entry_until_it_is_cancelled() {
+    let mut c = joined("/upload-writer").await;
+    let files = vec![file("0", "w-bad.txt", 8, "text/plain")];
+    c.change("2", files.clone()).await;
+    let reply = c.preflight("3", files).await;
+    let token = reply["response"]["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(c.join_entry("j0", "0", &token).await["status"], "ok");
+    assert_eq!(c.chunk("j0", "c1", "0", b"good").await["status"], "ok");
+    // The refused chunk is answered with writer_error (the client then waits for the error
+    // to render instead of reporting a failure of its own); the writer is closed with the
+    // reason; the entry stays, failed, with the writer's reason.
+    let reply = c.chunk("j0", "c2", "0", b"bad!").await;
+    assert_eq!(
+        reply,
+        json!({"status": "error", "response": {"reason": "writer_error"}})
+    );
+    let diff = loop {
+        let frame = recv(&mut c.ws).await;
+        if frame[3] == "diff" && frame[4].to_string().contains("writer_failure") {
+            break frame[4].to_string();
+        }
+    };
+    assert!(
+        diff.contains("Writer(String(&quot;refused&quot;))"),
+        "{diff}"
+    );
+    assert_eq!(
+        closes_of("w-bad.txt"),
+        [CloseReason::Error(json!("refused"))]
+    );
+    assert!(diff.contains("data-phx-error-refs=\\\"0\\\""), "{diff}");
+    // It cannot be uploaded again, nor consumed; a cancel removes it.
+    assert_eq!(
+        c.join_entry("j1", "0", &token).await["response"]["reason"],
+        "disallowed"
+    );
+    let reply = c
+        .push(
+            "4",
+            "event",
+            json!({"type": "form", "event": "save", "value": ""}),
+        )
+        .await;
+    assert_eq!(reply["status"], "error", "{reply}");
+    let reply = c
+        .push(
+            "5",
+            "event",
+            json!({"type": "click", "event": "cancel", "value": {"ref": "0"}}),
+        )
+        .await;
+    let diff = reply["response"]["diff"].to_string();
+    assert!(diff.contains("data-phx-active-refs=\\\"\\\""), "{diff}");
+    assert!(!diff.contains("data-phx-error-refs"), "{diff}");
+    assert!(c.files().is_empty());
 }

@@ -119,6 +119,13 @@ async fn try_serve(config: Config) -> Result<(), String> {
             (PubSub::local(), tickets)
         }
     };
+    // Avatars and uploads in progress live under DATA_DIR; refuse to start if it is unusable.
+    let data_dir = config.data_dir.clone();
+    let prepared = data_dir.clone();
+    tokio::task::spawn_blocking(move || web::prepare_data_dir(&prepared))
+        .await
+        .map_err(|e| refuse(&e))?
+        .map_err(|e| format!("refusing to start: cannot prepare {}: {e}", data_dir.display()))?;
     let limits = Limits::default();
     let app = web::app_with(
         AppState {
@@ -132,6 +139,7 @@ async fn try_serve(config: Config) -> Result<(), String> {
             allowed_origins,
             trusted_proxies: config.trusted_proxies.clone(),
             limits,
+            data_dir: Some(data_dir),
         },
     );
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))
@@ -147,9 +155,41 @@ async fn try_serve(config: Config) -> Result<(), String> {
     );
     // livefire::serve records each connection's address (for ClientAddr and the login
     // throttle) and holds the same limits as the live router: connection caps, header size
-    // and header-read timeout.
+    // and header-read timeout. On SIGTERM or Ctrl-C it stops accepting, closes the live
+    // sockets with 1012 (the browsers reconnect once the server is back) and drains.
     livefire::serve(listener, app)
         .limits(limits)
+        .with_graceful_shutdown(stop_requested())
         .await
-        .map_err(|e| format!("server failed: {e}"))
+        .map_err(|e| format!("server failed: {e}"))?;
+    tracing::info!("demo stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or (on Unix) SIGTERM, as sent by `docker stop` or systemd.
+async fn stop_requested() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
 }

@@ -1,5 +1,6 @@
-//! Hardening of the demo against anonymous clients (docs/threat-model.md R8, R10, cases 39 and
-//! 65): nobody can lock other users out of logging in, or hold unlimited connections; the
+//! Hardening of the demo against anonymous clients (docs/threat-model.md R8, R10, cases 39, 65
+//! and 82): nobody can lock other users out of logging in, or hold unlimited connections, and a
+//! SIGTERM stops the binary gracefully; the
 //! password pool's bounds are tested in `password_pool.rs`, alone in its process so that its
 //! memory measurement is not disturbed. Each test fails if its protection is removed: a global
 //! login limit, a missing per-address limit or per-account delay, or `axum::serve` instead of
@@ -403,4 +404,41 @@ async fn case_39_the_binary_caps_connections_per_address() {
     }
     drop(held);
     server.kill().await.unwrap();
+}
+
+/// docs/threat-model.md case 82, the binary: SIGTERM stops it gracefully. An open live socket
+/// gets a close frame with 1012 (its browser reconnects once the server is back), the listener
+/// refuses new connections, and the process exits with success.
+#[tokio::test]
+async fn case_82_the_binary_shuts_down_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, addr) = start(demo_command(dir.path())).await;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/live/websocket?vsn=2.0.0"))
+            .await
+            .expect("websocket upgrade");
+    let pid = server.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = tokio::time::timeout(Duration::from_secs(5), async {
+        use futures_util::StreamExt as _;
+        while let Some(Ok(message)) = ws.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Close(frame) = message {
+                return frame.map(|frame| u16::from(frame.code));
+            }
+        }
+        None
+    })
+    .await
+    .expect("a close frame within 5 s");
+    assert_eq!(code, Some(1012));
+    let exit = tokio::time::timeout(Duration::from_secs(10), server.wait())
+        .await
+        .expect("the demo exits within its drain time")
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert!(tokio::net::TcpStream::connect(&addr).await.is_err());
 }

@@ -1239,9 +1239,16 @@ async fn r2_registration_logs_in_through_the_trigger_action_form_once_and_only_h
     let res = post_session_form(&f, &mut jar, &page.csrf, &ticket).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     assert_eq!(res.location(), Some("/account"));
-    get(&f.app, "/account", &mut jar)
-        .await
-        .assert_signed_in_as("second@example.com", "after the session form");
+    let account = get(&f.app, "/account", &mut jar).await;
+    account.assert_signed_in_as("second@example.com", "after the session form");
+    // Case 81: the view's flash travelled with the ticket and is shown once.
+    assert!(
+        account.body.contains("Welcome, second@example.com!"),
+        "{}",
+        account.body
+    );
+    let again = get(&f.app, "/account", &mut jar).await;
+    assert!(!again.body.contains("Welcome, second@example.com!"));
     assert_ne!(session_id(&f.session_payload(&jar)), pre_id);
     assert_eq!(data_keys(&f.session_payload(&jar)), ["user_token"]);
     let rows = f.session_rows().await;

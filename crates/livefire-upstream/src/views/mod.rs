@@ -13,6 +13,7 @@ pub mod keyed_comprehension;
 pub mod navigation;
 pub mod select;
 pub mod streams;
+pub mod upload;
 
 use livefire::{LiveRouter, Raw};
 
@@ -31,6 +32,7 @@ pub fn routes(router: LiveRouter) -> LiveRouter {
         )
         .live("/stream/inside-for", streams::StreamInsideForLive::default)
         .live("/healthy/{category}", streams::HealthyLive::default)
+        .live("/upload", upload::UploadLive::default)
         .live("/form", form::FormLive::default)
         .live("/form/stream", form::FormStreamLive::default)
         .live(

@@ -3,8 +3,9 @@
 //!
 //! Refusals follow Phoenix so the official client reacts as expected:
 //! a bad, expired or foreign token, or a socket without a (CSRF-checked) session, is `stale`
-//! (the client reloads the page); a URL that routes elsewhere, or live navigation across live
-//! sessions, is `unauthorized` (also a full page load).
+//! (the client reloads the page); a URL that routes to another view type or live session than
+//! the page token's route, or live navigation across live sessions, is `unauthorized` (also a
+//! full page load).
 
 use std::sync::Arc;
 
@@ -126,7 +127,14 @@ pub(super) fn join(
             let allowed = if redirected {
                 *target.live_session == *page.ls
             } else {
-                *target.pattern == *page.route
+                // As Phoenix compares the view module and live session: after a live_patch
+                // to another route of the same view, the page's token still names the first
+                // route.
+                endpoint
+                    .route_by_pattern(&page.route)
+                    .is_some_and(|rendered| {
+                        rendered.view == target.view && *target.live_session == *page.ls
+                    })
             };
             if !allowed {
                 tracing::debug!(%topic, url, "join refused: route does not match the page token");

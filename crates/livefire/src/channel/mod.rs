@@ -34,6 +34,7 @@ use self::views::Views;
 use crate::endpoint::Endpoint;
 use crate::message::{Inbound, Outbound, SendFailure};
 use crate::queue;
+use crate::serve::{ConnectionSlot, SHUTDOWN_CLOSE_CODE, shutting_down};
 use crate::wire::frame::{self, Frame, FrameError};
 
 /// The server side of an upgraded connection.
@@ -80,21 +81,24 @@ enum Next {
 /// WebSocket alone is 368 bytes). Frame writes are boxed for the same reason (their future,
 /// with its write timeout, is the largest state of the loop). Together: ~700 bytes less per
 /// idle connection.
-/// `slot` is the server's connection slot ([`crate::serve`]), held until the socket closes.
-pub(crate) fn serve<T: Send + 'static>(
+/// `slot` is the server's connection slot ([`crate::serve`]), held until the socket closes;
+/// when that server shuts down the socket closes with 1012 (the client reconnects).
+pub(crate) fn serve(
     mut ws: Ws,
     endpoint: Arc<Endpoint>,
     info: ConnInfo,
-    slot: T,
+    slot: Option<Arc<ConnectionSlot>>,
 ) -> impl Future<Output = ()> + Send {
     let limits = endpoint.limits;
     let (mut conn, mut out_rx, registration) = Connection::new(endpoint, info);
     async move {
         // Until its first frame the client gets the (shorter) handshake timeout.
         let mut deadline = Instant::now() + limits.handshake_timeout.min(limits.idle_timeout);
+        let mut shutdown = std::pin::pin!(shutting_down(slot.clone()));
         let close = loop {
             tokio::select! {
                 biased;
+                () = &mut shutdown => break Some((SHUTDOWN_CLOSE_CODE, "service restart")),
                 out = out_rx.recv() => match out.map(|out| conn.outbound(out)) {
                     Some(Out::Frame(text)) => {
                         if !Box::pin(send(&mut ws, text, limits.write_timeout)).await {

@@ -2,11 +2,13 @@
 //!
 //! The join presents the entry's sealed token from the preflight; the entry's view (joined
 //! on this connection) registers the entry once, and answers how many bytes it may send.
-//! Then each binary `chunk` push is appended to a temporary file and acknowledged. The channel
-//! stops, and its file is deleted, when it sends more than announced, stops sending for the
-//! chunk timeout, the entry is cancelled or the view ends; when every byte is written it
-//! hands the file to the view before acknowledging the last chunk (so the client's 100 %
-//! progress event finds it there), then closes.
+//! Then each binary `chunk` push is appended to a temporary file (or given to the config's
+//! `UploadWriter`) and acknowledged. The channel stops, and its file is deleted (its writer
+//! closed with `Cancel`), when it sends more than announced, stops sending for the chunk
+//! timeout, the entry is cancelled or the view ends; a failed write is answered with
+//! `writer_error` and fails the entry. When every byte is written it hands the file (the
+//! writer's metadata) to the view before acknowledging the last chunk (so the client's
+//! 100 % progress event finds it there), then closes.
 
 use std::sync::Arc;
 
@@ -19,7 +21,10 @@ use super::Connection;
 use super::views::Slot;
 use crate::message::{Ended, Inbound, InboundTx, Outbound, ViewMsg};
 use crate::queue;
-use crate::upload::{EntryClaims, Finished, Registration, UploadJoin, open_entry_token};
+use crate::upload::writer::ErasedWriter;
+use crate::upload::{
+    CloseReason, EntryClaims, Finished, Registration, UploadJoin, open_entry_token,
+};
 use crate::wire::frame;
 
 /// Chunks waiting for one upload channel: the client sends the next only after the last was
@@ -179,50 +184,50 @@ async fn run(
             return;
         }
     };
-    let dir = channel.dir.clone();
-    let created = tokio::task::spawn_blocking(move || {
-        tempfile::Builder::new()
-            .prefix("livefire-upload-")
-            .tempfile_in(dir)
-    })
-    .await;
-    let (file, path) = match created {
-        Ok(Ok(named)) => named.into_parts(),
-        Ok(Err(err)) => {
-            tracing::error!(%err, dir = %channel.dir.display(), "cannot create an upload file");
-            guard.how = Some(Finished::WriterFailed);
-            channel
-                .reply(join_ref, false, &frame::reason("writer_error"))
-                .await;
-            channel.ended(false).await;
-            return;
-        }
-        Err(err) => {
-            tracing::error!(%err, "upload file task failed");
-            guard.how = Some(Finished::WriterFailed);
-            channel
-                .reply(join_ref, false, &frame::reason("writer_error"))
-                .await;
-            channel.ended(false).await;
-            return;
-        }
+    let Registration {
+        size,
+        chunk_timeout,
+        writer,
+    } = registration;
+    let mut sink = match writer {
+        Some(writer) => Sink::Writer {
+            writer,
+            closed: false,
+        },
+        None => match temp_file(&channel.dir).await {
+            Some((file, path)) => Sink::File {
+                file: Some(file),
+                path: Some(path),
+            },
+            None => {
+                guard.how = Some(Finished::WriterFailed(None));
+                channel
+                    .reply(join_ref, false, &frame::reason("writer_error"))
+                    .await;
+                channel.ended(false).await;
+                return;
+            }
+        },
     };
     if !channel.reply(join_ref, true, "{}").await {
+        sink.abandon(CloseReason::Cancel).await;
         return;
     }
-    let mut file = Some(tokio::fs::File::from_std(file));
-    let mut path = Some(path);
-    let size = registration.size;
     let mut written: u64 = 0;
     if size == 0 {
         // Nothing to send: done at once.
-        if let Some(path) = path.take() {
-            guard.tell(Finished::Written(path));
+        match sink.finish().await {
+            Ok(done) => {
+                guard.tell(done);
+            }
+            Err(reason) => guard.how = Some(Finished::WriterFailed(reason)),
         }
+        drop(guard);
         channel.ended(true).await;
         return;
     }
-    let mut deadline = Instant::now() + registration.chunk_timeout;
+    let mut deadline = Instant::now() + chunk_timeout;
+    let mut stop = CloseReason::Cancel;
     loop {
         tokio::select! {
             msg = rx.recv() => {
@@ -235,7 +240,7 @@ async fn run(
                 let Inbound::Chunk { msg_ref, data } = *inbound else {
                     continue;
                 };
-                deadline = Instant::now() + registration.chunk_timeout;
+                deadline = Instant::now() + chunk_timeout;
                 let msg_ref = msg_ref.as_deref();
                 let len = data.len() as u64;
                 if written.saturating_add(len) > size {
@@ -244,27 +249,29 @@ async fn run(
                     channel.reply(msg_ref, false, &body).await;
                     break;
                 }
-                let Some(out) = file.as_mut() else { break };
-                if let Err(err) = out.write_all(&data).await {
-                    tracing::error!(%err, "cannot write an upload file");
-                    guard.how = Some(Finished::WriterFailed);
+                if let Err(reason) = sink.write(&data).await {
+                    if let Some(reason) = &reason {
+                        stop = CloseReason::Error(reason.clone());
+                    }
+                    guard.how = Some(Finished::WriterFailed(reason));
                     channel.reply(msg_ref, false, &frame::reason("writer_error")).await;
                     break;
                 }
                 written += len;
                 if written == size {
-                    let flushed = match file.take() {
-                        Some(mut out) => out.flush().await,
-                        None => Ok(()),
-                    };
-                    let handed = match (flushed, path.take()) {
-                        (Ok(()), Some(path)) => guard.tell(Finished::Written(path)),
-                        _ => false,
+                    let handed = match sink.finish().await {
+                        Ok(done) => guard.tell(done),
+                        Err(reason) => {
+                            guard.how = Some(Finished::WriterFailed(reason));
+                            false
+                        }
                     };
                     if handed {
                         channel.reply(msg_ref, true, "{}").await;
                     } else {
-                        guard.how = Some(Finished::WriterFailed);
+                        if guard.how.is_none() {
+                            guard.how = Some(Finished::WriterFailed(None));
+                        }
                         channel.reply(msg_ref, false, &frame::reason("writer_error")).await;
                     }
                     break;
@@ -281,9 +288,99 @@ async fn run(
             }
         }
     }
-    // An unfinished file is deleted here (its path is dropped); the guard tells the view.
-    drop(file);
-    drop(path);
+    // An unfinished temporary file is deleted here, an unfinished writer closed; the guard
+    // tells the view.
+    sink.abandon(stop).await;
+    drop(sink);
     drop(guard);
     channel.ended(true).await;
+}
+
+/// Creates the temporary file of an upload in `dir`.
+async fn temp_file(dir: &std::path::Path) -> Option<(tokio::fs::File, tempfile::TempPath)> {
+    let owned = dir.to_owned();
+    let created = tokio::task::spawn_blocking(move || {
+        tempfile::Builder::new()
+            .prefix("livefire-upload-")
+            .tempfile_in(owned)
+    })
+    .await;
+    match created {
+        Ok(Ok(named)) => {
+            let (file, path) = named.into_parts();
+            Some((tokio::fs::File::from_std(file), path))
+        }
+        Ok(Err(err)) => {
+            tracing::error!(%err, dir = %dir.display(), "cannot create an upload file");
+            None
+        }
+        Err(err) => {
+            tracing::error!(%err, "upload file task failed");
+            None
+        }
+    }
+}
+
+/// Where an entry's bytes go: a temporary file, or the config's [`UploadWriter`](crate::upload::UploadWriter).
+enum Sink {
+    File {
+        file: Option<tokio::fs::File>,
+        path: Option<tempfile::TempPath>,
+    },
+    Writer {
+        writer: Box<dyn ErasedWriter>,
+        closed: bool,
+    },
+}
+
+impl Sink {
+    /// Writes a chunk; `Err(None)` for an I/O error, `Err(Some(reason))` from a writer.
+    async fn write(&mut self, data: &[u8]) -> Result<(), Option<Value>> {
+        match self {
+            Self::File { file, .. } => {
+                let Some(out) = file.as_mut() else {
+                    return Err(None);
+                };
+                out.write_all(data).await.map_err(|err| {
+                    tracing::error!(%err, "cannot write an upload file");
+                    None
+                })
+            }
+            Self::Writer { writer, .. } => writer.write_chunk(data).await.map_err(Some),
+        }
+    }
+
+    /// Every byte was written: the file, or the writer's metadata once closed.
+    async fn finish(&mut self) -> Result<Finished, Option<Value>> {
+        match self {
+            Self::File { file, path } => {
+                if let Some(mut out) = file.take()
+                    && let Err(err) = out.flush().await
+                {
+                    tracing::error!(%err, "cannot write an upload file");
+                    return Err(None);
+                }
+                path.take().map(Finished::Written).ok_or(None)
+            }
+            Self::Writer { writer, closed } => {
+                *closed = true;
+                writer
+                    .close(CloseReason::Done)
+                    .await
+                    .map(Finished::Closed)
+                    .map_err(Some)
+            }
+        }
+    }
+
+    /// The upload stopped early: a writer not yet closed is closed with `reason` (its answer
+    /// ignored); a temporary file is deleted when the sink is dropped.
+    async fn abandon(&mut self, reason: CloseReason) {
+        if let Self::Writer { writer, closed } = self
+            && !*closed
+        {
+            *closed = true;
+            let _ = writer.close(reason).await;
+        }
+    }
 }

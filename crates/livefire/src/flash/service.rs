@@ -91,21 +91,31 @@ fn flash_cookies(headers: &HeaderMap) -> Vec<String> {
         .collect()
 }
 
-/// Redeems a ticket found in the flash (a refused one changes nothing and is logged).
-async fn redeem(tickets: Option<&Tickets>, keyring: &Keyring, session: &Session, ticket: &Value) {
+/// Redeems a ticket found in the flash (a refused one changes nothing and is logged); returns
+/// the flash that travelled with the ticket.
+async fn redeem(
+    tickets: Option<&Tickets>,
+    keyring: &Keyring,
+    session: &Session,
+    ticket: &Value,
+) -> Flash {
     let Some(tickets) = tickets else {
         tracing::error!(
             "a live view sent session writes, but LiveFlashLayer has no ticket store \
              (LiveFlashLayer::session_store); they are dropped"
         );
-        return;
+        return Flash::default();
     };
     let Some(ticket) = ticket.as_str() else {
         tracing::warn!("malformed session ticket in the flash ignored");
-        return;
+        return Flash::default();
     };
-    if let Err(refused) = redeem_into(tickets, keyring, session, ticket).await {
-        tracing::warn!(%refused, "session ticket from a redirect refused");
+    match redeem_into(tickets, keyring, session, ticket).await {
+        Ok(flash) => Flash::from_iter(flash),
+        Err(refused) => {
+            tracing::warn!(%refused, "session ticket from a redirect refused");
+            Flash::default()
+        }
     }
 }
 
@@ -170,8 +180,6 @@ where
         // A live view's session writes ride in the flash as a ticket: never shown, redeemed
         // before the handler runs (so the page sees the new session).
         let ticket = incoming.remove(FLASH_KEY);
-        let handle = FlashHandle::with_incoming(incoming);
-        req.extensions_mut().insert(handle.clone());
         // The service that was polled ready handles this request; a clone stays for the next.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -180,8 +188,14 @@ where
 
         Box::pin(async move {
             if let Some(ticket) = ticket {
-                redeem(tickets.as_ref(), &keyring, &session, &ticket).await;
+                // The flash that travelled with the ticket (put by the view in a round without
+                // a redirect); the redirect's own flash wins on equal keys.
+                let mut travelled = redeem(tickets.as_ref(), &keyring, &session, &ticket).await;
+                travelled.merge(incoming);
+                incoming = travelled;
             }
+            let handle = FlashHandle::with_incoming(incoming);
+            req.extensions_mut().insert(handle.clone());
             let mut response = inner.call(req).await?;
             let (incoming, outgoing) = handle.finish();
             let keep = if response.status().is_redirection() {

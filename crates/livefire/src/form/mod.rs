@@ -30,6 +30,9 @@
 
 mod de;
 mod decode;
+mod state;
+
+pub use self::state::FormState;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -136,6 +139,14 @@ impl Form {
             value: decode::decode(urlencoded)?,
             target: None,
         })
+    }
+
+    /// A form with no fields (what [`FormState`] starts from).
+    pub(crate) fn empty() -> Self {
+        Form {
+            value: Value::Object(Map::new()),
+            target: None,
+        }
     }
 
     /// Sets the target path from the `meta._target` string of a change event.

@@ -19,7 +19,7 @@ use super::tickets::{TicketKey, TicketStore, TicketStoreError};
 /// use livefire::session::{SqliteTicketStore, TicketKey, TicketStore};
 ///
 /// let store = SqliteTicketStore::open_in_memory().unwrap();
-/// let key = TicketKey::of("ticket");
+/// let key = TicketKey::of("ticket", "session id");
 /// store.put(key, b"record".to_vec(), Duration::from_secs(60)).await.unwrap();
 /// assert_eq!(store.take(key).await.unwrap().as_deref(), Some(&b"record"[..]));
 /// assert_eq!(store.take(key).await.unwrap(), None);

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::UploadEntry;
+use super::writer::{ErasedWriter, MakeWriter, UploadWriter};
 
 /// Default [`UploadConfig::max_file_size`]: 8 MB, as Phoenix.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 8_000_000;
@@ -48,11 +49,27 @@ pub type ExternalFn = dyn Fn(&UploadEntry) -> Result<Map<String, Value>, Value> 
 pub struct UploadConfig {
     pub(crate) accept: Accept,
     pub(crate) max_entries: usize,
+    pub(crate) max_entries_mode: MaxEntriesMode,
     pub(crate) max_file_size: u64,
     pub(crate) chunk_size: u32,
     pub(crate) chunk_timeout: Duration,
     pub(crate) auto_upload: bool,
     pub(crate) external: Option<Arc<ExternalFn>>,
+    pub(crate) writer: Option<Arc<MakeWriter>>,
+}
+
+/// What [`UploadConfig::max_entries`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MaxEntriesMode {
+    /// The files selected at the same time (the default): consuming an entry makes room for
+    /// another.
+    #[default]
+    Selected,
+    /// Every file of the upload, the consumed ones included: once `max_entries` files were
+    /// consumed, further files are refused with `too_many_files` (until the upload is allowed
+    /// again). Phoenix's `max_entries_mode: :total`.
+    Total,
 }
 
 /// The accept filter of an upload.
@@ -136,17 +153,32 @@ impl UploadConfig {
         Self {
             accept,
             max_entries: 1,
+            max_entries_mode: MaxEntriesMode::Selected,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             chunk_size: DEFAULT_CHUNK_SIZE,
             chunk_timeout: DEFAULT_CHUNK_TIMEOUT,
             auto_upload: false,
             external: None,
+            writer: None,
         }
     }
 
     /// How many files may be selected at once (default 1; more renders `multiple`).
     pub fn max_entries(mut self, n: usize) -> Self {
         self.max_entries = n;
+        self
+    }
+
+    /// What `max_entries` counts: the files selected at once (default), or every file of
+    /// the upload including consumed ones ([`MaxEntriesMode::Total`]).
+    ///
+    /// ```
+    /// use livefire::upload::{MaxEntriesMode, UploadConfig};
+    /// let once = UploadConfig::any().max_entries(3).max_entries_mode(MaxEntriesMode::Total);
+    /// assert_eq!(once.get_max_entries_mode(), MaxEntriesMode::Total);
+    /// ```
+    pub fn max_entries_mode(mut self, mode: MaxEntriesMode) -> Self {
+        self.max_entries_mode = mode;
         self
     }
 
@@ -199,6 +231,21 @@ impl UploadConfig {
         self
     }
 
+    /// Sends each entry's chunks to a writer made by `make` (see [`UploadWriter`]) instead
+    /// of a temporary file: consuming an entry then hands out the metadata its writer returned
+    /// on close. Ignored by [`external`](Self::external) uploads, which the browser sends
+    /// elsewhere.
+    pub fn writer<W, F>(mut self, make: F) -> Self
+    where
+        W: UploadWriter,
+        F: Fn(&UploadEntry) -> W + Send + Sync + 'static,
+    {
+        self.writer = Some(Arc::new(move |entry: &UploadEntry| {
+            Box::new(make(entry)) as Box<dyn ErasedWriter>
+        }));
+        self
+    }
+
     /// The `accept` attribute of the file input (`None` when every type is accepted).
     pub fn accept_attr(&self) -> Option<&str> {
         match &self.accept {
@@ -210,6 +257,11 @@ impl UploadConfig {
     /// How many files may be selected at once.
     pub fn get_max_entries(&self) -> usize {
         self.max_entries
+    }
+
+    /// What `max_entries` counts.
+    pub fn get_max_entries_mode(&self) -> MaxEntriesMode {
+        self.max_entries_mode
     }
 
     /// The largest file accepted, in bytes.
@@ -225,6 +277,11 @@ impl UploadConfig {
     /// Whether files go to an external service ([`external`](Self::external)).
     pub fn is_external(&self) -> bool {
         self.external.is_some()
+    }
+
+    /// Whether entries go to an [`UploadWriter`] ([`writer`](Self::writer)).
+    pub fn has_writer(&self) -> bool {
+        self.writer.is_some()
     }
 
     pub(crate) fn validate(&self) -> Result<(), UploadConfigError> {
@@ -272,25 +329,34 @@ impl std::fmt::Debug for UploadConfig {
         f.debug_struct("UploadConfig")
             .field("accept", &self.accept)
             .field("max_entries", &self.max_entries)
+            .field("max_entries_mode", &self.max_entries_mode)
             .field("max_file_size", &self.max_file_size)
             .field("chunk_size", &self.chunk_size)
             .field("chunk_timeout", &self.chunk_timeout)
             .field("auto_upload", &self.auto_upload)
             .field("external", &self.external.is_some())
+            .field("writer", &self.writer.is_some())
             .finish()
     }
 }
 
-/// Two configs are equal when their options are; external presigners compare by identity.
+/// Two configs are equal when their options are; external presigners and writers compare by
+/// identity.
 impl PartialEq for UploadConfig {
     fn eq(&self, other: &Self) -> bool {
         self.accept == other.accept
             && self.max_entries == other.max_entries
+            && self.max_entries_mode == other.max_entries_mode
             && self.max_file_size == other.max_file_size
             && self.chunk_size == other.chunk_size
             && self.chunk_timeout == other.chunk_timeout
             && self.auto_upload == other.auto_upload
             && match (&self.external, &other.external) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+            && match (&self.writer, &other.writer) {
                 (None, None) => true,
                 (Some(a), Some(b)) => Arc::ptr_eq(a, b),
                 _ => false,

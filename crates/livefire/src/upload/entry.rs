@@ -123,6 +123,9 @@ pub enum EntryError {
     ExternalClientFailure,
     /// The server could not store the file (disk full, temporary directory missing, …).
     WriterFailure,
+    /// The upload's [`UploadWriter`](super::UploadWriter) failed with this reason (the entry
+    /// stays, failed, until it is cancelled). Its [`code`](Self::code) is `writer_failure` too.
+    Writer(Value),
     /// The external presigner refused the entry, with this value.
     External(Value),
 }
@@ -135,7 +138,7 @@ impl EntryError {
             Self::NotAccepted => "not_accepted",
             Self::TooManyFiles => "too_many_files",
             Self::ExternalClientFailure => "external_client_failure",
-            Self::WriterFailure => "writer_failure",
+            Self::WriterFailure | Self::Writer(_) => "writer_failure",
             Self::External(_) => "external_metadata_failure",
         }
     }
@@ -156,7 +159,7 @@ impl std::fmt::Display for EntryError {
             Self::NotAccepted => "this file type is not accepted",
             Self::TooManyFiles => "too many files were selected",
             Self::ExternalClientFailure => "the upload failed in the browser",
-            Self::WriterFailure => "the server could not store the file",
+            Self::WriterFailure | Self::Writer(_) => "the server could not store the file",
             Self::External(_) => "the upload was refused",
         })
     }
@@ -232,7 +235,8 @@ impl Upload {
 /// A finished upload entry, handed over by
 /// [`consume_uploaded_entries`](crate::SocketCore::consume_uploaded_entries): the file in a
 /// temporary location (deleted when this value is dropped, unless persisted), or for an
-/// external upload the presigner's metadata.
+/// external upload the presigner's metadata, for an upload with an
+/// [`UploadWriter`](super::UploadWriter) the metadata its writer returned on close.
 #[derive(Debug)]
 pub struct UploadedFile {
     pub(crate) entry: UploadEntry,
@@ -246,12 +250,13 @@ impl UploadedFile {
         &self.entry
     }
 
-    /// The temporary file (channel uploads; `None` for external ones).
+    /// The temporary file (channel uploads; `None` for external ones and custom writers).
     pub fn path(&self) -> Option<&Path> {
         self.file.as_deref()
     }
 
-    /// The presigner's metadata (external uploads).
+    /// The presigner's metadata (external uploads), or the writer's (uploads with an
+    /// [`UploadWriter`](super::UploadWriter)).
     pub fn meta(&self) -> Option<&Map<String, Value>> {
         self.meta.as_ref()
     }

@@ -73,15 +73,17 @@ mod entry;
 mod input;
 pub(crate) mod state;
 mod token;
+pub(crate) mod writer;
 
 pub use self::config::{
-    DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, ExternalFn, UploadConfig,
-    UploadConfigError,
+    DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_TIMEOUT, DEFAULT_MAX_FILE_SIZE, ExternalFn, MaxEntriesMode,
+    UploadConfig, UploadConfigError,
 };
 pub use self::entry::{EntryError, Upload, UploadEntry, UploadedFile};
 pub use self::input::{LiveFileInput, LiveImgPreview, live_file_input, live_img_preview};
 pub(crate) use self::state::{Finished, Registration, UploadJoin, Uploads};
 pub(crate) use self::token::{EntryClaims, open_entry_token, seal_entry_token};
+pub use self::writer::{CloseReason, UploadWriter};
 
 /// A failed upload operation of a view ([`SocketCore::allow_upload`](crate::SocketCore::allow_upload),
 /// [`cancel_upload`](crate::SocketCore::cancel_upload),

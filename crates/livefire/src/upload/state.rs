@@ -3,7 +3,8 @@
 //!
 //! Per entry: `Unregistered` after a valid preflight entry, `Invalid` after a failed check,
 //! `Registered` while its `lvu:` channel uploads (holding the channel's cancel switch),
-//! `Completed` once every announced byte is in its temporary file, `Failed` if writing failed.
+//! `Completed` once every announced byte is in its temporary file (or its writer closed),
+//! `Failed` if writing failed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,10 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 
-use super::{EntryError, Upload, UploadConfig, UploadEntry, UploadError, UploadedFile};
+use super::writer::ErasedWriter;
+use super::{
+    EntryError, MaxEntriesMode, Upload, UploadConfig, UploadEntry, UploadError, UploadedFile,
+};
 
 /// Entries kept per upload beyond `max_entries` (they only report `too_many_files`): a client
 /// cannot grow a view's memory by announcing files without end.
@@ -27,12 +31,23 @@ pub(crate) struct UploadJoin {
     pub(crate) reply: oneshot::Sender<Result<Registration, &'static str>>,
 }
 
-/// What an upload channel may receive for its entry.
-#[derive(Debug, Clone, Copy)]
+/// What an upload channel may receive for its entry, and where it goes.
 pub(crate) struct Registration {
     /// Exactly this many bytes (the size the client announced).
     pub(crate) size: u64,
     pub(crate) chunk_timeout: Duration,
+    /// The config's writer for this entry; `None`: a temporary file.
+    pub(crate) writer: Option<Box<dyn ErasedWriter>>,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("size", &self.size)
+            .field("chunk_timeout", &self.chunk_timeout)
+            .field("writer", &self.writer.is_some())
+            .finish()
+    }
 }
 
 /// How an upload channel ended.
@@ -40,8 +55,11 @@ pub(crate) struct Registration {
 pub(crate) enum Finished {
     /// Every byte is in this file.
     Written(tempfile::TempPath),
-    /// The file could not be created or written.
-    WriterFailed,
+    /// Every byte went to the entry's writer, which closed with this metadata.
+    Closed(Map<String, Value>),
+    /// The file could not be created or written (`None`), or the writer failed with this
+    /// reason.
+    WriterFailed(Option<Value>),
     /// Stopped before the end (cancelled, timed out, oversized, the client left).
     Stopped,
 }
@@ -53,7 +71,9 @@ enum Status {
     Registered(oneshot::Sender<()>),
     /// Cancelled while uploading: removed once its channel has stopped.
     Cancelling,
-    Completed(tempfile::TempPath),
+    /// Done: its temporary file, or `None` when a writer took the bytes (its metadata is in
+    /// `metas`).
+    Completed(Option<tempfile::TempPath>),
     Failed,
 }
 
@@ -62,8 +82,11 @@ struct Slot {
     upload: Upload,
     /// Server-side state per entry ref.
     status: Vec<(String, Status)>,
-    /// External uploads: the presigner's metadata per entry ref.
+    /// External uploads: the presigner's metadata per entry ref; uploads with a writer: the
+    /// writer's, once closed.
     metas: Vec<(String, Map<String, Value>)>,
+    /// Entries consumed so far (they count against `max_entries` in `MaxEntriesMode::Total`).
+    consumed: usize,
 }
 
 impl Slot {
@@ -97,8 +120,49 @@ impl Slot {
         self.recalculate_errors();
     }
 
+    /// Entries consumed that still count against `max_entries`.
+    fn counted_consumed(&self) -> usize {
+        match self.upload.config.max_entries_mode {
+            MaxEntriesMode::Total => self.consumed,
+            MaxEntriesMode::Selected => 0,
+        }
+    }
+
     fn too_many(&self) -> bool {
-        self.upload.entries.len() > self.upload.config.max_entries
+        self.counted_consumed() + self.upload.entries.len() > self.upload.config.max_entries
+    }
+
+    /// Whether an entry can be consumed: done, and for a channel upload its file complete.
+    fn consumable(&self, entry: &UploadEntry) -> bool {
+        entry.done
+            && (self.upload.config.external.is_some()
+                || matches!(self.status(&entry.entry_ref), Some(Status::Completed(_))))
+    }
+
+    /// Removes a consumable entry and hands it over (Phoenix `consume_entry`).
+    fn take(&mut self, entry_ref: &str) -> Option<UploadedFile> {
+        let at = self
+            .upload
+            .entries
+            .iter()
+            .position(|e| e.entry_ref == entry_ref)?;
+        let entry = self.upload.entries.remove(at);
+        let file = match self.status.iter().position(|(r, _)| r == entry_ref) {
+            Some(at) => match self.status.swap_remove(at).1 {
+                Status::Completed(file) => file,
+                _ => None,
+            },
+            None => None,
+        };
+        let meta = self
+            .metas
+            .iter()
+            .position(|(r, _)| r == entry_ref)
+            .map(|at| self.metas.swap_remove(at).1);
+        self.upload.errors.retain(|(r, _)| r != entry_ref);
+        self.consumed = self.consumed.saturating_add(1);
+        self.recalculate_errors();
+        Some(UploadedFile { entry, file, meta })
     }
 
     fn recalculate_errors(&mut self) {
@@ -245,10 +309,24 @@ impl Slot {
 #[derive(Debug, Default)]
 pub(crate) struct Uploads {
     slots: Vec<Slot>,
+    /// Bumped by every operation that may change what the view renders of its uploads: a
+    /// live component showing an upload its view passed it needs the view rendered again
+    /// after its own event changed the upload.
+    version: u64,
 }
 
 impl Uploads {
+    /// The change counter (the `version` field).
+    pub(crate) fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn touch(&mut self) {
+        self.version = self.version.wrapping_add(1);
+    }
+
     pub(crate) fn allow(&mut self, name: &str, config: UploadConfig) -> Result<(), UploadError> {
+        self.touch();
         config.validate()?;
         let upload = Upload {
             name: Arc::from(name),
@@ -261,6 +339,7 @@ impl Uploads {
             upload,
             status: Vec::new(),
             metas: Vec::new(),
+            consumed: 0,
         };
         match self.slots.iter_mut().find(|s| *s.upload.name == *name) {
             Some(old) if !old.upload.entries.is_empty() => {
@@ -278,6 +357,7 @@ impl Uploads {
     }
 
     pub(crate) fn disallow(&mut self, name: &str) -> Result<(), UploadError> {
+        self.touch();
         let i = self.position(name)?;
         if !self.slots[i].upload.entries.is_empty() {
             return Err(UploadError::ActiveEntries(name.to_owned()));
@@ -309,6 +389,7 @@ impl Uploads {
     /// The `uploads` of a form event: `{upload ref: [entries]}`. Stale refs are ignored (an
     /// input rendered after its upload was disallowed).
     pub(crate) fn put_event_entries(&mut self, uploads: &Value) {
+        self.touch();
         let Some(uploads) = uploads.as_object() else {
             return;
         };
@@ -327,6 +408,7 @@ impl Uploads {
         payload: &Value,
         seal: &dyn Fn(&str, &str) -> String,
     ) -> Value {
+        self.touch();
         let upload_ref = payload.get("ref").and_then(Value::as_str).unwrap_or("");
         let entries: &[Value] = payload
             .get("entries")
@@ -342,7 +424,12 @@ impl Uploads {
             .iter()
             .filter_map(|e| e.get("ref").and_then(Value::as_str))
             .collect();
-        let max = slot.upload.config.max_entries;
+        // Not more tokens than the entries still allowed.
+        let max = slot
+            .upload
+            .config
+            .max_entries
+            .saturating_sub(slot.counted_consumed());
         let refs: Vec<String> = slot
             .upload
             .entries
@@ -438,6 +525,7 @@ impl Uploads {
     /// from the client (recorded for external uploads). Returns the upload's name and the
     /// entry, for the view's progress callback.
     pub(crate) fn progress(&mut self, payload: &Value) -> Option<(String, UploadEntry)> {
+        self.touch();
         let upload_ref = payload.get("ref").and_then(Value::as_str)?;
         let entry_ref = payload.get("entry_ref").and_then(Value::as_str)?;
         let slot = self.by_ref(upload_ref)?;
@@ -479,6 +567,7 @@ impl Uploads {
                     let registration = Registration {
                         size: entry.client_size,
                         chunk_timeout: slot.upload.config.chunk_timeout,
+                        writer: slot.upload.config.writer.as_ref().map(|make| make(entry)),
                     };
                     slot.set_status(&entry_ref, Status::Registered(cancel));
                     Ok(registration)
@@ -492,6 +581,7 @@ impl Uploads {
 
     /// An entry's upload channel ended.
     pub(crate) fn finished(&mut self, upload_ref: &str, entry_ref: &str, how: Finished) {
+        self.touch();
         let Some(slot) = self.by_ref(upload_ref) else {
             return;
         };
@@ -502,19 +592,29 @@ impl Uploads {
         };
         match how {
             Finished::Written(file) if !cancelling => {
-                slot.set_status(entry_ref, Status::Completed(file));
+                slot.set_status(entry_ref, Status::Completed(Some(file)));
             }
-            Finished::WriterFailed if !cancelling => {
+            Finished::Closed(meta) if !cancelling => {
+                slot.metas.retain(|(r, _)| r != entry_ref);
+                slot.metas.push((entry_ref.to_owned(), meta));
+                slot.set_status(entry_ref, Status::Completed(None));
+            }
+            Finished::WriterFailed(reason) if !cancelling => {
                 slot.set_status(entry_ref, Status::Failed);
-                slot.put_error(entry_ref, EntryError::WriterFailure);
+                let error = reason.map_or(EntryError::WriterFailure, EntryError::Writer);
+                slot.put_error(entry_ref, error);
             }
-            Finished::Written(_) | Finished::WriterFailed | Finished::Stopped => {
+            Finished::Written(_)
+            | Finished::Closed(_)
+            | Finished::WriterFailed(_)
+            | Finished::Stopped => {
                 slot.drop_entry(entry_ref);
             }
         }
     }
 
     pub(crate) fn cancel(&mut self, name: &str, entry_ref: &str) -> Result<(), UploadError> {
+        self.touch();
         let i = self.position(name)?;
         let slot = &mut self.slots[i];
         if slot.upload.entry(entry_ref).is_none() {
@@ -535,35 +635,39 @@ impl Uploads {
     /// Takes every entry of a finished upload (none if it has none); `InProgress` while any
     /// entry is not done (or, for channel uploads, its file is not complete).
     pub(crate) fn consume(&mut self, name: &str) -> Result<Vec<UploadedFile>, UploadError> {
+        self.touch();
         let i = self.position(name)?;
         let slot = &mut self.slots[i];
-        let external = slot.upload.config.external.is_some();
-        let ready = slot.upload.entries.iter().all(|e| {
-            e.done && (external || matches!(slot.status(&e.entry_ref), Some(Status::Completed(_))))
-        });
-        if !ready {
+        if !slot.upload.entries.iter().all(|e| slot.consumable(e)) {
             return Err(UploadError::InProgress);
         }
-        let entries = std::mem::take(&mut slot.upload.entries);
-        let mut files = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let file = match slot.status.iter().position(|(r, _)| *r == entry.entry_ref) {
-                Some(at) => match slot.status.swap_remove(at).1 {
-                    Status::Completed(file) => Some(file),
-                    _ => None,
-                },
-                None => None,
-            };
-            let meta = slot
-                .metas
-                .iter()
-                .position(|(r, _)| *r == entry.entry_ref)
-                .map(|at| slot.metas.swap_remove(at).1);
-            slot.upload.errors.retain(|(r, _)| *r != entry.entry_ref);
-            files.push(UploadedFile { entry, file, meta });
+        let refs: Vec<String> = slot
+            .upload
+            .entries
+            .iter()
+            .map(|e| e.entry_ref.clone())
+            .collect();
+        Ok(refs.iter().filter_map(|r| slot.take(r)).collect())
+    }
+
+    /// Takes one finished entry; `UnknownEntry` if the upload has no such entry, `InProgress`
+    /// while it is not done (or, for a channel upload, its file is not complete).
+    pub(crate) fn consume_entry(
+        &mut self,
+        name: &str,
+        entry_ref: &str,
+    ) -> Result<UploadedFile, UploadError> {
+        self.touch();
+        let i = self.position(name)?;
+        let slot = &mut self.slots[i];
+        let Some(entry) = slot.upload.entry(entry_ref) else {
+            return Err(UploadError::UnknownEntry(entry_ref.to_owned()));
+        };
+        if !slot.consumable(entry) {
+            return Err(UploadError::InProgress);
         }
-        slot.recalculate_errors();
-        Ok(files)
+        slot.take(entry_ref)
+            .ok_or_else(|| UploadError::UnknownEntry(entry_ref.to_owned()))
     }
 }
 

@@ -12,9 +12,9 @@ use livefire::upload::{EntryError, UploadConfig, live_file_input, live_img_previ
 use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
 
 use super::auth::CurrentUser;
-use super::components::flash_group;
 use crate::avatars::{ACCEPT, Avatar, AvatarError, Avatars, MAX_AVATAR_BYTES};
 use crate::users::User;
+use livefire::components::flash_group;
 
 /// The name of the avatar upload.
 pub const AVATAR_UPLOAD: &str = "avatar";

@@ -1,9 +1,10 @@
-//! Layout and function components shared by the pages.
+//! Layout and function components shared by the pages (livefire's core components do the
+//! flash group, the title and the form fields).
 
+use livefire::components::live_title;
 use livefire::flash::Flash;
 use livefire::layout::Page;
-use livefire::{Rendered, html};
-use serde_json::Value;
+use livefire::{Rendered, html, link};
 
 use super::CurrentUser;
 use crate::users::User;
@@ -42,7 +43,8 @@ pub fn shell(
                 <meta name="viewport" content="width=device-width, initial-scale=1">
                 <meta name="csrf-token" content={csrf_token}>
                 {favicon}
-                <title>{title} " · livefire demo"</title>
+                // The suffix stays when a live view changes the title.
+                {live_title(title).suffix(" · livefire demo").render()}
                 <style>{livefire::Raw::new_unchecked(STYLE)}</style>
                 {scripts}
             </head>
@@ -58,59 +60,20 @@ pub fn shell(
 pub fn nav(user: Option<&User>, csrf_token: &str) -> Rendered {
     html! {
         <nav>
-            <a href="/">"Home"</a>
+            {link::href("/").render("Home")}
             @if let Some(user) = user {
                 // Live navigation (same live session as /login and /register): the account
                 // view's on_mount hook checks the login on the join.
-                <a id="account-link" href="/account" data-phx-link="redirect" data-phx-link-state="push">"Account"</a>
+                {link::navigate("/account").id("account-link").render("Account")}
                 <form id="logout-form" method="post" action="/logout">
                     <input type="hidden" name="_csrf_token" value={csrf_token}>
-                    <span class="who">{user.email.as_str()} " "</span>
+                    <span class="who">{user.email} " "</span>
                     <button id="logout" type="submit">"Log out"</button>
                 </form>
             } else {
-                <a id="login-link" href="/login">"Log in"</a>
-                <a id="register-link" href="/register">"Register"</a>
+                {link::href("/login").id("login-link").render("Log in")}
+                {link::href("/register").id("register-link").render("Register")}
             }
         </nav>
-    }
-}
-
-/// A labelled form field: `<div class="field">` holding a `<label>` for the input `id`, the
-/// `input` itself and, when there is one, the `error` in `<p class="error" id="{id}-error">`.
-pub fn field(id: &str, label: &str, input: Rendered, error: Option<&str>) -> Rendered {
-    let error_id = format!("{id}-error");
-    html! {
-        <div class="field">
-            <label for={id}>{label}</label>
-            {input}
-            @if let Some(error) = error { <p class="error" id={error_id}>{error}</p> }
-        </div>
-    }
-}
-
-/// The flash messages: a string is one line; `{"title", "subtitle"}` is a title and a subtitle.
-pub fn flash_group(flash: &Flash) -> Rendered {
-    let messages: Vec<Rendered> = flash
-        .iter()
-        .map(|(kind, value)| flash_message(kind, value))
-        .collect();
-    html!(<div id="flash-group">{messages}</div>)
-}
-
-fn flash_message(kind: &str, value: &Value) -> Rendered {
-    let id = format!("flash-{kind}");
-    let class = format!("flash flash-{kind}");
-    html! {
-        <div id={id} class={class} role="alert" phx-click="lv:clear-flash" phx-value-key={kind}>
-            @match value {
-                Value::String(text) => { <p>{text.as_str()}</p> }
-                Value::Object(map) => {
-                    <strong class="flash-title">{map.get("title").and_then(Value::as_str).unwrap_or("")}</strong>
-                    <p class="flash-subtitle">{map.get("subtitle").and_then(Value::as_str).unwrap_or("")}</p>
-                }
-                other => { <p>{other.to_string()}</p> }
-            }
-        </div>
     }
 }

@@ -7,7 +7,8 @@ use livefire::html;
 use livefire::session::Session;
 
 use super::CurrentUser;
-use super::components::{flash_group, shell};
+use super::components::shell;
+use livefire::components::flash_group;
 
 /// Shows the flash and who is signed in.
 pub async fn home(

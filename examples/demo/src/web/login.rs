@@ -1,10 +1,11 @@
 //! `/login`: the live login form of the seed article, made safe.
 
-use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
+use livefire::components::{flash_group, input};
+use livefire::form::FormState;
+use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html, link};
 use serde::Deserialize;
 
 use super::auth::{USER_TOKEN, log_in};
-use super::components::{field, flash_group};
 use crate::users::{AuthError, BUSY_MESSAGE, Users, validate_email};
 
 /// The message for every failed login (unknown email, wrong password, throttled: R10).
@@ -14,9 +15,8 @@ pub const LOGIN_FAILED: &str = "Unable to validate your account.";
 #[derive(Debug)]
 pub struct Login {
     users: Users,
-    email: String,
-    email_error: Option<String>,
-    password_error: Option<String>,
+    /// The form's values and its errors, shown once a field is used.
+    form: FormState,
     message: Option<String>,
 }
 
@@ -33,9 +33,7 @@ impl Login {
     pub fn new(users: Users) -> Self {
         Self {
             users,
-            email: String::new(),
-            email_error: None,
-            password_error: None,
+            form: FormState::new("login-form"),
             message: None,
         }
     }
@@ -58,18 +56,22 @@ impl LiveView for Login {
     async fn handle_event(&mut self, event: Event, socket: &mut Socket) -> Result {
         match event.name() {
             "validate" => {
-                let form = event.form_data()?;
-                let Credentials { email, password } = form.deserialize()?;
-                self.email = email;
+                self.form.update(event.form_data()?);
+                let Credentials { email, password } = self.form.deserialize()?;
                 self.message = None;
-                self.email_error = (form.used(&["email"]) && validate_email(&self.email).is_err())
-                    .then(|| "Please enter a valid email address.".to_owned());
-                self.password_error = (form.used(&["password"]) && password.is_empty())
-                    .then(|| "Please enter your password.".to_owned());
+                if validate_email(&email).is_err() {
+                    self.form
+                        .add_error("email", "Please enter a valid email address.");
+                }
+                if password.is_empty() {
+                    self.form
+                        .add_error("password", "Please enter your password.");
+                }
             }
             "login" => {
-                let Credentials { email, password } = event.form()?;
-                self.email.clone_from(&email);
+                // The submit's payload: no field-level errors, only the one message (R10).
+                self.form.update(event.form_data()?);
+                let Credentials { email, password } = self.form.deserialize()?;
                 // The connection's address (livefire::serve records it; behind a configured
                 // proxy, the forwarded one): failures count against it, never against everyone.
                 let peer = socket.client_addr();
@@ -83,16 +85,8 @@ impl LiveView for Login {
                             .put_flash("info", "Welcome back!")
                             .redirect("/account");
                     }
-                    Err(AuthError::Invalid) => {
-                        self.email_error = None;
-                        self.password_error = None;
-                        self.message = Some(LOGIN_FAILED.to_owned());
-                    }
-                    Err(AuthError::Busy) => {
-                        self.email_error = None;
-                        self.password_error = None;
-                        self.message = Some(BUSY_MESSAGE.to_owned());
-                    }
+                    Err(AuthError::Invalid) => self.message = Some(LOGIN_FAILED.to_owned()),
+                    Err(AuthError::Busy) => self.message = Some(BUSY_MESSAGE.to_owned()),
                     Err(err @ AuthError::Unavailable(_)) => return Err(livefire::Error::app(err)),
                 }
             }
@@ -109,24 +103,17 @@ impl LiveView for Login {
                 @if let Some(message) = &self.message {
                     <p id="login-error" class="error" role="alert">{message.as_str()}</p>
                 }
-                <form id="login-form" phx-change="validate" phx-submit="login">
-                    {field(
-                        "email",
-                        "Email",
-                        html!(<input id="email" name="email" type="email" autocomplete="username" value={self.email.as_str()}>),
-                        self.email_error.as_deref(),
-                    )}
-                    {field(
-                        "password",
-                        "Password",
-                        // The password is never rendered back, so the client must not patch this input: a diff
-                        // sent while another field has focus would otherwise clear what the user typed.
-                        html!(<input id="password" name="password" type="password" autocomplete="current-password" phx-update="ignore">),
-                        self.password_error.as_deref(),
-                    )}
+                <form id={self.form.id()} phx-change="validate" phx-submit="login">
+                    {input(&self.form, "email").id("email").kind("email").label("Email")
+                        .attr("autocomplete", "username").render()}
+                    // The password is never rendered back, so the client must not patch this
+                    // input: a diff sent while another field has focus would otherwise clear
+                    // what the user typed.
+                    {input(&self.form, "password").id("password").kind("password").label("Password")
+                        .value("").attr("autocomplete", "current-password").attr("phx-update", "ignore").render()}
                     <button id="login-submit" type="submit" phx-disable-with="Logging in...">"Log in"</button>
                 </form>
-                <p>"No account yet? " <a href="/register" data-phx-link="redirect" data-phx-link-state="push">"Register"</a></p>
+                <p>"No account yet? " {link::navigate("/register").render("Register")}</p>
             </main>
         }
     }

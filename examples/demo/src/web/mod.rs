@@ -34,8 +34,9 @@
 //!
 //! **Hardening** (docs/threat-model.md R7, R8, R10): the binary serves with [`livefire::serve`]
 //! and [`Options::limits`] (connection caps, header limits); every response carries
-//! [`SecurityHeadersLayer`]'s CSP and friends (plus HSTS with secure cookies); the client
-//! address that throttling counts against comes from the connection, or from `X-Forwarded-For`
+//! [`SecurityHeadersLayer`](livefire::SecurityHeadersLayer)'s CSP and friends, plus HSTS with
+//! secure cookies (installed with the session, flash and CSRF layers by [`BrowserPipeline`],
+//! which leaves the long-poll transport's posts to their own token); the client address that throttling counts against comes from the connection, or from `X-Forwarded-For`
 //! only when the peer is one of [`Options::trusted_proxies`]; and with secure cookies the
 //! WebSocket accepts only [`Options::allowed_origins`].
 
@@ -55,16 +56,14 @@ use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use ipnet::IpNet;
-use livefire::csrf::VerifyCsrfLayer;
-use livefire::flash::LiveFlashLayer;
+use livefire::pipeline::BrowserPipeline;
 use livefire::pubsub::PubSub;
 use livefire::session::{
-    CookieSessionLayer, MemoryTicketStore, RedisTicketStore, SqliteTicketStore, TicketStore,
-    TicketStoreError,
+    MemoryTicketStore, RedisTicketStore, SqliteTicketStore, TicketStore, TicketStoreError,
 };
 use livefire::sockets::LiveSockets;
 use livefire::token::Keyring;
-use livefire::{Limits, LiveRouter, OnMount, SecurityHeadersLayer, TrustedProxyLayer};
+use livefire::{Limits, LiveRouter, OnMount, TrustedProxyLayer};
 
 use crate::avatars::{self, Avatars};
 use crate::db::Db;
@@ -277,7 +276,7 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
     }
     let sockets = live_router.sockets();
     let live = live_router.build().expect("valid live routes and origins");
-    let router = Router::new()
+    let routes = Router::new()
         .route("/", get(home::home))
         .route("/logout", post(auth::logout))
         .route("/account/avatar", get(avatar::avatar))
@@ -287,11 +286,16 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
             avatars,
         })
         .merge(live)
-        .layer(VerifyCsrfLayer::new())
-        .layer(from_fn_with_state(users, auth::authenticate))
-        .layer(LiveFlashLayer::new(keyring.clone()).session_store(tickets))
-        .layer(CookieSessionLayer::new(keyring).secure(secure_cookies))
-        .layer(SecurityHeadersLayer::new().hsts(secure_cookies));
+        // Inside the pipeline: it sees the session, and the session writes that the flash
+        // layer redeems from a login's ticket.
+        .layer(from_fn_with_state(users, auth::authenticate));
+    // Session cookie, flash (redeeming tickets from the same store as the live router), CSRF
+    // checks (the long-poll transport excepted) and the security headers (HSTS with secure
+    // cookies), in that order from the outside.
+    let router = BrowserPipeline::new(keyring)
+        .secure(secure_cookies)
+        .session_store(tickets)
+        .apply(routes);
     if options.trusted_proxies.is_empty() {
         router
     } else {

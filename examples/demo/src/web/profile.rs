@@ -6,9 +6,9 @@ use livefire::{LiveView, Mount, Rendered, Result, Socket, html};
 
 use super::account::current_avatar;
 use super::auth::CurrentUser;
-use super::components::flash_group;
 use crate::avatars::{Avatar, Avatars};
 use crate::users::User;
+use livefire::components::flash_group;
 
 /// The profile live view (the user comes from the `on_mount` hook, as for the account page).
 #[derive(Debug)]

@@ -4,21 +4,21 @@
 //! once to livefire's `/live/session`; that POST applies the writes and redirects to
 //! `/account`. (The login view uses the other path, a redirect.)
 
-use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
+use livefire::components::{flash_group, input};
+use livefire::form::FormState;
+use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html, link};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::log_in;
-use super::components::{field, flash_group};
-use crate::users::{RegisterError, Users, validate_email, validate_password};
+use crate::users::{Users, validate_email, validate_password};
 
 /// The registration live view.
 #[derive(Debug)]
 pub struct Register {
     users: Users,
-    email: String,
-    email_error: Option<String>,
-    password_error: Option<String>,
+    /// The form's values and its errors, shown once a field is used.
+    form: FormState,
     message: Option<String>,
     /// Set once the account exists and the login waits for the browser's POST.
     registered: bool,
@@ -37,19 +37,10 @@ impl Register {
     pub fn new(users: Users) -> Self {
         Self {
             users,
-            email: String::new(),
-            email_error: None,
-            password_error: None,
+            form: FormState::new("register-form"),
             message: None,
             registered: false,
         }
-    }
-}
-
-fn field_error(result: std::result::Result<(), RegisterError>, used: bool) -> Option<String> {
-    match result {
-        Err(err) if used => Some(err.to_string()),
-        _ => None,
     }
 }
 
@@ -64,20 +55,20 @@ impl LiveView for Register {
     async fn handle_event(&mut self, event: Event, socket: &mut Socket) -> Result {
         match event.name() {
             "validate" => {
-                let form = event.form_data()?;
-                let NewAccount { email, password } = form.deserialize()?;
-                self.email = email;
+                self.form.update(event.form_data()?);
+                let NewAccount { email, password } = self.form.deserialize()?;
                 self.message = None;
-                self.email_error = field_error(
-                    validate_email(&self.email).map(|_| ()),
-                    form.used(&["email"]),
-                );
-                self.password_error =
-                    field_error(validate_password(&password), form.used(&["password"]));
+                // The messages of `RegisterError` follow the field's name.
+                if let Err(err) = validate_email(&email) {
+                    self.form.add_error("email", format!("Email {err}"));
+                }
+                if let Err(err) = validate_password(&password) {
+                    self.form.add_error("password", format!("Password {err}"));
+                }
             }
             "register" => {
-                let NewAccount { email, password } = event.form()?;
-                self.email.clone_from(&email);
+                self.form.update(event.form_data()?);
+                let NewAccount { email, password } = self.form.deserialize()?;
                 if self.registered {
                     return Ok(());
                 }
@@ -85,26 +76,27 @@ impl LiveView for Register {
                 match self.users.register_from(&email, &password, peer).await {
                     Ok(user) => {
                         // No redirect: the session write waits under a ticket that the
-                        // `session_form` rendered below carries to /live/session.
+                        // `session_form` rendered below carries to /live/session. The flash
+                        // travels with the ticket and is shown on /account.
                         log_in(&self.users, socket, &user).await?;
                         socket.put_flash(
                             "info",
                             json!({
                                 "title": "Account created",
-                                "subtitle": format!("Welcome, {}! Signing you in…", user.email),
+                                "subtitle": format!("Welcome, {}!", user.email),
                             }),
                         );
                         self.registered = true;
                     }
-                    Err(err) => {
-                        self.email_error = None;
-                        self.password_error = None;
-                        match err.field() {
-                            Some("email") => self.email_error = Some(err.to_string()),
-                            Some(_) => self.password_error = Some(err.to_string()),
-                            None => self.message = Some(err.to_string()),
+                    Err(err) => match err.field() {
+                        Some("email") => {
+                            self.form.add_error("email", format!("Email {err}"));
                         }
-                    }
+                        Some(_) => {
+                            self.form.add_error("password", format!("Password {err}"));
+                        }
+                        None => self.message = Some(err.to_string()),
+                    },
                 }
             }
             other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
@@ -113,12 +105,6 @@ impl LiveView for Register {
     }
 
     fn render(&self, socket: &Socket) -> Rendered {
-        // The messages of `RegisterError` follow the field's name.
-        let email_error = self.email_error.as_ref().map(|err| format!("Email {err}"));
-        let password_error = self
-            .password_error
-            .as_ref()
-            .map(|err| format!("Password {err}"));
         html! {
             <main id="register">
                 {flash_group(socket.flash())}
@@ -126,24 +112,18 @@ impl LiveView for Register {
                 @if let Some(message) = &self.message {
                     <p id="register-error" class="error" role="alert">{message.as_str()}</p>
                 }
-                <form id="register-form" phx-change="validate" phx-submit="register">
-                    {field(
-                        "email",
-                        "Email",
-                        html!(<input id="email" name="email" type="email" autocomplete="username" value={self.email.as_str()}>),
-                        email_error.as_deref(),
-                    )}
-                    {field(
-                        "password",
-                        "Password (at least 12 characters)",
-                        // The password is never rendered back, so the client must not patch this input: a diff
-                        // sent while another field has focus would otherwise clear what the user typed.
-                        html!(<input id="password" name="password" type="password" autocomplete="new-password" phx-update="ignore">),
-                        password_error.as_deref(),
-                    )}
+                <form id={self.form.id()} phx-change="validate" phx-submit="register">
+                    {input(&self.form, "email").id("email").kind("email").label("Email")
+                        .attr("autocomplete", "username").render()}
+                    // The password is never rendered back, so the client must not patch this
+                    // input: a diff sent while another field has focus would otherwise clear
+                    // what the user typed.
+                    {input(&self.form, "password").id("password").kind("password")
+                        .label("Password (at least 12 characters)").value("")
+                        .attr("autocomplete", "new-password").attr("phx-update", "ignore").render()}
                     <button id="register-submit" type="submit" phx-disable-with="Creating account...">"Create account"</button>
                 </form>
-                <p>"Already registered? " <a href="/login" data-phx-link="redirect" data-phx-link-state="push">"Log in"</a></p>
+                <p>"Already registered? " {link::navigate("/login").render("Log in")}</p>
                 {socket.session_form("/account")}
             </main>
         }

@@ -1,6 +1,8 @@
 //! `support/issues/*.ex`: one module per upstream issue view.
 
 pub mod issue_2787;
+pub mod issue_2835;
+pub mod issue_2965;
 pub mod issue_3026;
 pub mod issue_3040;
 pub mod issue_3083;
@@ -10,9 +12,13 @@ pub mod issue_3169;
 pub mod issue_3194;
 pub mod issue_3199;
 pub mod issue_3200;
+pub mod issue_3319;
+pub mod issue_3368;
+pub mod issue_3391;
 pub mod issue_3448;
 pub mod issue_3529;
 pub mod issue_3636;
+pub mod issue_3647;
 pub mod issue_3651;
 pub mod issue_3684;
 pub mod issue_3686;
@@ -26,6 +32,7 @@ pub mod issue_3941;
 pub mod issue_3979;
 pub mod issue_4027;
 pub mod issue_4066;
+pub mod issue_4078;
 pub mod issue_4088;
 pub mod issue_4094;
 pub mod issue_4095;
@@ -39,6 +46,7 @@ pub mod issue_4323;
 pub mod issue_4325;
 pub mod issue_4334;
 pub mod issue_4350;
+pub mod issue_4368;
 
 use livefire::{LiveRouter, Raw};
 
@@ -46,6 +54,7 @@ use livefire::{LiveRouter, Raw};
 pub fn default_session(router: LiveRouter) -> LiveRouter {
     router
         .live("/issues/2787", issue_2787::Issue2787Live::default)
+        .live("/issues/2835", issue_2835::Issue2835Live::default)
         .live("/issues/3026", issue_3026::Issue3026Live::default)
         .live("/issues/3040", issue_3040::Issue3040Live::default)
         .live("/issues/3083", issue_3083::Issue3083Live::default)
@@ -53,10 +62,17 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
         .live("/issues/3117", issue_3117::Issue3117Live::default)
         .live("/issues/3194", issue_3194::Issue3194Live::default)
         .live("/issues/3194/other", issue_3194::OtherLive::default)
-        .live("/issues/3199", issue_3199::Issue3199Live::default)
+        .live_with_container(
+            "/issues/3199",
+            issue_3199::container(),
+            issue_3199::Issue3199Live::default,
+        )
         .live("/issues/3199/away", issue_3199::Away::default)
         .live("/issues/3200/messages", issue_3200::PanelLive::default)
         .live("/issues/3200/settings", issue_3200::PanelLive::default)
+        .live("/issues/3319", issue_3319::Issue3319Live::default)
+        .live("/issues/3368", issue_3368::Issue3368Live::default)
+        .live("/issues/3391", issue_3391::Issue3391Live::default)
         .live("/issues/3448", issue_3448::Issue3448Live::default)
         .live("/issues/3529", issue_3529::Issue3529Live::default)
         .live("/issues/3636", issue_3636::Issue3636Live::default)
@@ -88,13 +104,17 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
         .live("/issues/4325", issue_4325::Issue4325Live::default)
         .live("/issues/4334", issue_4334::Issue4334Live::default)
         .live("/issues/4350", issue_4350::Issue4350Live::default)
+        .live("/issues/4368", issue_4368::Issue4368Live::default)
 }
 
 /// Issue views outside any live session (they bring their own layouts).
 pub fn no_session(router: LiveRouter) -> LiveRouter {
     router
+        .live("/issues/2965", issue_2965::Issue2965Live::default)
         .live("/issues/3169", issue_3169::Issue3169Live::default)
+        .live("/issues/3647", issue_3647::Issue3647Live::default)
         .live("/issues/3941", issue_3941::Issue3941Live::default)
+        .live("/issues/4078", issue_4078::Issue4078Live::default)
 }
 
 /// Issue views of the `:other` live session.

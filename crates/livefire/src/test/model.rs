@@ -21,9 +21,18 @@
 //! (livefire never sends them).
 //!
 //! Shared by the property tests (`tests/diff_merge.rs`, `tests/parity_streams.rs`,
-//! `tests/parity_components.rs`) and the fuzz target `fuzz/fuzz_targets/diff.rs`.
-
-#![allow(dead_code, unreachable_pub)]
+//! `tests/parity_components.rs`), the fuzz target `fuzz/fuzz_targets/diff.rs` and
+//! [`LiveTest`](super::LiveTest), which merges every reply and push with it (leniently: see
+//! [`Client::lenient`]) and renders component roots tagged as the client tags them
+//! ([`Client::render_tagged`]).
+//!
+//! ```
+//! use livefire::test::model::Client;
+//!
+//! let mut client = Client::join(r#""0":"1","s":["<p>","</p>"]"#);
+//! client.merge(r#""0":"2""#);
+//! assert_eq!(client.html(), "<p>2</p>");
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -33,6 +42,13 @@ use serde_json::{Map, Value};
 // Strictness
 
 /// What the model may assume about the server's output beyond what the client needs.
+///
+/// ```
+/// use livefire::test::model::{Client, Rules};
+///
+/// let client = Client::new(Rules { replaced_entries: true });
+/// assert!(client.rules.replaced_entries);
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Rules {
     /// Comprehension entries sent as objects at an index the client already holds may be
@@ -63,6 +79,14 @@ impl Cx {
 // Merging (rendered.js)
 
 /// JavaScript truthiness.
+///
+/// ```
+/// use livefire::test::model::truthy;
+/// use serde_json::json;
+///
+/// assert!(truthy(&json!(1)) && truthy(&json!({})) && truthy(&json!("x")));
+/// assert!(!truthy(&json!(0)) && !truthy(&json!("")) && !truthy(&json!(null)));
+/// ```
 pub fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
@@ -74,6 +98,14 @@ pub fn truthy(v: &Value) -> bool {
 }
 
 /// `source[KEYED]` is truthy.
+///
+/// ```
+/// use livefire::test::model::has_keyed;
+/// use serde_json::json;
+///
+/// assert!(has_keyed(&json!({"k": {"kc": 0}, "s": [""]})));
+/// assert!(!has_keyed(&json!({"0": "x", "s": ["", ""]})));
+/// ```
 pub fn has_keyed(v: &Value) -> bool {
     v.get("k").is_some_and(truthy)
 }
@@ -382,7 +414,9 @@ fn merge_components(oldc: &mut Map<String, Value>, newc: Map<String, Value>, cx:
 /// operations the DOM patch applies.
 #[derive(Debug, Default)]
 pub struct Output {
+    /// The rendered HTML.
     pub html: String,
+    /// The stream operations rendered (`[ref, inserts, deletes, reset?]`), in order.
     pub streams: Vec<Value>,
 }
 
@@ -391,6 +425,8 @@ struct Render<'a> {
     /// Components being rendered (a cycle would never end in the client).
     stack: Vec<String>,
     out: Output,
+    /// The view id to tag component roots with (`data-phx-component`, `data-phx-view`).
+    tag: Option<&'a str>,
 }
 
 impl Render<'_> {
@@ -473,6 +509,9 @@ impl Render<'_> {
         self.node(&mut tree);
         if tree.get("r").is_some_and(truthy) {
             assert_one_root(&self.out.html[start..], cid);
+            if let Some(view_id) = self.tag {
+                tag_root(&mut self.out.html, start, cid, view_id);
+            }
         }
         self.stack.pop();
         self.components.insert(key, tree);
@@ -512,32 +551,104 @@ fn assert_one_root(html: &str, cid: u64) {
     );
 }
 
+/// `modifyRoot(html, {data-phx-component: cid, data-phx-view: view})`: the attributes go right
+/// after the root tag's name (the HTML already passed [`assert_one_root`]).
+fn tag_root(html: &mut String, start: usize, cid: u64, view_id: &str) {
+    let mut at = start;
+    loop {
+        let rest = &html[at..];
+        let trimmed = rest.trim_start();
+        at += rest.len() - trimmed.len();
+        match trimmed.strip_prefix("<!--") {
+            Some(after) => at += 4 + after.find("-->").expect("closed comment") + 3,
+            None => break,
+        }
+    }
+    let name_len = html[at + 1..]
+        .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+        .unwrap_or(html.len() - at - 1);
+    let attrs = format!(
+        " data-phx-component=\"{cid}\" data-phx-view=\"{}\"",
+        crate::escape::escape_html(view_id)
+    );
+    html.insert_str(at + 1 + name_len, &attrs);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The client of one view
 
 /// The client side of one view: the merged tree (`rendered`, with its `c` map).
+///
+/// Every method panics where the real client would throw or render garbage; a strict client
+/// (the default) also panics on redundant output.
 #[derive(Debug, Clone)]
 pub struct Client {
+    /// The merged tree, as the client's `Rendered` holds it.
     pub rendered: Value,
+    /// What the model may assume about the server's output.
     pub rules: Rules,
+    /// Whether redundant output (statics the client holds, unchanged values) is refused.
+    strict: bool,
 }
 
 impl Client {
     /// A client that holds nothing yet.
+    ///
+    /// ```
+    /// use livefire::test::model::{Client, Rules};
+    ///
+    /// let mut client = Client::new(Rules::default());
+    /// client.merge(r#""s":["<hr>"]"#);
+    /// assert_eq!(client.html(), "<hr>");
+    /// ```
     pub fn new(rules: Rules) -> Self {
         Self {
             rendered: serde_json::json!({"c": {}}),
             rules,
+            strict: true,
         }
+    }
+
+    /// A client that checks only what the real client needs: redundant output (statics it
+    /// already holds, unchanged values, empty diffs) is merged without complaint. This is what
+    /// [`LiveTest`](super::LiveTest) uses, so that an application's tests do not fail on the
+    /// server's efficiency.
+    ///
+    /// ```
+    /// use livefire::test::model::{Client, Rules};
+    ///
+    /// let mut client = Client::new(Rules::default()).lenient();
+    /// client.merge(r#""0":"a","s":["<p>","</p>"]"#);
+    /// client.merge(r#""0":"a""#); // unchanged: a strict client panics
+    /// assert_eq!(client.html(), "<p>a</p>");
+    /// ```
+    #[must_use]
+    pub fn lenient(mut self) -> Self {
+        self.strict = false;
+        self
     }
 
     /// `new Rendered(viewId, rendered)` from the members of a join's `rendered`, with the
     /// strictest rules.
+    ///
+    /// ```
+    /// use livefire::test::model::Client;
+    ///
+    /// let mut client = Client::join(r#""0":"x","s":["<b>","</b>"]"#);
+    /// assert_eq!(client.html(), "<b>x</b>");
+    /// ```
     pub fn join(members: &str) -> Self {
         Self::join_with(members, Rules::default())
     }
 
     /// [`join`](Self::join) with other rules.
+    ///
+    /// ```
+    /// use livefire::test::model::{Client, Rules};
+    ///
+    /// let mut client = Client::join_with(r#""s":["<hr>"]"#, Rules { replaced_entries: true });
+    /// assert_eq!(client.html(), "<hr>");
+    /// ```
     pub fn join_with(members: &str, rules: Rules) -> Self {
         let mut client = Self::new(rules);
         client.merge_value(parse_members(members));
@@ -545,11 +656,28 @@ impl Client {
     }
 
     /// `mergeDiff` of a diff given as JSON members (no braces).
+    ///
+    /// ```
+    /// use livefire::test::model::Client;
+    ///
+    /// let mut client = Client::join(r#""0":"1","1":"a","s":["<p>","","</p>"]"#);
+    /// client.merge(r#""1":"b""#);
+    /// assert_eq!(client.html(), "<p>1b</p>");
+    /// ```
     pub fn merge(&mut self, members: &str) {
         self.merge_value(parse_members(members));
     }
 
     /// `Rendered.extract` (drops `t`, `e` and the reply `r`), then `mergeDiff`.
+    ///
+    /// ```
+    /// use livefire::test::model::Client;
+    /// use serde_json::json;
+    ///
+    /// let mut client = Client::join(r#""0":"1","s":["<p>","</p>"]"#);
+    /// client.merge_value(json!({"0": "2", "t": "title", "e": []}));
+    /// assert_eq!(client.html(), "<p>2</p>");
+    /// ```
     pub fn merge_value(&mut self, diff: Value) {
         let Value::Object(mut diff) = diff else {
             panic!("a diff is an object: {diff}");
@@ -563,14 +691,17 @@ impl Client {
             unreachable!()
         };
         let cx = Cx {
-            strict: true,
+            strict: self.strict,
             rules: self.rules,
         };
         let newc = diff.remove("c").map(|c| match c {
             Value::Object(c) if !c.is_empty() => c,
             other => panic!("c is a non-empty object: {other}"),
         });
-        assert!(newc.is_some() || !diff.is_empty(), "redundant empty diff");
+        assert!(
+            !self.strict || newc.is_some() || !diff.is_empty(),
+            "redundant empty diff"
+        );
         let old = std::mem::take(&mut self.rendered);
         // The `c` map was removed from the diff first: a root with new statics replaces the
         // tree, and with it every component the client held.
@@ -591,6 +722,15 @@ impl Client {
     }
 
     /// `pruneCIDs` (after the reply to `cids_destroyed`).
+    ///
+    /// ```
+    /// use livefire::test::model::Client;
+    ///
+    /// let mut client = Client::join(r#""0":1,"s":["",""],"c":{"1":{"s":["<i>x</i>"],"r":1}}"#);
+    /// client.merge(r#""0":"gone""#);
+    /// client.prune(&[1]);
+    /// assert!(client.cids_held().is_empty());
+    /// ```
     pub fn prune(&mut self, cids: &[u64]) {
         if let Some(c) = self.rendered.get_mut("c").and_then(Value::as_object_mut) {
             for cid in cids {
@@ -600,7 +740,38 @@ impl Client {
     }
 
     /// `toString()`: the view's HTML and the streams rendered (their entries are then dropped).
+    ///
+    /// ```
+    /// use livefire::test::model::Client;
+    ///
+    /// let mut client = Client::join(r#""0":{"k":{"0":{"0":"a"},"kc":1},"s":["<i>","</i>"],"stream":["s",[["i-a",-1,null,false]],[]]},"s":["<ul id=\"s\" phx-update=\"stream\">","</ul>"]"#);
+    /// let out = client.render();
+    /// assert_eq!(out.html, r#"<ul id="s" phx-update="stream"><i>a</i></ul>"#);
+    /// assert_eq!(out.streams.len(), 1);
+    /// assert_eq!(client.html(), r#"<ul id="s" phx-update="stream"></ul>"#, "rendered once");
+    /// ```
     pub fn render(&mut self) -> Output {
+        self.render_with(None)
+    }
+
+    /// [`render`](Self::render), with every component's root tag carrying
+    /// `data-phx-component="<cid>"` and `data-phx-view="<view_id>"`, as the client's
+    /// `recursiveCIDToString` writes them into the page.
+    ///
+    /// ```
+    /// use livefire::test::model::Client;
+    ///
+    /// let mut client = Client::join(r#""0":1,"s":["<div>","</div>"],"c":{"1":{"0":"x","s":["<p class=\"c\">","</p>"],"r":1}}"#);
+    /// assert_eq!(
+    ///     client.render_tagged("phx-v").html,
+    ///     r#"<div><p data-phx-component="1" data-phx-view="phx-v" class="c">x</p></div>"#
+    /// );
+    /// ```
+    pub fn render_tagged(&mut self, view_id: &str) -> Output {
+        self.render_with(Some(view_id))
+    }
+
+    fn render_with(&mut self, tag: Option<&str>) -> Output {
         let Value::Object(root) = &mut self.rendered else {
             panic!("the view's tree is an object");
         };
@@ -612,6 +783,7 @@ impl Client {
             components: &mut components,
             stack: Vec::new(),
             out: Output::default(),
+            tag,
         };
         render.node(&mut self.rendered);
         let out = render.out;
@@ -620,11 +792,24 @@ impl Client {
     }
 
     /// The view's HTML (streams rendered and dropped as by [`render`](Self::render)).
+    ///
+    /// ```
+    /// use livefire::test::model::Client;
+    ///
+    /// assert_eq!(Client::join(r#""s":["<br>"]"#).html(), "<br>");
+    /// ```
     pub fn html(&mut self) -> String {
         self.render().html
     }
 
     /// The cids on the page: those reachable from the view's tree.
+    ///
+    /// ```
+    /// use livefire::test::model::Client;
+    ///
+    /// let client = Client::join(r#""0":2,"s":["",""],"c":{"2":{"s":["<i></i>"],"r":1}}"#);
+    /// assert_eq!(client.cids_on_page().into_iter().collect::<Vec<_>>(), [2]);
+    /// ```
     pub fn cids_on_page(&self) -> BTreeSet<u64> {
         let mut found = BTreeSet::new();
         let empty = Map::new();
@@ -638,6 +823,13 @@ impl Client {
     }
 
     /// The cids the client holds a tree for.
+    ///
+    /// ```
+    /// use livefire::test::model::Client;
+    ///
+    /// let client = Client::join(r#""0":2,"s":["",""],"c":{"2":{"s":["<i></i>"],"r":1}}"#);
+    /// assert_eq!(client.cids_held().into_iter().collect::<Vec<_>>(), [2]);
+    /// ```
     pub fn cids_held(&self) -> BTreeSet<u64> {
         self.rendered
             .get("c")
@@ -685,6 +877,12 @@ fn collect_cids(node: &Value, components: &Map<String, Value>, found: &mut BTree
 // Wire checks
 
 /// Parses the members of a `rendered`/`diff` object (no braces) and checks its keys.
+///
+/// ```
+/// use livefire::test::model::parse_members;
+///
+/// assert_eq!(parse_members(r#""0":"a","s":["<p>","</p>"]"#)["0"], "a");
+/// ```
 pub fn parse_members(members: &str) -> Value {
     let json = format!("{{{members}}}");
     let v: Value =
@@ -708,6 +906,15 @@ pub enum Place {
 
 /// Only `s`, `k` (with `kc`, `km`, entries), `stream`, `c`, `r` on component roots and
 /// indexes are ever sent (no `p`, no `d`, no `r` elsewhere).
+///
+/// ```
+/// use livefire::test::model::{Place, check_keys};
+/// use serde_json::json;
+///
+/// check_keys(&json!({"0": "a", "s": ["<p>", "</p>"]}), Place::Root);
+/// let bad = std::panic::catch_unwind(|| check_keys(&json!({"p": {}}), Place::Root));
+/// assert!(bad.is_err());
+/// ```
 pub fn check_keys(v: &Value, place: Place) {
     let Value::Object(m) = v else {
         panic!("an object expected at {place:?}: {v}")
@@ -815,6 +1022,7 @@ fn check_stream(val: &Value) {
 /// One child element of a stream container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Child {
+    /// The element's id.
     pub id: String,
     /// The element's content (as rendered; morphdom updates it in place).
     pub html: String,
@@ -825,6 +1033,7 @@ pub struct Child {
 /// The `phx-update="stream"` containers of a page, by container id, with their children.
 #[derive(Debug, Clone, Default)]
 pub struct StreamDom {
+    /// The children of each container, by container id.
     pub containers: BTreeMap<String, Vec<Child>>,
 }
 
@@ -849,6 +1058,19 @@ struct Patch {
 
 impl StreamDom {
     /// The ids of one container's children, in order.
+    ///
+    /// ```
+    /// use livefire::test::model::StreamDom;
+    /// use serde_json::json;
+    ///
+    /// let mut dom = StreamDom::default();
+    /// let rendered = [("list".to_owned(), vec![("i-1".to_owned(), "<li id=\"i-1\">1</li>".to_owned())])];
+    /// dom.patch(&rendered, &[json!(["s", [["i-1", -1, null, false]], []])], false);
+    /// assert_eq!(dom.ids("list"), ["i-1"]);
+    /// // The next render has no entries: the element stays in the page.
+    /// dom.patch(&[("list".to_owned(), vec![])], &[], false);
+    /// assert_eq!(dom.ids("list"), ["i-1"]);
+    /// ```
     pub fn ids(&self, container: &str) -> Vec<String> {
         self.containers
             .get(container)
@@ -884,6 +1106,17 @@ impl StreamDom {
     /// order), `rendered` the children each container has in the new HTML (containers absent
     /// from it are left alone). `join` is the first patch of a joined view (the dead render's
     /// children are removed unless inserted again).
+    ///
+    /// ```
+    /// use livefire::test::model::StreamDom;
+    /// use serde_json::json;
+    ///
+    /// let mut dom = StreamDom::default();
+    /// let li = |id: &str| (id.to_owned(), format!("<li id=\"{id}\"></li>"));
+    /// dom.patch(&[("l".to_owned(), vec![li("a"), li("b")])], &[json!(["s", [["a", -1, null, false], ["b", -1, null, false]], []])], false);
+    /// dom.patch(&[("l".to_owned(), vec![])], &[json!(["s", [], ["a"]])], false);
+    /// assert_eq!(dom.ids("l"), ["b"]);
+    /// ```
     pub fn patch(
         &mut self,
         rendered: &[(String, Vec<(String, String)>)],

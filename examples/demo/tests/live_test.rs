@@ -1,0 +1,182 @@
+//! The demo's flows with `livefire::test` (no browser, the real protocol): registration
+//! through the `phx-trigger-action` session form, login through the redirect's session
+//! handoff, the guarded `/account` page, logout, validation as the user types. The same flows
+//! as `tests/http.rs` (hand-written frames) and `tests/browser.rs` (Chromium).
+
+use std::time::Instant;
+
+use demo::db::Db;
+use demo::users::Users;
+use demo::web::{self, AppState, LOGIN_FAILED};
+use livefire::test::{Browser, Navigation, Outcome};
+use livefire::token::Keyring;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// The demo's app on a private database file.
+async fn app() -> (axum::Router, Users, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("demo.sqlite3");
+    let db = tokio::task::spawn_blocking(move || Db::open(&path))
+        .await
+        .expect("task")
+        .expect("db");
+    let users = Users::new(db);
+    let app = web::app(AppState {
+        users: users.clone(),
+        keyring: Keyring::random(),
+        secure_cookies: false,
+    });
+    (app, users, dir)
+}
+
+#[tokio::test]
+async fn register_logout_guarded_login_and_logout_again() {
+    let (app, _users, _dir) = app().await;
+    let started = Instant::now();
+    let browser = Browser::start(&app).await.unwrap();
+
+    // Guarded: /account redirects a visitor to /login, with a flash.
+    let nav = browser
+        .live("/account")
+        .await
+        .unwrap_err()
+        .into_navigation()
+        .expect("a redirect");
+    assert_eq!(nav.to(), "/login");
+    let login = browser.follow(nav).await.unwrap();
+    assert!(login.has_element("#login-form", None));
+    assert!(login.has_element(".flash-error", None), "{}", login.html());
+
+    // Register: validation as the user types, then the session form.
+    let mut register = login.navigate("/register").await.unwrap();
+    assert_eq!(register.path(), "/register");
+    register
+        .change_form("#register-form", &[("email", "not-an-email")])
+        .await
+        .unwrap();
+    assert!(
+        register.has_element("#register-form .error", None),
+        "{}",
+        register.html()
+    );
+    let outcome = register
+        .submit_form(
+            "#register-form",
+            &[
+                ("email", "ann@example.com"),
+                ("password", "a brand new password"),
+            ],
+        )
+        .await
+        .unwrap();
+    let Outcome::Navigated(post @ Navigation::FormPost { .. }) = outcome else {
+        panic!("registration renders the phx-trigger-action form: {outcome:?}")
+    };
+    assert_eq!(post.to(), "/live/session");
+    let account = register.follow_redirect(post).await.unwrap();
+    assert_eq!(account.path(), "/account");
+    assert!(account.has_element("#signed-in", Some("Signed in as ann@example.com")));
+
+    // Logout: the layout's form posts to /logout and lands on the home page, signed out.
+    let page = browser.get("/account").await.unwrap();
+    let home = browser
+        .submit_form(&page, "#logout-form", &[])
+        .await
+        .unwrap();
+    assert_eq!(home.path, "/");
+    assert!(home.has_element("#signed-out", None), "{}", home.body);
+    assert!(home.has_element(".flash-info", Some("Logged out successfully.")));
+    assert!(browser.live("/account").await.is_err(), "guarded again");
+
+    // Login: a wrong password answers live; the right one redirects with the session handoff.
+    let mut login = browser.live("/login").await.unwrap();
+    let html = login
+        .submit_form(
+            "#login-form",
+            &[("email", "ann@example.com"), ("password", "wrong")],
+        )
+        .await
+        .unwrap()
+        .html();
+    assert!(html.contains(LOGIN_FAILED), "{html}");
+    let redirect = login
+        .submit_form(
+            "#login-form",
+            &[
+                ("email", "ann@example.com"),
+                ("password", "a brand new password"),
+            ],
+        )
+        .await
+        .unwrap()
+        .navigation();
+    assert_eq!(redirect.to(), "/account");
+    assert!(
+        redirect.flash().is_some(),
+        "the ticket travels in the flash"
+    );
+    let account = login.follow_redirect(redirect).await.unwrap();
+    assert!(account.has_element("#signed-in", Some("Signed in as ann@example.com")));
+    assert!(account.has_element(".flash-info", Some("Welcome back!")));
+    // The flash shows once; the login stays for later page loads.
+    let again = browser.live("/account").await.unwrap();
+    assert!(again.has_element("#signed-in", None));
+    assert!(!again.has_element(".flash-info", None));
+
+    // Logout again, from the account page.
+    let page = browser.get("/account").await.unwrap();
+    let home = browser
+        .submit_form(&page, "#logout-form", &[])
+        .await
+        .unwrap();
+    assert!(home.has_element("#signed-out", None));
+    let elapsed = started.elapsed();
+    // A measurement, not an assertion: see CHANGELOG.md.
+    eprintln!("demo flow (register, logout, login, logout) took {elapsed:?}");
+}
+
+#[tokio::test]
+async fn an_existing_user_logs_in_and_the_guard_holds_for_a_stranger() {
+    let (app, users, _dir) = app().await;
+    users
+        .register("bob@example.com", PASSWORD)
+        .await
+        .expect("register");
+    let stranger = Browser::start(&app).await.unwrap();
+    let browser = Browser::start(&app).await.unwrap();
+    let mut login = browser.live("/login").await.unwrap();
+    // Validation: the password field is not "used" until typed into.
+    login
+        .change_form("#login-form", &[("email", "bob@example.com")])
+        .await
+        .unwrap();
+    assert!(
+        !login.has_element("#login-form .error", None),
+        "{}",
+        login.html()
+    );
+    login
+        .change_form("#login-form", &[("password", "")])
+        .await
+        .unwrap();
+    assert!(login.has_element("#login-form .error", Some("Please enter your password.")));
+    let redirect = login
+        .submit_form(
+            "#login-form",
+            &[("email", "bob@example.com"), ("password", PASSWORD)],
+        )
+        .await
+        .unwrap()
+        .navigation();
+    let account = login.follow_redirect(redirect).await.unwrap();
+    assert!(account.has_element("#signed-in", Some("bob@example.com")));
+    // Another browser (another cookie jar) is still a stranger.
+    let nav = stranger
+        .live("/account")
+        .await
+        .unwrap_err()
+        .into_navigation()
+        .unwrap();
+    assert_eq!(nav.to(), "/login");
+}
