@@ -125,7 +125,12 @@ async fn try_serve(config: Config) -> Result<(), String> {
     tokio::task::spawn_blocking(move || web::prepare_data_dir(&prepared))
         .await
         .map_err(|e| refuse(&e))?
-        .map_err(|e| format!("refusing to start: cannot prepare {}: {e}", data_dir.display()))?;
+        .map_err(|e| {
+            format!(
+                "refusing to start: cannot prepare {}: {e}",
+                data_dir.display()
+            )
+        })?;
     let limits = Limits::default();
     let app = web::app_with(
         AppState {

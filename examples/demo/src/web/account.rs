@@ -1,32 +1,42 @@
 //! `/account`: only for signed-in users. Shows who is signed in and lets them upload an avatar.
 //!
 //! **The avatar upload** is a livefire upload (`livefire::upload`) named `avatar`: one PNG,
-//! JPEG or WebP image (`.png .jpg .jpeg .webp`) of at most 2 MB, sent as soon as it is chosen
-//! (`auto_upload`), with a preview drawn by the browser from the file itself
-//! (`live_img_preview`), a progress bar, a cancel button, and every error in words. "Save
-//! avatar" consumes the finished file and hands it to the [avatar store](crate::avatars), which
-//! checks its first bytes and moves it into the data directory under the entry's server-made
-//! UUID. The image is served back by [`super::avatar`] at `/account/avatar`, to its owner only.
+//! JPEG or WebP image (`.png .jpg .jpeg .webp`) of at most 1 MB
+//! ([`MAX_AVATAR_BYTES`](crate::avatars::MAX_AVATAR_BYTES), announced on the page), sent as
+//! soon as it is chosen (`auto_upload`), with a preview drawn by the browser from the file
+//! itself (`live_img_preview`), a progress bar, a cancel button, and every error in words
+//! (a file that is too large is refused as soon as it is chosen, before any byte is sent).
+//! "Save avatar" consumes the finished file and hands it to the
+//! [avatar store](crate::avatars), which checks its first bytes and moves it into the data
+//! directory under the entry's server-made UUID. The image is served back by
+//! [`super::avatar`] at `/account/avatar`, to its owner only.
+//!
+//! The page links to `/profile` with live navigation ([`livefire::link::navigate`]): both
+//! views are in the same live session and both render the sticky
+//! [session clock](super::clock), which keeps running across the move.
 
+use livefire::components::flash_group;
 use livefire::upload::{EntryError, UploadConfig, live_file_input, live_img_preview};
-use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
+use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html, link};
 
 use super::auth::CurrentUser;
-use crate::avatars::{ACCEPT, Avatar, AvatarError, Avatars, MAX_AVATAR_BYTES};
+use super::clock::sticky_clock;
+use crate::avatars::{ACCEPT, Avatar, AvatarError, Avatars, MAX_AVATAR_BYTES, MAX_AVATAR_TEXT};
 use crate::users::User;
-use livefire::components::flash_group;
 
 /// The name of the avatar upload.
 pub const AVATAR_UPLOAD: &str = "avatar";
 
 /// What the account page says about an upload error.
-pub fn upload_error_message(error: &EntryError) -> &'static str {
+pub fn upload_error_message(error: &EntryError) -> String {
     match error {
-        EntryError::TooLarge => "The file is larger than 2 MB.",
-        EntryError::NotAccepted => "Only PNG, JPEG and WebP images are accepted.",
-        EntryError::TooManyFiles => "Choose one image at a time.",
-        EntryError::WriterFailure => "The server could not store the file. Please try again.",
-        _ => "The upload failed. Please try again.",
+        EntryError::TooLarge => format!("The file is larger than {MAX_AVATAR_TEXT}."),
+        EntryError::NotAccepted => "Only PNG, JPEG and WebP images are accepted.".to_owned(),
+        EntryError::TooManyFiles => "Choose one image at a time.".to_owned(),
+        EntryError::WriterFailure => {
+            "The server could not store the file. Please try again.".to_owned()
+        }
+        _ => "The upload failed. Please try again.".to_owned(),
     }
 }
 
@@ -145,13 +155,15 @@ impl LiveView for Account {
                 @if let Some(user) = &self.user {
                     <p id="signed-in">"Signed in as " {user.email.as_str()}</p>
                 }
-                <p><a id="profile-link" href="/profile" data-phx-link="redirect" data-phx-link-state="push">"Your profile"</a></p>
+                // Live navigation: same live session, the session clock keeps running.
+                <p>{link::navigate("/profile").id("profile-link").render("Your profile")}</p>
                 <section id="avatar">
                     <h2>"Avatar"</h2>
                     {current_avatar(self.avatar.as_ref())}
                     {self.avatar_form(socket)}
                 </section>
             </main>
+            {sticky_clock()}
         }
     }
 }
@@ -161,7 +173,11 @@ impl Account {
         let Some(upload) = socket.upload(AVATAR_UPLOAD) else {
             return html!();
         };
-        let ready = !upload.entries().is_empty() && !upload.has_errors();
+        // Saving takes finished files only (auto-upload sends them as soon as they are chosen).
+        let ready = !upload.entries().is_empty()
+            && upload.entries().iter().all(|entry| entry.is_done())
+            && !upload.has_errors();
+        let label = format!("Choose an image (PNG, JPEG or WebP, at most {MAX_AVATAR_TEXT})");
         let upload_errors: Vec<Rendered> = upload
             .errors()
             .into_iter()
@@ -170,7 +186,7 @@ impl Account {
         html! {
             <form id="avatar-form" phx-change="validate" phx-submit="save">
                 <div class="field">
-                    <label for={upload.upload_ref()}>"Choose an image (PNG, JPEG or WebP, at most 2 MB)"</label>
+                    <label for={upload.upload_ref()}>{label}</label>
                     {live_file_input(upload).attr("aria-describedby", "avatar-help")}
                     <p id="avatar-help" class="help">"It is shown to you only."</p>
                 </div>

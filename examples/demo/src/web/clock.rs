@@ -1,10 +1,16 @@
-//! The session clock: a sticky nested live view in the layout of signed-in pages.
+//! The session clock: a sticky nested live view on the signed-in pages.
 //!
 //! It counts the seconds this tab has spent on the signed-in pages and can be paused. Being
-//! sticky ([`LiveRender::sticky`](livefire::nested::LiveRender::sticky)), it is rendered by the
-//! layout outside the main view and keeps running, with its state and its DOM element, while
-//! the main view changes by live navigation (`/account` ⇄ `/profile`); a full page load starts
-//! a new one.
+//! sticky ([`LiveRender::sticky`](livefire::nested::LiveRender::sticky)), it is a view of its
+//! own (no parent) and keeps running, with its state and its DOM element, while the main view
+//! changes by live navigation (`/account` ⇄ `/profile`); a full page load starts a new one.
+//!
+//! **Where it is rendered.** Every view that shows it renders [`sticky_clock`] (with the same
+//! id), as Phoenix's app layout does. On live navigation the official client moves the sticky
+//! element into the new main view's container and then patches that container with the new
+//! view's first render, which keeps an element with the same id and discards anything else:
+//! rendered only by the root layout, outside the main view, the clock would be removed by the
+//! first live navigation.
 
 use std::time::Duration;
 
@@ -14,7 +20,7 @@ use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
 /// The DOM id of the clock's container.
 pub const CLOCK_ID: &str = "session-clock";
 
-/// The clock as the layout places it.
+/// The clock as the signed-in views place it (after their content).
 pub fn sticky_clock() -> LiveRender {
     live_render::<SessionClock>(CLOCK_ID).sticky()
 }

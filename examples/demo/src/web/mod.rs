@@ -28,17 +28,19 @@
 //! `<data dir>/avatars/<uuid>.<ext>`, the UUID being the one livefire made for the upload on
 //! the server; `GET /account/avatar` serves it back to its owner only.
 //!
-//! **The session clock** ([`clock`]): the layout of signed-in pages renders a sticky nested live
-//! view that keeps running, state and DOM element alike, across live navigation between
-//! `/account` and `/profile`.
+//! **The session clock** ([`clock`]): the signed-in pages (`/account`, `/profile`) render a
+//! sticky nested live view that keeps running, state and DOM element alike, across live
+//! navigation between them.
 //!
 //! **Hardening** (docs/threat-model.md R7, R8, R10): the binary serves with [`livefire::serve`]
 //! and [`Options::limits`] (connection caps, header limits); every response carries
-//! [`SecurityHeadersLayer`](livefire::SecurityHeadersLayer)'s CSP and friends, plus HSTS with
-//! secure cookies (installed with the session, flash and CSRF layers by [`BrowserPipeline`],
-//! which leaves the long-poll transport's posts to their own token); the client address that throttling counts against comes from the connection, or from `X-Forwarded-For`
-//! only when the peer is one of [`Options::trusted_proxies`]; and with secure cookies the
-//! WebSocket accepts only [`Options::allowed_origins`].
+//! [`SecurityHeadersLayer`]'s CSP ([`CSP`]: livefire's default plus `blob:` images, for the
+//! upload previews) and friends, plus HSTS with secure cookies (installed with the session,
+//! flash and CSRF layers by [`BrowserPipeline`], which leaves the long-poll transport's posts
+//! to their own token); the client address that throttling counts against comes from the
+//! connection, or from `X-Forwarded-For` only when the peer is one of
+//! [`Options::trusted_proxies`]; and with secure cookies the WebSocket accepts only
+//! [`Options::allowed_origins`].
 
 pub mod account;
 pub mod auth;
@@ -63,7 +65,7 @@ use livefire::session::{
 };
 use livefire::sockets::LiveSockets;
 use livefire::token::Keyring;
-use livefire::{Limits, LiveRouter, OnMount, TrustedProxyLayer};
+use livefire::{Limits, LiveRouter, OnMount, SecurityHeadersLayer, TrustedProxyLayer};
 
 use crate::avatars::{self, Avatars};
 use crate::db::Db;
@@ -75,6 +77,14 @@ pub use clock::SessionClock;
 pub use login::{LOGIN_FAILED, Login};
 pub use profile::Profile;
 pub use register::Register;
+
+/// The pages' Content-Security-Policy: livefire's
+/// [`DEFAULT_CSP`](livefire::DEFAULT_CSP) with `blob:` added to `img-src`,
+/// because the client's `Phoenix.LiveImgPreview` hook shows a chosen image through a `blob:`
+/// URL of the file (`URL.createObjectURL`). Scripts stay limited to the site itself.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
+object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 /// What the web layer needs.
 #[derive(Debug, Clone)]
@@ -245,7 +255,10 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
         .clone()
         .unwrap_or_else(|| default_data_dir(users.db()));
     if let Err(err) = prepare_data_dir(&data_dir) {
-        panic!("cannot prepare the data directory {}: {err}", data_dir.display());
+        panic!(
+            "cannot prepare the data directory {}: {err}",
+            data_dir.display()
+        );
     }
     let avatars = Avatars::open(users.db().clone(), data_dir.join("avatars"))
         .unwrap_or_else(|err| panic!("cannot open the avatar directory: {err}"));
@@ -255,7 +268,7 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
         .limits(options.limits)
         .session_store(tickets.clone())
         .upload_dir(data_dir.join("uploads"))
-        // The sticky session clock of the signed-in layout.
+        // The sticky session clock of the signed-in pages.
         .child_view(SessionClock::default)
         // One live session: links between these pages navigate live. Only the views added
         // after the hook are guarded by it.
@@ -295,10 +308,26 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
     let router = BrowserPipeline::new(keyring)
         .secure(secure_cookies)
         .session_store(tickets)
+        .security_headers(Some(
+            SecurityHeadersLayer::new().content_security_policy(CSP),
+        ))
         .apply(routes);
     if options.trusted_proxies.is_empty() {
         router
     } else {
         router.layer(TrustedProxyLayer::new(options.trusted_proxies))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CSP;
+
+    #[test]
+    fn the_csp_is_livefires_default_with_blob_images() {
+        assert_eq!(
+            CSP,
+            livefire::DEFAULT_CSP.replace("img-src 'self' data:;", "img-src 'self' data: blob:;")
+        );
     }
 }

@@ -1,14 +1,15 @@
 //! `/profile`: the signed-in user's profile as they see it: their avatar and email. In the same
 //! guarded live session as `/account`, so links between the two navigate live (and the sticky
-//! [session clock](super::clock) in the layout keeps running across them).
+//! [session clock](super::clock) both render keeps running across them).
 
-use livefire::{LiveView, Mount, Rendered, Result, Socket, html};
+use livefire::components::flash_group;
+use livefire::{LiveView, Mount, Rendered, Result, Socket, html, link};
 
 use super::account::current_avatar;
 use super::auth::CurrentUser;
+use super::clock::sticky_clock;
 use crate::avatars::{Avatar, Avatars};
 use crate::users::User;
-use livefire::components::flash_group;
 
 /// The profile live view (the user comes from the `on_mount` hook, as for the account page).
 #[derive(Debug)]
@@ -59,8 +60,10 @@ impl LiveView for Profile {
                 @if let Some(user) = &self.user {
                     <p id="profile-email">{user.email.as_str()}</p>
                 }
-                <p><a id="edit-account-link" href="/account" data-phx-link="redirect" data-phx-link-state="push">"Change your avatar"</a></p>
+                // Live navigation back to the account page (same live session).
+                <p>{link::navigate("/account").id("edit-account-link").render("Change your avatar")}</p>
             </main>
+            {sticky_clock()}
         }
     }
 }
