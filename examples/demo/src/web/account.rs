@@ -2,7 +2,7 @@
 //!
 //! **The avatar upload** is a livefire upload (`livefire::upload`) named `avatar`: one PNG,
 //! JPEG or WebP image (`.png .jpg .jpeg .webp`) of at most 1 MB
-//! ([`MAX_AVATAR_BYTES`](crate::avatars::MAX_AVATAR_BYTES), announced on the page), sent as
+//! ([`MAX_AVATAR_BYTES`], announced on the page), sent as
 //! soon as it is chosen (`auto_upload`), with a preview drawn by the browser from the file
 //! itself (`live_img_preview`), a progress bar, a cancel button, and every error in words
 //! (a file that is too large is refused as soon as it is chosen, before any byte is sent).
