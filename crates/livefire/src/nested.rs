@@ -10,8 +10,10 @@
 //! the child only (the client rejoins it), unless it [linked](crate::SocketCore::link_parent)
 //! itself to the parent, which then crashes too. When the parent ends, its children end.
 //!
-//! A **sticky** child ([`LiveRender::sticky`]), rendered in the layout outside the main view,
-//! keeps running across live navigation (`push_navigate`) of the main view.
+//! A **sticky** child ([`LiveRender::sticky`]) keeps running across live navigation
+//! (`push_navigate`) of the main view, provided every view it should survive between renders
+//! it with the same id (as Phoenix's app layout does): the official client moves the sticky
+//! element into the new main view and keeps it only if that view's render has it too.
 //!
 //! ```
 //! use livefire::nested::live_render;
@@ -73,7 +75,8 @@ impl LiveRender {
         self
     }
 
-    /// Makes the child sticky: rendered in the layout, it survives live navigation.
+    /// Makes the child sticky: it has no parent and survives live navigation to another view
+    /// that renders it with the same id (see the [module documentation](self)).
     pub fn sticky(mut self) -> Self {
         self.sticky = true;
         self

@@ -430,7 +430,7 @@ pub struct LiveRender {
     pub(crate) id: String,
     /// Values the parent passes to the child's session.
     pub(crate) session: serde_json::Map<String, serde_json::Value>,
-    /// Survives live navigation (rendered outside the main view, in the layout).
+    /// Survives live navigation to views that render it too (no parent).
     pub(crate) sticky: bool,
 }
 

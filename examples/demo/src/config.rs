@@ -5,7 +5,7 @@
 //! | `APP_ENV`        | `development`              | `development`/`dev` or `production`/`prod`     |
 //! | `PORT`           | `4000`                     | TCP port to listen on (`0` = any free port)    |
 //! | `BIND`           | `127.0.0.1`                | IP address to listen on                        |
-//! | `DATA_DIR`       | `./data`                   | Directory for the database and the dev secret  |
+//! | `DATA_DIR`       | `./data`                   | Directory for the database, the dev secret, avatars (`avatars/`) and uploads in progress (`uploads/`) |
 //! | `DATABASE_PATH`  | `<DATA_DIR>/demo.sqlite3`  | SQLite database file                           |
 //! | `SECURE_COOKIES` | `false` (`true` in prod)   | Mark cookies `Secure` and use `__Host-` names  |
 //! | `PUBLIC_URL`     | unset                      | The site's origin (`https://example.com`); required with secure cookies |

@@ -32,6 +32,15 @@ pub const MIGRATIONS: &[&str] = &[
         inserted_at INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX user_tokens_user_id ON user_tokens (user_id);",
+    // 2: one avatar per user: the file `<file_id>.<ext>` in the avatar directory
+    // (see crate::avatars), its type (found in the file's first bytes) and size.
+    "CREATE TABLE avatars (
+        user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        file_id TEXT UNIQUE NOT NULL CHECK (length(file_id) = 36),
+        content_type TEXT NOT NULL CHECK (content_type IN ('image/png', 'image/jpeg', 'image/webp')),
+        size INTEGER NOT NULL CHECK (size >= 0),
+        updated_at INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// Errors from the database layer.
@@ -290,7 +299,7 @@ mod tests {
         migrate(&mut conn).unwrap();
         migrate(&mut conn).unwrap();
         assert_eq!(version(&conn), i64::try_from(MIGRATIONS.len()).unwrap());
-        assert_eq!(tables(&conn), ["user_tokens", "users"]);
+        assert_eq!(tables(&conn), ["avatars", "user_tokens", "users"]);
         let mode: String = conn
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
@@ -354,7 +363,7 @@ mod tests {
     #[tokio::test]
     async fn foreign_keys_cascade_and_unique_email_is_case_insensitive() {
         let db = Db::open_in_memory().unwrap();
-        assert_eq!(db.schema_version().await.unwrap(), 1);
+        assert_eq!(db.schema_version().await.unwrap(), 2);
         db.call(|c| {
             c.execute(
                 "INSERT INTO users (id, email, password_hash, inserted_at) VALUES (1, 'A@x.io', 'h', 0)",
@@ -410,6 +419,6 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, DbError::Task(_)));
-        assert_eq!(db.schema_version().await.unwrap(), 1);
+        assert_eq!(db.schema_version().await.unwrap(), 2);
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! The HTTP routes and live views are built on top of these modules by the `demo` binary.
 
+pub mod avatars;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -119,6 +119,18 @@ async fn try_serve(config: Config) -> Result<(), String> {
             (PubSub::local(), tickets)
         }
     };
+    // Avatars and uploads in progress live under DATA_DIR; refuse to start if it is unusable.
+    let data_dir = config.data_dir.clone();
+    let prepared = data_dir.clone();
+    tokio::task::spawn_blocking(move || web::prepare_data_dir(&prepared))
+        .await
+        .map_err(|e| refuse(&e))?
+        .map_err(|e| {
+            format!(
+                "refusing to start: cannot prepare {}: {e}",
+                data_dir.display()
+            )
+        })?;
     let limits = Limits::default();
     let app = web::app_with(
         AppState {
@@ -132,6 +144,7 @@ async fn try_serve(config: Config) -> Result<(), String> {
             allowed_origins,
             trusted_proxies: config.trusted_proxies.clone(),
             limits,
+            data_dir: Some(data_dir),
         },
     );
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))

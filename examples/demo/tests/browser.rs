@@ -2,7 +2,9 @@
 //! in through livefire's `phx-trigger-action` session form), log out, a failed and a
 //! successful live login (through a redirect), staying logged in across reloads and a server
 //! restart, logging out and being sent to the login page by the account page's `on_mount`
-//! hook, on a page load and on live navigation.
+//! hook, on a page load and on live navigation. The avatar upload (preview, progress, the size
+//! error, cancel, the image served back) and the sticky session clock kept across live
+//! navigation between `/account` and `/profile`.
 //!
 //! Every step asserts the DOM. Along the way: the session cookie is never readable from
 //! JavaScript (HttpOnly, security.md case 24), the `__phoenix_flash__` cookie the client writes
@@ -797,6 +799,511 @@ async fn guarded_account_redirects_with_its_flash_on_page_load_and_live_navigati
     client.refresh().await?;
     sync(client, "/login reloaded").await;
     assert_eq!(flashes(client).await, Vec::<String>::new(), "shown once");
+
+    browser.close().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The avatar upload and the sticky session clock
+// ---------------------------------------------------------------------------------------------
+
+/// CRC-32 (IEEE) of `bytes`, as PNG chunks carry it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffff_u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A real `width`×`height` RGB PNG (a red-to-blue gradient), zlib data in one stored block.
+fn png(width: u8, height: u8) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+    let mut raw = Vec::new();
+    for y in 0..height {
+        raw.push(0); // filter: none
+        for x in 0..width {
+            raw.extend_from_slice(&[x.wrapping_mul(30), 0x40, y.wrapping_mul(30)]);
+        }
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    let len = u16::try_from(raw.len()).expect("one stored block");
+    let mut zlib = vec![0x78, 0x01, 0x01];
+    zlib.extend_from_slice(&len.to_le_bytes());
+    zlib.extend_from_slice(&(!len).to_le_bytes());
+    zlib.extend_from_slice(&raw);
+    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&u32::from(width).to_be_bytes());
+    ihdr.extend_from_slice(&u32::from(height).to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, no interlace
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", &zlib);
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// The demo with a private data directory (avatars and uploads) and a user `email`, signed
+/// in through the live login form; the browser is on `/account`.
+async fn signed_in_demo(
+    email: &str,
+    password: &str,
+) -> Result<(Browser, String, tempfile::TempDir), Box<dyn std::error::Error>> {
+    let data = tempfile::tempdir()?;
+    let users = Users::new(Db::open_in_memory()?);
+    users.register(email, password).await?;
+    let app = web::app_with(
+        AppState {
+            users,
+            keyring: Keyring::random(),
+            secure_cookies: false,
+        },
+        web::Options {
+            data_dir: Some(data.path().to_owned()),
+            ..web::Options::default()
+        },
+    );
+    let base = serve(app).await?;
+    let browser = Browser::start().await?;
+    let client = browser.client();
+    record_js_errors(client).await?;
+    client.goto(&format!("{base}/login")).await?;
+    sync(client, "login page").await;
+    type_into(client, "#email", email).await?;
+    type_into(client, "#password", password).await?;
+    sync(client, "typed credentials").await;
+    click(client, "#login-submit").await?;
+    wait(
+        client,
+        "location.pathname === '/account' && document.getElementById('account') !== null",
+        "login lands on /account",
+    )
+    .await;
+    sync(client, "/account after login").await;
+    Ok((browser, base, data))
+}
+
+/// Picks `path` in the account page's file input, as a user choosing a file does.
+async fn choose_file(client: &Client, path: &std::path::Path) -> TestResult {
+    client
+        .find(Locator::Css("#avatar-form input[type=file]"))
+        .await?
+        .send_keys(path.to_str().expect("a UTF-8 path"))
+        .await?;
+    Ok(())
+}
+
+/// Fetches `url` from the page: `[status, content type, nosniff header, byte length]`.
+async fn fetch_in_page(client: &Client, url: &str) -> Value {
+    let script = format!(
+        "var done = arguments[arguments.length - 1]; \
+         fetch({}).then(function (r) {{ return r.arrayBuffer().then(function (b) {{ \
+           done([r.status, r.headers.get('content-type'), r.headers.get('x-content-type-options'), b.byteLength]); \
+         }}); }}, function (e) {{ done(String(e)); }});",
+        lit(url)
+    );
+    client
+        .execute_async(&script, Vec::new())
+        .await
+        .unwrap_or_else(|err| panic!("fetch {url}: {err}"))
+}
+
+/// The avatar upload in Chromium: a real PNG chosen in the file input is previewed by the
+/// client from the file itself, uploaded with progress, saved, and served back from
+/// `/account/avatar?v=<id>` as an image of the right type and size (on /account and, after live
+/// navigation, on /profile); a file over the announced 1 MB limit shows the size error at once
+/// and cannot be saved; a chosen file can be cancelled.
+#[tokio::test]
+async fn avatar_upload_preview_progress_errors_and_cancel_in_chromium() -> TestResult {
+    let email = "avatar@example.com";
+    let (browser, _base, data) = signed_in_demo(email, "avatar password 1").await?;
+    let client = browser.client();
+    let files = tempfile::tempdir()?;
+    assert!(text(client, "#no-avatar").await.is_some(), "no avatar yet");
+    assert!(
+        text(client, "#avatar-form label")
+            .await
+            .unwrap_or_default()
+            .contains("at most 1 MB"),
+        "the limit is announced"
+    );
+    assert_eq!(
+        js(
+            client,
+            "return document.getElementById('avatar-save').disabled;"
+        )
+        .await,
+        json!(true),
+        "nothing to save yet"
+    );
+    assert_clean_console(client, "/account").await;
+
+    // 1. A real 8×8 PNG: preview (a blob: URL of the file, decoded by the browser), progress
+    //    to 100 %, then "Save avatar" stores it.
+    let image = png(8, 8);
+    let png_path = files.path().join("me.png");
+    std::fs::write(&png_path, &image)?;
+    choose_file(client, &png_path).await?;
+    wait(
+        client,
+        "(function () { var p = document.querySelector('.upload-entry img.preview'); \
+         return !!p && p.src.indexOf('blob:') === 0 && p.complete && p.naturalWidth === 8; })()",
+        "the preview shows the chosen image",
+    )
+    .await;
+    wait(
+        client,
+        &text_is(".upload-entry .upload-percent", "100%"),
+        "upload progress reaches 100 %",
+    )
+    .await;
+    sync(client, "uploaded").await;
+    assert_eq!(
+        js(
+            client,
+            "return [document.querySelector('.upload-entry progress').value, \
+             document.querySelector('.upload-entry .upload-name').textContent, \
+             document.getElementById('avatar-save').disabled];"
+        )
+        .await,
+        json!([100, "me.png", false]),
+        "progress bar full, file named, save enabled"
+    );
+    click(client, "#avatar-save").await?;
+    wait(
+        client,
+        "document.getElementById('current-avatar') !== null \
+         && document.querySelector('.upload-entry') === null",
+        "the saved avatar replaces the entry",
+    )
+    .await;
+    sync(client, "saved").await;
+    assert_eq!(
+        flashes(client).await,
+        ["flash-info: Your avatar was updated."]
+    );
+    let stored: Vec<String> = std::fs::read_dir(data.path().join("avatars"))?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let id = stored[0].strip_suffix(".png").expect("stored as .png");
+    let src = js(
+        client,
+        "return document.getElementById('current-avatar').getAttribute('src');",
+    )
+    .await;
+    assert_eq!(src, json!(format!("/account/avatar?v={id}")));
+    wait(
+        client,
+        "(function () { var i = document.getElementById('current-avatar'); \
+         return i.complete && i.naturalWidth === 8 && i.naturalHeight === 8; })()",
+        "the served avatar is decoded by the browser",
+    )
+    .await;
+    assert_eq!(
+        fetch_in_page(client, &format!("/account/avatar?v={id}")).await,
+        json!([200, "image/png", "nosniff", image.len()]),
+        "served back with its type"
+    );
+    assert_no_js_errors(client, "after saving").await;
+
+    // The profile page (live navigation) shows the same image.
+    js(client, "window.__page = 1; return null;").await;
+    click(client, "#profile-link").await?;
+    wait(
+        client,
+        "location.pathname === '/profile' && document.getElementById('profile') !== null",
+        "live navigation to /profile",
+    )
+    .await;
+    sync(client, "/profile").await;
+    assert_eq!(js(client, "return window.__page;").await, json!(1));
+    assert_eq!(
+        js(
+            client,
+            "return document.getElementById('current-avatar').getAttribute('src');"
+        )
+        .await,
+        src
+    );
+    wait(
+        client,
+        "document.getElementById('current-avatar').naturalWidth === 8",
+        "the avatar on /profile",
+    )
+    .await;
+    click(client, "#edit-account-link").await?;
+    wait(
+        client,
+        "location.pathname === '/account' && document.getElementById('avatar-form') !== null",
+        "live navigation back to /account",
+    )
+    .await;
+    sync(client, "/account again").await;
+    assert_no_js_errors(client, "/profile and back").await;
+
+    // 2. Too large: the size error appears as soon as the file is chosen; nothing is sent.
+    let mut big = image.clone();
+    big.resize(1_100_000, 0);
+    let big_path = files.path().join("big.png");
+    std::fs::write(&big_path, &big)?;
+    choose_file(client, &big_path).await?;
+    wait(
+        client,
+        &text_is(
+            ".upload-entry .upload-error",
+            "The file is larger than 1 MB.",
+        ),
+        "the size error",
+    )
+    .await;
+    sync(client, "too large").await;
+    assert_eq!(
+        text(client, ".upload-entry .upload-name").await.as_deref(),
+        Some("big.png")
+    );
+    assert_eq!(
+        js(
+            client,
+            "return document.getElementById('avatar-save').disabled;"
+        )
+        .await,
+        json!(true),
+        "a file in error cannot be saved"
+    );
+    assert_eq!(
+        std::fs::read_dir(data.path().join("uploads"))?.count(),
+        0,
+        "no byte of the large file was stored"
+    );
+    assert_eq!(
+        js(
+            client,
+            "return document.getElementById('current-avatar').getAttribute('src');"
+        )
+        .await,
+        src,
+        "the saved avatar stays"
+    );
+    assert_no_js_errors(client, "too large").await;
+
+    // 3. Cancel: choose the PNG again (it replaces the file in error), then cancel it.
+    choose_file(client, &png_path).await?;
+    wait(
+        client,
+        "document.querySelector('.upload-error') === null \
+         && document.querySelector('.upload-entry .upload-name') !== null \
+         && document.querySelector('.upload-entry .upload-name').textContent === 'me.png'",
+        "the new choice replaces the file in error",
+    )
+    .await;
+    sync(client, "chosen again").await;
+    click(client, ".upload-entry .upload-cancel").await?;
+    wait(
+        client,
+        &absent(".upload-entry"),
+        "the cancelled entry is gone",
+    )
+    .await;
+    sync(client, "cancelled").await;
+    assert_eq!(
+        js(
+            client,
+            "return document.getElementById('avatar-save').disabled;"
+        )
+        .await,
+        json!(true),
+        "nothing left to save"
+    );
+    assert_eq!(
+        std::fs::read_dir(data.path().join("uploads"))?.count(),
+        0,
+        "the cancelled upload's file is deleted"
+    );
+    assert_eq!(
+        std::fs::read_dir(data.path().join("avatars"))?.count(),
+        1,
+        "the saved avatar is untouched"
+    );
+    assert_no_js_errors(client, "at the end").await;
+
+    browser.close().await?;
+    Ok(())
+}
+
+/// The session clock's state: `[seconds, paused]`.
+const CLOCK_STATE: &str = "var t = document.getElementById('clock-elapsed'); \
+    return [Number(t.getAttribute('data-seconds')), document.getElementById('clock-paused') !== null];";
+
+/// The sticky session clock in Chromium: paused on /account, it keeps its DOM element (a
+/// property set from JavaScript stays) and its state (paused, same seconds) across live
+/// navigation to /profile and back, and keeps running when resumed; a full page load mounts a
+/// new one.
+#[tokio::test]
+async fn sticky_session_clock_survives_live_navigation_in_chromium() -> TestResult {
+    let (browser, _base, _data) = signed_in_demo("clock@example.com", "clock password 1").await?;
+    let client = browser.client();
+    // A sticky view is a root of its own (no parent id), even inside the main container.
+    let clock_is_sticky = "(function () { var c = document.getElementById('session-clock'); \
+        return !!c && c.hasAttribute('data-phx-sticky') && !c.hasAttribute('data-phx-parent-id') \
+        && document.querySelectorAll('#session-clock').length === 1; })()";
+    assert_eq!(
+        js(client, &format!("return {clock_is_sticky};")).await,
+        json!(true),
+        "the clock is a sticky view"
+    );
+
+    // 1. Let it count, then pause it: a fresh clock would be running from 0.
+    wait(
+        client,
+        "Number(document.getElementById('clock-elapsed').getAttribute('data-seconds')) >= 3",
+        "the clock counts",
+    )
+    .await;
+    click(client, "#clock-toggle").await?;
+    wait(
+        client,
+        "document.getElementById('clock-paused') !== null",
+        "paused",
+    )
+    .await;
+    sync(client, "paused").await;
+    let paused = js(client, CLOCK_STATE).await;
+    let seconds = paused[0].as_u64().expect("seconds");
+    assert!(seconds >= 3, "{paused}");
+    assert_eq!(paused[1], json!(true));
+    assert_eq!(
+        text(client, "#clock-toggle")
+            .await
+            .as_deref()
+            .map(str::trim),
+        Some("Resume")
+    );
+    js(
+        client,
+        "document.getElementById('session-clock').__kept = 'same element'; window.__page = 1; return null;",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        js(client, CLOCK_STATE).await,
+        json!([seconds, true]),
+        "paused means paused"
+    );
+
+    // 2. Live navigation to /profile and back: same page, same clock element, same state.
+    for (link, path, main) in [
+        ("#profile-link", "/profile", "profile"),
+        ("#edit-account-link", "/account", "account"),
+        ("#nav-profile-link", "/profile", "profile"),
+        ("#account-link", "/account", "account"),
+    ] {
+        click(client, link).await?;
+        wait(
+            client,
+            &format!(
+                "location.pathname === {} && document.getElementById({}) !== null",
+                lit(path),
+                lit(main)
+            ),
+            path,
+        )
+        .await;
+        sync(client, path).await;
+        assert_eq!(
+            js(
+                client,
+                "return [window.__page, document.getElementById('session-clock').__kept];"
+            )
+            .await,
+            json!([1, "same element"]),
+            "{link}: no page load, the clock's element is the same"
+        );
+        assert_eq!(
+            js(client, CLOCK_STATE).await,
+            json!([seconds, true]),
+            "{link}: the clock's state survived"
+        );
+        assert_eq!(
+            js(client, &format!("return {clock_is_sticky};")).await,
+            json!(true)
+        );
+        assert_no_js_errors(client, path).await;
+    }
+
+    // 3. Still alive after the navigation: resume, and it counts on from where it was.
+    click(client, "#clock-toggle").await?;
+    wait(
+        client,
+        &format!(
+            "document.getElementById('clock-paused') === null && \
+             Number(document.getElementById('clock-elapsed').getAttribute('data-seconds')) > {seconds}"
+        ),
+        "resumed",
+    )
+    .await;
+    sync(client, "resumed").await;
+    assert_eq!(
+        js(
+            client,
+            "return document.getElementById('session-clock').__kept;"
+        )
+        .await,
+        json!("same element")
+    );
+
+    // 4. A full page load mounts a new clock: new element, running, from 0.
+    client.refresh().await?;
+    sync(client, "reloaded").await;
+    wait(
+        client,
+        "document.getElementById('clock-elapsed') !== null",
+        "a clock after the reload",
+    )
+    .await;
+    assert_eq!(
+        js(
+            client,
+            "return [window.__page === undefined, document.getElementById('session-clock').__kept === undefined];"
+        )
+        .await,
+        json!([true, true]),
+        "a new page and a new clock element"
+    );
+    let fresh = js(client, CLOCK_STATE).await;
+    assert_eq!(fresh[1], json!(false), "a new clock runs: {fresh}");
+    assert!(
+        fresh[0].as_u64().expect("seconds") < seconds,
+        "a new clock starts from 0: {fresh} (before: {seconds})"
+    );
+    assert_eq!(
+        text(client, "#clock-toggle")
+            .await
+            .as_deref()
+            .map(str::trim),
+        Some("Pause")
+    );
+    assert_no_js_errors(client, "after the reload").await;
 
     browser.close().await?;
     Ok(())

@@ -131,6 +131,10 @@ impl IntoDynamic for LiveFileInput<'_> {
 /// uploaded for it): an `<img>` the client's `Phoenix.LiveImgPreview` hook fills. Its id is
 /// `phx-preview-<entry ref>` unless given with [`LiveImgPreview::attr`].
 ///
+/// The hook sets the image's `src` to a `blob:` URL of the file, so the page's
+/// Content-Security-Policy must allow `blob:` images; [`DEFAULT_CSP`](crate::DEFAULT_CSP)
+/// (`img-src 'self' data:`) does not.
+///
 /// ```
 /// use livefire::upload::{live_img_preview, UploadEntry};
 /// # fn show(entry: &UploadEntry) -> livefire::Rendered {

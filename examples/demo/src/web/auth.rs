@@ -120,7 +120,7 @@ pub fn live_socket_id(token: &str) -> String {
 /// `POST /logout` (CSRF-checked by `VerifyCsrfLayer`): deletes the token server-side, closes
 /// the live sockets of this login in every tab, renews the session and says goodbye.
 pub async fn logout(
-    State(Web { users, sockets }): State<Web>,
+    State(Web { users, sockets, .. }): State<Web>,
     session: Session,
     flash: FlashHandle,
     Extension(CurrentUser(user)): Extension<CurrentUser>,

@@ -14,7 +14,9 @@ nav{display:flex;gap:1rem;align-items:center;border-bottom:1px solid #ddd;paddin
 nav form{margin-left:auto}.flash{border-radius:.4rem;padding:.6rem .8rem;margin:.5rem 0}\
 .flash-info{background:#e7f5ea;border:1px solid #9cd3a8}.flash-error{background:#fdecec;border:1px solid #f0a3a3}\
 .flash strong{display:block}.flash p{margin:.2rem 0}.field{margin:.6rem 0}.field label{display:block}\
-.field input{padding:.3rem;width:18rem}.error{color:#b00020;margin:.2rem 0}button{padding:.35rem .8rem}";
+.field input{padding:.3rem;width:18rem}.error{color:#b00020;margin:.2rem 0}button{padding:.35rem .8rem}\
+.upload-entry{display:flex;gap:.8rem;align-items:center;margin:.6rem 0}.upload-entry figcaption{display:flex;gap:.5rem;align-items:center}\
+.session-clock{margin-top:2rem;padding-top:.5rem;border-top:1px solid #ddd;color:#555}";
 
 /// The root layout of every page (live pages get it from the live router).
 pub fn layout(page: &Page) -> Rendered {
@@ -62,6 +64,7 @@ pub fn nav(user: Option<&User>, csrf_token: &str) -> Rendered {
                 // Live navigation (same live session as /login and /register): the account
                 // view's on_mount hook checks the login on the join.
                 {link::navigate("/account").id("account-link").render("Account")}
+                {link::navigate("/profile").id("nav-profile-link").render("Profile")}
                 <form id="logout-form" method="post" action="/logout">
                     <input type="hidden" name="_csrf_token" value={csrf_token}>
                     <span class="who">{user.email} " "</span>

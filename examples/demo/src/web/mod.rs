@@ -5,7 +5,9 @@
 //! | `GET /` | dead render: the flash and who is signed in |
 //! | `/register` | live view: create an account, validated live, then signed in through a `phx-trigger-action` form |
 //! | `/login` | live view: log in; success writes the session and redirects to `/account` |
-//! | `/account` | live view, guarded by an `on_mount` hook: "Signed in as EMAIL"; logged out, redirects to `/login` |
+//! | `/account` | live view, guarded by an `on_mount` hook: "Signed in as EMAIL" and the avatar upload; logged out, redirects to `/login` |
+//! | `/profile` | live view, guarded like `/account`: the user's avatar and email |
+//! | `GET /account/avatar` | the signed-in user's own avatar image (403 without a login, 404 without an avatar) |
 //! | `POST /live/session` | livefire's: applies a live view's session writes (the registration form) |
 //! | `POST /logout` | CSRF-checked: deletes the login server-side and renews the session |
 //!
@@ -20,20 +22,37 @@
 //! every mount. `/login`, `/register` and `/account` share one live session, so links between
 //! them navigate live and the hook also runs on the connected join.
 //!
+//! **Avatars** ([`account`], [`avatar`], [`crate::avatars`]): the account page's upload goes
+//! over the live socket into `<data dir>/uploads` (livefire's temporary files, see
+//! [`Options::data_dir`]); "Save avatar" checks the file's first bytes and moves it to
+//! `<data dir>/avatars/<uuid>.<ext>`, the UUID being the one livefire made for the upload on
+//! the server; `GET /account/avatar` serves it back to its owner only.
+//!
+//! **The session clock** ([`clock`]): the signed-in pages (`/account`, `/profile`) render a
+//! sticky nested live view that keeps running, state and DOM element alike, across live
+//! navigation between them.
+//!
 //! **Hardening** (docs/threat-model.md R7, R8, R10): the binary serves with [`livefire::serve`]
 //! and [`Options::limits`] (connection caps, header limits); every response carries
-//! [`SecurityHeadersLayer`](livefire::SecurityHeadersLayer)'s CSP and friends, plus HSTS with
-//! secure cookies (installed with the session, flash and CSRF layers by [`BrowserPipeline`],
-//! which leaves the long-poll transport's posts to their own token); the client address that throttling counts against comes from the connection, or from `X-Forwarded-For`
-//! only when the peer is one of [`Options::trusted_proxies`]; and with secure cookies the
-//! WebSocket accepts only [`Options::allowed_origins`].
+//! [`SecurityHeadersLayer`]'s CSP ([`CSP`]: livefire's default plus `blob:` images, for the
+//! upload previews) and friends, plus HSTS with secure cookies (installed with the session,
+//! flash and CSRF layers by [`BrowserPipeline`], which leaves the long-poll transport's posts
+//! to their own token); the client address that throttling counts against comes from the
+//! connection, or from `X-Forwarded-For` only when the peer is one of
+//! [`Options::trusted_proxies`]; and with secure cookies the WebSocket accepts only
+//! [`Options::allowed_origins`].
 
-mod account;
+pub mod account;
 pub mod auth;
+pub mod avatar;
+pub mod clock;
 mod components;
 mod home;
 mod login;
+mod profile;
 mod register;
+
+use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
@@ -46,15 +65,26 @@ use livefire::session::{
 };
 use livefire::sockets::LiveSockets;
 use livefire::token::Keyring;
-use livefire::{Limits, LiveRouter, OnMount, TrustedProxyLayer};
+use livefire::{Limits, LiveRouter, OnMount, SecurityHeadersLayer, TrustedProxyLayer};
 
+use crate::avatars::{self, Avatars};
 use crate::db::Db;
 use crate::users::Users;
 
 pub use account::Account;
 pub use auth::CurrentUser;
+pub use clock::SessionClock;
 pub use login::{LOGIN_FAILED, Login};
+pub use profile::Profile;
 pub use register::Register;
+
+/// The pages' Content-Security-Policy: livefire's
+/// [`DEFAULT_CSP`](livefire::DEFAULT_CSP) with `blob:` added to `img-src`,
+/// because the client's `Phoenix.LiveImgPreview` hook shows a chosen image through a `blob:`
+/// URL of the file (`URL.createObjectURL`). Scripts stay limited to the site itself.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
+object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 /// What the web layer needs.
 #[derive(Debug, Clone)]
@@ -124,6 +154,31 @@ pub struct Options {
     pub trusted_proxies: Vec<IpNet>,
     /// The live socket's limits; give the same value to [`livefire::serve`].
     pub limits: Limits,
+    /// Where avatars (`avatars/`) and uploads in progress (`uploads/`, livefire's temporary
+    /// files: [`LiveRouter::upload_dir`]) are kept. Both subdirectories are created with mode
+    /// 0700. Keeping uploads next to the avatars makes saving one a rename on the same file
+    /// system. Default: the directory of the database file (the binary passes `DATA_DIR`), or
+    /// for an in-memory database `livefire-demo-<pid>` in the system's temporary directory.
+    ///
+    /// A temporary file is deleted when its upload is saved, cancelled, stopped or its page
+    /// closed; only a crash of the process can leave some behind in `uploads/`, which is
+    /// safe to empty while the server is stopped.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Creates the avatar and upload directories under `data_dir` (mode 0700), as
+/// [`app_with`] needs them; the binary calls it first to refuse to start with a clear error.
+pub fn prepare_data_dir(data_dir: &Path) -> std::io::Result<()> {
+    avatars::create_private_dir(&data_dir.join("avatars"))?;
+    avatars::create_private_dir(&data_dir.join("uploads"))
+}
+
+fn default_data_dir(db: &Db) -> PathBuf {
+    match db.path().map(Path::parent) {
+        Some(Some(dir)) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        Some(_) => PathBuf::from("."),
+        None => std::env::temp_dir().join(format!("livefire-demo-{}", std::process::id())),
+    }
 }
 
 /// State of the plain HTTP routes.
@@ -133,11 +188,19 @@ pub struct Web {
     pub users: Users,
     /// Connected live sockets by login, to disconnect them on logout.
     pub sockets: LiveSockets,
+    /// The avatar store.
+    pub avatars: Avatars,
 }
 
 impl axum::extract::FromRef<Web> for Users {
     fn from_ref(web: &Web) -> Self {
         web.users.clone()
+    }
+}
+
+impl axum::extract::FromRef<Web> for Avatars {
+    fn from_ref(web: &Web) -> Self {
+        web.avatars.clone()
     }
 }
 
@@ -162,7 +225,8 @@ pub fn app_with_pubsub(state: AppState, pubsub: PubSub) -> Router {
 ///
 /// # Panics
 /// If an allowed origin is not `scheme://host[:port]` (check them first, as
-/// [`Config::allowed_origins`](crate::config::Config::allowed_origins) does).
+/// [`Config::allowed_origins`](crate::config::Config::allowed_origins) does), or if the
+/// [data directory](Options::data_dir) cannot be prepared (check with [`prepare_data_dir`]).
 pub fn app_with(state: AppState, mut options: Options) -> Router {
     let tickets = options.tickets.take().unwrap_or_else(|| {
         Tickets::for_db(state.users.db()).unwrap_or_else(|err| {
@@ -186,17 +250,34 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
     let login_users = users.clone();
     let register_users = users.clone();
     let hook_users = users.clone();
+    let data_dir = options
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| default_data_dir(users.db()));
+    if let Err(err) = prepare_data_dir(&data_dir) {
+        panic!(
+            "cannot prepare the data directory {}: {err}",
+            data_dir.display()
+        );
+    }
+    let avatars = Avatars::open(users.db().clone(), data_dir.join("avatars"))
+        .unwrap_or_else(|err| panic!("cannot open the avatar directory: {err}"));
+    let (account_avatars, profile_avatars) = (avatars.clone(), avatars.clone());
     let mut live_router = LiveRouter::new(keyring.clone())
         .layout(components::layout)
         .limits(options.limits)
         .session_store(tickets.clone())
+        .upload_dir(data_dir.join("uploads"))
+        // The sticky session clock of the signed-in pages.
+        .child_view(SessionClock::default)
         // One live session: links between these pages navigate live. Only the views added
         // after the hook are guarded by it.
         .live_session("main")
         .live("/login", move || Login::new(login_users.clone()))
         .live("/register", move || Register::new(register_users.clone()))
         .on_mount(move |cx: OnMount| auth::require_user(hook_users.clone(), cx))
-        .live("/account", Account::new)
+        .live("/account", move || Account::new(account_avatars.clone()))
+        .live("/profile", move || Profile::new(profile_avatars.clone()))
         .pubsub(options.pubsub.unwrap_or_else(PubSub::local))
         .socket_id(|session| {
             session
@@ -211,9 +292,11 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
     let routes = Router::new()
         .route("/", get(home::home))
         .route("/logout", post(auth::logout))
+        .route("/account/avatar", get(avatar::avatar))
         .with_state(Web {
             users: users.clone(),
             sockets,
+            avatars,
         })
         .merge(live)
         // Inside the pipeline: it sees the session, and the session writes that the flash
@@ -225,10 +308,26 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
     let router = BrowserPipeline::new(keyring)
         .secure(secure_cookies)
         .session_store(tickets)
+        .security_headers(Some(
+            SecurityHeadersLayer::new().content_security_policy(CSP),
+        ))
         .apply(routes);
     if options.trusted_proxies.is_empty() {
         router
     } else {
         router.layer(TrustedProxyLayer::new(options.trusted_proxies))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CSP;
+
+    #[test]
+    fn the_csp_is_livefires_default_with_blob_images() {
+        assert_eq!(
+            CSP,
+            livefire::DEFAULT_CSP.replace("img-src 'self' data:;", "img-src 'self' data: blob:;")
+        );
     }
 }
