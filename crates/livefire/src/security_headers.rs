@@ -33,9 +33,10 @@ use tower::{Layer, Service};
 
 /// The default Content-Security-Policy: scripts, styles, images, fonts and connections from
 /// the site itself (the live socket included), inline `style` attributes (the client's JS
-/// commands set them), `data:` images, no plugins, no framing, forms post to the site only.
+/// commands set them), `data:` and `blob:` images (the client's `live_img_preview` hook shows a
+/// chosen file through a `blob:` URL of it), no plugins, no framing, forms post to the site only.
 pub const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; \
-style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; \
 object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 const HSTS: &str = "max-age=63072000; includeSubDomains";

@@ -132,8 +132,8 @@ impl IntoDynamic for LiveFileInput<'_> {
 /// `phx-preview-<entry ref>` unless given with [`LiveImgPreview::attr`].
 ///
 /// The hook sets the image's `src` to a `blob:` URL of the file, so the page's
-/// Content-Security-Policy must allow `blob:` images; [`DEFAULT_CSP`](crate::DEFAULT_CSP)
-/// (`img-src 'self' data:`) does not.
+/// Content-Security-Policy must allow `blob:` images, as [`DEFAULT_CSP`](crate::DEFAULT_CSP)
+/// does (`img-src 'self' data: blob:`).
 ///
 /// ```
 /// use livefire::upload::{live_img_preview, UploadEntry};
