@@ -310,7 +310,7 @@ struct Entry {
 
 /// The live components of one view, by cid and by (type, id).
 #[derive(Default)]
-pub(crate) struct Components {
+struct Registry {
     entries: HashMap<u32, Entry>,
     ids: HashMap<(TypeId, String), u32>,
     next: u32,
@@ -318,9 +318,9 @@ pub(crate) struct Components {
     root: Vec<u32>,
 }
 
-impl fmt::Debug for Components {
+impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Components")
+        f.debug_struct("Registry")
             .field("count", &self.entries.len())
             .finish_non_exhaustive()
     }
@@ -366,7 +366,7 @@ impl ErasedCall for Taken {
     }
 }
 
-impl Components {
+impl Registry {
     /// Gives every component call in `tree` its cid (allocating cids for new ids) and takes
     /// the calls out for [`resolve`](Self::resolve). `seen` catches an id used twice in one
     /// render.
@@ -638,6 +638,119 @@ impl Components {
     }
 }
 
+/// The live components of one view: nothing but a null pointer until the view places its
+/// first component. It lives in every view task, and most views have none (the registry's
+/// maps and lists take ~130 bytes inline; idle memory per view is a measured target, see
+/// BENCHMARKS.md).
+#[derive(Debug, Default)]
+pub(crate) struct Components(Option<Box<Registry>>);
+
+impl Components {
+    /// See [`Registry::place`]; allocates the registry at the first component call found.
+    pub(crate) fn place(
+        &mut self,
+        tree: &mut Rendered,
+        seen: &mut HashSet<u32>,
+        placed: &mut Placed,
+    ) -> Result<Vec<u32>, DuplicateId> {
+        match &mut self.0 {
+            Some(registry) => registry.place(tree, seen, placed),
+            None if !has_calls(tree.dynamics()) => Ok(Vec::new()),
+            None => self
+                .0
+                .get_or_insert_with(Box::default)
+                .place(tree, seen, placed),
+        }
+    }
+
+    /// See [`Registry::resolve`].
+    pub(crate) async fn resolve(
+        &mut self,
+        placed: Placed,
+        seen: &mut HashSet<u32>,
+        socket: &mut ComponentSocket<'_>,
+    ) -> Result<Vec<(u32, Rendered)>, crate::lifecycle::Failure> {
+        match &mut self.0 {
+            Some(registry) => registry.resolve(placed, seen, socket).await,
+            // Nothing was placed (`place` allocates at the first call) and nothing changed.
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// See [`Registry::take_fresh`].
+    pub(crate) fn take_fresh(&mut self, cid: u32) -> bool {
+        self.0.as_mut().is_some_and(|r| r.take_fresh(cid))
+    }
+
+    /// See [`Registry::handle_event`].
+    pub(crate) fn handle_event<'a>(
+        &'a mut self,
+        cid: u32,
+        event: Event,
+        socket: &'a mut ComponentSocket<'_>,
+    ) -> Option<BoxFuture<'a, crate::Result>> {
+        self.0.as_mut()?.handle_event(cid, event, socket)
+    }
+
+    /// See [`Registry::apply_update`].
+    pub(crate) fn apply_update(&mut self, update: ComponentUpdate) -> bool {
+        match &mut self.0 {
+            Some(registry) => registry.apply_update(update),
+            None => {
+                tracing::warn!(id = %update.id, "send_update: no such live component");
+                false
+            }
+        }
+    }
+
+    /// See [`Registry::set_root`].
+    pub(crate) fn set_root(&mut self, cids: Vec<u32>) {
+        match &mut self.0 {
+            Some(registry) => registry.set_root(cids),
+            None if cids.is_empty() => {}
+            None => self.0.get_or_insert_with(Box::default).set_root(cids),
+        }
+    }
+
+    /// See [`Registry::refresh_all`].
+    pub(crate) fn refresh_all(&mut self) {
+        if let Some(registry) = &mut self.0 {
+            registry.refresh_all();
+        }
+    }
+
+    /// See [`Registry::retain_on_page`].
+    pub(crate) fn retain_on_page(&mut self) -> Vec<u32> {
+        self.0
+            .as_mut()
+            .map(|r| r.retain_on_page())
+            .unwrap_or_default()
+    }
+
+    /// See [`Registry::mark`].
+    pub(crate) fn mark(&mut self, cids: &[u32]) {
+        if let Some(registry) = &mut self.0 {
+            registry.mark(cids);
+        }
+    }
+
+    /// See [`Registry::destroy`].
+    pub(crate) fn destroy(&mut self, cids: &[u32]) -> Vec<u32> {
+        self.0.as_mut().map(|r| r.destroy(cids)).unwrap_or_default()
+    }
+}
+
+/// Whether a tree holds a component call (outside nested live views, whose components are
+/// their own).
+fn has_calls(dynamics: &[Dynamic]) -> bool {
+    dynamics.iter().any(|dynamic| match dynamic {
+        Dynamic::Html(_) | Dynamic::LiveRender(_) => false,
+        Dynamic::Nested(r) => has_calls(r.dynamics()),
+        Dynamic::Comprehension(c) => c.entries().iter().any(|entry| has_calls(entry)),
+        Dynamic::Component(_) => true,
+    })
+}
+
 fn render_guarded(
     instance: &dyn Instance,
     myself: Myself,
@@ -653,7 +766,7 @@ pub(crate) async fn resolve_fresh(
     tree: &mut Rendered,
     socket: &mut ComponentSocket<'_>,
 ) -> Result<HashMap<u32, Rendered>, crate::lifecycle::Failure> {
-    let mut components = Components::default();
+    let mut components = Registry::default();
     let mut seen = HashSet::new();
     let mut placed = Placed::new();
     components
@@ -671,4 +784,27 @@ pub(crate) async fn resolve_fresh(
         renders.insert(cid, rendered);
     }
     Ok(renders)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_view_without_components_holds_one_null_pointer() {
+        assert_eq!(size_of::<Components>(), size_of::<usize>());
+        let mut components = Components::default();
+        let mut tree = crate::html! { <p>{"no components"}</p> };
+        let placed = components
+            .place(&mut tree, &mut HashSet::new(), &mut Placed::new())
+            .unwrap();
+        assert!(placed.is_empty());
+        components.set_root(placed);
+        assert!(
+            components.0.is_none(),
+            "nothing allocated without a component"
+        );
+        assert!(components.retain_on_page().is_empty());
+        assert!(!components.take_fresh(1));
+    }
 }
