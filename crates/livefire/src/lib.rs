@@ -3,6 +3,7 @@
 
 // Public modules: what an application uses beyond the root re-exports.
 pub mod assets;
+pub mod async_result;
 pub mod component;
 pub mod components;
 pub mod csrf;

@@ -106,6 +106,22 @@ pub trait LiveView: Send + 'static {
         async { Ok(()) }
     }
 
+    /// Receives the outcome of a task started with
+    /// [`Socket::start_async`](crate::Socket::start_async) under `name`: its value (take it
+    /// with [`AsyncOutcome::into_result`](crate::async_result::AsyncOutcome::into_result) or
+    /// store it as an [`AsyncResult`](crate::async_result::AsyncResult) with `.into()`), or
+    /// why it has none (it panicked, or was cancelled). A render and a diff follow. Only the
+    /// latest task of a name is delivered. The default ignores it. See
+    /// [`crate::async_result`] for an example.
+    fn handle_async(
+        &mut self,
+        _name: &str,
+        _outcome: crate::async_result::AsyncOutcome,
+        _socket: &mut Socket<Self::Message>,
+    ) -> impl Future<Output = crate::Result> + Send {
+        async { Ok(()) }
+    }
+
     /// Runs after each progress report of an upload entry ([`crate::upload`]): `name` is the
     /// upload, `entry` the entry with its new [`progress`](crate::upload::UploadEntry::progress).
     /// The default does nothing (the view re-renders anyway). Consume finished auto-uploads

@@ -26,6 +26,9 @@ pub(crate) enum ViewMsg<M> {
     /// A change to one of the view's live components, from another task
     /// ([`ViewHandle::send_update`](crate::ViewHandle::send_update)).
     Update(Box<ComponentUpdate>),
+    /// A task of [`Socket::start_async`](crate::Socket::start_async) finished (or was
+    /// cancelled).
+    Async(Box<crate::async_result::AsyncDone>),
 }
 
 /// A change to the live component of type `kind` with id `id`: `apply` receives the

@@ -39,6 +39,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// Prefix of the topics livefire uses itself.
@@ -120,6 +121,9 @@ pub struct PubSub {
 
 struct Inner {
     next: AtomicU64,
+    /// Broadcast payloads a typed subscriber could not decode (shared with its closures, which
+    /// must not hold `Inner` itself: the registry owns them).
+    decode_failures: Arc<AtomicU64>,
     topics: Mutex<HashMap<String, Vec<(u64, Deliver)>>>,
     #[cfg(feature = "pubsub-redis")]
     bridge: Option<redis::Bridge>,
@@ -158,6 +162,7 @@ impl PubSub {
         Self {
             inner: Arc::new(Inner {
                 next: AtomicU64::new(0),
+                decode_failures: Arc::default(),
                 topics: Mutex::new(HashMap::new()),
                 #[cfg(feature = "pubsub-redis")]
                 bridge: None,
@@ -232,7 +237,9 @@ impl PubSub {
     /// Subscribes `sink` (usually a live view's [`ViewHandle`](crate::ViewHandle)) to
     /// `topic`: every broadcast value that `map` turns into a message is delivered to it
     /// without waiting (when its inbox is full the message is dropped and a warning logged).
-    /// `map` returning `None` ignores the value.
+    /// `map` returning `None` ignores the value on purpose (a filter): it is not logged above
+    /// `trace` and not counted. For payloads of a known type, [`subscribe_typed`](Self::subscribe_typed)
+    /// decodes them and reports those that do not decode.
     ///
     /// The subscription ends when the returned [`Subscription`] is dropped, or by itself once
     /// the sink is closed (the view has ended). In a view, prefer
@@ -268,6 +275,84 @@ impl PubSub {
                 None => Delivery::Done,
             }
         })
+    }
+
+    /// Subscribes `sink` to `topic` with typed payloads: every broadcast value is decoded as a
+    /// `T` (with serde) and `map` turns it into the sink's message.
+    ///
+    /// A payload that does not decode as a `T` is never dropped silently: it is logged as a
+    /// warning with the topic and the serde error, and counted in
+    /// [`decode_failures`](Self::decode_failures). Otherwise this is
+    /// [`subscribe`](Self::subscribe) (same delivery rules, same [`Subscription`]). In a view,
+    /// use [`Socket::subscribe_typed`](crate::Socket::subscribe_typed).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use livefire::pubsub::{Delivery, PubSub, Sink};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Price { eur: f64 }
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Seen(Arc<Mutex<Vec<f64>>>);
+    /// impl Sink<f64> for Seen {
+    ///     fn deliver(&self, msg: f64) -> Delivery { self.0.lock().unwrap().push(msg); Delivery::Done }
+    ///     fn is_closed(&self) -> bool { false }
+    /// }
+    ///
+    /// let pubsub = PubSub::local();
+    /// let seen = Seen::default();
+    /// let _sub = pubsub.subscribe_typed("prices", seen.clone(), |p: Price| p.eur);
+    /// pubsub.broadcast("prices", serde_json::json!({"eur": 101.5}));
+    /// pubsub.broadcast("prices", serde_json::json!({"usd": 3})); // not a Price: logged, counted
+    /// assert_eq!(*seen.0.lock().unwrap(), [101.5]);
+    /// assert_eq!(pubsub.decode_failures(), 1);
+    /// # }
+    /// ```
+    pub fn subscribe_typed<T, M>(
+        &self,
+        topic: &str,
+        sink: impl Sink<M>,
+        map: impl Fn(T) -> M + Send + Sync + 'static,
+    ) -> Subscription
+    where
+        T: DeserializeOwned + 'static,
+        M: Send + 'static,
+    {
+        let failures = self.inner.decode_failures.clone();
+        let name = topic.to_owned();
+        self.subscribe_fn(topic, move |value| {
+            if sink.is_closed() {
+                return Delivery::Gone;
+            }
+            match T::deserialize(value) {
+                Ok(payload) => sink.deliver(map(payload)),
+                Err(err) => {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        topic = %name,
+                        %err,
+                        expected = std::any::type_name::<T>(),
+                        "pub/sub payload could not be decoded: dropped for this subscriber"
+                    );
+                    Delivery::Done
+                }
+            }
+        })
+    }
+
+    /// How many broadcast payloads typed subscribers of this `PubSub` (and its clones) could
+    /// not decode, since it was made: one per subscriber that failed. Each was also logged as
+    /// a warning with its topic. Values a [`subscribe`](Self::subscribe) map turned into
+    /// `None` are filtered on purpose and not counted.
+    ///
+    /// ```
+    /// let pubsub = livefire::pubsub::PubSub::local();
+    /// assert_eq!(pubsub.decode_failures(), 0);
+    /// ```
+    pub fn decode_failures(&self) -> u64 {
+        self.inner.decode_failures.load(Ordering::Relaxed)
     }
 
     /// Subscribes a callback (which must not block).

@@ -27,6 +27,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::async_result::{AsyncDone, AsyncError, AsyncOutcome, AsyncTasks};
 use crate::flash::Flash;
 use crate::message::{ComponentUpdate, ViewMsg};
 use crate::pubsub::{Delivery, PubSub, Sink, Subscription};
@@ -64,8 +65,11 @@ pub(crate) enum Navigation {
 pub struct Socket<M: Send + 'static = ()> {
     pub(crate) core: SocketCore,
     pub(crate) sender: Option<queue::Sender<ViewMsg<M>>>,
-    /// Topic subscriptions: they end with the view (when the socket is dropped).
+    /// Topic subscriptions, at most one per topic: they end with the view (when the socket
+    /// is dropped).
     subscriptions: Vec<Subscription>,
+    /// Running async tasks (boxed, made on first use): aborted when the view ends.
+    tasks: Option<Box<AsyncTasks>>,
 }
 
 /// What every callback can ask of the connection, for a live view ([`Socket`], which
@@ -148,6 +152,7 @@ impl<M: Send + 'static> Socket<M> {
             },
             sender: None,
             subscriptions: Vec::new(),
+            tasks: None,
         }
     }
 
@@ -233,9 +238,14 @@ impl<M: Send + 'static> Socket<M> {
     ///
     /// Every broadcast value that `map` turns into `Some(message)` arrives in
     /// [`handle_info`](crate::LiveView::handle_info), followed by a render and a diff;
-    /// `None` ignores the value. Delivery never blocks the broadcaster: if the view's inbox is
-    /// full the message is dropped for this view (and a warning logged). The subscription ends
-    /// when the view does. See [`PubSub::subscribe`] for a subscription you hold yourself.
+    /// `None` ignores the value on purpose (a filter: not logged above `trace`, not counted;
+    /// for typed payloads whose decoding failures are reported, use
+    /// [`subscribe_typed`](Self::subscribe_typed)). Delivery never blocks the broadcaster: if
+    /// the view's inbox is full the message is dropped for this view (and a warning logged).
+    /// The subscription ends when the view does, or with [`unsubscribe`](Self::unsubscribe).
+    /// A view has at most one subscription per topic: subscribing again to a topic (say, in
+    /// `handle_params` on every patch) replaces the earlier one, so messages never arrive
+    /// twice. See [`PubSub::subscribe`] for a subscription you hold yourself.
     ///
     /// ```
     /// use livefire::pubsub::PubSub;
@@ -271,10 +281,213 @@ impl<M: Send + 'static> Socket<M> {
         map: impl Fn(Value) -> Option<M> + Send + Sync + 'static,
     ) -> &mut Self {
         if self.connected && self.sender.is_some() {
+            // Unsubscribe first: a broadcast in between is missed rather than delivered twice.
+            self.unsubscribe(topic);
             let subscription = pubsub.subscribe(topic, self.handle(), map);
             self.subscriptions.push(subscription);
         }
         self
+    }
+
+    /// Subscribes this view to `topic` with typed payloads: every broadcast value is decoded
+    /// as a `T` (with serde) and `map` turns it into the view's message, which arrives in
+    /// [`handle_info`](crate::LiveView::handle_info).
+    ///
+    /// A payload that does not decode is logged as a warning with the topic and counted in
+    /// [`PubSub::decode_failures`]; it is never dropped silently. Otherwise as
+    /// [`subscribe`](Self::subscribe): connected only, one subscription per topic (subscribing
+    /// again replaces it), ended by [`unsubscribe`](Self::unsubscribe) or with the view.
+    /// Switch topics on a patch by unsubscribing from the old one in `handle_params`:
+    ///
+    /// ```
+    /// use livefire::pubsub::PubSub;
+    /// use livefire::{html, LiveView, Params, Rendered, Result, Socket};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Posted { author: String, text: String }
+    ///
+    /// enum Msg { Posted(Posted) }
+    ///
+    /// struct Room { pubsub: PubSub, room: String, lines: Vec<String> }
+    ///
+    /// impl LiveView for Room {
+    ///     type Message = Msg;
+    ///     async fn handle_params(&mut self, params: &Params, socket: &mut Socket<Msg>) -> Result {
+    ///         let room = params.query("room").unwrap_or("lobby").to_owned();
+    ///         if room != self.room {
+    ///             socket.unsubscribe(&format!("room:{}", self.room));
+    ///             self.room = room;
+    ///             self.lines.clear();
+    ///         }
+    ///         socket.subscribe_typed(&self.pubsub, &format!("room:{}", self.room), Msg::Posted);
+    ///         Ok(())
+    ///     }
+    ///     async fn handle_info(&mut self, msg: Msg, _socket: &mut Socket<Msg>) -> Result {
+    ///         let Msg::Posted(post) = msg;
+    ///         self.lines.push(format!("{}: {}", post.author, post.text));
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _socket: &Socket<Msg>) -> Rendered {
+    ///         html!(<ul>@for line in &self.lines { <li>{line}</li> }</ul>)
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pubsub = PubSub::local();
+    /// let mut view = Room { pubsub: pubsub.clone(), room: String::new(), lines: vec![] };
+    /// let mut socket = Socket::disconnected();
+    /// let params = Params::from_uri("/?room=rust", Default::default());
+    /// view.handle_params(&params, &mut socket).await.unwrap();
+    /// assert_eq!(view.room, "rust");
+    /// assert_eq!(pubsub.subscribers("room:rust"), 0); // dead render: not subscribed
+    /// # }
+    /// ```
+    pub fn subscribe_typed<T: DeserializeOwned + 'static>(
+        &mut self,
+        pubsub: &PubSub,
+        topic: &str,
+        map: impl Fn(T) -> M + Send + Sync + 'static,
+    ) -> &mut Self {
+        if self.connected && self.sender.is_some() {
+            self.unsubscribe(topic);
+            let subscription = pubsub.subscribe_typed(topic, self.handle(), map);
+            self.subscriptions.push(subscription);
+        }
+        self
+    }
+
+    /// Ends this view's subscription to `topic` (made with [`subscribe`](Self::subscribe) or
+    /// [`subscribe_typed`](Self::subscribe_typed)); true if there was one. Messages already in
+    /// the view's inbox are still handled.
+    ///
+    /// ```
+    /// let mut socket: livefire::Socket<u64> = livefire::Socket::disconnected();
+    /// assert!(!socket.unsubscribe("prices"));
+    /// assert!(!socket.is_subscribed("prices"));
+    /// ```
+    pub fn unsubscribe(&mut self, topic: &str) -> bool {
+        let before = self.subscriptions.len();
+        self.subscriptions.retain(|sub| sub.topic() != topic);
+        self.subscriptions.len() != before
+    }
+
+    /// True if this view is subscribed to `topic`.
+    pub fn is_subscribed(&self, topic: &str) -> bool {
+        self.subscriptions.iter().any(|sub| sub.topic() == topic)
+    }
+
+    /// Runs `future` beside the view (connected only: during the dead render it does nothing,
+    /// so the template shows its loading state); its value arrives in
+    /// [`LiveView::handle_async`](crate::LiveView::handle_async) under `name`, followed by a
+    /// render and a diff. See [`crate::async_result`].
+    ///
+    /// A second `start_async` under the same name aborts the first, whose result is then never
+    /// delivered. A panic in the future arrives as [`AsyncError::Panicked`] (the view goes
+    /// on). Every task is aborted when the view ends.
+    ///
+    /// ```
+    /// use livefire::async_result::{AsyncOutcome, AsyncResult};
+    /// use livefire::{html, LiveView, Mount, Rendered, Result, Socket};
+    ///
+    /// #[derive(Default)]
+    /// struct Stats { visits: AsyncResult<u64> }
+    ///
+    /// impl LiveView for Stats {
+    ///     type Message = ();
+    ///     async fn mount(&mut self, _cx: &Mount, socket: &mut Socket) -> Result {
+    ///         socket.start_async("visits", async {
+    ///             tokio::time::sleep(std::time::Duration::from_millis(10)).await; // a slow query
+    ///             42u64
+    ///         });
+    ///         Ok(())
+    ///     }
+    ///     async fn handle_async(&mut self, _name: &str, outcome: AsyncOutcome, _socket: &mut Socket) -> Result {
+    ///         self.visits = outcome.into();
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _socket: &Socket) -> Rendered {
+    ///         match self.visits.ok() {
+    ///             Some(n) => html!(<p>{n} " visits"</p>),
+    ///             None => html!(<p>"…"</p>),
+    ///         }
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let (mut view, mut socket) = (Stats::default(), Socket::disconnected());
+    /// view.mount(&Mount::default(), &mut socket).await.unwrap();
+    /// assert!(!socket.is_async_running("visits")); // the dead render starts nothing
+    /// # }
+    /// ```
+    pub fn start_async<T, F>(&mut self, name: &str, future: F) -> &mut Self
+    where
+        T: Send + 'static,
+        F: Future<Output = T> + Send + 'static,
+    {
+        let Some(tx) = self.sender.clone().filter(|_| self.connected) else {
+            tracing::trace!(name, "start_async during the dead render: not started");
+            return self;
+        };
+        let tasks = self.tasks.get_or_insert_default();
+        let id = tasks.next_id();
+        let owned = name.to_owned();
+        let task = tokio::spawn(async move {
+            use futures_util::FutureExt;
+            let outcome = match std::panic::AssertUnwindSafe(future).catch_unwind().await {
+                Ok(value) => AsyncOutcome::ok(value),
+                Err(payload) => {
+                    let msg = crate::error::panic_message(&*payload);
+                    tracing::warn!(name = %owned, panic = %msg, "async task panicked");
+                    AsyncOutcome::failed(AsyncError::Panicked(msg))
+                }
+            };
+            let done = AsyncDone {
+                name: owned,
+                id,
+                outcome,
+            };
+            // The view may be gone: then nobody wants the result.
+            let _ = tx.send(ViewMsg::Async(Box::new(done))).await;
+        });
+        tasks.insert(name, id, task.abort_handle());
+        self
+    }
+
+    /// Aborts the task started under `name`; its
+    /// [`handle_async`](crate::LiveView::handle_async) then gets [`AsyncError::Cancelled`]
+    /// (unless it had already finished: then its value). True if such a task ran.
+    ///
+    /// ```
+    /// let mut socket: livefire::Socket = livefire::Socket::disconnected();
+    /// assert!(!socket.cancel_async("report"));
+    /// ```
+    pub fn cancel_async(&mut self, name: &str) -> bool {
+        let (Some(tasks), Some(tx)) = (&mut self.tasks, &self.sender) else {
+            return false;
+        };
+        let Some(id) = tasks.abort(name) else {
+            return false;
+        };
+        let done = ViewMsg::Async(Box::new(AsyncDone {
+            name: name.to_owned(),
+            id,
+            outcome: AsyncOutcome::failed(AsyncError::Cancelled),
+        }));
+        if let Err(queue::TrySendError::Full(done)) = tx.try_send(done) {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(done).await;
+            });
+        }
+        true
+    }
+
+    /// True while a task started under `name` has not been handled yet.
+    pub fn is_async_running(&self, name: &str) -> bool {
+        self.tasks.as_ref().is_some_and(|t| t.is_running(name))
+    }
+
+    /// Takes a finished task's outcome if it is the current one of its name.
+    pub(crate) fn finish_async(&mut self, done: &AsyncDone) -> bool {
+        self.tasks.as_mut().is_some_and(|t| t.finish(done))
     }
 }
 

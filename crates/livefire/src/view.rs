@@ -596,6 +596,22 @@ impl<V: LiveView> Runner<V> {
                     Err(failure) => self.crash(failure, None).await,
                 }
             }
+            ViewMsg::Async(done) => {
+                if !self.socket.finish_async(&done) {
+                    // A replaced task's result: its name now belongs to a newer task.
+                    return Flow::Continue;
+                }
+                let done = *done;
+                match guarded(
+                    self.view
+                        .handle_async(&done.name, done.outcome, &mut self.socket),
+                )
+                .await
+                {
+                    Ok(()) => self.respond(None).await,
+                    Err(failure) => self.crash(failure, None).await,
+                }
+            }
             ViewMsg::Inbound(inbound) => self.handle_inbound(*inbound).await,
             ViewMsg::Update(update) => {
                 if self.components.apply_update(*update) {

@@ -154,6 +154,7 @@ impl PubSub {
                 tokio::spawn(subscriber(client, stream, node.clone(), weak.clone())).abort_handle();
             Inner {
                 next: Default::default(),
+                decode_failures: Default::default(),
                 topics: Default::default(),
                 bridge: Some(Bridge {
                     node: node.clone(),
