@@ -16,6 +16,7 @@ pub mod layout;
 pub mod link;
 pub mod nested;
 pub mod pipeline;
+pub mod presence;
 pub mod pubsub;
 pub mod redirect;
 pub mod rendered;

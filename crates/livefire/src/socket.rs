@@ -70,6 +70,8 @@ pub struct Socket<M: Send + 'static = ()> {
     subscriptions: Vec<Subscription>,
     /// Running async tasks (boxed, made on first use): aborted when the view ends.
     tasks: Option<Box<AsyncTasks>>,
+    /// Values dropped when the view ends (presence entries).
+    guards: Vec<Box<dyn Any + Send + Sync>>,
 }
 
 /// What every callback can ask of the connection, for a live view ([`Socket`], which
@@ -153,6 +155,7 @@ impl<M: Send + 'static> Socket<M> {
             sender: None,
             subscriptions: Vec::new(),
             tasks: None,
+            guards: Vec::new(),
         }
     }
 
@@ -483,6 +486,16 @@ impl<M: Send + 'static> Socket<M> {
     /// True while a task started under `name` has not been handled yet.
     pub fn is_async_running(&self, name: &str) -> bool {
         self.tasks.as_ref().is_some_and(|t| t.is_running(name))
+    }
+
+    /// Keeps `guard` until the view ends (connected views only: the caller checks).
+    pub(crate) fn keep_until_end(&mut self, guard: impl Any + Send + Sync) {
+        self.guards.push(Box::new(guard));
+    }
+
+    /// True for a connected view (with an inbox), false during the dead render.
+    pub(crate) fn is_live(&self) -> bool {
+        self.connected && self.sender.is_some()
     }
 
     /// Takes a finished task's outcome if it is the current one of its name.
