@@ -281,10 +281,10 @@ impl Presence {
     pub fn track_while(&self, topic: &str, key: &str, meta: Value) -> Tracked {
         let id = self.inner.next.fetch_add(1, Ordering::Relaxed);
         let node = self.inner.node.clone();
-        lock(&self.inner.topics)
-            .entry(topic.to_owned())
-            .or_default()
-            .insert(
+        {
+            // Announced under the lock, so a heartbeat cannot overtake it on the wire.
+            let mut topics = lock(&self.inner.topics);
+            topics.entry(topic.to_owned()).or_default().insert(
                 (node.clone(), id),
                 Entry {
                     key: key.to_owned(),
@@ -292,21 +292,22 @@ impl Presence {
                     seen: Instant::now(),
                 },
             );
+            let entry = WireEntry {
+                topic: topic.to_owned(),
+                id,
+                key: key.to_owned(),
+                meta: meta.clone(),
+            };
+            self.inner
+                .pubsub
+                .broadcast(WIRE_TOPIC, Wire::Join { node, entry });
+        }
         let mut diff = PresenceDiff {
             topic: topic.to_owned(),
             ..PresenceDiff::default()
         };
-        diff.joins.insert(key.to_owned(), vec![meta.clone()]);
+        diff.joins.insert(key.to_owned(), vec![meta]);
         self.deliver(&diff);
-        let entry = WireEntry {
-            topic: topic.to_owned(),
-            id,
-            key: key.to_owned(),
-            meta,
-        };
-        self.inner
-            .pubsub
-            .broadcast(WIRE_TOPIC, Wire::Join { node, entry });
         Tracked {
             inner: Arc::downgrade(&self.inner),
             topic: topic.to_owned(),
@@ -360,6 +361,16 @@ impl Presence {
             if topics.get(topic).is_some_and(HashMap::is_empty) {
                 topics.remove(topic);
             }
+            if removed.is_some() {
+                self.inner.pubsub.broadcast(
+                    WIRE_TOPIC,
+                    Wire::Leave {
+                        node,
+                        topic: topic.to_owned(),
+                        id,
+                    },
+                );
+            }
             removed
         };
         if let Some(entry) = removed {
@@ -369,14 +380,6 @@ impl Presence {
             };
             diff.leaves.insert(entry.key, vec![entry.meta]);
             self.deliver(&diff);
-            self.inner.pubsub.broadcast(
-                WIRE_TOPIC,
-                Wire::Leave {
-                    node,
-                    topic: topic.to_owned(),
-                    id,
-                },
-            );
         }
     }
 
@@ -394,15 +397,17 @@ impl Presence {
     /// Handles another node's announcement (this node's own are skipped: it applied them
     /// when it made them).
     fn receive(&self, wire: Wire) {
+        let (Wire::Join { node, .. } | Wire::Leave { node, .. } | Wire::Heartbeat { node, .. }) =
+            &wire;
+        if *node == self.inner.node {
+            // Before locking: this node announces under its lock (see `track_while`).
+            return;
+        }
         let now = Instant::now();
         let mut diffs = Diffs::default();
         {
             let mut topics = lock(&self.inner.topics);
             match wire {
-                Wire::Join { node, .. }
-                | Wire::Leave { node, .. }
-                | Wire::Heartbeat { node, .. }
-                    if node == self.inner.node => {}
                 Wire::Join { node, entry } => {
                     add(&mut topics, &mut diffs, node, entry, now);
                 }
@@ -474,17 +479,19 @@ impl Presence {
                 }
             }
             topics.retain(|_, entries| !entries.is_empty());
+            // Under the lock: a join or leave made meanwhile cannot be overtaken by a
+            // heartbeat that does not know about it.
+            if !mine.is_empty() {
+                self.inner.pubsub.broadcast(
+                    WIRE_TOPIC,
+                    Wire::Heartbeat {
+                        node: self.inner.node.clone(),
+                        entries: mine,
+                    },
+                );
+            }
         }
         diffs.send(self);
-        if !mine.is_empty() {
-            self.inner.pubsub.broadcast(
-                WIRE_TOPIC,
-                Wire::Heartbeat {
-                    node: self.inner.node.clone(),
-                    entries: mine,
-                },
-            );
-        }
     }
 }
 
