@@ -70,9 +70,14 @@ pub struct Socket<M: Send + 'static = ()> {
     subscriptions: Vec<Subscription>,
     /// Running async tasks (boxed, made on first use): aborted when the view ends.
     tasks: Option<Box<AsyncTasks>>,
-    /// Values dropped when the view ends (presence entries).
-    guards: Vec<Box<dyn Any + Send + Sync>>,
+    /// Values dropped when the view ends (presence entries), boxed and made on first use:
+    /// most views have none (8 bytes instead of 24 in every view task).
+    guards: Option<Box<Guards>>,
 }
+
+/// Values kept until the view ends.
+#[derive(Debug, Default)]
+struct Guards(Vec<Box<dyn Any + Send + Sync>>);
 
 /// What every callback can ask of the connection, for a live view ([`Socket`], which
 /// dereferences to it) and for a live component
@@ -155,7 +160,7 @@ impl<M: Send + 'static> Socket<M> {
             sender: None,
             subscriptions: Vec::new(),
             tasks: None,
-            guards: Vec::new(),
+            guards: None,
         }
     }
 
@@ -490,7 +495,7 @@ impl<M: Send + 'static> Socket<M> {
 
     /// Keeps `guard` until the view ends (connected views only: the caller checks).
     pub(crate) fn keep_until_end(&mut self, guard: impl Any + Send + Sync) {
-        self.guards.push(Box::new(guard));
+        self.guards.get_or_insert_default().0.push(Box::new(guard));
     }
 
     /// True for a connected view (with an inbox), false during the dead render.
