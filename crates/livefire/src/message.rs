@@ -26,6 +26,50 @@ pub(crate) enum ViewMsg<M> {
     /// A change to one of the view's live components, from another task
     /// ([`ViewHandle::send_update`](crate::ViewHandle::send_update)).
     Update(Box<ComponentUpdate>),
+    /// The result of a task started with [`Socket::start_async`](crate::Socket::start_async):
+    /// handled as [`Info`](Self::Info); the guard counts the task as running until the view
+    /// has handled the message and sent its diff.
+    Async(Box<(M, AsyncGuard)>),
+}
+
+/// The view's tasks started with [`Socket::start_async`](crate::Socket::start_async) and not
+/// yet handled: `livefire::test`'s `render_async` waits for the count to reach zero.
+#[derive(Debug)]
+pub(crate) struct AsyncTasks {
+    running: tokio::sync::watch::Sender<usize>,
+}
+
+impl Default for AsyncTasks {
+    fn default() -> Self {
+        Self {
+            running: tokio::sync::watch::Sender::new(0),
+        }
+    }
+}
+
+impl AsyncTasks {
+    /// Counts a new task as running until the guard is dropped.
+    pub(crate) fn start(self: &Arc<Self>) -> AsyncGuard {
+        self.running.send_modify(|n| *n += 1);
+        AsyncGuard(Arc::clone(self))
+    }
+
+    /// A receiver of the running count.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn watch(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.running.subscribe()
+    }
+}
+
+/// One running task of [`AsyncTasks`]: dropped once its result was handled (or the view is
+/// gone, or the task panicked).
+#[derive(Debug)]
+pub(crate) struct AsyncGuard(Arc<AsyncTasks>);
+
+impl Drop for AsyncGuard {
+    fn drop(&mut self) {
+        self.0.running.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 /// A change to the live component of type `kind` with id `id`: `apply` receives the
