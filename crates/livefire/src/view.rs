@@ -100,7 +100,7 @@ fn run<V: LiveView>(
     #[cfg(feature = "test-util")]
     {
         let id = ctx.topic.strip_prefix("lv:").unwrap_or(&ctx.topic);
-        socket.tasks = Some(crate::test::tasks::register(id));
+        socket.tasks = Some(crate::message::registry::register(id));
     }
     let mut runner = Runner {
         view,

@@ -988,7 +988,7 @@ impl LiveTest {
         loop {
             let mut running = Vec::new();
             for id in self.views.keys() {
-                for rx in super::tasks::watch(id) {
+                for rx in crate::message::registry::watch(id) {
                     running.push((id.clone(), rx));
                 }
             }

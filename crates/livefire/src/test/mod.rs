@@ -166,7 +166,6 @@ mod error;
 mod form;
 mod live;
 pub mod model;
-pub(crate) mod tasks;
 mod upload;
 
 pub use browser::{Browser, Page};
