@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::flash::Flash;
-use crate::message::{ComponentUpdate, ViewMsg};
+use crate::message::{AsyncTasks, ComponentUpdate, ViewMsg};
 use crate::pubsub::{Delivery, PubSub, Sink, Subscription};
 use crate::queue;
 use crate::redirect::RedirectError;
@@ -66,6 +66,9 @@ pub struct Socket<M: Send + 'static = ()> {
     pub(crate) sender: Option<queue::Sender<ViewMsg<M>>>,
     /// Topic subscriptions: they end with the view (when the socket is dropped).
     subscriptions: Vec<Subscription>,
+    /// Tasks started with [`start_async`](Self::start_async) (created with the first one;
+    /// with the feature `test-util`, when the view joins, so tests can wait for them).
+    pub(crate) tasks: Option<Arc<AsyncTasks>>,
 }
 
 /// What every callback can ask of the connection, for a live view ([`Socket`], which
@@ -148,6 +151,7 @@ impl<M: Send + 'static> Socket<M> {
             },
             sender: None,
             subscriptions: Vec::new(),
+            tasks: None,
         }
     }
 
@@ -225,6 +229,66 @@ impl<M: Send + 'static> Socket<M> {
                 }
             }
         });
+    }
+
+    /// Runs `task` on its own task (connected only) and delivers its output to
+    /// [`handle_info`](crate::LiveView::handle_info), followed by a render and a diff: slow
+    /// work (a query, a request to another service) without holding up the view, as Phoenix's
+    /// `start_async`. The view keeps handling events meanwhile; show a loading state until
+    /// the message arrives.
+    ///
+    /// During the dead render (not connected) it does nothing and `task` is dropped: start
+    /// it in `mount`, and the connected mount runs it. The task is not cancelled when the
+    /// view ends; its output is then dropped. A task that panics delivers nothing.
+    /// `livefire::test`'s `LiveTest::render_async` (feature `test-util`) waits until every
+    /// task started this way has been handled.
+    ///
+    /// ```
+    /// use livefire::{html, LiveView, Mount, Rendered, Result, Socket};
+    ///
+    /// enum Msg { Loaded(Vec<String>) }
+    ///
+    /// #[derive(Default)]
+    /// struct Orders { orders: Option<Vec<String>> }
+    ///
+    /// impl LiveView for Orders {
+    ///     type Message = Msg;
+    ///     async fn mount(&mut self, _cx: &Mount, socket: &mut Socket<Msg>) -> Result {
+    ///         socket.start_async(async { Msg::Loaded(vec!["#1".into(), "#2".into()]) });
+    ///         Ok(())
+    ///     }
+    ///     async fn handle_info(&mut self, msg: Msg, _socket: &mut Socket<Msg>) -> Result {
+    ///         let Msg::Loaded(orders) = msg;
+    ///         self.orders = Some(orders);
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _socket: &Socket<Msg>) -> Rendered {
+    ///         match &self.orders {
+    ///             None => html!(<p>"Loading…"</p>),
+    ///             Some(orders) => html!(<p>{orders.join(", ")}</p>),
+    ///         }
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let (mut view, mut socket) = (Orders::default(), Socket::disconnected());
+    /// view.mount(&Mount::default(), &mut socket).await.unwrap(); // not connected: no task
+    /// assert_eq!(view.render(&socket).to_html(), "<p>Loading…</p>");
+    /// # }
+    /// ```
+    pub fn start_async<F>(&mut self, task: F) -> &mut Self
+    where
+        F: Future<Output = M> + Send + 'static,
+    {
+        let Some(tx) = self.sender.clone() else {
+            return self;
+        };
+        let guard = self.tasks.get_or_insert_with(Arc::default).start();
+        tokio::spawn(async move {
+            let msg = task.await;
+            // The view is gone if this fails: the output and the guard are dropped.
+            let _ = tx.send(ViewMsg::Async(Box::new((msg, guard)))).await;
+        });
+        self
     }
 
     /// Subscribes this view to `topic` of `pubsub` while it lives (connected only: during the

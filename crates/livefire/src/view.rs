@@ -102,6 +102,11 @@ fn run<V: LiveView>(
     socket.client_addr = ctx.client_addr;
     socket.core.parent = ctx.parent.as_ref().map(|p| p.handle.clone());
     socket.sender = Some(tx);
+    #[cfg(feature = "test-util")]
+    {
+        let id = ctx.topic.strip_prefix("lv:").unwrap_or(&ctx.topic);
+        socket.tasks = Some(crate::message::registry::register(id));
+    }
     let mut runner = Runner {
         view,
         socket,
@@ -590,11 +595,13 @@ impl<V: LiveView> Runner<V> {
 
     async fn handle(&mut self, msg: ViewMsg<V::Message>) -> Flow {
         match msg {
-            ViewMsg::Info(msg) => {
-                match guarded(self.view.handle_info(msg, &mut self.socket)).await {
-                    Ok(()) => self.respond(None).await,
-                    Err(failure) => self.crash(failure, None).await,
-                }
+            ViewMsg::Info(msg) => self.info(msg).await,
+            ViewMsg::Async(done) => {
+                let (msg, guard) = *done;
+                let flow = self.info(msg).await;
+                // Handled and its diff queued: the task no longer counts as running.
+                drop(guard);
+                flow
             }
             ViewMsg::Inbound(inbound) => self.handle_inbound(*inbound).await,
             ViewMsg::Update(update) => {
@@ -604,6 +611,13 @@ impl<V: LiveView> Runner<V> {
                     Flow::Continue
                 }
             }
+        }
+    }
+
+    async fn info(&mut self, msg: V::Message) -> Flow {
+        match guarded(self.view.handle_info(msg, &mut self.socket)).await {
+            Ok(()) => self.respond(None).await,
+            Err(failure) => self.crash(failure, None).await,
         }
     }
 

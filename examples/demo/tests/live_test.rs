@@ -7,9 +7,14 @@ use std::time::Instant;
 
 use demo::db::Db;
 use demo::users::Users;
+use demo::web::auth::MUST_LOG_IN;
 use demo::web::{self, AppState, LOGIN_FAILED};
+use livefire::flash::FLASH_COOKIE;
 use livefire::test::{Browser, Navigation, Outcome};
 use livefire::token::Keyring;
+
+/// The session cookie's name (plain http: no `__Host-` prefix).
+const SESSION_COOKIE: &str = "livefire_session";
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -46,7 +51,11 @@ async fn register_logout_guarded_login_and_logout_again() {
     assert_eq!(nav.to(), "/login");
     let login = browser.follow(nav).await.unwrap();
     assert!(login.has_element("#login-form", None));
-    assert!(login.has_element(".flash-error", None), "{}", login.html());
+    assert!(
+        login.has_element(".flash-error", Some(MUST_LOG_IN)),
+        "{}",
+        login.html()
+    );
 
     // Register: validation as the user types, then the session form.
     let mut register = login.navigate("/register").await.unwrap();
@@ -112,13 +121,29 @@ async fn register_logout_guarded_login_and_logout_again() {
         .unwrap()
         .navigation();
     assert_eq!(redirect.to(), "/account");
-    assert!(
-        redirect.flash().is_some(),
-        "the ticket travels in the flash"
-    );
+    let ticket = redirect
+        .flash()
+        .expect("the ticket travels in the flash")
+        .to_owned();
+    // The WebSocket could not set the cookie: the session is still the signed-out one until
+    // the next HTTP request redeems the ticket.
+    let session_before = browser.cookie(SESSION_COOKIE).expect("a session cookie");
     let account = login.follow_redirect(redirect).await.unwrap();
     assert!(account.has_element("#signed-in", Some("Signed in as ann@example.com")));
     assert!(account.has_element(".flash-info", Some("Welcome back!")));
+    let session_after = browser.cookie(SESSION_COOKIE).expect("a session cookie");
+    assert_ne!(session_before, session_after, "redeemed: a renewed session");
+    // The ticket is bound to this browser's session: in another browser it logs no one in.
+    let thief = Browser::start(&app).await.unwrap();
+    thief.get("/").await.unwrap();
+    thief.set_cookie(FLASH_COOKIE, &ticket);
+    let nav = thief
+        .live("/account")
+        .await
+        .unwrap_err()
+        .into_navigation()
+        .expect("still guarded");
+    assert_eq!(nav.to(), "/login");
     // The flash shows once; the login stays for later page loads.
     let again = browser.live("/account").await.unwrap();
     assert!(again.has_element("#signed-in", None));
@@ -132,7 +157,8 @@ async fn register_logout_guarded_login_and_logout_again() {
         .unwrap();
     assert!(home.has_element("#signed-out", None));
     let elapsed = started.elapsed();
-    // A measurement, not an assertion: see CHANGELOG.md.
+    // A measurement, not an assertion: `cargo bench -p demo --bench flow` times the flow
+    // properly (BENCHMARKS.md).
     eprintln!("demo flow (register, logout, login, logout) took {elapsed:?}");
 }
 
