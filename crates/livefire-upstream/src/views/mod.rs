@@ -66,7 +66,8 @@ pub fn routes(router: LiveRouter) -> LiveRouter {
     let router = router
         .live_session("default")
         .live("/form/feedback", form_feedback::FormFeedbackLive::default)
-        .live("/errors", error::ErrorLive::default);
+        .live("/errors", error::ErrorLive::default)
+        .child_view(error::ChildLive::default);
     issues::no_session(router)
 }
 
