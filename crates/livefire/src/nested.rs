@@ -11,7 +11,8 @@
 //! itself to the parent, which then crashes too. When the parent ends, its children end.
 //!
 //! A **sticky** child ([`LiveRender::sticky`]), rendered in the layout outside the main view,
-//! keeps running across live navigation (`push_navigate`) of the main view.
+//! keeps running across live navigation (`push_navigate`) of the main view, including a
+//! navigation it pushes itself.
 //!
 //! ```
 //! use livefire::nested::live_render;
