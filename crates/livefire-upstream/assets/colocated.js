@@ -27,5 +27,15 @@ export const hooks = {
       this.pushEventTo(this.el, "my_update", {});
     },
   },
+  // support/issues/issue_4209.ex
+  "Phoenix.LiveViewTest.E2E.Issue4209Live.LockedPanel": {
+    mounted() {
+      this.el
+        .querySelector("#start-locked-update")
+        .addEventListener("click", () => {
+          this.pushEventTo("#slow-target-child", "hold-lock", {});
+        });
+    },
+  },
 };
 export default { hooks };

@@ -68,7 +68,8 @@ pub fn routes(router: LiveRouter) -> LiveRouter {
         .live("/form/feedback", form_feedback::FormFeedbackLive::default)
         .live("/errors", error::ErrorLive::default)
         .child_view(error::ChildLive::default);
-    issues::no_session(router)
+    let router = issues::no_session(router);
+    issues::child_views(router)
 }
 
 /// `assigns[:render_in_root]` of the view at `path` (the root layout renders it before the
