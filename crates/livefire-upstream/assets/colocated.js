@@ -37,5 +37,18 @@ export const hooks = {
         });
     },
   },
+  // support/portal.ex
+  "Phoenix.LiveViewTest.E2E.PortalLive.InsidePortal": {
+    mounted() {
+      this.js().setAttribute(this.el, "data-portalhook-mounted", "true");
+    },
+  },
+  "Phoenix.LiveViewTest.E2E.PortalLive.LC.TeleportedLCButton": {
+    mounted() {
+      this.el.addEventListener("click", () => {
+        this.pushEventTo(this.el, "prepend");
+      });
+    },
+  },
 };
 export default { hooks };
