@@ -904,11 +904,16 @@ impl<V: LiveView> Runner<V> {
             }
         }
         let nav = self.nav(&to, replace, &outputs.flash_put);
-        let _ = match msg_ref {
+        let sent = match msg_ref {
             Some(r) => self.reply(Some(r), true, &json::wrap(key, &nav)).await,
             // Outside an event the same map is a push named after the key.
             None => self.push(key, &nav).await,
         };
+        // A sticky view's live navigation replaces the main view only: it keeps running
+        // (unrendered this round), as Phoenix does.
+        if self.ctx.sticky && key == "live_redirect" {
+            return sent;
+        }
         Flow::Close
     }
 
