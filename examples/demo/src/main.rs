@@ -145,6 +145,7 @@ async fn try_serve(config: Config) -> Result<(), String> {
             trusted_proxies: config.trusted_proxies.clone(),
             limits,
             data_dir: Some(data_dir),
+            revalidate_every: None,
         },
     );
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))

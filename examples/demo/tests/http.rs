@@ -24,6 +24,7 @@ use demo::db::Db;
 use demo::users::pool::PoolConfig;
 use demo::users::throttle::ThrottleConfig;
 use demo::users::{BUSY_MESSAGE, User, Users};
+use demo::web::auth::USER_TOKEN;
 use demo::web::{self, AppState, LOGIN_FAILED};
 use futures_util::{SinkExt as _, StreamExt as _};
 use livefire::flash::{FLASH_COOKIE, open_flash};
@@ -410,6 +411,14 @@ async fn fixture() -> Fixture {
 
 /// [`fixture`] with the user store adjusted by `configure` (throttle, password pool).
 async fn fixture_with(configure: impl FnOnce(Users) -> Users) -> Fixture {
+    fixture_with_options(configure, web::Options::default()).await
+}
+
+/// [`fixture_with`], deployed as `options` say.
+async fn fixture_with_options(
+    configure: impl FnOnce(Users) -> Users,
+    options: web::Options,
+) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("demo.sqlite3");
     let db = tokio::task::spawn_blocking(move || Db::open(&path))
@@ -419,11 +428,14 @@ async fn fixture_with(configure: impl FnOnce(Users) -> Users) -> Fixture {
     let keyring = Keyring::random();
     let users = configure(Users::new(db));
     let user = users.register(EMAIL, PASSWORD).await.expect("register");
-    let app = web::app(AppState {
-        users: users.clone(),
-        keyring: keyring.clone(),
-        secure_cookies: false,
-    });
+    let app = web::app_with(
+        AppState {
+            users: users.clone(),
+            keyring: keyring.clone(),
+            secure_cookies: false,
+        },
+        options,
+    );
     let (addr, _server) = serve(app.clone()).await;
     Fixture {
         app,
@@ -1154,6 +1166,69 @@ async fn case_67_logout_disconnects_every_live_socket_of_the_login() {
     )
     .await;
     assert_eq!(reply_to(&mut bystander, "99").await["status"], "ok");
+}
+
+/// Waits up to `within` for `ws` to be closed by the server; the close code, or `None` if it
+/// stayed open (or ended without a close frame).
+async fn closed_within(ws: &mut Ws, within: Duration) -> Option<u16> {
+    tokio::time::timeout(within, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(Some(frame)))) => return Some(u16::from(frame.code)),
+                Some(Ok(_)) => {}
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// A logged-in browser's `/account` page, joined over its own socket.
+async fn joined_account(f: &Fixture, jar: &mut Jar) -> (LivePage, Ws) {
+    let account = get(&f.app, "/account", jar).await;
+    let page = LivePage::parse("/account", &account.body);
+    let mut ws = connect(f.addr, jar, &page.csrf).await;
+    assert_eq!(join(&mut ws, &page).await["status"], "ok");
+    (page, ws)
+}
+
+/// docs/threat-model.md case 78 (fail closed): with no disconnect broadcast at all (the
+/// token is deleted straight in the store, as another node would with Redis down), the
+/// periodic revalidation closes the revoked login's socket within the period, and leaves
+/// another login's socket open.
+#[tokio::test]
+async fn case_78_revoked_login_socket_closes_within_the_revalidation_period_without_pubsub() {
+    let period = Duration::from_millis(200);
+    let f = fixture_with_options(
+        |users| users,
+        web::Options {
+            revalidate_every: Some(period),
+            ..web::Options::default()
+        },
+    )
+    .await;
+    let mut revoked = f.logged_in_browser().await;
+    let mut kept = f.logged_in_browser().await;
+    let (_, mut revoked_ws) = joined_account(&f, &mut revoked).await;
+    let (_, mut kept_ws) = joined_account(&f, &mut kept).await;
+    // Still open after several periods while the login is valid.
+    assert_eq!(closed_within(&mut revoked_ws, period * 3).await, None);
+
+    let token: String = f.session(&revoked).get(USER_TOKEN).expect("a login token");
+    assert!(f.users.delete_session_token(&token).await.expect("delete"));
+    let started = std::time::Instant::now();
+    assert_eq!(
+        closed_within(&mut revoked_ws, period * 3).await,
+        Some(1001),
+        "the revoked login's socket closes within the period"
+    );
+    assert!(started.elapsed() <= period * 3);
+    // The other login's socket stays open and answers.
+    assert_eq!(closed_within(&mut kept_ws, period * 2).await, None);
+    send(&mut kept_ws, json!([null, "9", "phoenix", "heartbeat", {}])).await;
+    assert_eq!(reply_to(&mut kept_ws, "9").await["status"], "ok");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 //! with `Socket::put_session`; livefire carries that write to the browser's next request
 //! through its single-use, 60-second handoff ticket (see [`crate::web::auth`]).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -69,6 +70,43 @@ impl Users {
             })
             .await?;
         Ok(deleted > 0)
+    }
+
+    /// Of the session token ids given (see [`session_token_id`]), the ones whose token still
+    /// exists and is younger than [`SESSION_VALIDITY`]: the check of the live sockets'
+    /// periodic revalidation (one query per batch). Malformed ids are simply not valid.
+    pub async fn valid_session_token_ids(
+        &self,
+        ids: Vec<String>,
+    ) -> Result<HashSet<String>, StoreError> {
+        let hashes: Vec<Vec<u8>> = ids
+            .iter()
+            .filter_map(|id| URL_SAFE_NO_PAD.decode(id).ok())
+            .filter(|hash| hash.len() == 32)
+            .collect();
+        if hashes.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let oldest_valid = self.now() - validity_secs();
+        let found: Vec<Vec<u8>> = self
+            .db
+            .call(move |c| {
+                let placeholders = vec!["?"; hashes.len()].join(",");
+                let mut statement = c.prepare(&format!(
+                    "SELECT token_hash FROM user_tokens WHERE context = ? AND inserted_at > ? \
+                     AND token_hash IN ({placeholders})"
+                ))?;
+                let mut params: Vec<&dyn rusqlite::ToSql> = vec![&SESSION_CONTEXT, &oldest_valid];
+                params.extend(hashes.iter().map(|h| h as &dyn rusqlite::ToSql));
+                statement
+                    .query_map(params.as_slice(), |r| r.get::<_, Vec<u8>>(0))?
+                    .collect()
+            })
+            .await?;
+        Ok(found
+            .iter()
+            .map(|hash| URL_SAFE_NO_PAD.encode(hash))
+            .collect())
     }
 
     /// Stores a new token of `context` for `user_id` and returns it: [`SESSION_TOKEN_BYTES`]

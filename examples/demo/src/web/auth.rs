@@ -112,10 +112,34 @@ pub async fn require_user(users: Users, cx: OnMount) -> Result<OnMount, Halt> {
 /// It is derived from the session's token (a hash of it), so the cookie stays small.
 pub fn live_socket_id(token: &str) -> String {
     format!(
-        "users_sessions:{}",
+        "{LIVE_SOCKET_PREFIX}{}",
         session_token_id(token).unwrap_or_default()
     )
 }
+
+/// The check of the live sockets' periodic revalidation
+/// ([`LiveSockets::spawn_revalidation`](livefire::sockets::LiveSockets::spawn_revalidation)):
+/// of the given `live_socket_id`s, those whose login token still exists. A login revoked on a
+/// node whose disconnect broadcast never arrived (Redis down) is closed here at the next pass.
+pub async fn valid_live_socket_ids(
+    users: &Users,
+    ids: Vec<String>,
+) -> Result<std::collections::HashSet<String>, crate::users::StoreError> {
+    let token_ids: Vec<String> = ids
+        .iter()
+        .filter_map(|id| id.strip_prefix(LIVE_SOCKET_PREFIX).map(str::to_owned))
+        .collect();
+    let valid = users.valid_session_token_ids(token_ids).await?;
+    Ok(ids
+        .into_iter()
+        .filter(|id| {
+            id.strip_prefix(LIVE_SOCKET_PREFIX)
+                .is_some_and(|token_id| valid.contains(token_id))
+        })
+        .collect())
+}
+
+const LIVE_SOCKET_PREFIX: &str = "users_sessions:";
 
 /// `POST /logout` (CSRF-checked by `VerifyCsrfLayer`): deletes the token server-side, closes
 /// the live sockets of this login in every tab, renews the session and says goodbye.

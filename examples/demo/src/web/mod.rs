@@ -161,6 +161,11 @@ pub struct Options {
     /// closed; only a crash of the process can leave some behind in `uploads/`, which is
     /// safe to empty while the server is stopped.
     pub data_dir: Option<PathBuf>,
+    /// How often every live socket's login is checked again
+    /// ([`auth::valid_live_socket_ids`]), so that a revoked login's sockets close even when
+    /// its disconnect broadcast is lost; default
+    /// [`DEFAULT_REVALIDATE_PERIOD`](livefire::sockets::DEFAULT_REVALIDATE_PERIOD) (20 s).
+    pub revalidate_every: Option<std::time::Duration>,
 }
 
 /// Creates the avatar and upload directories under `data_dir` (mode 0700), as
@@ -285,6 +290,18 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
         live_router = live_router.allowed_origins(origins);
     }
     let sockets = live_router.sockets();
+    // Fail closed: a revoked login's sockets close at the next pass even if no disconnect
+    // broadcast reached this node.
+    let check_users = users.clone();
+    sockets.spawn_revalidation(
+        options
+            .revalidate_every
+            .unwrap_or(livefire::sockets::DEFAULT_REVALIDATE_PERIOD),
+        move |ids| {
+            let users = check_users.clone();
+            async move { auth::valid_live_socket_ids(&users, ids).await }
+        },
+    );
     let live = live_router.build().expect("valid live routes and origins");
     let routes = Router::new()
         .route("/", get(home::home))
