@@ -351,17 +351,29 @@ async fn submit_form(
     email: &str,
     password: &str,
 ) -> (LivePage, Value) {
+    let form = format!(
+        "email={}&password={}",
+        urlencode(email),
+        urlencode(password)
+    );
+    submit_raw_form(addr, app, jar, path, event, &form).await
+}
+
+/// [`submit_form`] with the form's url-encoded body as given.
+async fn submit_raw_form(
+    addr: SocketAddr,
+    app: &Router,
+    jar: &mut Jar,
+    path: &str,
+    event: &str,
+    form: &str,
+) -> (LivePage, Value) {
     let res = get(app, path, jar).await;
     assert_eq!(res.status, StatusCode::OK, "GET {path}: {}", res.body);
     let page = LivePage::parse(path, &res.body);
     let mut ws = connect(addr, jar, &page.csrf).await;
     let joined = join(&mut ws, &page).await;
     assert_eq!(joined["status"], "ok", "join {path}: {joined}");
-    let form = format!(
-        "email={}&password={}",
-        urlencode(email),
-        urlencode(password)
-    );
     send(
         &mut ws,
         json!(["1", "2", page.topic(), "event", {"type": "form", "event": event, "value": form, "meta": {}}]),
@@ -1229,6 +1241,92 @@ async fn case_78_revoked_login_socket_closes_within_the_revalidation_period_with
     assert_eq!(closed_within(&mut kept_ws, period * 2).await, None);
     send(&mut kept_ws, json!([null, "9", "phoenix", "heartbeat", {}])).await;
     assert_eq!(reply_to(&mut kept_ws, "9").await["status"], "ok");
+}
+
+/// Logs in through the live form with the "remember me" checkbox as the browser sends it
+/// (the hidden `false`, then `true` when checked); returns the `/account` response.
+async fn log_in_remembering(f: &Fixture, jar: &mut Jar, remember: bool) -> Resp {
+    let checkbox = if remember {
+        "remember_me=false&remember_me=true"
+    } else {
+        "remember_me=false"
+    };
+    let form = format!(
+        "email={}&password={}&{checkbox}",
+        urlencode(EMAIL),
+        urlencode(PASSWORD)
+    );
+    let (_, response) = submit_raw_form(f.addr, &f.app, jar, "/login", "login", &form).await;
+    let token = response["redirect"]["flash"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no redirect in {response}"))
+        .to_owned();
+    jar.0.insert(FLASH_COOKIE.to_owned(), token);
+    let res = get(&f.app, "/account", jar).await;
+    res.assert_signed_in_as(EMAIL, "after login");
+    res
+}
+
+/// `Max-Age` of a `Set-Cookie` line, if any.
+fn max_age(line: &str) -> Option<i64> {
+    line.split(';').find_map(|attr| {
+        let (name, value) = attr.trim().split_once('=')?;
+        name.eq_ignore_ascii_case("Max-Age")
+            .then(|| value.parse().expect("a number"))
+    })
+}
+
+/// docs/threat-model.md case 70: "remember me" checked makes the session cookie persistent
+/// for 60 days (its session token too), the choice travelling through the login's ticket, and
+/// the cookie stays persistent when later requests rewrite it; unchecked gives a
+/// browser-session cookie (no Max-Age) and a 14-day token.
+#[tokio::test]
+async fn case_70_remember_me_sets_a_60_day_persistent_cookie_and_unchecked_a_session_cookie() {
+    let f = fixture().await;
+    let sixty_days = 60 * 24 * 3600;
+
+    let mut remembered = Jar::default();
+    let res = log_in_remembering(&f, &mut remembered, true).await;
+    let line = res
+        .session_set_cookie()
+        .expect("the login writes the cookie");
+    let age = max_age(line).unwrap_or_else(|| panic!("persistent: {line}"));
+    assert!((sixty_days - 10..=sixty_days).contains(&age), "{line}");
+    assert!(
+        line.contains("HttpOnly") && line.contains("SameSite=Lax"),
+        "{line}"
+    );
+    let payload = f.session_payload(&remembered);
+    assert_eq!(payload["persist"], sixty_days, "{payload}");
+    // Logging out renews the session: the anonymous cookie is no longer persistent.
+    let csrf = csrf_meta(&res.body);
+    let out = post_logout(&f.app, &mut remembered, Some(&csrf)).await;
+    let line = out
+        .session_set_cookie()
+        .expect("logout rewrites the cookie");
+    assert_eq!(max_age(line), None, "{line}");
+
+    let mut plain = Jar::default();
+    let res = log_in_remembering(&f, &mut plain, false).await;
+    let line = res
+        .session_set_cookie()
+        .expect("the login writes the cookie");
+    assert_eq!(max_age(line), None, "a browser-session cookie: {line}");
+    assert!(!line.contains("Expires"), "{line}");
+    let kinds: Vec<String> = f
+        .users
+        .db()
+        .call(|c| {
+            let mut s = c.prepare("SELECT context FROM user_tokens ORDER BY inserted_at, rowid")?;
+            s.query_map([], |r| r.get(0))?.collect()
+        })
+        .await
+        .expect("contexts");
+    assert_eq!(
+        kinds,
+        ["session"],
+        "the remembered token was deleted on logout"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,16 @@ use super::{StoreError, User, Users, user_from_row, window_secs};
 pub const SESSION_CONTEXT: &str = "session";
 /// How long a session token stays valid after it was created.
 pub const SESSION_VALIDITY: Duration = Duration::from_secs(14 * 24 * 60 * 60);
+/// `user_tokens.context` of the session tokens of a "remember me" login.
+pub const REMEMBER_CONTEXT: &str = "session_remember";
+/// How long a "remember me" session token stays valid (as long as its persistent cookie).
+pub const REMEMBER_VALIDITY: Duration = Duration::from_secs(60 * 24 * 60 * 60);
+
+/// SQL condition on a `user_tokens` row (alias `t`): a session token of either kind, younger
+/// than its validity. `?1` and `?2` are the oldest valid `inserted_at` of plain and remembered
+/// session tokens.
+const VALID_SESSION: &str = "((t.context = 'session' AND t.inserted_at > ?1) \
+     OR (t.context = 'session_remember' AND t.inserted_at > ?2))";
 /// Number of random bytes in a session token.
 pub const SESSION_TOKEN_BYTES: usize = 32;
 
@@ -33,20 +43,39 @@ impl Users {
         Ok(token)
     }
 
+    /// Creates a "remember me" session token, valid for [`REMEMBER_VALIDITY`] instead of
+    /// [`SESSION_VALIDITY`]; otherwise as [`create_session_token`](Self::create_session_token).
+    pub async fn create_remembered_session_token(
+        &self,
+        user_id: i64,
+    ) -> Result<String, StoreError> {
+        let token = self.insert_token(user_id, REMEMBER_CONTEXT).await?;
+        tracing::debug!(user_id, "remembered session token created");
+        Ok(token)
+    }
+
+    /// Oldest valid `inserted_at` of plain and of remembered session tokens.
+    fn cutoffs(&self) -> (i64, i64) {
+        let now = self.now();
+        (now - validity_secs(), now - window_secs(REMEMBER_VALIDITY))
+    }
+
     /// Resolves a session token to its user, if the token exists, is a session token and is
     /// younger than [`SESSION_VALIDITY`]. Malformed tokens resolve to `None`.
     pub async fn user_by_session_token(&self, token: &str) -> Result<Option<User>, StoreError> {
         let Some(hash) = token_hash(token) else {
             return Ok(None);
         };
-        let oldest_valid = self.now() - validity_secs();
+        let (plain, remembered) = self.cutoffs();
         Ok(self
             .db
             .call(move |c| {
                 c.query_row(
-                    "SELECT u.id, u.email FROM user_tokens t JOIN users u ON u.id = t.user_id \
-                     WHERE t.token_hash = ?1 AND t.context = ?2 AND t.inserted_at > ?3",
-                    rusqlite::params![hash, SESSION_CONTEXT, oldest_valid],
+                    &format!(
+                        "SELECT u.id, u.email FROM user_tokens t JOIN users u ON u.id = t.user_id \
+                         WHERE t.token_hash = ?3 AND {VALID_SESSION}"
+                    ),
+                    rusqlite::params![plain, remembered, hash],
                     user_from_row,
                 )
                 .optional()
@@ -64,8 +93,8 @@ impl Users {
             .db
             .call(move |c| {
                 c.execute(
-                    "DELETE FROM user_tokens WHERE token_hash = ?1 AND context = ?2",
-                    rusqlite::params![hash, SESSION_CONTEXT],
+                    "DELETE FROM user_tokens WHERE token_hash = ?1 AND context IN (?2, ?3)",
+                    rusqlite::params![hash, SESSION_CONTEXT, REMEMBER_CONTEXT],
                 )
             })
             .await?;
@@ -87,16 +116,19 @@ impl Users {
         if hashes.is_empty() {
             return Ok(HashSet::new());
         }
-        let oldest_valid = self.now() - validity_secs();
+        let (plain, remembered) = self.cutoffs();
         let found: Vec<Vec<u8>> = self
             .db
             .call(move |c| {
-                let placeholders = vec!["?"; hashes.len()].join(",");
+                let placeholders = (3..3 + hashes.len())
+                    .map(|i| format!("?{i}"))
+                    .collect::<Vec<_>>()
+                    .join(",");
                 let mut statement = c.prepare(&format!(
-                    "SELECT token_hash FROM user_tokens WHERE context = ? AND inserted_at > ? \
-                     AND token_hash IN ({placeholders})"
+                    "SELECT t.token_hash FROM user_tokens t WHERE {VALID_SESSION} \
+                     AND t.token_hash IN ({placeholders})"
                 ))?;
-                let mut params: Vec<&dyn rusqlite::ToSql> = vec![&SESSION_CONTEXT, &oldest_valid];
+                let mut params: Vec<&dyn rusqlite::ToSql> = vec![&plain, &remembered];
                 params.extend(hashes.iter().map(|h| h as &dyn rusqlite::ToSql));
                 statement
                     .query_map(params.as_slice(), |r| r.get::<_, Vec<u8>>(0))?
@@ -145,13 +177,16 @@ impl Users {
 
     /// Deletes expired session tokens. Lookups already ignore them; this only reclaims space.
     pub async fn purge_expired_tokens(&self) -> Result<usize, StoreError> {
-        let oldest_valid = self.now() - validity_secs();
+        let (plain, remembered) = self.cutoffs();
         Ok(self
             .db
             .call(move |c| {
                 c.execute(
-                    "DELETE FROM user_tokens WHERE context = ?1 AND inserted_at <= ?2",
-                    rusqlite::params![SESSION_CONTEXT, oldest_valid],
+                    &format!(
+                        "DELETE FROM user_tokens AS t WHERE t.context IN ('session', \
+                         'session_remember') AND NOT {VALID_SESSION}"
+                    ),
+                    rusqlite::params![plain, remembered],
                 )
             })
             .await?)
@@ -353,6 +388,65 @@ mod tests {
             !f.users.delete_session_token(&token).await.unwrap(),
             "already purged"
         );
+    }
+
+    /// docs/threat-model.md cases 13 and 70: a "remember me" token lives 60 days, a plain
+    /// one 14; revalidation sees the same validity; purging drops each at its own age.
+    #[tokio::test]
+    async fn case_13_70_remembered_token_lives_60_days_and_plain_14() {
+        let f = fixture();
+        let user = f.users.register("rem@example.com", PASSWORD).await.unwrap();
+        let plain = f.users.create_session_token(user.id).await.unwrap();
+        let remembered = f
+            .users
+            .create_remembered_session_token(user.id)
+            .await
+            .unwrap();
+        let ids = |tokens: &[&String]| -> Vec<String> {
+            tokens
+                .iter()
+                .map(|t| session_token_id(t).unwrap())
+                .collect()
+        };
+        let all = ids(&[&plain, &remembered]);
+        assert_eq!(
+            f.users
+                .valid_session_token_ids(all.clone())
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        f.advance(14 * 24 * 60 * 60);
+        assert_eq!(f.users.user_by_session_token(&plain).await.unwrap(), None);
+        assert_eq!(
+            f.users.user_by_session_token(&remembered).await.unwrap(),
+            Some(user.clone())
+        );
+        let valid = f.users.valid_session_token_ids(all.clone()).await.unwrap();
+        assert_eq!(valid, ids(&[&remembered]).into_iter().collect());
+        assert_eq!(f.users.purge_expired_tokens().await.unwrap(), 1);
+        f.advance(46 * 24 * 60 * 60 - 1);
+        assert!(
+            f.users
+                .user_by_session_token(&remembered)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        f.advance(1);
+        assert_eq!(
+            f.users.user_by_session_token(&remembered).await.unwrap(),
+            None
+        );
+        assert!(
+            f.users
+                .valid_session_token_ids(all)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(f.users.purge_expired_tokens().await.unwrap(), 1);
     }
 
     #[tokio::test]

@@ -49,14 +49,31 @@ pub const MUST_LOG_IN: &str = "You must log in to access this page.";
 #[derive(Debug, Clone, Default)]
 pub struct CurrentUser(pub Option<User>);
 
+/// How long a "remember me" login's persistent cookie lives (as its session token).
+pub const REMEMBER_ME: std::time::Duration = crate::users::tokens::REMEMBER_VALIDITY;
+
 /// Logs `user` in from a live view: a new server-side token, written into a renewed session.
 /// The writes reach the browser with the view's next `redirect` or `session_form`.
-pub async fn log_in(users: &Users, socket: &mut Socket, user: &User) -> livefire::Result {
-    let token = users
-        .create_session_token(user.id)
-        .await
-        .map_err(livefire::Error::app)?;
-    socket.renew_session().put_session(USER_TOKEN, token);
+///
+/// With `remember`, the token is valid for 60 days and the session cookie becomes persistent
+/// for as long (`Max-Age`, through livefire's `persist_session`, which travels with the
+/// ticket); without, it is a browser-session cookie, gone when the browser closes.
+pub async fn log_in(
+    users: &Users,
+    socket: &mut Socket,
+    user: &User,
+    remember: bool,
+) -> livefire::Result {
+    let token = if remember {
+        users.create_remembered_session_token(user.id).await
+    } else {
+        users.create_session_token(user.id).await
+    }
+    .map_err(livefire::Error::app)?;
+    socket
+        .renew_session()
+        .persist_session(remember.then_some(REMEMBER_ME))
+        .put_session(USER_TOKEN, token);
     tracing::info!(user_id = user.id, "logged in");
     Ok(())
 }
@@ -159,6 +176,8 @@ pub async fn logout(
         sockets.disconnect(&live_socket_id(&token));
     }
     session.renew();
+    // A "remember me" cookie becomes a browser-session cookie again.
+    session.set_persistent(None);
     if let Some(user) = user {
         tracing::info!(user_id = user.id, "logged out");
     }
