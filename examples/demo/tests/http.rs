@@ -1329,6 +1329,106 @@ async fn case_70_remember_me_sets_a_60_day_persistent_cookie_and_unchecked_a_ses
     );
 }
 
+/// Submits `/settings`' password form (in `jar`'s browser) and returns the event's response.
+async fn change_password(f: &Fixture, jar: &mut Jar, current: &str, new: &str) -> Value {
+    let form = format!(
+        "current_password={}&password={}",
+        urlencode(current),
+        urlencode(new)
+    );
+    submit_raw_form(f.addr, &f.app, jar, "/settings", "save", &form)
+        .await
+        .1
+}
+
+/// docs/threat-model.md case 69: a password change needs the current password (a wrong one is
+/// answered live and changes nothing); then the old password is refused and the new one
+/// accepted, every other login of the user is revoked (its socket closed within 1 s, its next
+/// request logged out), and the browser that changed it stays signed in with a renewed
+/// session and a new token.
+#[tokio::test]
+async fn case_69_password_change_revokes_other_sessions_and_keeps_this_one() {
+    const NEW_PASSWORD: &str = "a brand new passphrase";
+    let f = fixture().await;
+    let mut this = f.logged_in_browser().await;
+    let mut other = f.logged_in_browser().await;
+    let (_, mut other_ws) = joined_account(&f, &mut other).await;
+    let other_user = f
+        .users
+        .register("bob@example.com", PASSWORD)
+        .await
+        .expect("register");
+    let bystander_token = f
+        .users
+        .create_session_token(other_user.id)
+        .await
+        .expect("token");
+
+    // A wrong current password: answered live, nothing changes.
+    let response = change_password(&f, &mut this, "not my password", NEW_PASSWORD).await;
+    assert!(response.get("redirect").is_none(), "{response}");
+    assert!(
+        response
+            .to_string()
+            .contains("is not your current password"),
+        "{response}"
+    );
+    assert!(f.users.authenticate(EMAIL, PASSWORD).await.is_ok());
+    assert_eq!(f.session_rows().await, 3);
+    assert_eq!(
+        closed_within(&mut other_ws, Duration::from_millis(300)).await,
+        None
+    );
+
+    let before = f.session_payload(&this);
+    let response = change_password(&f, &mut this, PASSWORD, NEW_PASSWORD).await;
+    let redirect = &response["redirect"];
+    assert_eq!(redirect["to"], "/settings", "{response}");
+    // The other login's socket is closed at once.
+    assert_eq!(
+        closed_within(&mut other_ws, Duration::from_secs(1)).await,
+        Some(1001)
+    );
+    // This browser redeems its ticket: still signed in, renewed, with a new token.
+    this.0.insert(
+        FLASH_COOKIE.to_owned(),
+        redirect["flash"].as_str().expect("flash token").to_owned(),
+    );
+    let res = get(&f.app, "/settings", &mut this).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(res.body.contains(web::PASSWORD_UPDATED), "{}", res.body);
+    assert!(
+        res.body.contains("Signed in as ann@example.com"),
+        "{}",
+        res.body
+    );
+    let after = f.session_payload(&this);
+    assert_ne!(session_id(&after), session_id(&before), "session renewed");
+    assert_ne!(after["data"][USER_TOKEN], before["data"][USER_TOKEN]);
+    get(&f.app, "/", &mut this)
+        .await
+        .assert_signed_in_as(EMAIL, "the changing browser");
+    // The other browser is logged out on its next request.
+    get(&f.app, "/", &mut other)
+        .await
+        .assert_signed_out("the other browser");
+    // Old password refused, new one accepted; another user's login untouched.
+    assert!(f.users.authenticate(EMAIL, PASSWORD).await.is_err());
+    assert!(f.users.authenticate(EMAIL, NEW_PASSWORD).await.is_ok());
+    assert!(
+        f.users
+            .user_by_session_token(&bystander_token)
+            .await
+            .expect("lookup")
+            .is_some()
+    );
+    assert_eq!(
+        f.session_rows().await,
+        2,
+        "the new token and the bystander's"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The registration's `phx-trigger-action` login, hardening
 // ---------------------------------------------------------------------------------------------

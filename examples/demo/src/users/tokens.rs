@@ -141,6 +141,62 @@ impl Users {
             .collect())
     }
 
+    /// Replaces every session token of `user_id` by one new token (remembered if
+    /// `remember`): the password change's revocation (docs/threat-model.md case 69). Returns
+    /// the new token and the [ids](session_token_id) of the deleted ones, whose live sockets
+    /// the caller disconnects.
+    pub async fn replace_session_tokens(
+        &self,
+        user_id: i64,
+        remember: bool,
+    ) -> Result<(String, Vec<String>), StoreError> {
+        let deleted: Vec<Vec<u8>> = self
+            .db
+            .call(move |c| {
+                c.prepare(
+                    "DELETE FROM user_tokens WHERE user_id = ?1 AND context IN (?2, ?3) \
+                     RETURNING token_hash",
+                )?
+                .query_map(
+                    rusqlite::params![user_id, SESSION_CONTEXT, REMEMBER_CONTEXT],
+                    |r| r.get(0),
+                )?
+                .collect()
+            })
+            .await?;
+        let token = if remember {
+            self.create_remembered_session_token(user_id).await?
+        } else {
+            self.create_session_token(user_id).await?
+        };
+        tracing::info!(user_id, revoked = deleted.len(), "session tokens replaced");
+        Ok((
+            token,
+            deleted
+                .iter()
+                .map(|hash| URL_SAFE_NO_PAD.encode(hash))
+                .collect(),
+        ))
+    }
+
+    /// Whether `token` is a "remember me" session token.
+    pub async fn is_remembered_session_token(&self, token: &str) -> Result<bool, StoreError> {
+        let Some(hash) = token_hash(token) else {
+            return Ok(false);
+        };
+        Ok(self
+            .db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT count(*) FROM user_tokens WHERE token_hash = ?1 AND context = ?2",
+                    rusqlite::params![hash, REMEMBER_CONTEXT],
+                    |r| r.get::<_, i64>(0),
+                )
+            })
+            .await?
+            > 0)
+    }
+
     /// Stores a new token of `context` for `user_id` and returns it: [`SESSION_TOKEN_BYTES`]
     /// random bytes, base64url-encoded. Only their SHA-256 is stored.
     async fn insert_token(
