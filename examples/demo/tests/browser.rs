@@ -5,7 +5,8 @@
 //! hook, on a page load and on live navigation. The avatar upload (preview, progress, the size
 //! error, cancel, the image served back) and the sticky session clock kept across live
 //! navigation between `/account` and `/profile`. "Remember me" across a browser restart (a
-//! new browser holding only the persistent cookies).
+//! new browser holding only the persistent cookies). A password change in one browser logging
+//! the other out.
 //!
 //! Every step asserts the DOM. Along the way: the session cookie is never readable from
 //! JavaScript (HttpOnly, security.md case 24), the `__phoenix_flash__` cookie the client writes
@@ -1428,6 +1429,87 @@ async fn case_70_remember_me_survives_a_browser_restart_and_a_session_cookie_doe
     sync(b, "/login in the restarted browser").await;
     assert_eq!(text(b, "#signed-in").await, None);
     assert_no_js_errors(a, "remember me").await;
+    first.close().await?;
+    second.close().await?;
+    Ok(())
+}
+
+/// docs/threat-model.md case 69: a password change in one browser sends the other browser's
+/// live view to `/login` within a few seconds and logs its next request out, while the
+/// changing browser stays signed in; a wrong current password is answered live first.
+#[tokio::test]
+async fn case_69_password_change_in_one_browser_logs_the_other_out() -> TestResult {
+    let users = Users::new(Db::open_in_memory()?);
+    let email = "change@example.com";
+    let password = "the old password";
+    let new_password = "the new password";
+    users.register(email, password).await?;
+    let app = web::app(AppState {
+        users: users.clone(),
+        keyring: Keyring::random(),
+        secure_cookies: false,
+    });
+    let base = serve(app).await?;
+    let first = Browser::start().await?;
+    let second = Browser::start().await?;
+    let (a, b) = (first.client(), second.client());
+    record_js_errors(a).await?;
+    log_in_at(a, &base, email, password, false).await?;
+    log_in_at(b, &base, email, password, false).await?;
+
+    // A goes to /settings by live navigation; a wrong current password is answered live.
+    click(a, "#nav-settings-link").await?;
+    wait(
+        a,
+        "location.pathname === '/settings' && document.getElementById('settings') !== null",
+        "live navigation to /settings",
+    )
+    .await;
+    sync(a, "/settings").await;
+    type_into(a, "#current-password", "not the password").await?;
+    type_into(a, "#new-password", new_password).await?;
+    sync(a, "typed passwords").await;
+    click(a, "#change-password").await?;
+    wait(
+        a,
+        "document.body.innerText.indexOf('is not your current password') >= 0",
+        "the wrong current password is answered live",
+    )
+    .await;
+    assert_eq!(path(a).await, "/settings");
+    assert_eq!(path(b).await, "/account", "nothing changed for B");
+
+    // The right one: A stays signed in (with a flash), B's live view goes to /login.
+    js(
+        a,
+        "document.getElementById('current-password').value = ''; return null;",
+    )
+    .await;
+    type_into(a, "#current-password", password).await?;
+    sync(a, "typed the right password").await;
+    click(a, "#change-password").await?;
+    wait(
+        a,
+        "location.pathname === '/settings' && document.body.innerText.indexOf('Password updated successfully.') >= 0",
+        "A is back on /settings, signed in",
+    )
+    .await;
+    sync(a, "/settings after the change").await;
+    let started = Instant::now();
+    wait(
+        b,
+        "location.pathname === '/login'",
+        "B's live view is sent to /login",
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    b.goto(&format!("{base}/")).await?;
+    assert_signed_out_home(b, "B's next request").await;
+    a.goto(&format!("{base}/")).await?;
+    assert_signed_in(a, email, "A after the change").await;
+    assert!(users.authenticate(email, password).await.is_err());
+    assert!(users.authenticate(email, new_password).await.is_ok());
+    assert_no_js_errors(a, "password change").await;
     first.close().await?;
     second.close().await?;
     Ok(())
