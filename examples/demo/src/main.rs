@@ -64,6 +64,19 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::SetDisabled { email, disabled } => {
+            match cli::set_disabled(&config, &email, disabled).await {
+                Ok(user) => {
+                    let state = if disabled { "disabled" } else { "enabled" };
+                    println!("{state} user {} <{}>", user.id, user.email);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Serve => serve(config).await,
     }
 }

@@ -1329,6 +1329,33 @@ async fn case_70_remember_me_sets_a_60_day_persistent_cookie_and_unchecked_a_ses
     );
 }
 
+/// docs/threat-model.md case 72: disabling an account (`demo disable`) refuses its login at
+/// the next request and closes its live socket at the next revalidation pass; its password
+/// no longer logs in (the generic message).
+#[tokio::test]
+async fn case_72_disabled_account_is_refused_at_the_next_request_and_its_socket_closed() {
+    let period = Duration::from_millis(200);
+    let f = fixture_with_options(
+        |users| users,
+        web::Options {
+            revalidate_every: Some(period),
+            ..web::Options::default()
+        },
+    )
+    .await;
+    let mut jar = f.logged_in_browser().await;
+    let (_, mut ws) = joined_account(&f, &mut jar).await;
+    assert_eq!(closed_within(&mut ws, period * 2).await, None);
+    f.users.set_disabled(EMAIL, true).await.expect("disable");
+    assert_eq!(closed_within(&mut ws, period * 3).await, Some(1001));
+    get(&f.app, "/", &mut jar)
+        .await
+        .assert_signed_out("the disabled account's next request");
+    let response = submit_login(f.addr, &f.app, &mut Jar::default(), EMAIL, PASSWORD).await;
+    assert!(response.get("redirect").is_none(), "{response}");
+    assert!(response.to_string().contains(LOGIN_FAILED), "{response}");
+}
+
 /// Submits `/settings`' password form (in `jar`'s browser) and returns the event's response.
 async fn change_password(f: &Fixture, jar: &mut Jar, current: &str, new: &str) -> Value {
     let form = format!(

@@ -426,7 +426,10 @@ impl Users {
             .db
             .call(move |c| {
                 c.query_row(
-                    "SELECT id, email, password_hash FROM users WHERE email = ?1",
+                    // A disabled account is looked up as an unknown one: the same dummy
+                    // verification, the same generic error (docs/threat-model.md case 72).
+                    "SELECT id, email, password_hash FROM users \
+                     WHERE email = ?1 AND disabled_at IS NULL",
                     [lookup],
                     |r| Ok((user_from_row(r)?, r.get::<_, String>(2)?)),
                 )
@@ -495,6 +498,35 @@ impl Users {
             Ok(_) => tracing::info!(user_id, "password hash upgraded to current parameters"),
             Err(e) => tracing::warn!(user_id, error = %e, "password re-hash not stored"),
         }
+    }
+
+    /// Disables (`true`) or enables the account `email`. Disabling deletes every token of the
+    /// account, so re-enabling it does not bring old logins back; a disabled account cannot
+    /// log in (the generic error) and its logins are refused at the next request, mount and
+    /// live socket revalidation. Returns the account, or `None` if no account has that email.
+    pub async fn set_disabled(
+        &self,
+        email: &str,
+        disabled: bool,
+    ) -> Result<Option<User>, StoreError> {
+        let Some(user) = self.user_by_email(email).await? else {
+            return Ok(None);
+        };
+        let (id, now) = (user.id, self.now());
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE users SET disabled_at = CASE WHEN ?2 THEN coalesce(disabled_at, ?3) END \
+                     WHERE id = ?1",
+                    rusqlite::params![id, disabled, now],
+                )
+            })
+            .await?;
+        if disabled {
+            self.delete_all_tokens(user.id).await?;
+        }
+        tracing::info!(user_id = user.id, disabled, "account state changed");
+        Ok(Some(user))
     }
 
     /// Changes `user`'s password: `current` must verify (checked as a login is, throttling

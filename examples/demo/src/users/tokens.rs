@@ -73,7 +73,7 @@ impl Users {
                 c.query_row(
                     &format!(
                         "SELECT u.id, u.email FROM user_tokens t JOIN users u ON u.id = t.user_id \
-                         WHERE t.token_hash = ?3 AND {VALID_SESSION}"
+                         WHERE t.token_hash = ?3 AND {VALID_SESSION} AND u.disabled_at IS NULL"
                     ),
                     rusqlite::params![plain, remembered, hash],
                     user_from_row,
@@ -102,7 +102,7 @@ impl Users {
     }
 
     /// Of the session token ids given (see [`session_token_id`]), the ones whose token still
-    /// exists and is younger than [`SESSION_VALIDITY`]: the check of the live sockets'
+    /// exists, is within its validity and belongs to an account that is not disabled: the check of the live sockets'
     /// periodic revalidation (one query per batch). Malformed ids are simply not valid.
     pub async fn valid_session_token_ids(
         &self,
@@ -125,7 +125,8 @@ impl Users {
                     .collect::<Vec<_>>()
                     .join(",");
                 let mut statement = c.prepare(&format!(
-                    "SELECT t.token_hash FROM user_tokens t WHERE {VALID_SESSION} \
+                    "SELECT t.token_hash FROM user_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE {VALID_SESSION} AND u.disabled_at IS NULL \
                      AND t.token_hash IN ({placeholders})"
                 ))?;
                 let mut params: Vec<&dyn rusqlite::ToSql> = vec![&plain, &remembered];
@@ -444,6 +445,62 @@ mod tests {
             !f.users.delete_session_token(&token).await.unwrap(),
             "already purged"
         );
+    }
+
+    /// docs/threat-model.md case 72: a disabled account cannot log in (the generic error, as an
+    /// unknown email), its logins stop resolving and revalidating, another account is
+    /// untouched; enabled again it can log in, but its old logins stay revoked.
+    #[tokio::test]
+    async fn case_72_disabled_account_cannot_log_in_and_its_logins_end() {
+        use crate::users::AuthError;
+        let f = fixture();
+        let user = f.users.register("off@example.com", PASSWORD).await.unwrap();
+        let other = f.users.register("on@example.com", PASSWORD).await.unwrap();
+        let token = f.users.create_session_token(user.id).await.unwrap();
+        let other_token = f.users.create_session_token(other.id).await.unwrap();
+        let id = session_token_id(&token).unwrap();
+        assert_eq!(
+            f.users.set_disabled("OFF@example.com", true).await.unwrap(),
+            Some(user.clone())
+        );
+        assert!(matches!(
+            f.users.authenticate("off@example.com", PASSWORD).await,
+            Err(AuthError::Invalid)
+        ));
+        assert_eq!(f.users.user_by_session_token(&token).await.unwrap(), None);
+        assert!(
+            f.users
+                .valid_session_token_ids(vec![id.clone()])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            f.users
+                .user_by_session_token(&other_token)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            f.users
+                .set_disabled("nobody@example.com", true)
+                .await
+                .unwrap(),
+            None
+        );
+
+        f.users
+            .set_disabled("off@example.com", false)
+            .await
+            .unwrap();
+        assert!(
+            f.users
+                .authenticate("off@example.com", PASSWORD)
+                .await
+                .is_ok()
+        );
+        assert_eq!(f.users.user_by_session_token(&token).await.unwrap(), None);
     }
 
     /// docs/threat-model.md cases 13 and 70: a "remember me" token lives 60 days, a plain
