@@ -773,7 +773,7 @@ mod tests {
         let value = line.split(';').next().expect("pair").to_owned();
         let mut headers = HeaderMap::new();
         headers.insert(COOKIE, HeaderValue::from_str(&value).expect("header"));
-        let next = Session::load(config.clone(), &headers);
+        let next = Session::load(config, &headers);
         assert_eq!(next.persistent(), Some(Duration::from_secs(5_184_000)));
         next.renew();
         next.insert("k", 2).expect("ok");

@@ -550,9 +550,7 @@ impl Users {
         let Some(slot) = self.pool.try_reserve() else {
             return Err(ChangePasswordError::Busy);
         };
-        let hash = password::hash(slot, new.to_owned())
-            .await
-            .map_err(StoreError::from)?;
+        let hash = password::hash(slot, new.to_owned()).await?;
         let id = user.id;
         self.db
             .call(move |c| {
