@@ -512,6 +512,29 @@ impl SocketCore {
         self
     }
 
+    /// Chooses the HTTP session cookie's lifetime ("remember me"), as
+    /// [`Session::set_persistent`](crate::session::Session::set_persistent) does: `Some(max_age)`
+    /// makes it a persistent cookie (`Max-Age`), `None` a browser-session cookie. A live view
+    /// cannot set cookies, so the choice travels with the other session writes (the handoff
+    /// ticket) and is applied on the browser's next request. Put it after
+    /// [`renew_session`](Self::renew_session).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut socket: livefire::Socket = livefire::Socket::disconnected();
+    /// socket
+    ///     .renew_session()
+    ///     .persist_session(Some(Duration::from_secs(60 * 24 * 3600)))
+    ///     .put_session("user_token", "k3Ty…");
+    /// assert!(socket.has_session_writes());
+    /// ```
+    pub fn persist_session(&mut self, max_age: Option<std::time::Duration>) -> &mut Self {
+        self.session_writes.push(Write::Persist {
+            max_age: max_age.map(|d| d.as_secs()),
+        });
+        self
+    }
+
     /// Removes every value of the HTTP session (the id and CSRF secret stay).
     pub fn clear_session(&mut self) -> &mut Self {
         self.session_writes.push(Write::Clear);
