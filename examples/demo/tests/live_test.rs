@@ -206,3 +206,98 @@ async fn an_existing_user_logs_in_and_the_guard_holds_for_a_stranger() {
         .unwrap();
     assert_eq!(nav.to(), "/login");
 }
+
+/// Logs `email` in through the live login form and its session handoff; returns the account
+/// page.
+async fn log_in(browser: &Browser, email: &str, password: &str) -> livefire::test::LiveTest {
+    let mut login = browser.live("/login").await.unwrap();
+    let redirect = login
+        .submit_form("#login-form", &[("email", email), ("password", password)])
+        .await
+        .unwrap()
+        .navigation();
+    assert_eq!(redirect.to(), "/account");
+    let account = login.follow_redirect(redirect).await.unwrap();
+    assert!(account.has_element("#signed-in", Some(email)), "{}", account.html());
+    account
+}
+
+/// docs/threat-model.md case 69 with `livefire::test`: `/settings` refuses a wrong current
+/// password live and changes nothing; the right one changes the password, keeps this browser
+/// signed in (a new token through the session handoff) and signs every other browser out.
+#[tokio::test]
+async fn case_69_settings_changes_the_password_and_signs_other_browsers_out() {
+    let (app, users, _dir) = app().await;
+    users
+        .register("cy@example.com", PASSWORD)
+        .await
+        .expect("register");
+    let other = Browser::start(&app).await.unwrap();
+    log_in(&other, "cy@example.com", PASSWORD).await;
+    let browser = Browser::start(&app).await.unwrap();
+    let account = log_in(&browser, "cy@example.com", PASSWORD).await;
+
+    // Live navigation from the account page into the guarded settings page.
+    let mut settings = account.navigate("/settings").await.unwrap();
+    assert!(settings.has_element("#settings-email", Some("cy@example.com")));
+
+    // A wrong current password: an error on that field, nothing changed.
+    let html = settings
+        .submit_form(
+            "#password-form",
+            &[
+                ("current_password", "not my password"),
+                ("password", "a newer password 2"),
+            ],
+        )
+        .await
+        .unwrap()
+        .html();
+    assert!(html.contains("is not your current password"), "{html}");
+    assert!(other.live("/account").await.is_ok(), "nothing was revoked");
+
+    // The right one: a redirect carrying the new token's ticket, back to /settings.
+    let redirect = settings
+        .submit_form(
+            "#password-form",
+            &[
+                ("current_password", PASSWORD),
+                ("password", "a newer password 2"),
+            ],
+        )
+        .await
+        .unwrap()
+        .navigation();
+    assert_eq!(redirect.to(), "/settings");
+    let settings = settings.follow_redirect(redirect).await.unwrap();
+    assert!(
+        settings.has_element(".flash-info", Some(web::PASSWORD_UPDATED)),
+        "{}",
+        settings.html()
+    );
+    // This browser stays signed in, on later page loads too.
+    let account = browser.live("/account").await.unwrap();
+    assert!(account.has_element("#signed-in", Some("cy@example.com")));
+    // The other browser's login was revoked: its next page load is guarded.
+    let nav = other
+        .live("/account")
+        .await
+        .unwrap_err()
+        .into_navigation()
+        .expect("signed out");
+    assert_eq!(nav.to(), "/login");
+
+    // The old password is refused, the new one accepted.
+    let third = Browser::start(&app).await.unwrap();
+    let mut login = third.live("/login").await.unwrap();
+    let html = login
+        .submit_form(
+            "#login-form",
+            &[("email", "cy@example.com"), ("password", PASSWORD)],
+        )
+        .await
+        .unwrap()
+        .html();
+    assert!(html.contains(LOGIN_FAILED), "{html}");
+    log_in(&third, "cy@example.com", "a newer password 2").await;
+}
