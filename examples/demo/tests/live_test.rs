@@ -218,7 +218,11 @@ async fn log_in(browser: &Browser, email: &str, password: &str) -> livefire::tes
         .navigation();
     assert_eq!(redirect.to(), "/account");
     let account = login.follow_redirect(redirect).await.unwrap();
-    assert!(account.has_element("#signed-in", Some(email)), "{}", account.html());
+    assert!(
+        account.has_element("#signed-in", Some(email)),
+        "{}",
+        account.html()
+    );
     account
 }
 
