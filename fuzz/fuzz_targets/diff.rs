@@ -18,8 +18,8 @@
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use livefire::testing::DiffState;
 use livefire::rendered::{Comprehension, Dynamic, Rendered, Statics};
+use livefire::testing::DiffState;
 
 // ---------------------------------------------------------------------------------------------
 // Statics and texts
@@ -154,7 +154,7 @@ impl Gen<'_, '_> {
             (0, _) => d.clone(),
             (1, _) => self.text()?,
             (2, _) => self.dynamic(depth + 1)?,
-            (_, Dynamic::Html(_) | Dynamic::Component(_)) => d.clone(),
+            (_, Dynamic::Html(_) | Dynamic::Component(_) | Dynamic::LiveRender(_)) => d.clone(),
             (_, Dynamic::Nested(r)) => match self.u.int_in_range(0..=3u8)? {
                 // Same statics, now as a comprehension.
                 0 => {
@@ -316,10 +316,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
     // A rejoin from scratch renders the same page.
     out.clear();
     DiffState::new().full(&current, &mut out);
-    assert_eq!(
-        Client::join_with(&out, RULES).html(),
-        current.to_html()
-    );
+    assert_eq!(Client::join_with(&out, RULES).html(), current.to_html());
     Ok(())
 }
 

@@ -43,7 +43,13 @@ fn expected_binary(data: &[u8]) -> Option<Binary> {
         at += len;
     }
     let opt = |s: &String| (!s.is_empty()).then(|| s.clone());
-    Some((opt(&parts[0]), opt(&parts[1]), parts[2].clone(), parts[3].clone(), data.len() - at))
+    Some((
+        opt(&parts[0]),
+        opt(&parts[1]),
+        parts[2].clone(),
+        parts[3].clone(),
+        data.len() - at,
+    ))
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -27,5 +27,28 @@ export const hooks = {
       this.pushEventTo(this.el, "my_update", {});
     },
   },
+  // support/issues/issue_4209.ex
+  "Phoenix.LiveViewTest.E2E.Issue4209Live.LockedPanel": {
+    mounted() {
+      this.el
+        .querySelector("#start-locked-update")
+        .addEventListener("click", () => {
+          this.pushEventTo("#slow-target-child", "hold-lock", {});
+        });
+    },
+  },
+  // support/portal.ex
+  "Phoenix.LiveViewTest.E2E.PortalLive.InsidePortal": {
+    mounted() {
+      this.js().setAttribute(this.el, "data-portalhook-mounted", "true");
+    },
+  },
+  "Phoenix.LiveViewTest.E2E.PortalLive.LC.TeleportedLCButton": {
+    mounted() {
+      this.el.addEventListener("click", () => {
+        this.pushEventTo(this.el, "prepend");
+      });
+    },
+  },
 };
 export default { hooks };

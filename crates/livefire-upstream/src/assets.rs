@@ -12,6 +12,9 @@ use tower_http::services::ServeDir;
 /// `/assets/colocated/index.js`: upstream compiles colocated hooks into it; here it is a small
 /// hand-written module with the hooks of the supported views.
 const COLOCATED_JS: &str = include_str!("../assets/colocated.js");
+/// `/assets/floating-ui.js`: a stand-in for the `@floating-ui/dom` functions `PortalLive`'s
+/// tooltip hook imports (upstream loads the package from a CDN).
+const FLOATING_UI_JS: &str = include_str!("../assets/floating-ui.js");
 /// Local CSS for the utility classes the supported views use.
 const CSS: &str = include_str!("../assets/upstream.css");
 
@@ -29,6 +32,10 @@ pub fn router(node_modules: &Path) -> Router {
         .route(
             "/assets/colocated/index.js",
             get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], COLOCATED_JS) }),
+        )
+        .route(
+            "/assets/floating-ui.js",
+            get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], FLOATING_UI_JS) }),
         )
         .route(
             "/assets/upstream.css",

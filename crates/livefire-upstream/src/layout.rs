@@ -14,6 +14,10 @@ pub struct RequestPath(pub String);
 /// The root layout: `<!DOCTYPE html> {render_in_root} {@inner_content}`.
 pub fn root(page: &Page) -> Rendered {
     let path = page.extension::<RequestPath>().map_or("", |p| p.0.as_str());
+    // The `:portal_root` pipeline's root layout.
+    if path == "/portal" {
+        return crate::views::portal::root(page);
+    }
     let in_root = crate::views::render_in_root(path);
     html!(<!DOCTYPE html> {in_root} {page.content()})
 }

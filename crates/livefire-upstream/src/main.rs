@@ -16,6 +16,7 @@ mod views;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use axum::serve::ListenerExt as _;
 use livefire::LiveRouter;
 use livefire::flash::LiveFlashLayer;
 use livefire::session::CookieSessionLayer;
@@ -56,9 +57,17 @@ async fn main() {
         .layer(CookieSessionLayer::new(keyring));
 
     let addr = std::env::var("LIVEFIRE_UPSTREAM_ADDR").unwrap_or_else(|_| "127.0.0.1:4004".into());
+    // Without TCP_NODELAY two frames written back to back (a reply, then a push) wait for the
+    // client's delayed ACK (~40 ms) between them; `livefire::serve` sets it, as Phoenix's
+    // server does.
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
-        .unwrap_or_else(|err| panic!("cannot listen on {addr}: {err}"));
+        .unwrap_or_else(|err| panic!("cannot listen on {addr}: {err}"))
+        .tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::warn!(%err, "TCP_NODELAY not set");
+            }
+        });
     println!("Starting e2e server on {addr}");
     axum::serve(listener, app).await.expect("server");
 }

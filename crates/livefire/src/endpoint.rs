@@ -279,6 +279,8 @@ pub(crate) struct JoinCtx {
     pub(crate) route: Option<usize>,
     /// A nested view's parent on the same connection.
     pub(crate) parent: Option<ParentLink>,
+    /// A sticky nested view: its `push_navigate` navigates the page and it keeps running.
+    pub(crate) sticky: bool,
     /// The browser's session id (binds flash tokens).
     pub(crate) session_id: Option<String>,
     pub(crate) csrf_token: Option<Arc<str>>,

@@ -59,6 +59,7 @@
 //!     }
 //! }
 //!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! // Both routes in one live session, so `navigate` to /settings stays on the socket.
 //! let app: axum::Router = LiveRouter::new(livefire::token::Keyring::random())
 //!     .live_session("main")
@@ -68,7 +69,6 @@
 //!     .unwrap();
 //! # let _ = app;
 //!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let (mut view, mut socket) = (Rooms::default(), Socket::disconnected());
 //! let mut path_params = std::collections::HashMap::new();
 //! path_params.insert("room".to_owned(), "rust".to_owned());

@@ -27,8 +27,91 @@ pub(crate) enum ViewMsg<M> {
     /// ([`ViewHandle::send_update`](crate::ViewHandle::send_update)).
     Update(Box<ComponentUpdate>),
     /// A task of [`Socket::start_async`](crate::Socket::start_async) finished (or was
-    /// cancelled).
-    Async(Box<crate::async_result::AsyncDone>),
+    /// cancelled); the guard, if any, counts the task as running until the view has handled
+    /// the result and sent its diff.
+    Async(Box<(crate::async_result::AsyncDone, Option<AsyncGuard>)>),
+}
+
+/// The view's tasks started with [`Socket::start_async`](crate::Socket::start_async) and not
+/// yet handled: `livefire::test`'s `render_async` waits for the count to reach zero.
+#[derive(Debug)]
+pub(crate) struct AsyncCount {
+    running: tokio::sync::watch::Sender<usize>,
+}
+
+impl Default for AsyncCount {
+    fn default() -> Self {
+        Self {
+            running: tokio::sync::watch::Sender::new(0),
+        }
+    }
+}
+
+impl AsyncCount {
+    /// Counts a new task as running until the guard is dropped.
+    pub(crate) fn start(self: &Arc<Self>) -> AsyncGuard {
+        self.running.send_modify(|n| *n += 1);
+        AsyncGuard(Arc::clone(self))
+    }
+}
+
+/// The task counts of every joined view of this process, by view id (feature `test-util`), for
+/// `livefire::test`'s `LiveTest::render_async`.
+///
+/// The server runs in the test's process, so the views register here when they join. A view
+/// id is not unique across the process (child views' ids are chosen by the application, and
+/// tests run in parallel): an id maps to every live view that has it, and waiting for one
+/// waits for all of them, which is slower at worst, never wrong.
+#[cfg(feature = "test-util")]
+pub(crate) mod registry {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
+
+    use tokio::sync::watch;
+
+    use super::AsyncCount;
+
+    static VIEWS: LazyLock<Mutex<HashMap<String, Vec<Weak<AsyncCount>>>>> =
+        LazyLock::new(Mutex::default);
+
+    /// Registers a joining view's task count.
+    pub(crate) fn register(id: &str) -> Arc<AsyncCount> {
+        let tasks = Arc::new(AsyncCount::default());
+        let mut views = VIEWS.lock().unwrap_or_else(PoisonError::into_inner);
+        // Views that ended are forgotten here.
+        views.retain(|_, list| {
+            list.retain(|w| w.strong_count() > 0);
+            !list.is_empty()
+        });
+        views
+            .entry(id.to_owned())
+            .or_default()
+            .push(Arc::downgrade(&tasks));
+        tasks
+    }
+
+    /// Receivers of the running counts of the live views with id `id`.
+    pub(crate) fn watch(id: &str) -> Vec<watch::Receiver<usize>> {
+        let views = VIEWS.lock().unwrap_or_else(PoisonError::into_inner);
+        views
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(Weak::upgrade)
+            .map(|tasks| tasks.running.subscribe())
+            .collect()
+    }
+}
+
+/// One running task of [`AsyncCount`]: dropped once its result was handled (or the view is
+/// gone, or the task panicked).
+#[derive(Debug)]
+pub(crate) struct AsyncGuard(Arc<AsyncCount>);
+
+impl Drop for AsyncGuard {
+    fn drop(&mut self) {
+        self.0.running.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 /// A change to the live component of type `kind` with id `id`: `apply` receives the

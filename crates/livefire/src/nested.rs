@@ -11,9 +11,10 @@
 //! itself to the parent, which then crashes too. When the parent ends, its children end.
 //!
 //! A **sticky** child ([`LiveRender::sticky`]) keeps running across live navigation
-//! (`push_navigate`) of the main view, provided every view it should survive between renders
-//! it with the same id (as Phoenix's app layout does): the official client moves the sticky
-//! element into the new main view and keeps it only if that view's render has it too.
+//! (`push_navigate`) of the main view, including a navigation it pushes itself, provided every
+//! view it should survive between renders it with the same id (as Phoenix's app layout does):
+//! the official client moves the sticky element into the new main view and keeps it only if
+//! that view's render has it too.
 //!
 //! ```
 //! use livefire::nested::live_render;

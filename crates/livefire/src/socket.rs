@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 
 use crate::async_result::{AsyncDone, AsyncError, AsyncOutcome, AsyncTasks};
 use crate::flash::Flash;
-use crate::message::{ComponentUpdate, ViewMsg};
+use crate::message::{AsyncCount, ComponentUpdate, ViewMsg};
 use crate::pubsub::{Delivery, PubSub, Sink, Subscription};
 use crate::queue;
 use crate::redirect::RedirectError;
@@ -73,6 +73,9 @@ pub struct Socket<M: Send + 'static = ()> {
     /// Values dropped when the view ends (presence entries), boxed and made on first use:
     /// most views have none (8 bytes instead of 24 in every view task).
     guards: Option<Box<Guards>>,
+    /// Started tasks not yet handled, for `livefire::test`'s `render_async` (made with the
+    /// first task; with the feature `test-util`, when the view joins).
+    pub(crate) pending: Option<Arc<AsyncCount>>,
 }
 
 /// Values kept until the view ends.
@@ -161,6 +164,7 @@ impl<M: Send + 'static> Socket<M> {
             subscriptions: Vec::new(),
             tasks: None,
             guards: None,
+            pending: None,
         }
     }
 
@@ -434,6 +438,7 @@ impl<M: Send + 'static> Socket<M> {
             tracing::trace!(name, "start_async during the dead render: not started");
             return self;
         };
+        let guard = self.pending.get_or_insert_with(Arc::default).start();
         let tasks = self.tasks.get_or_insert_default();
         let id = tasks.next_id();
         let owned = name.to_owned();
@@ -453,7 +458,7 @@ impl<M: Send + 'static> Socket<M> {
                 outcome,
             };
             // The view may be gone: then nobody wants the result.
-            let _ = tx.send(ViewMsg::Async(Box::new(done))).await;
+            let _ = tx.send(ViewMsg::Async(Box::new((done, Some(guard))))).await;
         });
         tasks.insert(name, id, task.abort_handle());
         self
@@ -474,11 +479,14 @@ impl<M: Send + 'static> Socket<M> {
         let Some(id) = tasks.abort(name) else {
             return false;
         };
-        let done = ViewMsg::Async(Box::new(AsyncDone {
-            name: name.to_owned(),
-            id,
-            outcome: AsyncOutcome::failed(AsyncError::Cancelled),
-        }));
+        let done = ViewMsg::Async(Box::new((
+            AsyncDone {
+                name: name.to_owned(),
+                id,
+                outcome: AsyncOutcome::failed(AsyncError::Cancelled),
+            },
+            None,
+        )));
         if let Err(queue::TrySendError::Full(done)) = tx.try_send(done) {
             let tx = tx.clone();
             tokio::spawn(async move {
@@ -676,6 +684,29 @@ impl SocketCore {
     /// [`put_session`](Self::put_session)s of the same round land in the renewed session.
     pub fn renew_session(&mut self) -> &mut Self {
         self.session_writes.push(Write::Renew);
+        self
+    }
+
+    /// Chooses the HTTP session cookie's lifetime ("remember me"), as
+    /// [`Session::set_persistent`](crate::session::Session::set_persistent) does: `Some(max_age)`
+    /// makes it a persistent cookie (`Max-Age`), `None` a browser-session cookie. A live view
+    /// cannot set cookies, so the choice travels with the other session writes (the handoff
+    /// ticket) and is applied on the browser's next request. Put it after
+    /// [`renew_session`](Self::renew_session).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut socket: livefire::Socket = livefire::Socket::disconnected();
+    /// socket
+    ///     .renew_session()
+    ///     .persist_session(Some(Duration::from_secs(60 * 24 * 3600)))
+    ///     .put_session("user_token", "k3Ty…");
+    /// assert!(socket.has_session_writes());
+    /// ```
+    pub fn persist_session(&mut self, max_age: Option<std::time::Duration>) -> &mut Self {
+        self.session_writes.push(Write::Persist {
+            max_age: max_age.map(|d| d.as_secs()),
+        });
         self
     }
 

@@ -102,6 +102,11 @@ fn run<V: LiveView>(
     socket.client_addr = ctx.client_addr;
     socket.core.parent = ctx.parent.as_ref().map(|p| p.handle.clone());
     socket.sender = Some(tx);
+    #[cfg(feature = "test-util")]
+    {
+        let id = ctx.topic.strip_prefix("lv:").unwrap_or(&ctx.topic);
+        socket.pending = Some(crate::message::registry::register(id));
+    }
     let mut runner = Runner {
         view,
         socket,
@@ -590,27 +595,27 @@ impl<V: LiveView> Runner<V> {
 
     async fn handle(&mut self, msg: ViewMsg<V::Message>) -> Flow {
         match msg {
-            ViewMsg::Info(msg) => {
-                match guarded(self.view.handle_info(msg, &mut self.socket)).await {
-                    Ok(()) => self.respond(None).await,
-                    Err(failure) => self.crash(failure, None).await,
-                }
-            }
+            ViewMsg::Info(msg) => self.info(msg).await,
             ViewMsg::Async(done) => {
+                let (done, guard) = *done;
                 if !self.socket.finish_async(&done) {
                     // A replaced task's result: its name now belongs to a newer task.
                     return Flow::Continue;
                 }
-                let done = *done;
-                match guarded(
-                    self.view
-                        .handle_async(&done.name, done.outcome, &mut self.socket),
-                )
+                let flow = match guarded(self.view.handle_async(
+                    &done.name,
+                    done.outcome,
+                    &mut self.socket,
+                ))
                 .await
                 {
                     Ok(()) => self.respond(None).await,
                     Err(failure) => self.crash(failure, None).await,
-                }
+                };
+                // Handled and its diff queued: the task no longer counts as running
+                // (`livefire::test`'s `render_async` waits for that).
+                drop(guard);
+                flow
             }
             ViewMsg::Inbound(inbound) => self.handle_inbound(*inbound).await,
             ViewMsg::Update(update) => {
@@ -620,6 +625,13 @@ impl<V: LiveView> Runner<V> {
                     Flow::Continue
                 }
             }
+        }
+    }
+
+    async fn info(&mut self, msg: V::Message) -> Flow {
+        match guarded(self.view.handle_info(msg, &mut self.socket)).await {
+            Ok(()) => self.respond(None).await,
+            Err(failure) => self.crash(failure, None).await,
         }
     }
 
@@ -906,11 +918,16 @@ impl<V: LiveView> Runner<V> {
             }
         }
         let nav = self.nav(&to, replace, &outputs.flash_put);
-        let _ = match msg_ref {
+        let sent = match msg_ref {
             Some(r) => self.reply(Some(r), true, &json::wrap(key, &nav)).await,
             // Outside an event the same map is a push named after the key.
             None => self.push(key, &nav).await,
         };
+        // A sticky view's live navigation replaces the main view only: it keeps running
+        // (unrendered this round), as Phoenix does.
+        if self.ctx.sticky && key == "live_redirect" {
+            return sent;
+        }
         Flow::Close
     }
 

@@ -450,6 +450,253 @@ async fn child_views_join_run_on_their_own_and_leave_with_their_container() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Components targeted by selector
+
+struct Panel {
+    name: String,
+    hits: u32,
+}
+
+impl LiveComponent for Panel {
+    type Assigns = String;
+
+    fn new(name: &String) -> Self {
+        Panel {
+            name: name.clone(),
+            hits: 0,
+        }
+    }
+
+    async fn handle_event(&mut self, event: Event, socket: &mut ComponentSocket<'_>) -> Result {
+        match event.name() {
+            "hit" => self.hits += 1,
+            "where" => {
+                socket.reply(json!({"panel": self.name, "value": event.value().clone()}));
+            }
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn render(&self, _: Myself) -> Rendered {
+        html!(<section id={format!("panel-{}", self.name)} class="panel">
+            <span class="hits">{self.hits}</span>
+            <div id={format!("map-{}", self.name)} phx-hook="Map"></div>
+        </section>)
+    }
+}
+
+#[derive(Default)]
+struct Panels {
+    hits: u32,
+}
+
+impl LiveView for Panels {
+    type Message = ();
+
+    async fn handle_event(&mut self, event: Event, socket: &mut Socket) -> Result {
+        match event.name() {
+            "hit" => self.hits += 1,
+            "where" => {
+                socket.reply(json!({"panel": "view"}));
+            }
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn render(&self, _: &Socket) -> Rendered {
+        html!(
+            {live_component::<Panel>("a", "a".to_owned())}
+            {live_component::<Panel>("b", "b".to_owned())}
+            <button id="hit-b" phx-click="hit" phx-target="#panel-b">"b"</button>
+            <button id="hit-all" phx-click="hit" phx-target=".panel">"all"</button>
+            <button id="hit-view" phx-click="hit">"view"</button>
+            <div id="view-map" phx-hook="Map"></div>
+            <p id="view-hits">{self.hits}</p>
+        )
+    }
+}
+
+#[tokio::test]
+async fn components_are_targeted_by_selector_as_the_client_does() {
+    let keyring = keyring();
+    let app = LiveRouter::new(keyring.clone())
+        .live("/", Panels::default)
+        .build()
+        .unwrap()
+        .layer(CookieSessionLayer::new(keyring));
+    let mut view = livefire::test::live(&app, "/").await.unwrap();
+    let hits = |view: &LiveTest| {
+        (
+            view.text("#panel-a .hits").unwrap(),
+            view.text("#panel-b .hits").unwrap(),
+            view.text("#view-hits").unwrap(),
+        )
+    };
+    // `phx-target="#panel-b"`: the component whose root the selector finds.
+    view.click("#hit-b").await.unwrap();
+    assert_eq!(hits(&view), ("0".into(), "1".into(), "0".into()));
+    // A selector matching two components: one event to each, as the client sends them.
+    view.click("#hit-all").await.unwrap();
+    assert_eq!(hits(&view), ("1".into(), "2".into(), "0".into()));
+    // No target: the view.
+    view.click("#hit-view").await.unwrap();
+    assert_eq!(hits(&view), ("1".into(), "2".into(), "1".into()));
+    // A hook's pushEventTo: the component around the element, or the view outside any.
+    view.hook_event_to("#map-a", "where", json!({"x": 1}))
+        .await
+        .unwrap();
+    assert_eq!(
+        view.hook_reply(),
+        Some(&json!({"panel": "a", "value": {"x": 1}}))
+    );
+    view.hook_event_to("#panel-b", "where", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(view.hook_reply().unwrap()["panel"], "b");
+    view.hook_event_to("#view-map", "where", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(view.hook_reply(), Some(&json!({"panel": "view"})));
+    // A target that is not on the page is a readable error.
+    let err = view
+        .hook_event_to("#panel-z", "where", json!({}))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("#panel-z"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Async work: `Socket::start_async` and `render_async`
+
+#[derive(Default)]
+struct Slow {
+    greeting: Option<String>,
+    count: u32,
+}
+
+impl LiveView for Slow {
+    type Message = ();
+
+    async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+        socket.start_async("greeting", async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            String::from("hello")
+        });
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: Event, socket: &mut Socket) -> Result {
+        match event.name() {
+            "count" => {
+                socket.start_async("count", async {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    1u32
+                });
+            }
+            "forever" => {
+                socket.start_async("forever", async {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    0u32
+                });
+            }
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    async fn handle_async(
+        &mut self,
+        name: &str,
+        outcome: livefire::async_result::AsyncOutcome,
+        socket: &mut Socket,
+    ) -> Result {
+        match name {
+            "greeting" => self.greeting = outcome.into_result::<String>().ok(),
+            _ => {
+                let n = outcome.into_result::<u32>().map_err(livefire::Error::app)?;
+                self.count = n;
+                // A result that starts the next task: render_async waits for the chain.
+                if (1..3).contains(&n) {
+                    socket.start_async("count", async move {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        n + 1
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn render(&self, _: &Socket) -> Rendered {
+        html!(
+            <p id="greeting">{self.greeting.as_deref().unwrap_or("loading")}</p>
+            <p id="count">{self.count}</p>
+            <button id="count-up" phx-click="count">"count"</button>
+            <button id="forever" phx-click="forever">"forever"</button>
+            {live_render::<SlowChild>("slow-child")}
+        )
+    }
+}
+
+#[derive(Default)]
+struct SlowChild {
+    loaded: bool,
+}
+
+impl LiveView for SlowChild {
+    type Message = ();
+
+    async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+        socket.start_async("load", tokio::time::sleep(Duration::from_millis(100)));
+        Ok(())
+    }
+
+    async fn handle_async(
+        &mut self,
+        _name: &str,
+        _outcome: livefire::async_result::AsyncOutcome,
+        _socket: &mut Socket,
+    ) -> Result {
+        self.loaded = true;
+        Ok(())
+    }
+
+    fn render(&self, _: &Socket) -> Rendered {
+        html!(<p class="child-state">{if self.loaded { "loaded" } else { "loading" }}</p>)
+    }
+}
+
+#[tokio::test]
+async fn render_async_waits_for_the_async_tasks_of_every_view() {
+    let keyring = keyring();
+    let app = LiveRouter::new(keyring.clone())
+        .child_view(SlowChild::default)
+        .live("/", Slow::default)
+        .build()
+        .unwrap()
+        .layer(CookieSessionLayer::new(keyring));
+    let mut view = livefire::test::live(&app, "/").await.unwrap();
+    assert!(view.has_element("#greeting", Some("loading")));
+    view.render_async().await.unwrap();
+    assert!(view.has_element("#greeting", Some("hello")));
+    assert!(view.has_element(".child-state", Some("loaded")));
+    // Nothing running: returns the page at once.
+    view.render_async().await.unwrap();
+    // A task whose result starts the next one, three times.
+    view.click("#count-up").await.unwrap();
+    view.render_async().await.unwrap();
+    assert_eq!(view.text("#count").unwrap(), "3");
+    // A task that does not finish in time: a readable timeout.
+    view.set_timeout(Duration::from_millis(100));
+    view.click("#forever").await.unwrap();
+    let err = view.render_async().await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert!(err.to_string().contains("async tasks"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Server pushes
 
 struct Listener {

@@ -41,6 +41,7 @@ impl LiveView for Child {
                     .map_err(livefire::Error::app)?;
             }
             "boom" => return Err(livefire::Error::app("child failed")),
+            "nav" => socket.push_navigate("/"),
             other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
         }
         Ok(())
@@ -48,6 +49,32 @@ impl LiveView for Child {
 
     fn render(&self, _: &Socket) -> Rendered {
         html!(<p id="child">"n=" {self.n} " clicks=" {self.clicks}</p>)
+    }
+}
+
+/// A sticky child that navigates the page.
+#[derive(Default)]
+struct Sticky {
+    clicks: u32,
+}
+
+impl LiveView for Sticky {
+    type Message = ();
+
+    async fn handle_event(&mut self, event: Event, socket: &mut Socket) -> Result {
+        match event.name() {
+            "go" => {
+                self.clicks += 1;
+                socket.push_navigate("/");
+            }
+            "click" => self.clicks += 1,
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        }
+        Ok(())
+    }
+
+    fn render(&self, _: &Socket) -> Rendered {
+        html!(<p id="sticky">"clicks=" {self.clicks}</p>)
     }
 }
 
@@ -67,7 +94,8 @@ impl LiveView for Parent {
     fn render(&self, _: &Socket<String>) -> Rendered {
         html!(<p id="heard">{self.heard.as_str()}</p>
             {live_render::<Child>("child-a").session("n", 5)}
-            {live_render::<Child>("child-b").session("n", 6).session("linked", true)})
+            {live_render::<Child>("child-b").session("n", 6).session("linked", true)}
+            {live_render::<Sticky>("sticky").sticky()})
     }
 }
 
@@ -75,6 +103,7 @@ fn app() -> Router {
     let keyring = Keyring::new([66u8; 64]).unwrap();
     LiveRouter::new(keyring.clone())
         .child_view(Child::default)
+        .child_view(Sticky::default)
         .live("/", Parent::default)
         .build()
         .expect("valid live routes")
@@ -256,5 +285,60 @@ async fn children_end_with_their_parent_and_need_it_joined() {
     assert_eq!(
         reply[4],
         json!({"status": "error", "response": {"reason": "unauthorized"}})
+    );
+}
+
+#[tokio::test]
+async fn a_sticky_child_keeps_running_after_its_push_navigate() {
+    let mut j = joined().await;
+    let reply = join_child(&mut j, "sticky", "2").await;
+    assert_eq!(reply[4]["response"]["rendered"]["0"], "0", "{reply}");
+    send(
+        &mut j.ws,
+        json!(["2", "3", "lv:sticky", "event", {"type": "click", "event": "go", "value": {}}]),
+    )
+    .await;
+    // The navigation, without a render and without phx_close: the view goes on.
+    assert_eq!(
+        recv(&mut j.ws).await,
+        json!(["2", "3", "lv:sticky", "phx_reply", {
+            "status": "ok",
+            "response": {"live_redirect": {"kind": "push", "to": "/"}}
+        }])
+    );
+    send(
+        &mut j.ws,
+        json!(["2", "4", "lv:sticky", "event", {"type": "click", "event": "click", "value": {}}]),
+    )
+    .await;
+    // Its next diff is against what it last sent (clicks=0).
+    assert_eq!(
+        recv(&mut j.ws).await,
+        json!(["2", "4", "lv:sticky", "phx_reply", {
+            "status": "ok",
+            "response": {"diff": {"0": "2"}}
+        }])
+    );
+}
+
+#[tokio::test]
+async fn a_nested_child_ends_after_its_push_navigate() {
+    let mut j = joined().await;
+    join_child(&mut j, "child-a", "2").await;
+    send(
+        &mut j.ws,
+        json!(["2", "3", "lv:child-a", "event", {"type": "click", "event": "nav", "value": {}}]),
+    )
+    .await;
+    assert_eq!(
+        recv(&mut j.ws).await,
+        json!(["2", "3", "lv:child-a", "phx_reply", {
+            "status": "ok",
+            "response": {"live_redirect": {"kind": "push", "to": "/"}}
+        }])
+    );
+    assert_eq!(
+        recv(&mut j.ws).await,
+        json!(["2", "2", "lv:child-a", "phx_close", {}])
     );
 }

@@ -3,6 +3,8 @@
 //! ```text
 //! demo                                 run the web server
 //! demo create-user EMAIL [PASSWORD]    create an account (password read from stdin if omitted)
+//! demo disable EMAIL                   disable an account (its logins end)
+//! demo enable EMAIL                    enable it again
 //! demo help                            show usage
 //! ```
 
@@ -20,6 +22,9 @@ usage:
   demo                               run the web server
   demo create-user EMAIL [PASSWORD]  create an account; without PASSWORD it is read from the
                                      first line of stdin (keeps it out of shell history and ps)
+  demo disable EMAIL                 disable an account: it cannot log in, its logins end at
+                                     their next request and their live pages close within 20 s
+  demo enable EMAIL                  enable a disabled account again
   demo help                          show this message
 
 configuration (environment): APP_ENV, PORT, BIND, DATA_DIR, DATABASE_PATH, SECURE_COOKIES,
@@ -40,6 +45,13 @@ pub enum Command {
         /// Password, or `None` to read it from stdin.
         password: Option<String>,
     },
+    /// Disable (`true`) or enable an account.
+    SetDisabled {
+        /// Email address.
+        email: String,
+        /// Disable or enable.
+        disabled: bool,
+    },
     /// Print usage.
     Help,
 }
@@ -49,6 +61,11 @@ impl fmt::Debug for Command {
         match self {
             Self::Serve => f.write_str("Serve"),
             Self::Help => f.write_str("Help"),
+            Self::SetDisabled { email, disabled } => f
+                .debug_struct("SetDisabled")
+                .field("email", email)
+                .field("disabled", disabled)
+                .finish(),
             Self::CreateUser { email, password } => f
                 .debug_struct("CreateUser")
                 .field("email", email)
@@ -136,6 +153,13 @@ where
             let password = args.next().transpose()?;
             Command::CreateUser { email, password }
         }
+        "disable" | "enable" => Command::SetDisabled {
+            email: args
+                .next()
+                .transpose()?
+                .ok_or(CliError::MissingArgument("EMAIL"))?,
+            disabled: command == "disable",
+        },
         _ => return Err(CliError::UnknownCommand(command)),
     };
     match args.next().transpose()? {
@@ -156,6 +180,37 @@ pub fn read_password(reader: &mut impl BufRead) -> io::Result<String> {
     let trimmed = line.strip_suffix('\n').unwrap_or(&line);
     let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
     Ok(trimmed.to_owned())
+}
+
+/// Failure of `disable` / `enable`.
+#[derive(Debug, thiserror::Error)]
+pub enum SetDisabledError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The database open task failed.
+    #[error("database open task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// The update failed.
+    #[error(transparent)]
+    Store(#[from] crate::users::StoreError),
+    /// No account has that email.
+    #[error("no account with that email")]
+    NoSuchUser,
+}
+
+/// Opens the configured database and disables or enables the account `email`.
+pub async fn set_disabled(
+    config: &Config,
+    email: &str,
+    disabled: bool,
+) -> Result<User, SetDisabledError> {
+    let path = config.database_path.clone();
+    let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+    Users::new(db)
+        .set_disabled(email, disabled)
+        .await?
+        .ok_or(SetDisabledError::NoSuchUser)
 }
 
 /// Opens the configured database (creating and migrating it if needed) and registers a user.
@@ -197,6 +252,24 @@ mod tests {
             Err(CliError::UnexpectedArgument(_))
         ));
         assert!(matches!(parse(["nope"]), Err(CliError::UnknownCommand(_))));
+        assert_eq!(
+            parse(["disable", "a@example.com"]).unwrap(),
+            Command::SetDisabled {
+                email: "a@example.com".into(),
+                disabled: true
+            }
+        );
+        assert_eq!(
+            parse(["enable", "a@example.com"]).unwrap(),
+            Command::SetDisabled {
+                email: "a@example.com".into(),
+                disabled: false
+            }
+        );
+        assert!(matches!(
+            parse(["disable"]),
+            Err(CliError::MissingArgument("EMAIL"))
+        ));
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub const MIGRATIONS: &[&str] = &[
         size INTEGER NOT NULL CHECK (size >= 0),
         updated_at INTEGER NOT NULL
     ) STRICT;",
+    // 3: disabled accounts (`demo disable EMAIL`): refused at login and at every request.
+    "ALTER TABLE users ADD COLUMN disabled_at INTEGER;",
 ];
 
 /// Errors from the database layer.
@@ -363,7 +365,7 @@ mod tests {
     #[tokio::test]
     async fn foreign_keys_cascade_and_unique_email_is_case_insensitive() {
         let db = Db::open_in_memory().unwrap();
-        assert_eq!(db.schema_version().await.unwrap(), 2);
+        assert_eq!(db.schema_version().await.unwrap(), 3);
         db.call(|c| {
             c.execute(
                 "INSERT INTO users (id, email, password_hash, inserted_at) VALUES (1, 'A@x.io', 'h', 0)",
@@ -419,6 +421,6 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, DbError::Task(_)));
-        assert_eq!(db.schema_version().await.unwrap(), 2);
+        assert_eq!(db.schema_version().await.unwrap(), 3);
     }
 }

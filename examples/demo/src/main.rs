@@ -64,6 +64,19 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::SetDisabled { email, disabled } => {
+            match cli::set_disabled(&config, &email, disabled).await {
+                Ok(user) => {
+                    let state = if disabled { "disabled" } else { "enabled" };
+                    println!("{state} user {} <{}>", user.id, user.email);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Serve => serve(config).await,
     }
 }
@@ -145,6 +158,7 @@ async fn try_serve(config: Config) -> Result<(), String> {
             trusted_proxies: config.trusted_proxies.clone(),
             limits,
             data_dir: Some(data_dir),
+            revalidate_every: None,
         },
     );
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))

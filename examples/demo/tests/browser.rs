@@ -4,7 +4,9 @@
 //! restart, logging out and being sent to the login page by the account page's `on_mount`
 //! hook, on a page load and on live navigation. The avatar upload (preview, progress, the size
 //! error, cancel, the image served back) and the sticky session clock kept across live
-//! navigation between `/account` and `/profile`.
+//! navigation between `/account` and `/profile`. "Remember me" across a browser restart (a
+//! new browser holding only the persistent cookies). A password change in one browser logging
+//! the other out.
 //!
 //! Every step asserts the DOM. Along the way: the session cookie is never readable from
 //! JavaScript (HttpOnly, security.md case 24), the `__phoenix_flash__` cookie the client writes
@@ -1306,5 +1308,209 @@ async fn sticky_session_clock_survives_live_navigation_in_chromium() -> TestResu
     assert_no_js_errors(client, "after the reload").await;
 
     browser.close().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Remember me
+// ---------------------------------------------------------------------------------------------
+
+/// Logs `email` in through `base`'s live login form, ticking "remember me" if `remember`.
+async fn log_in_at(
+    client: &Client,
+    base: &str,
+    email: &str,
+    password: &str,
+    remember: bool,
+) -> TestResult {
+    client.goto(&format!("{base}/login")).await?;
+    sync(client, "login page").await;
+    type_into(client, "#email", email).await?;
+    type_into(client, "#password", password).await?;
+    if remember {
+        click(client, "#remember-me").await?;
+    }
+    sync(client, "typed credentials").await;
+    click(client, "#login-submit").await?;
+    wait(
+        client,
+        "location.pathname === '/account' && document.getElementById('account') !== null",
+        "login lands on /account",
+    )
+    .await;
+    sync(client, "/account after login").await;
+    Ok(())
+}
+
+/// A browser restart in a new browser: the cookies of `from` that have an expiry (persistent
+/// cookies survive a restart, browser-session cookies do not), put into `to` (whose own
+/// cookies are deleted first); `to` then loads `/account`.
+async fn restart_into(from: &Client, to: &Client, base: &str) -> TestResult {
+    let kept: Vec<_> = from
+        .get_all_cookies()
+        .await?
+        .into_iter()
+        .filter(|c| c.expires().is_some())
+        .collect();
+    to.goto(&format!("{base}/")).await?;
+    to.delete_all_cookies().await?;
+    for cookie in kept {
+        to.add_cookie(cookie).await?;
+    }
+    to.goto(&format!("{base}/account")).await?;
+    Ok(())
+}
+
+/// docs/threat-model.md case 70: "remember me" survives a browser restart (a new browser
+/// holding only the persistent cookies is still signed in), a login without it does not.
+#[tokio::test]
+async fn case_70_remember_me_survives_a_browser_restart_and_a_session_cookie_does_not() -> TestResult
+{
+    let users = Users::new(Db::open_in_memory()?);
+    let email = "remember@example.com";
+    let password = "remember me please";
+    users.register(email, password).await?;
+    let app = web::app(AppState {
+        users,
+        keyring: Keyring::random(),
+        secure_cookies: false,
+    });
+    let base = serve(app).await?;
+    let first = Browser::start().await?;
+    let second = Browser::start().await?;
+    let (a, b) = (first.client(), second.client());
+    record_js_errors(a).await?;
+
+    // Remembered: the session cookie has an expiry about 60 days away and is HttpOnly.
+    log_in_at(a, &base, email, password, true).await?;
+    let session = a
+        .get_all_cookies()
+        .await?
+        .into_iter()
+        .find(|c| c.name() == "livefire_session")
+        .expect("a session cookie");
+    let expires = session
+        .expires_datetime()
+        .unwrap_or_else(|| panic!("persistent: {session}"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let days = (expires.unix_timestamp() - i64::try_from(now)?) / 86_400;
+    assert!((59..=60).contains(&days), "{session}");
+    assert_eq!(session.http_only(), Some(true));
+    restart_into(a, b, &base).await?;
+    wait(
+        b,
+        "location.pathname === '/account' && document.getElementById('account') !== null",
+        "the restarted browser is still signed in",
+    )
+    .await;
+    sync(b, "/account in the restarted browser").await;
+    assert_signed_in(b, email, "after a restart with remember me").await;
+
+    // Not remembered: a browser-session cookie, gone with the restart.
+    click(a, "#logout").await?;
+    wait(a, "location.pathname === '/'", "logout").await;
+    log_in_at(a, &base, email, password, false).await?;
+    let session = a
+        .get_all_cookies()
+        .await?
+        .into_iter()
+        .find(|c| c.name() == "livefire_session")
+        .expect("a session cookie");
+    assert_eq!(session.expires(), None, "{session}");
+    restart_into(a, b, &base).await?;
+    wait(
+        b,
+        "location.pathname === '/login'",
+        "the restarted browser is signed out",
+    )
+    .await;
+    sync(b, "/login in the restarted browser").await;
+    assert_eq!(text(b, "#signed-in").await, None);
+    assert_no_js_errors(a, "remember me").await;
+    first.close().await?;
+    second.close().await?;
+    Ok(())
+}
+
+/// docs/threat-model.md case 69: a password change in one browser sends the other browser's
+/// live view to `/login` within a few seconds and logs its next request out, while the
+/// changing browser stays signed in; a wrong current password is answered live first.
+#[tokio::test]
+async fn case_69_password_change_in_one_browser_logs_the_other_out() -> TestResult {
+    let users = Users::new(Db::open_in_memory()?);
+    let email = "change@example.com";
+    let password = "the old password";
+    let new_password = "the new password";
+    users.register(email, password).await?;
+    let app = web::app(AppState {
+        users: users.clone(),
+        keyring: Keyring::random(),
+        secure_cookies: false,
+    });
+    let base = serve(app).await?;
+    let first = Browser::start().await?;
+    let second = Browser::start().await?;
+    let (a, b) = (first.client(), second.client());
+    record_js_errors(a).await?;
+    log_in_at(a, &base, email, password, false).await?;
+    log_in_at(b, &base, email, password, false).await?;
+
+    // A goes to /settings by live navigation; a wrong current password is answered live.
+    click(a, "#nav-settings-link").await?;
+    wait(
+        a,
+        "location.pathname === '/settings' && document.getElementById('settings') !== null",
+        "live navigation to /settings",
+    )
+    .await;
+    sync(a, "/settings").await;
+    type_into(a, "#current-password", "not the password").await?;
+    type_into(a, "#new-password", new_password).await?;
+    sync(a, "typed passwords").await;
+    click(a, "#change-password").await?;
+    wait(
+        a,
+        "document.body.innerText.indexOf('is not your current password') >= 0",
+        "the wrong current password is answered live",
+    )
+    .await;
+    assert_eq!(path(a).await, "/settings");
+    assert_eq!(path(b).await, "/account", "nothing changed for B");
+
+    // The right one: A stays signed in (with a flash), B's live view goes to /login.
+    js(
+        a,
+        "document.getElementById('current-password').value = ''; return null;",
+    )
+    .await;
+    type_into(a, "#current-password", password).await?;
+    sync(a, "typed the right password").await;
+    click(a, "#change-password").await?;
+    wait(
+        a,
+        "location.pathname === '/settings' && document.body.innerText.indexOf('Password updated successfully.') >= 0",
+        "A is back on /settings, signed in",
+    )
+    .await;
+    sync(a, "/settings after the change").await;
+    let started = Instant::now();
+    wait(
+        b,
+        "location.pathname === '/login'",
+        "B's live view is sent to /login",
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    b.goto(&format!("{base}/")).await?;
+    assert_signed_out_home(b, "B's next request").await;
+    a.goto(&format!("{base}/")).await?;
+    assert_signed_in(a, email, "A after the change").await;
+    assert!(users.authenticate(email, password).await.is_err());
+    assert!(users.authenticate(email, new_password).await.is_ok());
+    assert_no_js_errors(a, "password change").await;
+    first.close().await?;
+    second.close().await?;
     Ok(())
 }

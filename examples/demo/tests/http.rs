@@ -24,6 +24,7 @@ use demo::db::Db;
 use demo::users::pool::PoolConfig;
 use demo::users::throttle::ThrottleConfig;
 use demo::users::{BUSY_MESSAGE, User, Users};
+use demo::web::auth::USER_TOKEN;
 use demo::web::{self, AppState, LOGIN_FAILED};
 use futures_util::{SinkExt as _, StreamExt as _};
 use livefire::flash::{FLASH_COOKIE, open_flash};
@@ -350,17 +351,29 @@ async fn submit_form(
     email: &str,
     password: &str,
 ) -> (LivePage, Value) {
+    let form = format!(
+        "email={}&password={}",
+        urlencode(email),
+        urlencode(password)
+    );
+    submit_raw_form(addr, app, jar, path, event, &form).await
+}
+
+/// [`submit_form`] with the form's url-encoded body as given.
+async fn submit_raw_form(
+    addr: SocketAddr,
+    app: &Router,
+    jar: &mut Jar,
+    path: &str,
+    event: &str,
+    form: &str,
+) -> (LivePage, Value) {
     let res = get(app, path, jar).await;
     assert_eq!(res.status, StatusCode::OK, "GET {path}: {}", res.body);
     let page = LivePage::parse(path, &res.body);
     let mut ws = connect(addr, jar, &page.csrf).await;
     let joined = join(&mut ws, &page).await;
     assert_eq!(joined["status"], "ok", "join {path}: {joined}");
-    let form = format!(
-        "email={}&password={}",
-        urlencode(email),
-        urlencode(password)
-    );
     send(
         &mut ws,
         json!(["1", "2", page.topic(), "event", {"type": "form", "event": event, "value": form, "meta": {}}]),
@@ -410,6 +423,14 @@ async fn fixture() -> Fixture {
 
 /// [`fixture`] with the user store adjusted by `configure` (throttle, password pool).
 async fn fixture_with(configure: impl FnOnce(Users) -> Users) -> Fixture {
+    fixture_with_options(configure, web::Options::default()).await
+}
+
+/// [`fixture_with`], deployed as `options` say.
+async fn fixture_with_options(
+    configure: impl FnOnce(Users) -> Users,
+    options: web::Options,
+) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("demo.sqlite3");
     let db = tokio::task::spawn_blocking(move || Db::open(&path))
@@ -419,11 +440,14 @@ async fn fixture_with(configure: impl FnOnce(Users) -> Users) -> Fixture {
     let keyring = Keyring::random();
     let users = configure(Users::new(db));
     let user = users.register(EMAIL, PASSWORD).await.expect("register");
-    let app = web::app(AppState {
-        users: users.clone(),
-        keyring: keyring.clone(),
-        secure_cookies: false,
-    });
+    let app = web::app_with(
+        AppState {
+            users: users.clone(),
+            keyring: keyring.clone(),
+            secure_cookies: false,
+        },
+        options,
+    );
     let (addr, _server) = serve(app.clone()).await;
     Fixture {
         app,
@@ -1154,6 +1178,282 @@ async fn case_67_logout_disconnects_every_live_socket_of_the_login() {
     )
     .await;
     assert_eq!(reply_to(&mut bystander, "99").await["status"], "ok");
+}
+
+/// Waits up to `within` for `ws` to be closed by the server; the close code, or `None` if it
+/// stayed open (or ended without a close frame).
+async fn closed_within(ws: &mut Ws, within: Duration) -> Option<u16> {
+    tokio::time::timeout(within, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(Some(frame)))) => return Some(u16::from(frame.code)),
+                Some(Ok(_)) => {}
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// A logged-in browser's `/account` page, joined over its own socket.
+async fn joined_account(f: &Fixture, jar: &mut Jar) -> (LivePage, Ws) {
+    let account = get(&f.app, "/account", jar).await;
+    let page = LivePage::parse("/account", &account.body);
+    let mut ws = connect(f.addr, jar, &page.csrf).await;
+    assert_eq!(join(&mut ws, &page).await["status"], "ok");
+    (page, ws)
+}
+
+/// docs/threat-model.md case 78 (fail closed): with no disconnect broadcast at all (the
+/// token is deleted straight in the store, as another node would with Redis down), the
+/// periodic revalidation closes the revoked login's socket within the period, and leaves
+/// another login's socket open.
+#[tokio::test]
+async fn case_78_revoked_login_socket_closes_within_the_revalidation_period_without_pubsub() {
+    let period = Duration::from_millis(200);
+    let f = fixture_with_options(
+        |users| users,
+        web::Options {
+            revalidate_every: Some(period),
+            ..web::Options::default()
+        },
+    )
+    .await;
+    let mut revoked = f.logged_in_browser().await;
+    let mut kept = f.logged_in_browser().await;
+    let (_, mut revoked_ws) = joined_account(&f, &mut revoked).await;
+    let (_, mut kept_ws) = joined_account(&f, &mut kept).await;
+    // Still open after several periods while the login is valid.
+    assert_eq!(closed_within(&mut revoked_ws, period * 3).await, None);
+
+    let token: String = f.session(&revoked).get(USER_TOKEN).expect("a login token");
+    assert!(f.users.delete_session_token(&token).await.expect("delete"));
+    let started = std::time::Instant::now();
+    assert_eq!(
+        closed_within(&mut revoked_ws, period * 3).await,
+        Some(1001),
+        "the revoked login's socket closes within the period"
+    );
+    assert!(started.elapsed() <= period * 3);
+    // The other login's socket stays open and answers.
+    assert_eq!(closed_within(&mut kept_ws, period * 2).await, None);
+    send(&mut kept_ws, json!([null, "9", "phoenix", "heartbeat", {}])).await;
+    assert_eq!(reply_to(&mut kept_ws, "9").await["status"], "ok");
+}
+
+/// Logs in through the live form with the "remember me" checkbox as the browser sends it
+/// (the hidden `false`, then `true` when checked); returns the `/account` response.
+async fn log_in_remembering(f: &Fixture, jar: &mut Jar, remember: bool) -> Resp {
+    let checkbox = if remember {
+        "remember_me=false&remember_me=true"
+    } else {
+        "remember_me=false"
+    };
+    let form = format!(
+        "email={}&password={}&{checkbox}",
+        urlencode(EMAIL),
+        urlencode(PASSWORD)
+    );
+    let (_, response) = submit_raw_form(f.addr, &f.app, jar, "/login", "login", &form).await;
+    let token = response["redirect"]["flash"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no redirect in {response}"))
+        .to_owned();
+    jar.0.insert(FLASH_COOKIE.to_owned(), token);
+    let res = get(&f.app, "/account", jar).await;
+    res.assert_signed_in_as(EMAIL, "after login");
+    res
+}
+
+/// `Max-Age` of a `Set-Cookie` line, if any.
+fn max_age(line: &str) -> Option<i64> {
+    line.split(';').find_map(|attr| {
+        let (name, value) = attr.trim().split_once('=')?;
+        name.eq_ignore_ascii_case("Max-Age")
+            .then(|| value.parse().expect("a number"))
+    })
+}
+
+/// docs/threat-model.md case 70: "remember me" checked makes the session cookie persistent
+/// for 60 days (its session token too), the choice travelling through the login's ticket, and
+/// the cookie stays persistent when later requests rewrite it; unchecked gives a
+/// browser-session cookie (no Max-Age) and a 14-day token.
+#[tokio::test]
+async fn case_70_remember_me_sets_a_60_day_persistent_cookie_and_unchecked_a_session_cookie() {
+    let f = fixture().await;
+    let sixty_days = 60 * 24 * 3600;
+
+    let mut remembered = Jar::default();
+    let res = log_in_remembering(&f, &mut remembered, true).await;
+    let line = res
+        .session_set_cookie()
+        .expect("the login writes the cookie");
+    let age = max_age(line).unwrap_or_else(|| panic!("persistent: {line}"));
+    assert!((sixty_days - 10..=sixty_days).contains(&age), "{line}");
+    assert!(
+        line.contains("HttpOnly") && line.contains("SameSite=Lax"),
+        "{line}"
+    );
+    let payload = f.session_payload(&remembered);
+    assert_eq!(payload["persist"], sixty_days, "{payload}");
+    // Logging out renews the session: the anonymous cookie is no longer persistent.
+    let csrf = csrf_meta(&res.body);
+    let out = post_logout(&f.app, &mut remembered, Some(&csrf)).await;
+    let line = out
+        .session_set_cookie()
+        .expect("logout rewrites the cookie");
+    assert_eq!(max_age(line), None, "{line}");
+
+    let mut plain = Jar::default();
+    let res = log_in_remembering(&f, &mut plain, false).await;
+    let line = res
+        .session_set_cookie()
+        .expect("the login writes the cookie");
+    assert_eq!(max_age(line), None, "a browser-session cookie: {line}");
+    assert!(!line.contains("Expires"), "{line}");
+    let kinds: Vec<String> = f
+        .users
+        .db()
+        .call(|c| {
+            let mut s = c.prepare("SELECT context FROM user_tokens ORDER BY inserted_at, rowid")?;
+            s.query_map([], |r| r.get(0))?.collect()
+        })
+        .await
+        .expect("contexts");
+    assert_eq!(
+        kinds,
+        ["session"],
+        "the remembered token was deleted on logout"
+    );
+}
+
+/// docs/threat-model.md case 72: disabling an account (`demo disable`) refuses its login at
+/// the next request and closes its live socket at the next revalidation pass; its password
+/// no longer logs in (the generic message).
+#[tokio::test]
+async fn case_72_disabled_account_is_refused_at_the_next_request_and_its_socket_closed() {
+    let period = Duration::from_millis(200);
+    let f = fixture_with_options(
+        |users| users,
+        web::Options {
+            revalidate_every: Some(period),
+            ..web::Options::default()
+        },
+    )
+    .await;
+    let mut jar = f.logged_in_browser().await;
+    let (_, mut ws) = joined_account(&f, &mut jar).await;
+    assert_eq!(closed_within(&mut ws, period * 2).await, None);
+    f.users.set_disabled(EMAIL, true).await.expect("disable");
+    assert_eq!(closed_within(&mut ws, period * 3).await, Some(1001));
+    get(&f.app, "/", &mut jar)
+        .await
+        .assert_signed_out("the disabled account's next request");
+    let response = submit_login(f.addr, &f.app, &mut Jar::default(), EMAIL, PASSWORD).await;
+    assert!(response.get("redirect").is_none(), "{response}");
+    assert!(response.to_string().contains(LOGIN_FAILED), "{response}");
+}
+
+/// Submits `/settings`' password form (in `jar`'s browser) and returns the event's response.
+async fn change_password(f: &Fixture, jar: &mut Jar, current: &str, new: &str) -> Value {
+    let form = format!(
+        "current_password={}&password={}",
+        urlencode(current),
+        urlencode(new)
+    );
+    submit_raw_form(f.addr, &f.app, jar, "/settings", "save", &form)
+        .await
+        .1
+}
+
+/// docs/threat-model.md case 69: a password change needs the current password (a wrong one is
+/// answered live and changes nothing); then the old password is refused and the new one
+/// accepted, every other login of the user is revoked (its socket closed within 1 s, its next
+/// request logged out), and the browser that changed it stays signed in with a renewed
+/// session and a new token.
+#[tokio::test]
+async fn case_69_password_change_revokes_other_sessions_and_keeps_this_one() {
+    const NEW_PASSWORD: &str = "a brand new passphrase";
+    let f = fixture().await;
+    let mut this = f.logged_in_browser().await;
+    let mut other = f.logged_in_browser().await;
+    let (_, mut other_ws) = joined_account(&f, &mut other).await;
+    let other_user = f
+        .users
+        .register("bob@example.com", PASSWORD)
+        .await
+        .expect("register");
+    let bystander_token = f
+        .users
+        .create_session_token(other_user.id)
+        .await
+        .expect("token");
+
+    // A wrong current password: answered live, nothing changes.
+    let response = change_password(&f, &mut this, "not my password", NEW_PASSWORD).await;
+    assert!(response.get("redirect").is_none(), "{response}");
+    assert!(
+        response
+            .to_string()
+            .contains("is not your current password"),
+        "{response}"
+    );
+    assert!(f.users.authenticate(EMAIL, PASSWORD).await.is_ok());
+    assert_eq!(f.session_rows().await, 3);
+    assert_eq!(
+        closed_within(&mut other_ws, Duration::from_millis(300)).await,
+        None
+    );
+
+    let before = f.session_payload(&this);
+    let response = change_password(&f, &mut this, PASSWORD, NEW_PASSWORD).await;
+    let redirect = &response["redirect"];
+    assert_eq!(redirect["to"], "/settings", "{response}");
+    // The other login's socket is closed at once.
+    assert_eq!(
+        closed_within(&mut other_ws, Duration::from_secs(1)).await,
+        Some(1001)
+    );
+    // This browser redeems its ticket: still signed in, renewed, with a new token.
+    this.0.insert(
+        FLASH_COOKIE.to_owned(),
+        redirect["flash"].as_str().expect("flash token").to_owned(),
+    );
+    let res = get(&f.app, "/settings", &mut this).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(res.body.contains(web::PASSWORD_UPDATED), "{}", res.body);
+    assert!(
+        res.body.contains("Signed in as ann@example.com"),
+        "{}",
+        res.body
+    );
+    let after = f.session_payload(&this);
+    assert_ne!(session_id(&after), session_id(&before), "session renewed");
+    assert_ne!(after["data"][USER_TOKEN], before["data"][USER_TOKEN]);
+    get(&f.app, "/", &mut this)
+        .await
+        .assert_signed_in_as(EMAIL, "the changing browser");
+    // The other browser is logged out on its next request.
+    get(&f.app, "/", &mut other)
+        .await
+        .assert_signed_out("the other browser");
+    // Old password refused, new one accepted; another user's login untouched.
+    assert!(f.users.authenticate(EMAIL, PASSWORD).await.is_err());
+    assert!(f.users.authenticate(EMAIL, NEW_PASSWORD).await.is_ok());
+    assert!(
+        f.users
+            .user_by_session_token(&bystander_token)
+            .await
+            .expect("lookup")
+            .is_some()
+    );
+    assert_eq!(
+        f.session_rows().await,
+        2,
+        "the new token and the bystander's"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,12 +5,16 @@
 //! `phx-target={@myself}`); and `FormStreamLive` at `/form/stream` (a form around a stream whose
 //! items have hooks, for the latent-clone spec).
 //!
-//! Not ported: `NestedFormLive`/`FormLiveNested` (a nested live view).
+//! `NestedFormLive` at `/form/nested` renders the form as a nested live view (`FormLiveNested`,
+//! upstream the same module compiled twice; here `FormLive` itself, registered as a child view),
+//! passing its query parameters in the child's session (under one key, `form_params`, instead of
+//! upstream's whole session map) and without a layout.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use livefire::component::{ComponentSocket, LiveComponent, Myself, live_component};
+use livefire::nested::live_render;
 use livefire::stream::Stream;
 use livefire::{Event, LiveView, Mount, Rendered, Result, Socket, html};
 use serde_json::{Value, json};
@@ -85,6 +89,8 @@ pub struct FormLive {
     form: FormParams,
     submitted: bool,
     gate: SyncGate,
+    /// Rendered by `NestedFormLive` (no layout).
+    nested: bool,
 }
 
 /// `FormLive.FormComponent`: the form in a live component (`?live-component`).
@@ -145,8 +151,16 @@ impl LiveView for FormLive {
             form.params.insert(k.to_owned(), v.to_owned());
         }
         form.change = Some("validate".to_owned());
-        for (k, v) in cx.params().query_pairs() {
-            form.params.insert(k.clone(), v.clone());
+        // Nested: `:not_mounted_at_router`, the parent's params come in the session.
+        let pairs = match cx.session::<Vec<(String, String)>>(NESTED_PARAMS) {
+            Some(pairs) => {
+                self.nested = true;
+                pairs
+            }
+            None => cx.params().query_pairs().to_vec(),
+        };
+        for (k, v) in pairs {
+            form.params.insert(k, v);
         }
         if let Some(change) = form.params.get("phx-change") {
             form.change = Some(change.clone());
@@ -193,13 +207,44 @@ impl LiveView for FormLive {
         } else {
             my_form(&self.form, None)
         };
+        let content = html!(
+            @if portal_mode { <h1>"Form"</h1> }
+            @if portal_mode { {portal("form-portal", "body", None, form)} } else { {form} }
+            @if self.submitted { <p>"Form was submitted!"</p> }
+        );
+        if self.nested {
+            content
+        } else {
+            layout::live(socket, content)
+        }
+    }
+}
+
+/// The session key under which `NestedFormLive` passes its params to the nested form.
+const NESTED_PARAMS: &str = "form_params";
+
+/// `NestedFormLive` (`/form/nested`): `FormLive` as a nested live view with id `nested`.
+#[derive(Debug, Default)]
+pub struct NestedFormLive {
+    params: Vec<(String, String)>,
+}
+
+impl LiveView for NestedFormLive {
+    type Message = ();
+
+    async fn mount(&mut self, cx: &Mount, _socket: &mut Socket) -> Result {
+        self.params = cx.params().query_pairs().to_vec();
+        Ok(())
+    }
+
+    async fn handle_event(&mut self, event: Event, _socket: &mut Socket) -> Result {
+        Err(eval::fallback(&event))
+    }
+
+    fn render(&self, socket: &Socket) -> Rendered {
         layout::live(
             socket,
-            html!(
-                @if portal_mode { <h1>"Form"</h1> }
-                @if portal_mode { {portal("form-portal", "body", None, form)} } else { {form} }
-                @if self.submitted { <p>"Form was submitted!"</p> }
-            ),
+            html!({ live_render::<FormLive>("nested").session(NESTED_PARAMS, &self.params) }),
         )
     }
 }

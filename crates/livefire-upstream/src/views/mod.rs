@@ -11,6 +11,7 @@ pub mod issues;
 pub mod js;
 pub mod keyed_comprehension;
 pub mod navigation;
+pub mod portal;
 pub mod select;
 pub mod streams;
 pub mod upload;
@@ -35,6 +36,7 @@ pub fn routes(router: LiveRouter) -> LiveRouter {
         .live("/upload", upload::UploadLive::default)
         .live("/form", form::FormLive::default)
         .live("/form/stream", form::FormStreamLive::default)
+        .live("/form/nested", form::NestedFormLive::default)
         .live(
             "/form/dynamic-inputs",
             form_dynamic_inputs::FormDynamicInputsLive::default,
@@ -47,7 +49,8 @@ pub fn routes(router: LiveRouter) -> LiveRouter {
         .live(
             "/keyed-comprehension",
             keyed_comprehension::KeyedComprehensionLive::default,
-        );
+        )
+        .live("/portal", portal::PortalLive::default);
     let router = issues::default_session(router);
     // live_session :other
     let router = issues::other_session(router.live_session("other"));
@@ -66,8 +69,13 @@ pub fn routes(router: LiveRouter) -> LiveRouter {
     let router = router
         .live_session("default")
         .live("/form/feedback", form_feedback::FormFeedbackLive::default)
-        .live("/errors", error::ErrorLive::default);
-    issues::no_session(router)
+        .live("/errors", error::ErrorLive::default)
+        .child_view(error::ChildLive::default)
+        .child_view(form::FormLive::default)
+        .child_view(portal::NestedLive::default)
+        .child_view(portal::NestedTeleportedLive::default);
+    let router = issues::no_session(router);
+    issues::child_views(router)
 }
 
 /// `assigns[:render_in_root]` of the view at `path` (the root layout renders it before the

@@ -70,6 +70,11 @@ pub(super) fn join(
     };
 
     // A nested view (its token names the view type and parent) or a routed one (by URL).
+    // A nested view without a parent is sticky (its token names none).
+    let sticky = page
+        .child
+        .as_ref()
+        .is_some_and(|child| child.parent.is_none());
     let (mounter, route, params_of_url, redirected, parent, session) = match &page.child {
         Some(child) => {
             let Some(mounter) = endpoint.child(&child.view) else {
@@ -192,6 +197,7 @@ pub(super) fn join(
         flash,
         route,
         parent: parent.clone(),
+        sticky,
         session_id: conn.info.session_id.clone(),
         csrf_token: conn.info.csrf_token.clone(),
         client_addr: conn.info.client_addr,

@@ -7,8 +7,10 @@
 //!
 //! Properties (docs/threat-model.md R4/R5, cases 1-13):
 //!
-//! * The cookie is always `HttpOnly; SameSite=Lax; Path=/`, has no `Domain` and no `Max-Age`
-//!   (a browser-session cookie). With [`CookieSessionLayer::secure`]`(true)` its name carries the
+//! * The cookie is always `HttpOnly; SameSite=Lax; Path=/` and has no `Domain`. By default it
+//!   has no `Max-Age` (a browser-session cookie); [`Session::set_persistent`] (or a live view's
+//!   [`Socket::persist_session`](crate::SocketCore::persist_session)) makes it persistent
+//!   ("remember me") with a `Max-Age` equal to the session's remaining lifetime. With [`CookieSessionLayer::secure`]`(true)` its name carries the
 //!   `__Host-` prefix and it gets `Secure`.
 //! * The lifetime (default 14 days, counted from the session's creation or last
 //!   [`Session::renew`]) is sealed inside the value and enforced by the server.
@@ -136,6 +138,9 @@ struct StoredRef<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     csrf: Option<&'a str>,
     created: u64,
+    /// Persistent cookie: the session's lifetime in seconds (see [`Session::set_persistent`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    persist: Option<u64>,
     data: &'a Map<String, Value>,
 }
 
@@ -146,6 +151,8 @@ struct Stored {
     csrf: Option<String>,
     created: u64,
     #[serde(default)]
+    persist: Option<u64>,
+    #[serde(default)]
     data: Map<String, Value>,
 }
 
@@ -155,6 +162,8 @@ struct State {
     csrf: Option<[u8; 32]>,
     /// Creation (or last renewal) time, Unix milliseconds.
     created: Option<u64>,
+    /// A persistent cookie with this lifetime (seconds); `None`: a browser-session cookie.
+    persist: Option<u64>,
     data: Map<String, Value>,
     /// Changed during this request: write the cookie.
     dirty: bool,
@@ -265,6 +274,7 @@ impl Session {
                         state.id = Some(stored.id);
                         state.csrf = stored.csrf.as_deref().and_then(decode_secret);
                         state.created = Some(stored.created);
+                        state.persist = stored.persist;
                         state.data = stored.data;
                         state.rewrite = rotated;
                         if rotated {
@@ -393,6 +403,44 @@ impl Session {
         self.renew_keeping(&[]);
     }
 
+    /// Chooses the cookie's lifetime ("remember me"). `Some(max_age)`: a **persistent** cookie;
+    /// the session lives `max_age` from its creation or last [`renew`](Self::renew) (enforced
+    /// by the server, sealed in the cookie) and the cookie carries `Max-Age` = the remaining
+    /// lifetime, so it survives a browser restart. `None` (the default): a browser-session
+    /// cookie (no `Max-Age`) with the layer's [`max_age`](CookieSessionLayer::max_age).
+    ///
+    /// The choice is sealed into the cookie, so later writes keep it; [`renew`](Self::renew)
+    /// keeps it too (a password change stays remembered), [`destroy`](Self::destroy) forgets
+    /// it. Set it after the `renew` of a login.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use livefire::session::CookieSessionLayer;
+    /// use livefire::token::Keyring;
+    ///
+    /// let session = CookieSessionLayer::new(Keyring::random()).session_from_headers(&http::HeaderMap::new());
+    /// assert_eq!(session.persistent(), None);
+    /// session.renew();
+    /// session.set_persistent(Some(Duration::from_secs(60 * 24 * 3600)));
+    /// assert_eq!(session.persistent(), Some(Duration::from_secs(60 * 24 * 3600)));
+    /// session.renew();
+    /// assert!(session.persistent().is_some(), "kept across renew");
+    /// session.destroy();
+    /// assert_eq!(session.persistent(), None);
+    /// ```
+    pub fn set_persistent(&self, max_age: Option<Duration>) {
+        let mut state = self.lock();
+        self.ensure_csrf(&mut state);
+        state.persist = max_age.map(|d| d.as_secs().max(1));
+        state.dirty = true;
+    }
+
+    /// The lifetime of a persistent cookie ([`set_persistent`](Self::set_persistent)), or
+    /// `None` for a browser-session cookie.
+    pub fn persistent(&self) -> Option<Duration> {
+        self.lock().persist.map(Duration::from_secs)
+    }
+
     /// Like [`Session::renew`], but carries the listed keys (e.g. `"locale"`) over.
     pub fn renew_keeping(&self, keep: &[&str]) {
         let mut state = self.lock();
@@ -415,6 +463,7 @@ impl Session {
         state.id = None;
         state.csrf = None;
         state.created = None;
+        state.persist = None;
         state.data.clear();
         state.destroyed = true;
         state.dirty = true;
@@ -467,11 +516,15 @@ impl Session {
         let now = unix_ms(self.config.keyring.now());
         let created = state.created.unwrap_or(now);
         let age = Duration::from_millis(now.saturating_sub(created));
-        let remaining = self.config.max_age.saturating_sub(age);
+        let lifetime = state
+            .persist
+            .map_or(self.config.max_age, Duration::from_secs);
+        let remaining = lifetime.saturating_sub(age);
         let stored = StoredRef {
             id: state.id.as_deref().unwrap_or_default(),
             csrf,
             created,
+            persist: state.persist,
             data: &state.data,
         };
         (stored, remaining)
@@ -515,7 +568,8 @@ impl Session {
                 );
                 return;
             }
-            session_cookie(&config.cookie_name, &value, config.secure)
+            let persistent = state.persist.map(|_| max_age);
+            session_cookie(&config.cookie_name, &value, config.secure, persistent)
         };
         match HeaderValue::from_str(&header) {
             Ok(value) => {
@@ -544,8 +598,17 @@ fn base_cookie(name: &str, value: &str, secure: bool) -> cookie::CookieBuilder<'
         .path("/")
 }
 
-fn session_cookie(name: &str, value: &str, secure: bool) -> String {
-    base_cookie(name, value, secure).build().to_string()
+fn session_cookie(name: &str, value: &str, secure: bool, max_age: Option<Duration>) -> String {
+    let cookie = base_cookie(name, value, secure);
+    match max_age {
+        Some(max_age) => cookie
+            .max_age(cookie::time::Duration::seconds(
+                i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX),
+            ))
+            .build()
+            .to_string(),
+        None => cookie.build().to_string(),
+    }
 }
 
 fn removal_cookie(name: &str, secure: bool) -> String {
@@ -679,6 +742,46 @@ mod tests {
         s.insert("n", "text").expect("ok");
         assert_eq!(s.get::<u32>("n"), None);
         assert_eq!(s.get::<String>("n").as_deref(), Some("text"));
+    }
+
+    fn set_cookie(session: &Session) -> String {
+        let mut headers = HeaderMap::new();
+        session.write_response(&mut headers);
+        headers[SET_COOKIE].to_str().expect("ascii").to_owned()
+    }
+
+    /// docs/threat-model.md case 70: a persistent ("remember me") session cookie carries
+    /// Max-Age, keeps it across later writes and renewals, and loses it on destroy; the default
+    /// cookie has none.
+    #[test]
+    fn case_70_persistent_cookie_has_max_age_and_keeps_it() {
+        let config = config();
+        let plain = Session::empty(config.clone());
+        plain.insert("k", 1).expect("ok");
+        let line = set_cookie(&plain);
+        assert!(
+            !line.contains("Max-Age") && !line.contains("Expires"),
+            "{line}"
+        );
+
+        let remembered = Session::empty(config.clone());
+        remembered.renew();
+        remembered.set_persistent(Some(Duration::from_secs(60 * 24 * 3600)));
+        let line = set_cookie(&remembered);
+        assert!(line.contains("Max-Age=5184000"), "{line}");
+        // The next request opens it and writes again: still persistent.
+        let value = line.split(';').next().expect("pair").to_owned();
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, HeaderValue::from_str(&value).expect("header"));
+        let next = Session::load(config, &headers);
+        assert_eq!(next.persistent(), Some(Duration::from_secs(5_184_000)));
+        next.renew();
+        next.insert("k", 2).expect("ok");
+        let line = set_cookie(&next);
+        assert!(line.contains("Max-Age=518"), "{line}");
+        next.destroy();
+        let line = set_cookie(&next);
+        assert!(line.contains("Max-Age=0"), "{line}");
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub(crate) enum Write {
     Clear,
     /// `Session::renew()`: a new id and CSRF secret, all data cleared (fixation defence).
     Renew,
+    /// `Session::set_persistent(max_age)`, in seconds.
+    Persist { max_age: Option<u64> },
 }
 
 /// The writes a view has made and not yet handed over.
@@ -50,6 +52,9 @@ impl SessionWrites {
                 }
                 Write::Clear => session.clear(),
                 Write::Renew => session.renew(),
+                Write::Persist { max_age } => {
+                    session.set_persistent(max_age.map(std::time::Duration::from_secs));
+                }
             }
         }
         result

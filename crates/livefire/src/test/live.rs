@@ -938,6 +938,90 @@ impl LiveTest {
         }
     }
 
+    /// Waits until every task the page's views started with
+    /// [`Socket::start_async`](crate::Socket::start_async) has delivered its result and the
+    /// view has handled it ([`LiveView::handle_async`](crate::LiveView::handle_async)) (tasks those results start in turn included), then applies what
+    /// the server sent ([`render`](Self::render)): Phoenix's `render_async`. After the
+    /// timeout (5 s, see [`set_timeout`](Self::set_timeout)) it is [`Error::Timeout`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use livefire::{LiveRouter, LiveView, Mount, Rendered, Result, Socket, html, token::Keyring};
+    /// # use livefire::session::CookieSessionLayer;
+    /// use livefire::async_result::AsyncOutcome;
+    ///
+    /// #[derive(Default)]
+    /// struct Stats { visits: Option<u32> }
+    ///
+    /// impl LiveView for Stats {
+    ///     type Message = ();
+    ///     async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+    ///         socket.start_async("visits", async {
+    ///             tokio::time::sleep(Duration::from_millis(20)).await; // a slow query
+    ///             42u32
+    ///         });
+    ///         Ok(())
+    ///     }
+    ///     async fn handle_async(&mut self, _: &str, outcome: AsyncOutcome, _: &mut Socket) -> Result {
+    ///         self.visits = outcome.into_result::<u32>().ok();
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _: &Socket) -> Rendered {
+    ///         match self.visits {
+    ///             None => html!(<p id="visits">"Loading…"</p>),
+    ///             Some(n) => html!(<p id="visits">{n} " visits"</p>),
+    ///         }
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::result::Result<(), livefire::test::Error> {
+    /// # let keyring = Keyring::new([1u8; 64]).unwrap();
+    /// # let router = LiveRouter::new(keyring.clone()).live("/", Stats::default).build().unwrap()
+    /// #     .layer(CookieSessionLayer::new(keyring));
+    /// let mut view = livefire::test::live(&router, "/").await?;
+    /// assert!(view.has_element("#visits", Some("Loading…")));
+    /// view.render_async().await?;
+    /// assert!(view.has_element("#visits", Some("42 visits")));
+    /// # Ok(()) }
+    /// ```
+    pub async fn render_async(&mut self) -> Result<String, Error> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            let mut running = Vec::new();
+            for id in self.views.keys() {
+                for rx in crate::message::registry::watch(id) {
+                    running.push((id.clone(), rx));
+                }
+            }
+            let mut waited = false;
+            for (id, mut rx) in running {
+                if *rx.borrow_and_update() == 0 {
+                    continue;
+                }
+                waited = true;
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                // Done, or the view ended (its count is gone with it).
+                let done = tokio::time::timeout(left, rx.wait_for(|n| *n == 0))
+                    .await
+                    .is_ok();
+                if !done {
+                    let still = *rx.borrow();
+                    return Err(Error::Timeout {
+                        what: format!(
+                            "the async tasks of {} ({still} still running)",
+                            self.describe(&id)
+                        ),
+                        timeout: self.timeout,
+                    });
+                }
+            }
+            let html = self.render().await?;
+            if !waited {
+                return Ok(html);
+            }
+            // Results may have started more tasks, or joined child views that start some.
+        }
+    }
+
     /// How long replies and [`wait_for`](Self::wait_for) may take (5 s by default).
     ///
     /// ```
@@ -1206,8 +1290,48 @@ impl LiveTest {
     }
 
     /// The HTML of the child view whose container has the id `id` (its own children
-    /// included). Events on elements inside it go to that view (see
-    /// [`children`](Self::children) for an example).
+    /// included). A child view is found by its container's id; events on elements inside it
+    /// go to that view, so `#id …` selectors act on it.
+    ///
+    /// ```
+    /// # use livefire::{Event, LiveRouter, LiveView, Rendered, Result, Socket, html, token::Keyring};
+    /// # use livefire::session::CookieSessionLayer;
+    /// use livefire::nested::live_render;
+    /// #[derive(Default)]
+    /// struct Counter { n: u32 }
+    /// impl LiveView for Counter {
+    ///     type Message = ();
+    ///     async fn handle_event(&mut self, _: Event, _: &mut Socket) -> Result {
+    ///         self.n += 1;
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _: &Socket) -> Rendered {
+    ///         html!(<button phx-click="inc">{self.n}</button>)
+    ///     }
+    /// }
+    /// struct Dashboard;
+    /// impl LiveView for Dashboard {
+    ///     type Message = ();
+    ///     fn render(&self, _: &Socket) -> Rendered {
+    ///         html!({live_render::<Counter>("left")} {live_render::<Counter>("right")})
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::result::Result<(), livefire::test::Error> {
+    /// # let keyring = Keyring::new([1u8; 64]).unwrap();
+    /// let router = LiveRouter::new(keyring.clone())
+    ///     .child_view(Counter::default)
+    ///     .live("/", || Dashboard)
+    ///     .build()
+    ///     .unwrap()
+    /// #   .layer(CookieSessionLayer::new(keyring));
+    /// let mut view = livefire::test::live(&router, "/").await?;
+    /// // The click goes to the child view that owns the button.
+    /// view.click("#right button").await?;
+    /// assert_eq!(view.child("right")?, r#"<button phx-click="inc">1</button>"#);
+    /// assert_eq!(view.child("left")?, r#"<button phx-click="inc">0</button>"#);
+    /// assert!(view.child("middle").is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn child(&self, id: &str) -> Result<String, Error> {
         if self.views.get(id).is_some_and(|v| v.parent.is_some()) {
             Ok(self.compose(id))
@@ -1607,6 +1731,34 @@ impl LiveTest {
 
     /// A key pressed over the one element matching `selector` (`phx-keydown`, or
     /// `phx-window-keydown`); see [`keyup`](Self::keyup).
+    ///
+    /// ```
+    /// # use livefire::{Event, LiveRouter, LiveView, Rendered, Result, Socket, html, token::Keyring};
+    /// # use livefire::session::CookieSessionLayer;
+    /// #[derive(Default)]
+    /// struct Game { moves: Vec<String> }
+    /// impl LiveView for Game {
+    ///     type Message = ();
+    ///     async fn handle_event(&mut self, event: Event, _: &mut Socket) -> Result {
+    ///         self.moves.push(event.get("key").unwrap_or_default().to_owned());
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _: &Socket) -> Rendered {
+    ///         html!(<div id="board" phx-window-keydown="move"><p>{self.moves.join(" ")}</p></div>)
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::result::Result<(), livefire::test::Error> {
+    /// # let keyring = Keyring::new([1u8; 64]).unwrap();
+    /// # let router = LiveRouter::new(keyring.clone()).live("/", Game::default).build().unwrap()
+    /// #     .layer(CookieSessionLayer::new(keyring));
+    /// let mut view = livefire::test::live(&router, "/").await?;
+    /// view.keydown("#board", "ArrowUp").await?;
+    /// view.keydown("#board", "ArrowLeft").await?;
+    /// assert_eq!(view.text("p")?, "ArrowUp ArrowLeft");
+    /// // An element without the binding is an error, not a silent no-op.
+    /// assert!(view.keydown("p", "x").await.is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn keydown(&mut self, selector: &str, key: &str) -> Result<Outcome, Error> {
         self.key_event(selector, "keydown", key).await
     }
@@ -1664,6 +1816,33 @@ impl LiveTest {
 
     /// The one element matching `selector` gains focus (`phx-focus`, or `phx-window-focus`);
     /// see [`blur`](Self::blur).
+    ///
+    /// ```
+    /// # use livefire::{Event, LiveRouter, LiveView, Rendered, Result, Socket, html, token::Keyring};
+    /// # use livefire::session::CookieSessionLayer;
+    /// #[derive(Default)]
+    /// struct Search { hint: bool }
+    /// impl LiveView for Search {
+    ///     type Message = ();
+    ///     async fn handle_event(&mut self, _: Event, _: &mut Socket) -> Result {
+    ///         self.hint = true;
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _: &Socket) -> Rendered {
+    ///         html!(<input id="q" phx-focus="show_hint"/>
+    ///               @if self.hint { <p class="hint">"Try a name"</p> })
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::result::Result<(), livefire::test::Error> {
+    /// # let keyring = Keyring::new([1u8; 64]).unwrap();
+    /// # let router = LiveRouter::new(keyring.clone()).live("/", Search::default).build().unwrap()
+    /// #     .layer(CookieSessionLayer::new(keyring));
+    /// let mut view = livefire::test::live(&router, "/").await?;
+    /// assert!(!view.has_element(".hint", None));
+    /// view.focus("#q").await?;
+    /// assert!(view.has_element(".hint", Some("Try a name")));
+    /// # Ok(()) }
+    /// ```
     pub async fn focus(&mut self, selector: &str) -> Result<Outcome, Error> {
         self.focus_event(selector, "focus").await
     }
@@ -1683,7 +1862,32 @@ impl LiveTest {
     /// A hook's `this.pushEvent(name, value)` on the main view: a `hook` event with `value`
     /// as given. The reply's value is [`hook_reply`](Self::hook_reply).
     ///
-    /// See [`hook_reply`](Self::hook_reply) for an example.
+    /// ```
+    /// # use livefire::{Event, LiveRouter, LiveView, Rendered, Result, Socket, html, token::Keyring};
+    /// # use livefire::session::CookieSessionLayer;
+    /// #[derive(Default)]
+    /// struct Map { center: String }
+    /// impl LiveView for Map {
+    ///     type Message = ();
+    ///     async fn handle_event(&mut self, event: Event, _: &mut Socket) -> Result {
+    ///         let (lat, lng) = (event.value()["lat"].clone(), event.value()["lng"].clone());
+    ///         self.center = format!("{lat},{lng}");
+    ///         Ok(())
+    ///     }
+    ///     fn render(&self, _: &Socket) -> Rendered {
+    ///         html!(<div id="map" phx-hook="Map"></div><p id="center">{self.center.as_str()}</p>)
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::result::Result<(), livefire::test::Error> {
+    /// # let keyring = Keyring::new([1u8; 64]).unwrap();
+    /// # let router = LiveRouter::new(keyring.clone()).live("/", Map::default).build().unwrap()
+    /// #     .layer(CookieSessionLayer::new(keyring));
+    /// let mut view = livefire::test::live(&router, "/").await?;
+    /// // What the hook's JavaScript would push after the user drags the map.
+    /// view.hook_event("moved", serde_json::json!({"lat": 52.5, "lng": 13.4})).await?;
+    /// assert_eq!(view.text("#center")?, "52.5,13.4");
+    /// # Ok(()) }
+    /// ```
     pub async fn hook_event(&mut self, name: &str, value: Value) -> Result<Outcome, Error> {
         let root = self.root.clone();
         self.push(

@@ -23,7 +23,15 @@
 //!
 //! Server pushes (`handle_info`, pub/sub, timers) are applied when the test awaits them:
 //! [`LiveTest::render`] takes what the server has sent by now; [`LiveTest::wait_for`] waits
-//! for an element to appear.
+//! for an element to appear; [`LiveTest::render_async`] waits until the work the views started
+//! with [`Socket::start_async`](crate::Socket::start_async) has been handled.
+//!
+//! Child views are found by their container's id ([`LiveTest::children`],
+//! [`LiveTest::child`]), and an event goes to the view that owns the element acted on, so
+//! `view.click("#sidebar button")` clicks in the child view `sidebar`. Components are targeted
+//! as the client targets them: `phx-target={myself}` (a cid) or a CSS selector, whose closest
+//! component root receives the event (one event per matching component);
+//! [`LiveTest::hook_event_to`] does the same for a hook's `pushEventTo`.
 //!
 //! # A complete test
 //!

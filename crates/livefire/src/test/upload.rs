@@ -10,7 +10,42 @@ impl LiveTest {
     /// [`FileInput::upload`] to send them as the client does, or [`FileInput::select`] for the
     /// change event alone.
     ///
-    /// See [`FileInput`] for an example.
+    /// ```
+    /// # use livefire::{Event, LiveRouter, LiveView, Mount, Rendered, Result, Socket, html, token::Keyring};
+    /// # use livefire::session::CookieSessionLayer;
+    /// # use livefire::upload::{UploadConfig, live_file_input};
+    /// # #[derive(Default)]
+    /// # struct Docs;
+    /// # impl LiveView for Docs {
+    /// #     type Message = ();
+    /// #     async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+    /// #         socket.allow_upload("docs", UploadConfig::new([".txt"])?.max_entries(2))?;
+    /// #         Ok(())
+    /// #     }
+    /// #     async fn handle_event(&mut self, _: Event, _: &mut Socket) -> Result { Ok(()) }
+    /// #     fn render(&self, socket: &Socket) -> Rendered {
+    /// #         let upload = socket.upload("docs").expect("allowed in mount");
+    /// #         html!(<form id="f" phx-change="validate">{live_file_input(upload)}
+    /// #               @for entry in upload.entries() { <p class="entry">{entry.client_name()} " " {entry.progress()} "%"</p> }
+    /// #               </form>)
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::result::Result<(), livefire::test::Error> {
+    /// # let keyring = Keyring::new([1u8; 64]).unwrap();
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let router = LiveRouter::new(keyring.clone()).upload_dir(dir.path()).live("/", Docs::default).build().unwrap()
+    /// #     .layer(CookieSessionLayer::new(keyring));
+    /// use livefire::test::UploadFile;
+    /// let mut view = livefire::test::live(&router, "/").await?;
+    /// let files = vec![
+    ///     UploadFile::new("a.txt", "text/plain", b"one".to_vec()),
+    ///     UploadFile::new("b.txt", "text/plain", b"two".to_vec()),
+    /// ];
+    /// view.file_input("#f input[type=file]", files).upload().await?;
+    /// assert_eq!(view.elements(".entry")?.len(), 2);
+    /// assert!(view.has_element(".entry", Some("b.txt 100%")));
+    /// # Ok(()) }
+    /// ```
     pub fn file_input(&mut self, selector: &str, files: Vec<UploadFile>) -> FileInput<'_> {
         FileInput::new(self, selector.to_owned(), files)
     }
@@ -121,7 +156,39 @@ impl<'a> FileInput<'a> {
     /// Only the selection: the form's change event (`_target` the input's name, `uploads`
     /// listing the files). The entries show up in the view, not yet uploaded.
     ///
-    /// See [`FileInput`]; `select` stops where `upload` goes on.
+    /// ```
+    /// # use livefire::{Event, LiveRouter, LiveView, Mount, Rendered, Result, Socket, html, token::Keyring};
+    /// # use livefire::session::CookieSessionLayer;
+    /// # use livefire::upload::{UploadConfig, live_file_input};
+    /// # #[derive(Default)]
+    /// # struct Docs;
+    /// # impl LiveView for Docs {
+    /// #     type Message = ();
+    /// #     async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+    /// #         socket.allow_upload("docs", UploadConfig::new([".txt"])?.max_entries(2))?;
+    /// #         Ok(())
+    /// #     }
+    /// #     async fn handle_event(&mut self, _: Event, _: &mut Socket) -> Result { Ok(()) }
+    /// #     fn render(&self, socket: &Socket) -> Rendered {
+    /// #         let upload = socket.upload("docs").expect("allowed in mount");
+    /// #         html!(<form id="f" phx-change="validate">{live_file_input(upload)}
+    /// #               @for entry in upload.entries() { <p class="entry">{entry.client_name()} " " {entry.progress()} "%"</p> }
+    /// #               </form>)
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::result::Result<(), livefire::test::Error> {
+    /// # let keyring = Keyring::new([1u8; 64]).unwrap();
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let router = LiveRouter::new(keyring.clone()).upload_dir(dir.path()).live("/", Docs::default).build().unwrap()
+    /// #     .layer(CookieSessionLayer::new(keyring));
+    /// use livefire::test::UploadFile;
+    /// let mut view = livefire::test::live(&router, "/").await?;
+    /// let file = UploadFile::new("a.txt", "text/plain", b"one".to_vec());
+    /// view.file_input("#f input[type=file]", vec![file]).select().await?;
+    /// // Listed, nothing sent yet.
+    /// assert!(view.has_element(".entry", Some("a.txt 0%")));
+    /// # Ok(()) }
+    /// ```
     pub async fn select(self) -> Result<Outcome, Error> {
         let (outcome, _) = self.select_inner().await?;
         Ok(outcome)
@@ -180,7 +247,42 @@ impl<'a> FileInput<'a> {
     /// up to 100. Entries the preflight refuses are not sent; the page then shows the
     /// server's errors. The page after the last reply.
     ///
-    /// See [`FileInput`] for an example.
+    /// ```
+    /// # use livefire::{Event, LiveRouter, LiveView, Mount, Rendered, Result, Socket, html, token::Keyring};
+    /// # use livefire::session::CookieSessionLayer;
+    /// # use livefire::upload::{UploadConfig, live_file_input};
+    /// # #[derive(Default)]
+    /// # struct Docs;
+    /// # impl LiveView for Docs {
+    /// #     type Message = ();
+    /// #     async fn mount(&mut self, _: &Mount, socket: &mut Socket) -> Result {
+    /// #         socket.allow_upload("docs", UploadConfig::new([".txt"])?.max_entries(2))?;
+    /// #         Ok(())
+    /// #     }
+    /// #     async fn handle_event(&mut self, _: Event, _: &mut Socket) -> Result { Ok(()) }
+    /// #     fn render(&self, socket: &Socket) -> Rendered {
+    /// #         let upload = socket.upload("docs").expect("allowed in mount");
+    /// #         html!(<form id="f" phx-change="validate">{live_file_input(upload)}
+    /// #               @for entry in upload.entries() { <p class="entry">{entry.client_name()} " " {entry.progress()} "%"</p> }
+    /// #               </form>)
+    /// #     }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::result::Result<(), livefire::test::Error> {
+    /// # let keyring = Keyring::new([1u8; 64]).unwrap();
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let router = LiveRouter::new(keyring.clone()).upload_dir(dir.path()).live("/", Docs::default).build().unwrap()
+    /// #     .layer(CookieSessionLayer::new(keyring));
+    /// use livefire::test::UploadFile;
+    /// let mut view = livefire::test::live(&router, "/").await?;
+    /// let file = UploadFile::new("a.txt", "text/plain", b"one".to_vec());
+    /// view.file_input("#f input[type=file]", vec![file]).upload().await?;
+    /// assert!(view.has_element(".entry", Some("a.txt 100%")));
+    /// // A file type the upload does not accept: the preflight refuses it, the page says so.
+    /// let exe = UploadFile::new("run.exe", "application/octet-stream", vec![0; 4]);
+    /// view.file_input("#f input[type=file]", vec![exe]).upload().await?;
+    /// assert!(!view.has_element(".entry", Some("run.exe 100%")));
+    /// # Ok(()) }
+    /// ```
     pub async fn upload(self) -> Result<Outcome, Error> {
         let (outcome, selected) = self.select_inner().await?;
         if let Outcome::Navigated(_) = outcome {

@@ -426,7 +426,10 @@ impl Users {
             .db
             .call(move |c| {
                 c.query_row(
-                    "SELECT id, email, password_hash FROM users WHERE email = ?1",
+                    // A disabled account is looked up as an unknown one: the same dummy
+                    // verification, the same generic error (docs/threat-model.md case 72).
+                    "SELECT id, email, password_hash FROM users \
+                     WHERE email = ?1 AND disabled_at IS NULL",
                     [lookup],
                     |r| Ok((user_from_row(r)?, r.get::<_, String>(2)?)),
                 )
@@ -497,6 +500,71 @@ impl Users {
         }
     }
 
+    /// Disables (`true`) or enables the account `email`. Disabling deletes every token of the
+    /// account, so re-enabling it does not bring old logins back; a disabled account cannot
+    /// log in (the generic error) and its logins are refused at the next request, mount and
+    /// live socket revalidation. Returns the account, or `None` if no account has that email.
+    pub async fn set_disabled(
+        &self,
+        email: &str,
+        disabled: bool,
+    ) -> Result<Option<User>, StoreError> {
+        let Some(user) = self.user_by_email(email).await? else {
+            return Ok(None);
+        };
+        let (id, now) = (user.id, self.now());
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE users SET disabled_at = CASE WHEN ?2 THEN coalesce(disabled_at, ?3) END \
+                     WHERE id = ?1",
+                    rusqlite::params![id, disabled, now],
+                )
+            })
+            .await?;
+        if disabled {
+            self.delete_all_tokens(user.id).await?;
+        }
+        tracing::info!(user_id = user.id, disabled, "account state changed");
+        Ok(Some(user))
+    }
+
+    /// Changes `user`'s password: `current` must verify (checked as a login is, throttling
+    /// included, against `peer`), `new` must pass [`validate_password`]; the new hash is made in
+    /// the password pool. Revoking the other sessions is the caller's next step
+    /// ([`Users::replace_session_tokens`]).
+    pub async fn change_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+        peer: Option<IpAddr>,
+    ) -> Result<(), ChangePasswordError> {
+        validate_password(new).map_err(ChangePasswordError::Invalid)?;
+        match self.authenticate_from(&user.email, current, peer).await {
+            Ok(found) if found.id == user.id => {}
+            Ok(_) | Err(AuthError::Invalid) => return Err(ChangePasswordError::WrongPassword),
+            Err(AuthError::Busy) => return Err(ChangePasswordError::Busy),
+            Err(AuthError::Unavailable(err)) => return Err(ChangePasswordError::Store(err)),
+        }
+        let Some(slot) = self.pool.try_reserve() else {
+            return Err(ChangePasswordError::Busy);
+        };
+        let hash = password::hash(slot, new.to_owned()).await?;
+        let id = user.id;
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE users SET password_hash = ?1 WHERE id = ?2",
+                    rusqlite::params![hash, id],
+                )
+            })
+            .await
+            .map_err(StoreError::from)?;
+        tracing::info!(user_id = user.id, "password changed");
+        Ok(())
+    }
+
     /// Looks a user up by email (trimmed, ASCII case-insensitive).
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         let email = email.trim().to_owned();
@@ -512,6 +580,23 @@ impl Users {
             })
             .await?)
     }
+}
+
+/// Why [`Users::change_password`] changed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    /// The current password did not verify (or the attempt was throttled).
+    #[error("is not your current password")]
+    WrongPassword,
+    /// The new password is too short or too long.
+    #[error("{0}")]
+    Invalid(RegisterError),
+    /// The password pool is full.
+    #[error("{BUSY_MESSAGE}")]
+    Busy,
+    /// The store or the hashing failed.
+    #[error("the password cannot be changed right now")]
+    Store(#[from] StoreError),
 }
 
 /// Validates an email's shape and length; returns it trimmed.

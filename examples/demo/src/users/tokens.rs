@@ -5,6 +5,7 @@
 //! with `Socket::put_session`; livefire carries that write to the browser's next request
 //! through its single-use, 60-second handoff ticket (see [`crate::web::auth`]).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -18,6 +19,16 @@ use super::{StoreError, User, Users, user_from_row, window_secs};
 pub const SESSION_CONTEXT: &str = "session";
 /// How long a session token stays valid after it was created.
 pub const SESSION_VALIDITY: Duration = Duration::from_secs(14 * 24 * 60 * 60);
+/// `user_tokens.context` of the session tokens of a "remember me" login.
+pub const REMEMBER_CONTEXT: &str = "session_remember";
+/// How long a "remember me" session token stays valid (as long as its persistent cookie).
+pub const REMEMBER_VALIDITY: Duration = Duration::from_secs(60 * 24 * 60 * 60);
+
+/// SQL condition on a `user_tokens` row (alias `t`): a session token of either kind, younger
+/// than its validity. `?1` and `?2` are the oldest valid `inserted_at` of plain and remembered
+/// session tokens.
+const VALID_SESSION: &str = "((t.context = 'session' AND t.inserted_at > ?1) \
+     OR (t.context = 'session_remember' AND t.inserted_at > ?2))";
 /// Number of random bytes in a session token.
 pub const SESSION_TOKEN_BYTES: usize = 32;
 
@@ -32,20 +43,39 @@ impl Users {
         Ok(token)
     }
 
+    /// Creates a "remember me" session token, valid for [`REMEMBER_VALIDITY`] instead of
+    /// [`SESSION_VALIDITY`]; otherwise as [`create_session_token`](Self::create_session_token).
+    pub async fn create_remembered_session_token(
+        &self,
+        user_id: i64,
+    ) -> Result<String, StoreError> {
+        let token = self.insert_token(user_id, REMEMBER_CONTEXT).await?;
+        tracing::debug!(user_id, "remembered session token created");
+        Ok(token)
+    }
+
+    /// Oldest valid `inserted_at` of plain and of remembered session tokens.
+    fn cutoffs(&self) -> (i64, i64) {
+        let now = self.now();
+        (now - validity_secs(), now - window_secs(REMEMBER_VALIDITY))
+    }
+
     /// Resolves a session token to its user, if the token exists, is a session token and is
     /// younger than [`SESSION_VALIDITY`]. Malformed tokens resolve to `None`.
     pub async fn user_by_session_token(&self, token: &str) -> Result<Option<User>, StoreError> {
         let Some(hash) = token_hash(token) else {
             return Ok(None);
         };
-        let oldest_valid = self.now() - validity_secs();
+        let (plain, remembered) = self.cutoffs();
         Ok(self
             .db
             .call(move |c| {
                 c.query_row(
-                    "SELECT u.id, u.email FROM user_tokens t JOIN users u ON u.id = t.user_id \
-                     WHERE t.token_hash = ?1 AND t.context = ?2 AND t.inserted_at > ?3",
-                    rusqlite::params![hash, SESSION_CONTEXT, oldest_valid],
+                    &format!(
+                        "SELECT u.id, u.email FROM user_tokens t JOIN users u ON u.id = t.user_id \
+                         WHERE t.token_hash = ?3 AND {VALID_SESSION} AND u.disabled_at IS NULL"
+                    ),
+                    rusqlite::params![plain, remembered, hash],
                     user_from_row,
                 )
                 .optional()
@@ -63,12 +93,109 @@ impl Users {
             .db
             .call(move |c| {
                 c.execute(
-                    "DELETE FROM user_tokens WHERE token_hash = ?1 AND context = ?2",
-                    rusqlite::params![hash, SESSION_CONTEXT],
+                    "DELETE FROM user_tokens WHERE token_hash = ?1 AND context IN (?2, ?3)",
+                    rusqlite::params![hash, SESSION_CONTEXT, REMEMBER_CONTEXT],
                 )
             })
             .await?;
         Ok(deleted > 0)
+    }
+
+    /// Of the session token ids given (see [`session_token_id`]), the ones whose token still
+    /// exists, is within its validity and belongs to an account that is not disabled: the check of the live sockets'
+    /// periodic revalidation (one query per batch). Malformed ids are simply not valid.
+    pub async fn valid_session_token_ids(
+        &self,
+        ids: Vec<String>,
+    ) -> Result<HashSet<String>, StoreError> {
+        let hashes: Vec<Vec<u8>> = ids
+            .iter()
+            .filter_map(|id| URL_SAFE_NO_PAD.decode(id).ok())
+            .filter(|hash| hash.len() == 32)
+            .collect();
+        if hashes.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let (plain, remembered) = self.cutoffs();
+        let found: Vec<Vec<u8>> = self
+            .db
+            .call(move |c| {
+                let placeholders = (3..3 + hashes.len())
+                    .map(|i| format!("?{i}"))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let mut statement = c.prepare(&format!(
+                    "SELECT t.token_hash FROM user_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE {VALID_SESSION} AND u.disabled_at IS NULL \
+                     AND t.token_hash IN ({placeholders})"
+                ))?;
+                let mut params: Vec<&dyn rusqlite::ToSql> = vec![&plain, &remembered];
+                params.extend(hashes.iter().map(|h| h as &dyn rusqlite::ToSql));
+                statement
+                    .query_map(params.as_slice(), |r| r.get::<_, Vec<u8>>(0))?
+                    .collect()
+            })
+            .await?;
+        Ok(found
+            .iter()
+            .map(|hash| URL_SAFE_NO_PAD.encode(hash))
+            .collect())
+    }
+
+    /// Replaces every session token of `user_id` by one new token (remembered if
+    /// `remember`): the password change's revocation (docs/threat-model.md case 69). Returns
+    /// the new token and the [ids](session_token_id) of the deleted ones, whose live sockets
+    /// the caller disconnects.
+    pub async fn replace_session_tokens(
+        &self,
+        user_id: i64,
+        remember: bool,
+    ) -> Result<(String, Vec<String>), StoreError> {
+        let deleted: Vec<Vec<u8>> = self
+            .db
+            .call(move |c| {
+                c.prepare(
+                    "DELETE FROM user_tokens WHERE user_id = ?1 AND context IN (?2, ?3) \
+                     RETURNING token_hash",
+                )?
+                .query_map(
+                    rusqlite::params![user_id, SESSION_CONTEXT, REMEMBER_CONTEXT],
+                    |r| r.get(0),
+                )?
+                .collect()
+            })
+            .await?;
+        let token = if remember {
+            self.create_remembered_session_token(user_id).await?
+        } else {
+            self.create_session_token(user_id).await?
+        };
+        tracing::info!(user_id, revoked = deleted.len(), "session tokens replaced");
+        Ok((
+            token,
+            deleted
+                .iter()
+                .map(|hash| URL_SAFE_NO_PAD.encode(hash))
+                .collect(),
+        ))
+    }
+
+    /// Whether `token` is a "remember me" session token.
+    pub async fn is_remembered_session_token(&self, token: &str) -> Result<bool, StoreError> {
+        let Some(hash) = token_hash(token) else {
+            return Ok(false);
+        };
+        Ok(self
+            .db
+            .call(move |c| {
+                c.query_row(
+                    "SELECT count(*) FROM user_tokens WHERE token_hash = ?1 AND context = ?2",
+                    rusqlite::params![hash, REMEMBER_CONTEXT],
+                    |r| r.get::<_, i64>(0),
+                )
+            })
+            .await?
+            > 0)
     }
 
     /// Stores a new token of `context` for `user_id` and returns it: [`SESSION_TOKEN_BYTES`]
@@ -107,13 +234,16 @@ impl Users {
 
     /// Deletes expired session tokens. Lookups already ignore them; this only reclaims space.
     pub async fn purge_expired_tokens(&self) -> Result<usize, StoreError> {
-        let oldest_valid = self.now() - validity_secs();
+        let (plain, remembered) = self.cutoffs();
         Ok(self
             .db
             .call(move |c| {
                 c.execute(
-                    "DELETE FROM user_tokens WHERE context = ?1 AND inserted_at <= ?2",
-                    rusqlite::params![SESSION_CONTEXT, oldest_valid],
+                    &format!(
+                        "DELETE FROM user_tokens AS t WHERE t.context IN ('session', \
+                         'session_remember') AND NOT {VALID_SESSION}"
+                    ),
+                    rusqlite::params![plain, remembered],
                 )
             })
             .await?)
@@ -315,6 +445,121 @@ mod tests {
             !f.users.delete_session_token(&token).await.unwrap(),
             "already purged"
         );
+    }
+
+    /// docs/threat-model.md case 72: a disabled account cannot log in (the generic error, as an
+    /// unknown email), its logins stop resolving and revalidating, another account is
+    /// untouched; enabled again it can log in, but its old logins stay revoked.
+    #[tokio::test]
+    async fn case_72_disabled_account_cannot_log_in_and_its_logins_end() {
+        use crate::users::AuthError;
+        let f = fixture();
+        let user = f.users.register("off@example.com", PASSWORD).await.unwrap();
+        let other = f.users.register("on@example.com", PASSWORD).await.unwrap();
+        let token = f.users.create_session_token(user.id).await.unwrap();
+        let other_token = f.users.create_session_token(other.id).await.unwrap();
+        let id = session_token_id(&token).unwrap();
+        assert_eq!(
+            f.users.set_disabled("OFF@example.com", true).await.unwrap(),
+            Some(user.clone())
+        );
+        assert!(matches!(
+            f.users.authenticate("off@example.com", PASSWORD).await,
+            Err(AuthError::Invalid)
+        ));
+        assert_eq!(f.users.user_by_session_token(&token).await.unwrap(), None);
+        assert!(
+            f.users
+                .valid_session_token_ids(vec![id.clone()])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            f.users
+                .user_by_session_token(&other_token)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            f.users
+                .set_disabled("nobody@example.com", true)
+                .await
+                .unwrap(),
+            None
+        );
+
+        f.users
+            .set_disabled("off@example.com", false)
+            .await
+            .unwrap();
+        assert!(
+            f.users
+                .authenticate("off@example.com", PASSWORD)
+                .await
+                .is_ok()
+        );
+        assert_eq!(f.users.user_by_session_token(&token).await.unwrap(), None);
+    }
+
+    /// docs/threat-model.md cases 13 and 70: a "remember me" token lives 60 days, a plain
+    /// one 14; revalidation sees the same validity; purging drops each at its own age.
+    #[tokio::test]
+    async fn case_13_70_remembered_token_lives_60_days_and_plain_14() {
+        let f = fixture();
+        let user = f.users.register("rem@example.com", PASSWORD).await.unwrap();
+        let plain = f.users.create_session_token(user.id).await.unwrap();
+        let remembered = f
+            .users
+            .create_remembered_session_token(user.id)
+            .await
+            .unwrap();
+        let ids = |tokens: &[&String]| -> Vec<String> {
+            tokens
+                .iter()
+                .map(|t| session_token_id(t).unwrap())
+                .collect()
+        };
+        let all = ids(&[&plain, &remembered]);
+        assert_eq!(
+            f.users
+                .valid_session_token_ids(all.clone())
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        f.advance(14 * 24 * 60 * 60);
+        assert_eq!(f.users.user_by_session_token(&plain).await.unwrap(), None);
+        assert_eq!(
+            f.users.user_by_session_token(&remembered).await.unwrap(),
+            Some(user.clone())
+        );
+        let valid = f.users.valid_session_token_ids(all.clone()).await.unwrap();
+        assert_eq!(valid, ids(&[&remembered]).into_iter().collect());
+        assert_eq!(f.users.purge_expired_tokens().await.unwrap(), 1);
+        f.advance(46 * 24 * 60 * 60 - 1);
+        assert!(
+            f.users
+                .user_by_session_token(&remembered)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        f.advance(1);
+        assert_eq!(
+            f.users.user_by_session_token(&remembered).await.unwrap(),
+            None
+        );
+        assert!(
+            f.users
+                .valid_session_token_ids(all)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(f.users.purge_expired_tokens().await.unwrap(), 1);
     }
 
     #[tokio::test]

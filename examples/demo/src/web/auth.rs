@@ -49,14 +49,31 @@ pub const MUST_LOG_IN: &str = "You must log in to access this page.";
 #[derive(Debug, Clone, Default)]
 pub struct CurrentUser(pub Option<User>);
 
+/// How long a "remember me" login's persistent cookie lives (as its session token).
+pub const REMEMBER_ME: std::time::Duration = crate::users::tokens::REMEMBER_VALIDITY;
+
 /// Logs `user` in from a live view: a new server-side token, written into a renewed session.
 /// The writes reach the browser with the view's next `redirect` or `session_form`.
-pub async fn log_in(users: &Users, socket: &mut Socket, user: &User) -> livefire::Result {
-    let token = users
-        .create_session_token(user.id)
-        .await
-        .map_err(livefire::Error::app)?;
-    socket.renew_session().put_session(USER_TOKEN, token);
+///
+/// With `remember`, the token is valid for 60 days and the session cookie becomes persistent
+/// for as long (`Max-Age`, through livefire's `persist_session`, which travels with the
+/// ticket); without, it is a browser-session cookie, gone when the browser closes.
+pub async fn log_in(
+    users: &Users,
+    socket: &mut Socket,
+    user: &User,
+    remember: bool,
+) -> livefire::Result {
+    let token = if remember {
+        users.create_remembered_session_token(user.id).await
+    } else {
+        users.create_session_token(user.id).await
+    }
+    .map_err(livefire::Error::app)?;
+    socket
+        .renew_session()
+        .persist_session(remember.then_some(REMEMBER_ME))
+        .put_session(USER_TOKEN, token);
     tracing::info!(user_id = user.id, "logged in");
     Ok(())
 }
@@ -112,10 +129,34 @@ pub async fn require_user(users: Users, cx: OnMount) -> Result<OnMount, Halt> {
 /// It is derived from the session's token (a hash of it), so the cookie stays small.
 pub fn live_socket_id(token: &str) -> String {
     format!(
-        "users_sessions:{}",
+        "{LIVE_SOCKET_PREFIX}{}",
         session_token_id(token).unwrap_or_default()
     )
 }
+
+/// The check of the live sockets' periodic revalidation
+/// ([`LiveSockets::spawn_revalidation`](livefire::sockets::LiveSockets::spawn_revalidation)):
+/// of the given `live_socket_id`s, those whose login token still exists. A login revoked on a
+/// node whose disconnect broadcast never arrived (Redis down) is closed here at the next pass.
+pub async fn valid_live_socket_ids(
+    users: &Users,
+    ids: Vec<String>,
+) -> Result<std::collections::HashSet<String>, crate::users::StoreError> {
+    let token_ids: Vec<String> = ids
+        .iter()
+        .filter_map(|id| id.strip_prefix(LIVE_SOCKET_PREFIX).map(str::to_owned))
+        .collect();
+    let valid = users.valid_session_token_ids(token_ids).await?;
+    Ok(ids
+        .into_iter()
+        .filter(|id| {
+            id.strip_prefix(LIVE_SOCKET_PREFIX)
+                .is_some_and(|token_id| valid.contains(token_id))
+        })
+        .collect())
+}
+
+const LIVE_SOCKET_PREFIX: &str = "users_sessions:";
 
 /// `POST /logout` (CSRF-checked by `VerifyCsrfLayer`): deletes the token server-side, closes
 /// the live sockets of this login in every tab, renews the session and says goodbye.
@@ -135,6 +176,8 @@ pub async fn logout(
         sockets.disconnect(&live_socket_id(&token));
     }
     session.renew();
+    // A "remember me" cookie becomes a browser-session cookie again.
+    session.set_persistent(None);
     if let Some(user) = user {
         tracing::info!(user_id = user.id, "logged out");
     }

@@ -65,6 +65,7 @@ pub fn nav(user: Option<&User>, csrf_token: &str) -> Rendered {
                 // view's on_mount hook checks the login on the join.
                 {link::navigate("/account").id("account-link").render("Account")}
                 {link::navigate("/profile").id("nav-profile-link").render("Profile")}
+                {link::navigate("/settings").id("nav-settings-link").render("Settings")}
                 <form id="logout-form" method="post" action="/logout">
                     <input type="hidden" name="_csrf_token" value={csrf_token}>
                     <span class="who">{user.email} " "</span>

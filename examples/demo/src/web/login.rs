@@ -26,6 +26,9 @@ struct Credentials {
     email: String,
     #[serde(default)]
     password: String,
+    /// The "Remember me" checkbox: `"true"` when checked.
+    #[serde(default)]
+    remember_me: String,
 }
 
 impl Login {
@@ -57,7 +60,9 @@ impl LiveView for Login {
         match event.name() {
             "validate" => {
                 self.form.update(event.form_data()?);
-                let Credentials { email, password } = self.form.deserialize()?;
+                let Credentials {
+                    email, password, ..
+                } = self.form.deserialize()?;
                 self.message = None;
                 if validate_email(&email).is_err() {
                     self.form
@@ -71,7 +76,12 @@ impl LiveView for Login {
             "login" => {
                 // The submit's payload: no field-level errors, only the one message (R10).
                 self.form.update(event.form_data()?);
-                let Credentials { email, password } = self.form.deserialize()?;
+                let Credentials {
+                    email,
+                    password,
+                    remember_me,
+                } = self.form.deserialize()?;
+                let remember = remember_me == "true";
                 // The connection's address (livefire::serve records it; behind a configured
                 // proxy, the forwarded one): failures count against it, never against everyone.
                 let peer = socket.client_addr();
@@ -80,7 +90,7 @@ impl LiveView for Login {
                         // The session write travels with the redirect: livefire stores it under
                         // a single-use ticket that the next page load redeems (renewing the
                         // session) before /account is rendered.
-                        log_in(&self.users, socket, &user).await?;
+                        log_in(&self.users, socket, &user, remember).await?;
                         socket
                             .put_flash("info", "Welcome back!")
                             .redirect("/account");
@@ -111,6 +121,8 @@ impl LiveView for Login {
                     // what the user typed.
                     {input(&self.form, "password").id("password").kind("password").label("Password")
                         .value("").attr("autocomplete", "current-password").attr("phx-update", "ignore").render()}
+                    {input(&self.form, "remember_me").id("remember-me").kind("checkbox")
+                        .label("Keep me logged in for 60 days").render()}
                     <button id="login-submit" type="submit" phx-disable-with="Logging in...">"Log in"</button>
                 </form>
                 <p>"No account yet? " {link::navigate("/register").render("Register")}</p>

@@ -6,6 +6,7 @@
 //! | `/register` | live view: create an account, validated live, then signed in through a `phx-trigger-action` form |
 //! | `/login` | live view: log in; success writes the session and redirects to `/account` |
 //! | `/account` | live view, guarded by an `on_mount` hook: "Signed in as EMAIL" and the avatar upload; logged out, redirects to `/login` |
+//! | `/settings` | live view, guarded like `/account`: change the password (current one required); revokes every other login of the user and closes its sockets |
 //! | `/profile` | live view, guarded like `/account`: the user's avatar and email |
 //! | `GET /account/avatar` | the signed-in user's own avatar image (403 without a login, 404 without an avatar) |
 //! | `POST /live/session` | livefire's: applies a live view's session writes (the registration form) |
@@ -51,6 +52,7 @@ mod home;
 mod login;
 mod profile;
 mod register;
+mod settings;
 
 use std::path::{Path, PathBuf};
 
@@ -77,6 +79,7 @@ pub use clock::SessionClock;
 pub use login::{LOGIN_FAILED, Login};
 pub use profile::Profile;
 pub use register::Register;
+pub use settings::{PASSWORD_UPDATED, Settings};
 
 /// The pages' Content-Security-Policy: livefire's [`DEFAULT_CSP`](livefire::DEFAULT_CSP), which
 /// allows the `blob:` images of the client's `Phoenix.LiveImgPreview` hook (a chosen image is
@@ -161,6 +164,11 @@ pub struct Options {
     /// closed; only a crash of the process can leave some behind in `uploads/`, which is
     /// safe to empty while the server is stopped.
     pub data_dir: Option<PathBuf>,
+    /// How often every live socket's login is checked again
+    /// ([`auth::valid_live_socket_ids`]), so that a revoked login's sockets close even when
+    /// its disconnect broadcast is lost; default
+    /// [`DEFAULT_REVALIDATE_PERIOD`](livefire::sockets::DEFAULT_REVALIDATE_PERIOD) (20 s).
+    pub revalidate_every: Option<std::time::Duration>,
 }
 
 /// Creates the avatar and upload directories under `data_dir` (mode 0700), as
@@ -260,7 +268,11 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
     let avatars = Avatars::open(users.db().clone(), data_dir.join("avatars"))
         .unwrap_or_else(|err| panic!("cannot open the avatar directory: {err}"));
     let (account_avatars, profile_avatars) = (avatars.clone(), avatars.clone());
-    let mut live_router = LiveRouter::new(keyring.clone())
+    let live_router = LiveRouter::new(keyring.clone());
+    // The registry the settings page disconnects revoked logins through (the router's own).
+    let settings_sockets = live_router.sockets();
+    let settings_users = users.clone();
+    let mut live_router = live_router
         .layout(components::layout)
         .limits(options.limits)
         .session_store(tickets.clone())
@@ -275,6 +287,9 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
         .on_mount(move |cx: OnMount| auth::require_user(hook_users.clone(), cx))
         .live("/account", move || Account::new(account_avatars.clone()))
         .live("/profile", move || Profile::new(profile_avatars.clone()))
+        .live("/settings", move || {
+            Settings::new(settings_users.clone(), settings_sockets.clone())
+        })
         .pubsub(options.pubsub.unwrap_or_else(PubSub::local))
         .socket_id(|session| {
             session
@@ -285,6 +300,18 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
         live_router = live_router.allowed_origins(origins);
     }
     let sockets = live_router.sockets();
+    // Fail closed: a revoked login's sockets close at the next pass even if no disconnect
+    // broadcast reached this node.
+    let check_users = users.clone();
+    sockets.spawn_revalidation(
+        options
+            .revalidate_every
+            .unwrap_or(livefire::sockets::DEFAULT_REVALIDATE_PERIOD),
+        move |ids| {
+            let users = check_users.clone();
+            async move { auth::valid_live_socket_ids(&users, ids).await }
+        },
+    );
     let live = live_router.build().expect("valid live routes and origins");
     let routes = Router::new()
         .route("/", get(home::home))

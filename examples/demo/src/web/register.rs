@@ -78,7 +78,7 @@ impl LiveView for Register {
                         // No redirect: the session write waits under a ticket that the
                         // `session_form` rendered below carries to /live/session. The flash
                         // travels with the ticket and is shown on /account.
-                        log_in(&self.users, socket, &user).await?;
+                        log_in(&self.users, socket, &user, false).await?;
                         socket.put_flash(
                             "info",
                             json!({

@@ -5,6 +5,7 @@ pub mod issue_2835;
 pub mod issue_2965;
 pub mod issue_3026;
 pub mod issue_3040;
+pub mod issue_3047;
 pub mod issue_3083;
 pub mod issue_3107;
 pub mod issue_3117;
@@ -14,12 +15,19 @@ pub mod issue_3199;
 pub mod issue_3200;
 pub mod issue_3319;
 pub mod issue_3368;
+pub mod issue_3378;
 pub mod issue_3391;
 pub mod issue_3448;
+pub mod issue_3496;
 pub mod issue_3529;
+pub mod issue_3530;
+pub mod issue_3612;
 pub mod issue_3636;
 pub mod issue_3647;
 pub mod issue_3651;
+pub mod issue_3656;
+pub mod issue_3658;
+pub mod issue_3681;
 pub mod issue_3684;
 pub mod issue_3686;
 pub mod issue_3709;
@@ -29,6 +37,7 @@ pub mod issue_3819;
 pub mod issue_3919;
 pub mod issue_3931;
 pub mod issue_3941;
+pub mod issue_3953;
 pub mod issue_3979;
 pub mod issue_4027;
 pub mod issue_4066;
@@ -40,12 +49,14 @@ pub mod issue_4102;
 pub mod issue_4107;
 pub mod issue_4121;
 pub mod issue_4147;
+pub mod issue_4209;
 pub mod issue_4212;
 pub mod issue_4290;
 pub mod issue_4323;
 pub mod issue_4325;
 pub mod issue_4334;
 pub mod issue_4350;
+pub mod issue_4359;
 pub mod issue_4368;
 
 use livefire::{LiveRouter, Raw};
@@ -71,12 +82,19 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
         .live("/issues/3200/messages", issue_3200::PanelLive::default)
         .live("/issues/3200/settings", issue_3200::PanelLive::default)
         .live("/issues/3319", issue_3319::Issue3319Live::default)
+        .live("/issues/3378", issue_3378::HomeLive::default)
         .live("/issues/3368", issue_3368::Issue3368Live::default)
         .live("/issues/3391", issue_3391::Issue3391Live::default)
         .live("/issues/3448", issue_3448::Issue3448Live::default)
+        .live("/issues/3496/a", issue_3496::ALive::default)
+        .live("/issues/3496/b", issue_3496::BLive::default)
         .live("/issues/3529", issue_3529::Issue3529Live::default)
+        .live("/issues/3612/a", issue_3612::ALive::default)
+        .live("/issues/3612/b", issue_3612::BLive::default)
         .live("/issues/3636", issue_3636::Issue3636Live::default)
         .live("/issues/3651", issue_3651::Issue3651Live::default)
+        .live("/issues/3656", issue_3656::Issue3656Live::default)
+        .live("/issues/3658", issue_3658::Issue3658Live::default)
         .live("/issues/3684", issue_3684::Issue3684Live::default)
         .live("/issues/3686/a", issue_3686::Page::a)
         .live("/issues/3686/b", issue_3686::Page::b)
@@ -87,6 +105,7 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
         .live("/issues/3819", issue_3819::Issue3819Live::default)
         .live("/issues/3919", issue_3919::Issue3919Live::default)
         .live("/issues/3931", issue_3931::Issue3931Live::default)
+        .live("/issues/3953", issue_3953::Issue3953Live::default)
         .live("/issues/3979", issue_3979::Issue3979Live::default)
         .live("/issues/4027", issue_4027::Issue4027Live::default)
         .live("/issues/4066", issue_4066::Issue4066Live::default)
@@ -97,6 +116,7 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
         .live("/issues/4107", issue_4107::Issue4107Live::default)
         .live("/issues/4121", issue_4121::Issue4121Live::default)
         .live("/issues/4147", issue_4147::Issue4147Live::default)
+        .live("/issues/4209", issue_4209::Issue4209Live::default)
         .live("/issues/4212", issue_4212::Issue4212Live::default)
         .live("/issues/4290/a", issue_4290::ALive::default)
         .live("/issues/4290/b", issue_4290::BLive::default)
@@ -104,6 +124,7 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
         .live("/issues/4325", issue_4325::Issue4325Live::default)
         .live("/issues/4334", issue_4334::Issue4334Live::default)
         .live("/issues/4350", issue_4350::Issue4350Live::default)
+        .live("/issues/4359", issue_4359::Issue4359Live::default)
         .live("/issues/4368", issue_4368::Issue4368Live::default)
 }
 
@@ -111,10 +132,32 @@ pub fn default_session(router: LiveRouter) -> LiveRouter {
 pub fn no_session(router: LiveRouter) -> LiveRouter {
     router
         .live("/issues/2965", issue_2965::Issue2965Live::default)
+        .live("/issues/3047/a", issue_3047::Issue3047ALive::default)
+        .live("/issues/3047/b", issue_3047::Issue3047BLive::default)
+        .live("/issues/3530", issue_3530::Issue3530Live::default)
+        .live("/issues/3681", issue_3681::Issue3681Live::default)
+        .live("/issues/3681/away", issue_3681::AwayLive::default)
         .live("/issues/3169", issue_3169::Issue3169Live::default)
         .live("/issues/3647", issue_3647::Issue3647Live::default)
         .live("/issues/3941", issue_3941::Issue3941Live::default)
         .live("/issues/4078", issue_4078::Issue4078Live::default)
+}
+
+/// The nested live views of the issue views.
+pub fn child_views(router: LiveRouter) -> LiveRouter {
+    router
+        .child_view(issue_3047::Sticky::default)
+        .child_view(issue_3378::AppBarLive::default)
+        .child_view(issue_3378::NotificationsLive::default)
+        .child_view(issue_3496::StickyLive::default)
+        .child_view(issue_3530::NestedLive::default)
+        .child_view(issue_3612::StickyLive::default)
+        .child_view(issue_3656::Sticky::default)
+        .child_view(issue_3658::Sticky::default)
+        .child_view(issue_3681::StickyLive::default)
+        .child_view(issue_3953::NestedViewLive::default)
+        .child_view(issue_4209::SlowTargetLive::default)
+        .child_view(issue_4359::ChildLive::default)
 }
 
 /// Issue views of the `:other` live session.
