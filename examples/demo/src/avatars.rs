@@ -22,9 +22,9 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use livefire::upload::UploadedFile;
-use rusqlite::OptionalExtension as _;
 
-use crate::db::{Db, DbError};
+use crate::db::DbError;
+use crate::store::{AnyStore, AvatarRow};
 
 /// The largest avatar accepted, in bytes (1 MB: small enough for the browser test to pick a
 /// larger file quickly).
@@ -145,18 +145,18 @@ pub enum AvatarError {
 /// The avatar store: a directory of image files and the `avatars` table. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Avatars {
-    db: Db,
+    db: AnyStore,
     dir: Arc<Path>,
 }
 
 impl Avatars {
     /// The store over `db`, keeping files in `dir` (created with mode 0700 if missing). This
     /// blocks briefly; call it at start-up.
-    pub fn open(db: Db, dir: impl Into<PathBuf>) -> std::io::Result<Self> {
+    pub fn open(db: impl Into<AnyStore>, dir: impl Into<PathBuf>) -> std::io::Result<Self> {
         let dir = dir.into();
         create_private_dir(&dir)?;
         Ok(Self {
-            db,
+            db: db.into(),
             dir: Arc::from(dir),
         })
     }
@@ -168,25 +168,13 @@ impl Avatars {
 
     /// The avatar of `user_id`, if any.
     pub async fn get(&self, user_id: i64) -> Result<Option<Avatar>, AvatarError> {
-        let row = self
-            .db
-            .call(move |c| {
-                c.query_row(
-                    "SELECT file_id, content_type, size, updated_at FROM avatars WHERE user_id = ?1",
-                    [user_id],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, i64>(2)?,
-                            r.get::<_, i64>(3)?,
-                        ))
-                    },
-                )
-                .optional()
-            })
-            .await?;
-        let Some((id, content_type, size, updated_at)) = row else {
+        let Some(AvatarRow {
+            file_id: id,
+            content_type,
+            size,
+            updated_at,
+        }) = self.db.avatar(user_id).await?
+        else {
             return Ok(None);
         };
         let (Some(image_type), true, Ok(size)) = (
@@ -239,35 +227,17 @@ impl Avatars {
         };
         let dest = self.dir.join(avatar.file_name());
         file.persist(&dest).await?;
-        let record = avatar.clone();
         let old = self
             .db
-            .call(move |c| {
-                let tx = c.transaction()?;
-                let old: Option<(String, String)> = tx
-                    .query_row(
-                        "SELECT file_id, content_type FROM avatars WHERE user_id = ?1",
-                        [user_id],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
-                tx.execute(
-                    "INSERT INTO avatars (user_id, file_id, content_type, size, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (user_id) DO UPDATE SET file_id = excluded.file_id,
-                        content_type = excluded.content_type, size = excluded.size,
-                        updated_at = excluded.updated_at",
-                    rusqlite::params![
-                        user_id,
-                        record.id,
-                        record.image_type.mime(),
-                        i64::try_from(record.size).unwrap_or(i64::MAX),
-                        record.updated_at
-                    ],
-                )?;
-                tx.commit()?;
-                Ok(old)
-            })
+            .put_avatar(
+                user_id,
+                AvatarRow {
+                    file_id: avatar.id.clone(),
+                    content_type: avatar.image_type.mime().to_owned(),
+                    size: i64::try_from(avatar.size).unwrap_or(i64::MAX),
+                    updated_at: avatar.updated_at,
+                },
+            )
             .await;
         let old = match old {
             Ok(old) => old,

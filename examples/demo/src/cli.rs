@@ -13,7 +13,7 @@ use std::fmt;
 use std::io::{self, BufRead};
 
 use crate::config::Config;
-use crate::db::{Db, DbError};
+use crate::db::DbError;
 use crate::users::{RegisterError, User, Users};
 
 /// Usage text printed by `demo help` and on argument errors.
@@ -31,7 +31,9 @@ configuration (environment): APP_ENV, PORT, BIND, DATA_DIR, DATABASE_PATH, SECUR
 SECRET_KEY_BASE, PUBLIC_URL (the site's https origin; required with secure cookies),
 TRUSTED_PROXIES (proxies whose X-Forwarded-For is believed), PASSWORD_THREADS and
 PASSWORD_QUEUE (the password pool), REDIS_URL (optional, several nodes: login tickets and
-logouts are shared through Redis)";
+logouts are shared through Redis), DATABASE_URL (optional, postgres://…: users and logins in
+PostgreSQL instead of the SQLite file), SESSION_IDLE_TIMEOUT, SESSION_REISSUE_AFTER,
+TOKEN_PURGE_EVERY, REVALIDATE_EVERY (seconds)";
 
 /// What the binary was asked to do.
 #[derive(Clone, PartialEq, Eq)]
@@ -205,9 +207,8 @@ pub async fn set_disabled(
     email: &str,
     disabled: bool,
 ) -> Result<User, SetDisabledError> {
-    let path = config.database_path.clone();
-    let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
-    Users::new(db)
+    let store = open_store(config).await?;
+    Users::new(store)
         .set_disabled(email, disabled)
         .await?
         .ok_or(SetDisabledError::NoSuchUser)
@@ -219,9 +220,14 @@ pub async fn create_user(
     email: &str,
     password: &str,
 ) -> Result<User, CreateUserError> {
-    let path = config.database_path.clone();
-    let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
-    Ok(Users::new(db).register(email, password).await?)
+    let store = open_store(config).await?;
+    Ok(Users::new(store).register(email, password).await?)
+}
+
+/// The configured store: PostgreSQL with `DATABASE_URL`, else the SQLite file.
+async fn open_store(config: &Config) -> Result<crate::store::AnyStore, DbError> {
+    let settings = crate::deploy::Settings::from_env().map_err(DbError::Settings)?;
+    settings.open_store(config).await
 }
 
 #[cfg(test)]

@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[&str] = &[
     ) STRICT;",
     // 3: disabled accounts (`demo disable EMAIL`): refused at login and at every request.
     "ALTER TABLE users ADD COLUMN disabled_at INTEGER;",
+    // 4: idle timeout and reissue of session tokens: when a token was last used, and the
+    // login it belongs to (the hash of the login's first token; NULL: the token's own hash).
+    "ALTER TABLE user_tokens ADD COLUMN last_used_at INTEGER;
+    ALTER TABLE user_tokens ADD COLUMN login_id BLOB;
+    CREATE INDEX user_tokens_login_id ON user_tokens (login_id);",
 ];
 
 /// Errors from the database layer.
@@ -86,6 +91,32 @@ pub enum DbError {
     /// The blocking task running the query panicked or was cancelled.
     #[error("database task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// PostgreSQL reported an error.
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No PostgreSQL connection could be had from the pool.
+    #[error("PostgreSQL pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    /// The PostgreSQL pool could not be built from `DATABASE_URL`.
+    #[error("PostgreSQL pool cannot be built: {0}")]
+    PoolBuild(#[from] deadpool_postgres::BuildError),
+    /// A store setting (`DATABASE_URL`, …) is invalid.
+    #[error(transparent)]
+    Settings(#[from] crate::deploy::SettingsError),
+    /// `DATABASE_URL` names neither `postgres://` nor `postgresql://`.
+    #[error("DATABASE_URL must start with postgres:// or postgresql://")]
+    UnsupportedUrl,
+    /// The PostgreSQL schema was migrated by a newer version of the program.
+    #[error(
+        "PostgreSQL schema version {found} is newer than this program supports ({supported}); \
+         refusing to touch it"
+    )]
+    PgSchemaTooNew {
+        /// Version found in `demo_schema`.
+        found: i64,
+        /// Number of migrations this build knows.
+        supported: usize,
+    },
 }
 
 impl DbError {
@@ -365,14 +396,15 @@ mod tests {
     #[tokio::test]
     async fn foreign_keys_cascade_and_unique_email_is_case_insensitive() {
         let db = Db::open_in_memory().unwrap();
-        assert_eq!(db.schema_version().await.unwrap(), 3);
+        assert_eq!(db.schema_version().await.unwrap(), 4);
         db.call(|c| {
             c.execute(
                 "INSERT INTO users (id, email, password_hash, inserted_at) VALUES (1, 'A@x.io', 'h', 0)",
                 [],
             )?;
             c.execute(
-                "INSERT INTO user_tokens VALUES (zeroblob(32), 1, 'session', 0)",
+                "INSERT INTO user_tokens (token_hash, user_id, context, inserted_at) \
+                 VALUES (zeroblob(32), 1, 'session', 0)",
                 [],
             )
         })
@@ -421,6 +453,6 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, DbError::Task(_)));
-        assert_eq!(db.schema_version().await.unwrap(), 3);
+        assert_eq!(db.schema_version().await.unwrap(), 4);
     }
 }

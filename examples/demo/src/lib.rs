@@ -7,6 +7,8 @@ pub mod avatars;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod deploy;
 pub mod secret;
+pub mod store;
 pub mod users;
 pub mod web;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use demo::cli::{self, Command};
 use demo::config::Config;
-use demo::db::Db;
+use demo::deploy::Settings;
 use demo::secret;
 use demo::users::Users;
 use demo::web::{self, AppState, Options, Tickets};
@@ -98,11 +98,10 @@ async fn try_serve(config: Config) -> Result<(), String> {
     let allowed_origins = config.allowed_origins().map_err(|e| refuse(&e))?;
     let secret = secret::load_secret(&config).map_err(|e| refuse(&e))?;
     let keyring = Keyring::new(&secret).map_err(|e| refuse(&e))?;
-    let path = config.database_path.clone();
-    let db = tokio::task::spawn_blocking(move || Db::open(&path))
-        .await
-        .map_err(|e| refuse(&e))?
-        .map_err(|e| refuse(&e))?;
+    // DATABASE_URL=postgres://… (several nodes) or the SQLite file at DATABASE_PATH.
+    let settings = Settings::from_env().map_err(|e| refuse(&e))?;
+    let store = settings.open_store(&config).await.map_err(|e| refuse(&e))?;
+    let backend = store.backend();
     let pool = config.password_pool();
     tracing::info!(
         threads = pool.threads,
@@ -110,10 +109,13 @@ async fn try_serve(config: Config) -> Result<(), String> {
         argon2_memory_mib = pool.max_argon2_memory() / (1024 * 1024),
         "password pool"
     );
-    let users = Users::new(db).with_pool(pool);
+    let users = Users::new(store)
+        .with_pool(pool)
+        .with_session_policy(settings.policy);
     users.warm_up().await.map_err(|e| refuse(&e))?;
     // With REDIS_URL (several nodes), logouts reach the live sockets on every node and login
-    // tickets are shared; without it, pub/sub is local and tickets live in the SQLite file.
+    // tickets are shared; without it, pub/sub is local and tickets live in the database (the
+    // SQLite file, or PostgreSQL, which several nodes share too).
     let (pubsub, tickets) = match std::env::var("REDIS_URL") {
         Ok(url) if !url.is_empty() => {
             let unusable = |e: &dyn std::fmt::Display| {
@@ -124,8 +126,8 @@ async fn try_serve(config: Config) -> Result<(), String> {
             (pubsub, tickets)
         }
         _ => {
-            let db = users.db().clone();
-            let tickets = tokio::task::spawn_blocking(move || Tickets::for_db(&db))
+            let store = users.store().clone();
+            let tickets = tokio::task::spawn_blocking(move || Tickets::for_store(&store))
                 .await
                 .map_err(|e| refuse(&e))?
                 .map_err(|e| refuse(&e))?;
@@ -158,7 +160,8 @@ async fn try_serve(config: Config) -> Result<(), String> {
             trusted_proxies: config.trusted_proxies.clone(),
             limits,
             data_dir: Some(data_dir),
-            revalidate_every: None,
+            revalidate_every: settings.revalidate_every,
+            purge_every: settings.purge_every,
         },
     );
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))
@@ -169,7 +172,12 @@ async fn try_serve(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}:{}: {e}", config.bind, config.port))?;
     tracing::info!(
         environment = %config.environment,
-        database = %config.database_path.display(),
+        %backend,
+        database = %if settings.database_url.is_some() {
+            "DATABASE_URL".into()
+        } else {
+            config.database_path.display().to_string()
+        },
         "demo listening on http://{local}"
     );
     // livefire::serve records each connection's address (for ClientAddr and the login

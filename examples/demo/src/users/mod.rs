@@ -33,12 +33,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::OptionalExtension as _;
 use sha2::{Digest as _, Sha256};
 
 use self::pool::{PasswordPool, PoolConfig, PoolError};
 use self::throttle::{Denied, Outcome, Throttle, ThrottleConfig};
 use crate::db::{Db, DbError};
+use crate::store::AnyStore;
+
+pub use self::tokens::SessionPolicy;
 
 /// Minimum password length in characters (Unicode scalar values).
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -147,7 +149,8 @@ pub enum AuthError {
 /// throttle state.
 #[derive(Clone)]
 pub struct Users {
-    db: Db,
+    store: AnyStore,
+    policy: SessionPolicy,
     throttle: Arc<Mutex<Throttle>>,
     pool: PasswordPool,
     clock: Clock,
@@ -158,7 +161,8 @@ pub struct Users {
 impl fmt::Debug for Users {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Users")
-            .field("db", &self.db)
+            .field("store", &self.store)
+            .field("policy", &self.policy)
             .field("pool", &self.pool)
             .field("throttle", &self.lock_throttle().config)
             .finish_non_exhaustive()
@@ -186,8 +190,9 @@ impl Drop for Attempt<'_> {
 }
 
 impl Users {
-    /// Creates a store over `db` with the default [`ThrottleConfig`], a [`PasswordPool`] of
-    /// the default size and the system clock.
+    /// Creates a store over `store` (a SQLite [`Db`] or a
+    /// [`PgStore`](crate::store::postgres::PgStore)) with the default [`ThrottleConfig`], a
+    /// [`PasswordPool`] of the default size, the default [`SessionPolicy`] and the system clock.
     ///
     /// ```
     /// use demo::{db::Db, users::{AuthError, Users}};
@@ -203,9 +208,10 @@ impl Users {
     /// assert_eq!(users.user_by_session_token(&token).await.unwrap(), None);
     /// # });
     /// ```
-    pub fn new(db: Db) -> Self {
+    pub fn new(store: impl Into<AnyStore>) -> Self {
         Self {
-            db,
+            store: store.into(),
+            policy: SessionPolicy::default(),
             throttle: Arc::new(Mutex::new(Throttle::new(ThrottleConfig::default()))),
             pool: PasswordPool::new(PoolConfig::default()),
             clock: Arc::new(system_now),
@@ -236,9 +242,26 @@ impl Users {
         self
     }
 
-    /// The underlying database handle.
-    pub fn db(&self) -> &Db {
-        &self.db
+    /// Replaces the idle timeout and reissue age of session tokens.
+    #[must_use]
+    pub fn with_session_policy(mut self, policy: SessionPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The idle timeout and reissue age of session tokens.
+    pub fn session_policy(&self) -> SessionPolicy {
+        self.policy
+    }
+
+    /// The store (SQLite or PostgreSQL).
+    pub fn store(&self) -> &AnyStore {
+        &self.store
+    }
+
+    /// The SQLite database, when the store is one.
+    pub fn db(&self) -> Option<&Db> {
+        self.store.sqlite()
     }
 
     /// The password pool (its size and how busy it is).
@@ -322,25 +345,12 @@ impl Users {
         };
         let hash = password::hash(slot, password.to_owned()).await?;
         let now = self.now();
-        let insert_email = email.clone();
         let id = self
-            .db
-            .call(move |c| {
-                c.query_row(
-                    "INSERT INTO users (email, password_hash, inserted_at) VALUES (?1, ?2, ?3) \
-                     RETURNING id",
-                    rusqlite::params![insert_email, hash, now],
-                    |r| r.get(0),
-                )
-            })
+            .store
+            .insert_user(email.clone(), hash, now)
             .await
-            .map_err(|e| {
-                if e.is_unique_violation() {
-                    RegisterError::EmailTaken
-                } else {
-                    RegisterError::Store(e.into())
-                }
-            })?;
+            .map_err(|e| RegisterError::Store(e.into()))?
+            .ok_or(RegisterError::EmailTaken)?;
         tracing::info!(user_id = id, "user registered");
         Ok(User { id, email })
     }
@@ -421,20 +431,11 @@ impl Users {
             return Err(AuthError::Busy);
         };
 
-        let lookup = email.to_owned();
+        // A disabled account is looked up as an unknown one: the same dummy verification,
+        // the same generic error (docs/threat-model.md case 72).
         let row = self
-            .db
-            .call(move |c| {
-                c.query_row(
-                    // A disabled account is looked up as an unknown one: the same dummy
-                    // verification, the same generic error (docs/threat-model.md case 72).
-                    "SELECT id, email, password_hash FROM users \
-                     WHERE email = ?1 AND disabled_at IS NULL",
-                    [lookup],
-                    |r| Ok((user_from_row(r)?, r.get::<_, String>(2)?)),
-                )
-                .optional()
-            })
+            .store
+            .login_by_email(email.to_owned())
             .await
             .map_err(|e| {
                 attempt.outcome = Outcome::NotTried;
@@ -486,13 +487,8 @@ impl Users {
             }
         };
         let result = self
-            .db
-            .call(move |c| {
-                c.execute(
-                    "UPDATE users SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3",
-                    rusqlite::params![new_hash, user_id, old_hash],
-                )
-            })
+            .store
+            .set_password_hash(user_id, new_hash, Some(old_hash))
             .await;
         match result {
             Ok(_) => tracing::info!(user_id, "password hash upgraded to current parameters"),
@@ -512,15 +508,8 @@ impl Users {
         let Some(user) = self.user_by_email(email).await? else {
             return Ok(None);
         };
-        let (id, now) = (user.id, self.now());
-        self.db
-            .call(move |c| {
-                c.execute(
-                    "UPDATE users SET disabled_at = CASE WHEN ?2 THEN coalesce(disabled_at, ?3) END \
-                     WHERE id = ?1",
-                    rusqlite::params![id, disabled, now],
-                )
-            })
+        self.store
+            .set_disabled(user.id, disabled, self.now())
             .await?;
         if disabled {
             self.delete_all_tokens(user.id).await?;
@@ -551,14 +540,8 @@ impl Users {
             return Err(ChangePasswordError::Busy);
         };
         let hash = password::hash(slot, new.to_owned()).await?;
-        let id = user.id;
-        self.db
-            .call(move |c| {
-                c.execute(
-                    "UPDATE users SET password_hash = ?1 WHERE id = ?2",
-                    rusqlite::params![hash, id],
-                )
-            })
+        self.store
+            .set_password_hash(user.id, hash, None)
             .await
             .map_err(StoreError::from)?;
         tracing::info!(user_id = user.id, "password changed");
@@ -567,18 +550,7 @@ impl Users {
 
     /// Looks a user up by email (trimmed, ASCII case-insensitive).
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let email = email.trim().to_owned();
-        Ok(self
-            .db
-            .call(move |c| {
-                c.query_row(
-                    "SELECT id, email FROM users WHERE email = ?1",
-                    [email],
-                    user_from_row,
-                )
-                .optional()
-            })
-            .await?)
+        Ok(self.store.user_by_email(email.trim().to_owned()).await?)
     }
 }
 
@@ -654,14 +626,6 @@ pub fn validate_password(password: &str) -> Result<(), RegisterError> {
     } else {
         Ok(())
     }
-}
-
-/// A [`User`] from a row whose first two columns are `id` and `email`.
-fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
-    Ok(User {
-        id: row.get(0)?,
-        email: row.get(1)?,
-    })
 }
 
 /// The system clock as Unix seconds: the default [`Clock`].
@@ -740,15 +704,7 @@ pub(super) mod tests {
     }
 
     pub(super) async fn stored_hash(users: &Users, id: i64) -> String {
-        users
-            .db()
-            .call(move |c| {
-                c.query_row("SELECT password_hash FROM users WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })
-            })
-            .await
-            .unwrap()
+        users.store().password_hash(id).await.unwrap().unwrap()
     }
 
     #[tokio::test]
@@ -886,12 +842,14 @@ pub(super) mod tests {
         let token = f.users.create_session_token(user.id).await.unwrap();
         f.users
             .db()
+            .unwrap()
             .call(|c| c.execute_batch("DROP TABLE user_tokens"))
             .await
             .unwrap();
         assert!(f.users.user_by_session_token(&token).await.is_err());
         f.users
             .db()
+            .unwrap()
             .call(|c| c.execute_batch("DROP TABLE users"))
             .await
             .unwrap();

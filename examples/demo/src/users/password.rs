@@ -277,6 +277,7 @@ mod tests {
         let id: i64 = f
             .users
             .db()
+            .unwrap()
             .call(move |c| {
                 c.query_row(
                     "INSERT INTO users (email, password_hash, inserted_at) VALUES ('old@example.com', ?1, 0) RETURNING id",

@@ -4,16 +4,26 @@
 //! A live view logs a user in by creating a token here and writing it into the HTTP session
 //! with `Socket::put_session`; livefire carries that write to the browser's next request
 //! through its single-use, 60-second handoff ticket (see [`crate::web::auth`]).
+//!
+//! **Idle timeout and reissue** ([`SessionPolicy`], phx.gen.auth's model): every use of a
+//! token by a request or a mount records its time (at most once per
+//! [`SessionPolicy::touch_every`]), and a token unused for longer than the idle timeout no
+//! longer resolves. A token older than [`SessionPolicy::reissue_after`] is replaced on the next
+//! request ([`Users::use_session_token`]) by a fresh one of the same kind in the same *login*:
+//! the old token stays valid until it expires or idles out, as in phx.gen.auth, so concurrent
+//! requests that each reissue never log the browser out (each gets a valid token, the cookie
+//! keeps the last) and the open live views of the old token keep running. Logging out deletes
+//! every token of the login ([`Users::delete_session_token`]), reissued ones included.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rusqlite::OptionalExtension as _;
 use sha2::{Digest as _, Sha256};
 
-use super::{StoreError, User, Users, user_from_row, window_secs};
+use super::{StoreError, User, Users, window_secs};
+use crate::store::{Cutoffs, NewToken};
 
 /// `user_tokens.context` of session tokens.
 pub const SESSION_CONTEXT: &str = "session";
@@ -23,14 +33,55 @@ pub const SESSION_VALIDITY: Duration = Duration::from_secs(14 * 24 * 60 * 60);
 pub const REMEMBER_CONTEXT: &str = "session_remember";
 /// How long a "remember me" session token stays valid (as long as its persistent cookie).
 pub const REMEMBER_VALIDITY: Duration = Duration::from_secs(60 * 24 * 60 * 60);
-
-/// SQL condition on a `user_tokens` row (alias `t`): a session token of either kind, younger
-/// than its validity. `?1` and `?2` are the oldest valid `inserted_at` of plain and remembered
-/// session tokens.
-const VALID_SESSION: &str = "((t.context = 'session' AND t.inserted_at > ?1) \
-     OR (t.context = 'session_remember' AND t.inserted_at > ?2))";
 /// Number of random bytes in a session token.
 pub const SESSION_TOKEN_BYTES: usize = 32;
+/// Default [`SessionPolicy::idle_timeout`]: 30 days without a request or a mount.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// Default [`SessionPolicy::reissue_after`]: 7 days, phx.gen.auth's
+/// `@session_reissue_age_in_days`.
+pub const DEFAULT_REISSUE_AFTER: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// How session tokens age besides their absolute validity.
+///
+/// ```
+/// use std::time::Duration;
+/// use demo::users::SessionPolicy;
+/// let policy = SessionPolicy::default();
+/// assert_eq!(policy.idle_timeout, Some(Duration::from_secs(30 * 24 * 3600)));
+/// assert_eq!(policy.reissue_after, Duration::from_secs(7 * 24 * 3600));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// A token unused (no request, no mount) for this long no longer resolves; `None`: never.
+    pub idle_timeout: Option<Duration>,
+    /// A token older than this is replaced on the next request by a fresh one.
+    pub reissue_after: Duration,
+    /// A use is written to the store at most this often per token (so that not every request
+    /// writes). The idle timeout is therefore exact to within this much.
+    pub touch_every: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            reissue_after: DEFAULT_REISSUE_AFTER,
+            touch_every: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What a request's use of its session token found ([`Users::use_session_token`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUse {
+    /// The signed-in user.
+    pub user: User,
+    /// A fresh token to put into the session in place of the old one (the old one was older
+    /// than [`SessionPolicy::reissue_after`]).
+    pub reissued: Option<String>,
+    /// Whether the login is a "remember me" one (its cookie is persistent).
+    pub remembered: bool,
+}
 
 impl Users {
     /// Creates a session token for `user_id` and returns it (43 characters of base64url).
@@ -38,7 +89,7 @@ impl Users {
     /// Only the SHA-256 of the token is stored; the returned string is the bearer credential and
     /// belongs in the encrypted session cookie only (never in a URL, a flash or a log).
     pub async fn create_session_token(&self, user_id: i64) -> Result<String, StoreError> {
-        let token = self.insert_token(user_id, SESSION_CONTEXT).await?;
+        let token = self.insert_token(user_id, SESSION_CONTEXT, None).await?;
         tracing::debug!(user_id, "session token created");
         Ok(token)
     }
@@ -49,61 +100,97 @@ impl Users {
         &self,
         user_id: i64,
     ) -> Result<String, StoreError> {
-        let token = self.insert_token(user_id, REMEMBER_CONTEXT).await?;
+        let token = self.insert_token(user_id, REMEMBER_CONTEXT, None).await?;
         tracing::debug!(user_id, "remembered session token created");
         Ok(token)
     }
 
-    /// Oldest valid `inserted_at` of plain and of remembered session tokens.
-    fn cutoffs(&self) -> (i64, i64) {
-        let now = self.now();
-        (now - validity_secs(), now - window_secs(REMEMBER_VALIDITY))
+    /// Which tokens are valid now; `idle`: whether the idle timeout applies.
+    fn cutoffs(&self, idle: bool) -> Cutoffs {
+        cutoffs_at(self.now(), self.policy, idle)
     }
 
-    /// Resolves a session token to its user, if the token exists, is a session token and is
-    /// younger than [`SESSION_VALIDITY`]. Malformed tokens resolve to `None`.
+    /// Resolves a session token to its user, if the token exists, is a session token younger
+    /// than its validity, was used within the idle timeout and belongs to an enabled account;
+    /// records the use. Malformed tokens resolve to `None`. Never reissues (a mount cannot set
+    /// a cookie); requests use [`use_session_token`](Self::use_session_token).
     pub async fn user_by_session_token(&self, token: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.lookup(token).await?.map(|(user, ..)| user))
+    }
+
+    /// The session lookup of a request: as [`user_by_session_token`](Self::user_by_session_token),
+    /// and when the token is older than [`SessionPolicy::reissue_after`], a fresh token of the
+    /// same kind and login, for the caller to put into the session (the old one stays valid
+    /// until it expires or idles out, so other requests and live views holding it go on).
+    pub async fn use_session_token(&self, token: &str) -> Result<Option<SessionUse>, StoreError> {
+        let Some((user, row)) = self.lookup(token).await? else {
+            return Ok(None);
+        };
+        let remembered = row.context == REMEMBER_CONTEXT;
+        let mut reissued = None;
+        if self.now() - row.inserted_at >= window_secs(self.policy.reissue_after) {
+            let context = if remembered {
+                REMEMBER_CONTEXT
+            } else {
+                SESSION_CONTEXT
+            };
+            reissued = Some(
+                self.insert_token(user.id, context, Some(row.login_id))
+                    .await?,
+            );
+            tracing::info!(user_id = user.id, "session token reissued");
+        }
+        Ok(Some(SessionUse {
+            user,
+            reissued,
+            remembered,
+        }))
+    }
+
+    async fn lookup(
+        &self,
+        token: &str,
+    ) -> Result<Option<(User, crate::store::SessionRow)>, StoreError> {
         let Some(hash) = token_hash(token) else {
             return Ok(None);
         };
-        let (plain, remembered) = self.cutoffs();
-        Ok(self
-            .db
-            .call(move |c| {
-                c.query_row(
-                    &format!(
-                        "SELECT u.id, u.email FROM user_tokens t JOIN users u ON u.id = t.user_id \
-                         WHERE t.token_hash = ?3 AND {VALID_SESSION} AND u.disabled_at IS NULL"
-                    ),
-                    rusqlite::params![plain, remembered, hash],
-                    user_from_row,
-                )
-                .optional()
-            })
-            .await?)
+        let Some(row) = self.store.session(hash.clone(), self.cutoffs(true)).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if now - row.last_used_at >= window_secs(self.policy.touch_every) {
+            self.store.touch_token(hash, now).await?;
+        }
+        Ok(Some((row.user.clone(), row)))
     }
 
-    /// Deletes one session token (logout). Returns whether a token was deleted; malformed or
-    /// unknown tokens are not an error.
-    pub async fn delete_session_token(&self, token: &str) -> Result<bool, StoreError> {
+    /// Logs out one login: deletes the session token and every token reissued in its login.
+    /// Returns the [ids](session_token_id) deleted (empty for a malformed or unknown token,
+    /// which is not an error); the caller disconnects their live sockets.
+    pub async fn delete_login(&self, token: &str) -> Result<Vec<String>, StoreError> {
         let Some(hash) = token_hash(token) else {
-            return Ok(false);
+            return Ok(Vec::new());
         };
-        let deleted = self
-            .db
-            .call(move |c| {
-                c.execute(
-                    "DELETE FROM user_tokens WHERE token_hash = ?1 AND context IN (?2, ?3)",
-                    rusqlite::params![hash, SESSION_CONTEXT, REMEMBER_CONTEXT],
-                )
-            })
-            .await?;
-        Ok(deleted > 0)
+        Ok(self
+            .store
+            .delete_login(hash)
+            .await?
+            .iter()
+            .map(|hash| URL_SAFE_NO_PAD.encode(hash))
+            .collect())
+    }
+
+    /// Deletes one session token and the rest of its login (logout). Returns whether a token
+    /// was deleted; malformed or unknown tokens are not an error.
+    pub async fn delete_session_token(&self, token: &str) -> Result<bool, StoreError> {
+        Ok(!self.delete_login(token).await?.is_empty())
     }
 
     /// Of the session token ids given (see [`session_token_id`]), the ones whose token still
-    /// exists, is within its validity and belongs to an account that is not disabled: the check of the live sockets'
-    /// periodic revalidation (one query per batch). Malformed ids are simply not valid.
+    /// exists, is within its validity and belongs to an account that is not disabled: the
+    /// check of the live sockets' periodic revalidation (one query per batch). The idle
+    /// timeout does not apply here: an open live view is in use. Malformed ids are simply not
+    /// valid.
     pub async fn valid_session_token_ids(
         &self,
         ids: Vec<String>,
@@ -116,25 +203,9 @@ impl Users {
         if hashes.is_empty() {
             return Ok(HashSet::new());
         }
-        let (plain, remembered) = self.cutoffs();
-        let found: Vec<Vec<u8>> = self
-            .db
-            .call(move |c| {
-                let placeholders = (3..3 + hashes.len())
-                    .map(|i| format!("?{i}"))
-                    .collect::<Vec<_>>()
-                    .join(",");
-                let mut statement = c.prepare(&format!(
-                    "SELECT t.token_hash FROM user_tokens t JOIN users u ON u.id = t.user_id \
-                     WHERE {VALID_SESSION} AND u.disabled_at IS NULL \
-                     AND t.token_hash IN ({placeholders})"
-                ))?;
-                let mut params: Vec<&dyn rusqlite::ToSql> = vec![&plain, &remembered];
-                params.extend(hashes.iter().map(|h| h as &dyn rusqlite::ToSql));
-                statement
-                    .query_map(params.as_slice(), |r| r.get::<_, Vec<u8>>(0))?
-                    .collect()
-            })
+        let found = self
+            .store
+            .valid_session_hashes(hashes, self.cutoffs(false))
             .await?;
         Ok(found
             .iter()
@@ -151,20 +222,7 @@ impl Users {
         user_id: i64,
         remember: bool,
     ) -> Result<(String, Vec<String>), StoreError> {
-        let deleted: Vec<Vec<u8>> = self
-            .db
-            .call(move |c| {
-                c.prepare(
-                    "DELETE FROM user_tokens WHERE user_id = ?1 AND context IN (?2, ?3) \
-                     RETURNING token_hash",
-                )?
-                .query_map(
-                    rusqlite::params![user_id, SESSION_CONTEXT, REMEMBER_CONTEXT],
-                    |r| r.get(0),
-                )?
-                .collect()
-            })
-            .await?;
+        let deleted = self.store.delete_session_tokens(user_id).await?;
         let token = if remember {
             self.create_remembered_session_token(user_id).await?
         } else {
@@ -185,37 +243,28 @@ impl Users {
         let Some(hash) = token_hash(token) else {
             return Ok(false);
         };
-        Ok(self
-            .db
-            .call(move |c| {
-                c.query_row(
-                    "SELECT count(*) FROM user_tokens WHERE token_hash = ?1 AND context = ?2",
-                    rusqlite::params![hash, REMEMBER_CONTEXT],
-                    |r| r.get::<_, i64>(0),
-                )
-            })
-            .await?
-            > 0)
+        Ok(self.store.token_context(hash).await?.as_deref() == Some(REMEMBER_CONTEXT))
     }
 
-    /// Stores a new token of `context` for `user_id` and returns it: [`SESSION_TOKEN_BYTES`]
-    /// random bytes, base64url-encoded. Only their SHA-256 is stored.
+    /// Stores a new token of `context` for `user_id` in `login` (a new login if `None`) and
+    /// returns it: [`SESSION_TOKEN_BYTES`] random bytes, base64url-encoded. Only their SHA-256
+    /// is stored.
     async fn insert_token(
         &self,
         user_id: i64,
         context: &'static str,
+        login: Option<Vec<u8>>,
     ) -> Result<String, StoreError> {
         let mut raw = [0u8; SESSION_TOKEN_BYTES];
         getrandom::fill(&mut raw).map_err(StoreError::Random)?;
         let hash = Sha256::digest(raw).to_vec();
-        let now = self.now();
-        self.db
-            .call(move |c| {
-                c.execute(
-                    "INSERT INTO user_tokens (token_hash, user_id, context, inserted_at) \
-                     VALUES (?1, ?2, ?3, ?4)",
-                    rusqlite::params![hash, user_id, context, now],
-                )
+        self.store
+            .insert_token(NewToken {
+                login_id: login.unwrap_or_else(|| hash.clone()),
+                hash,
+                user_id,
+                context,
+                now: self.now(),
             })
             .await?;
         Ok(URL_SAFE_NO_PAD.encode(raw))
@@ -224,29 +273,57 @@ impl Users {
     /// Deletes every token of a user, in every context (logout everywhere, password change).
     /// Returns how many were deleted.
     pub async fn delete_all_tokens(&self, user_id: i64) -> Result<usize, StoreError> {
-        let deleted = self
-            .db
-            .call(move |c| c.execute("DELETE FROM user_tokens WHERE user_id = ?1", [user_id]))
-            .await?;
+        let deleted = self.store.delete_all_tokens(user_id).await?;
         tracing::info!(user_id, deleted, "all tokens of user deleted");
-        Ok(deleted)
+        Ok(usize::try_from(deleted).unwrap_or(usize::MAX))
     }
 
-    /// Deletes expired session tokens. Lookups already ignore them; this only reclaims space.
+    /// Deletes the session tokens past their validity or idle timeout. Lookups already ignore
+    /// them; this reclaims space ([`spawn_purge`](Self::spawn_purge) runs it periodically).
     pub async fn purge_expired_tokens(&self) -> Result<usize, StoreError> {
-        let (plain, remembered) = self.cutoffs();
-        Ok(self
-            .db
-            .call(move |c| {
-                c.execute(
-                    &format!(
-                        "DELETE FROM user_tokens AS t WHERE t.context IN ('session', \
-                         'session_remember') AND NOT {VALID_SESSION}"
-                    ),
-                    rusqlite::params![plain, remembered],
-                )
-            })
-            .await?)
+        let purged = self.store.purge_tokens(self.cutoffs(true)).await?;
+        Ok(usize::try_from(purged).unwrap_or(usize::MAX))
+    }
+
+    /// Purges expired session tokens every `every` in a background task (the first pass right
+    /// away), until the returned handle is aborted or the runtime stops. Failures are logged
+    /// and retried at the next pass. (Login tickets are purged by livefire's ticket layer,
+    /// every 30 s.)
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let users = demo::users::Users::new(demo::db::Db::open_in_memory().unwrap());
+    /// let task = users.spawn_purge(std::time::Duration::from_secs(3600));
+    /// task.abort();
+    /// # });
+    /// ```
+    pub fn spawn_purge(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        // The store, clock and policy only: the task must not keep the password pool alive.
+        let (store, clock, policy) = (self.store.clone(), self.clock.clone(), self.policy);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every.max(Duration::from_millis(10)));
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                match store.purge_tokens(cutoffs_at(clock(), policy, true)).await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "expired session tokens purged"),
+                    Err(err) => tracing::warn!(%err, "purging expired session tokens failed"),
+                }
+            }
+        })
+    }
+}
+
+/// Which tokens are valid at `now` under `policy`; `idle`: whether the idle timeout applies.
+fn cutoffs_at(now: i64, policy: SessionPolicy, idle: bool) -> Cutoffs {
+    Cutoffs {
+        plain: now - window_secs(SESSION_VALIDITY),
+        remembered: now - window_secs(REMEMBER_VALIDITY),
+        idle: match policy.idle_timeout {
+            Some(timeout) if idle => now - window_secs(timeout),
+            _ => i64::MIN,
+        },
     }
 }
 
@@ -271,10 +348,6 @@ fn token_hash(token: &str) -> Option<Vec<u8>> {
     }
     let raw = URL_SAFE_NO_PAD.decode(token).ok()?;
     (raw.len() == SESSION_TOKEN_BYTES).then(|| Sha256::digest(&raw).to_vec())
-}
-
-fn validity_secs() -> i64 {
-    window_secs(SESSION_VALIDITY)
 }
 
 #[cfg(test)]
@@ -312,6 +385,7 @@ mod tests {
         let rows: Vec<(Vec<u8>, String)> = f
             .users
             .db()
+            .unwrap()
             .call(|c| {
                 let mut s = c.prepare("SELECT token_hash, context FROM user_tokens")?;
                 s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
@@ -420,6 +494,7 @@ mod tests {
         let b_id = b.id;
         f.users
             .db()
+            .unwrap()
             .call(move |c| c.execute("DELETE FROM users WHERE id = ?1", [b_id]))
             .await
             .unwrap();
@@ -507,7 +582,12 @@ mod tests {
     /// one 14; revalidation sees the same validity; purging drops each at its own age.
     #[tokio::test]
     async fn case_13_70_remembered_token_lives_60_days_and_plain_14() {
-        let f = fixture();
+        let mut f = fixture();
+        // Absolute validity only: the 46 days without use below would pass the idle timeout.
+        f.users = f.users.clone().with_session_policy(super::SessionPolicy {
+            idle_timeout: None,
+            ..super::SessionPolicy::default()
+        });
         let user = f.users.register("rem@example.com", PASSWORD).await.unwrap();
         let plain = f.users.create_session_token(user.id).await.unwrap();
         let remembered = f
@@ -569,6 +649,7 @@ mod tests {
         let token = f.users.create_session_token(user.id).await.unwrap();
         f.users
             .db()
+            .unwrap()
             .call(|c| c.execute("UPDATE user_tokens SET context = 'login-handoff'", []))
             .await
             .unwrap();

@@ -86,8 +86,20 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let current = match session.get::<String>(USER_TOKEN) {
-        Some(token) => match users.user_by_session_token(&token).await {
-            Ok(Some(user)) => Some(user),
+        Some(token) => match users.use_session_token(&token).await {
+            Ok(Some(found)) => {
+                // An old token is replaced by a fresh one of the same login (phx.gen.auth's
+                // reissue), without renewing the session: open tabs keep their CSRF token.
+                if let Some(fresh) = found.reissued {
+                    if let Err(err) = session.insert(USER_TOKEN, fresh) {
+                        tracing::error!(%err, "could not store the reissued session token");
+                    }
+                    if found.remembered {
+                        session.set_persistent(Some(REMEMBER_ME));
+                    }
+                }
+                Some(found.user)
+            }
             Ok(None) => {
                 // Deleted on logout (here or elsewhere) or expired: anonymous from now on.
                 session.remove(USER_TOKEN);
@@ -166,13 +178,19 @@ pub async fn logout(
     flash: FlashHandle,
     Extension(CurrentUser(user)): Extension<CurrentUser>,
 ) -> Response {
-    if let Some(token) = session.get::<String>(USER_TOKEN)
-        && let Err(err) = users.delete_session_token(&token).await
-    {
-        tracing::error!(%err, "logout: could not delete the session token");
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
     if let Some(token) = session.get::<String>(USER_TOKEN) {
+        // The token and the others of its login (reissued ones), whose sockets close too.
+        match users.delete_login(&token).await {
+            Ok(ids) => {
+                for id in ids {
+                    sockets.disconnect(&format!("{LIVE_SOCKET_PREFIX}{id}"));
+                }
+            }
+            Err(err) => {
+                tracing::error!(%err, "logout: could not delete the session token");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        }
         sockets.disconnect(&live_socket_id(&token));
     }
     session.renew();

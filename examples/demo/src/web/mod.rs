@@ -71,6 +71,8 @@ use livefire::{Limits, LiveRouter, OnMount, SecurityHeadersLayer, TrustedProxyLa
 
 use crate::avatars::{self, Avatars};
 use crate::db::Db;
+use crate::store::AnyStore;
+use crate::store::postgres::PgTicketStore;
 use crate::users::Users;
 
 pub use account::Account;
@@ -107,6 +109,8 @@ pub enum Tickets {
     Sqlite(SqliteTicketStore),
     /// Redis: shared by every node.
     Redis(RedisTicketStore),
+    /// A table in the PostgreSQL database (`DATABASE_URL`): shared by every node.
+    Postgres(PgTicketStore),
 }
 
 impl Tickets {
@@ -128,6 +132,16 @@ impl Tickets {
         conn.pragma_update(None, "secure_delete", true)
             .map_err(TicketStoreError::new)?;
         Ok(Self::Sqlite(SqliteTicketStore::new(conn)?))
+    }
+
+    /// The default store for `store`: [`Tickets::for_db`] on SQLite, the table
+    /// `livefire_tickets` on PostgreSQL. Opening the SQLite file blocks briefly.
+    pub fn for_store(store: &AnyStore) -> Result<Self, TicketStoreError> {
+        match (store.sqlite(), store.as_postgres()) {
+            (Some(db), _) => Self::for_db(db),
+            (None, Some(pg)) => Ok(Self::Postgres(pg.tickets())),
+            (None, None) => Ok(Self::Memory(MemoryTicketStore::new())),
+        }
     }
 
     /// Redis at `url` (`REDIS_URL`).
@@ -169,7 +183,13 @@ pub struct Options {
     /// its disconnect broadcast is lost; default
     /// [`DEFAULT_REVALIDATE_PERIOD`](livefire::sockets::DEFAULT_REVALIDATE_PERIOD) (20 s).
     pub revalidate_every: Option<std::time::Duration>,
+    /// How often expired session tokens are deleted ([`Users::spawn_purge`]); default
+    /// [`DEFAULT_PURGE_PERIOD`] (1 hour).
+    pub purge_every: Option<std::time::Duration>,
 }
+
+/// How often expired session tokens are purged by default.
+pub const DEFAULT_PURGE_PERIOD: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Creates the avatar and upload directories under `data_dir` (mode 0700), as
 /// [`app_with`] needs them; the binary calls it first to refuse to start with a clear error.
@@ -178,8 +198,8 @@ pub fn prepare_data_dir(data_dir: &Path) -> std::io::Result<()> {
     avatars::create_private_dir(&data_dir.join("uploads"))
 }
 
-fn default_data_dir(db: &Db) -> PathBuf {
-    match db.path().map(Path::parent) {
+fn default_data_dir(db: Option<&Db>) -> PathBuf {
+    match db.and_then(Db::path).map(Path::parent) {
         Some(Some(dir)) if !dir.as_os_str().is_empty() => dir.to_owned(),
         Some(_) => PathBuf::from("."),
         None => std::env::temp_dir().join(format!("livefire-demo-{}", std::process::id())),
@@ -234,8 +254,8 @@ pub fn app_with_pubsub(state: AppState, pubsub: PubSub) -> Router {
 /// [data directory](Options::data_dir) cannot be prepared (check with [`prepare_data_dir`]).
 pub fn app_with(state: AppState, mut options: Options) -> Router {
     let tickets = options.tickets.take().unwrap_or_else(|| {
-        Tickets::for_db(state.users.db()).unwrap_or_else(|err| {
-            tracing::error!(%err, "SQLite ticket store unavailable; keeping tickets in memory");
+        Tickets::for_store(state.users.store()).unwrap_or_else(|err| {
+            tracing::error!(%err, "ticket store unavailable; keeping tickets in memory");
             Tickets::Memory(MemoryTicketStore::new())
         })
     });
@@ -243,6 +263,7 @@ pub fn app_with(state: AppState, mut options: Options) -> Router {
         Tickets::Memory(store) => build(state, options, store),
         Tickets::Sqlite(store) => build(state, options, store),
         Tickets::Redis(store) => build(state, options, store),
+        Tickets::Postgres(store) => build(state, options, store),
     }
 }
 
@@ -265,7 +286,7 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
             data_dir.display()
         );
     }
-    let avatars = Avatars::open(users.db().clone(), data_dir.join("avatars"))
+    let avatars = Avatars::open(users.store().clone(), data_dir.join("avatars"))
         .unwrap_or_else(|err| panic!("cannot open the avatar directory: {err}"));
     let (account_avatars, profile_avatars) = (avatars.clone(), avatars.clone());
     let live_router = LiveRouter::new(keyring.clone());
@@ -312,6 +333,8 @@ fn build<S: TicketStore + Clone>(state: AppState, options: Options, tickets: S) 
             async move { auth::valid_live_socket_ids(&users, ids).await }
         },
     );
+    // Expired session tokens are deleted in the background (lookups already ignore them).
+    users.spawn_purge(options.purge_every.unwrap_or(DEFAULT_PURGE_PERIOD));
     let live = live_router.build().expect("valid live routes and origins");
     let routes = Router::new()
         .route("/", get(home::home))
