@@ -472,6 +472,7 @@ impl Fixture {
     async fn session_rows(&self) -> i64 {
         self.users
             .db()
+            .expect("SQLite")
             .call(|c| {
                 c.query_row(
                     "SELECT count(*) FROM user_tokens WHERE context = 'session'",
@@ -1316,6 +1317,7 @@ async fn case_70_remember_me_sets_a_60_day_persistent_cookie_and_unchecked_a_ses
     let kinds: Vec<String> = f
         .users
         .db()
+        .expect("SQLite")
         .call(|c| {
             let mut s = c.prepare("SELECT context FROM user_tokens ORDER BY inserted_at, rowid")?;
             s.query_map([], |r| r.get(0))?.collect()
