@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, the same on a fresh Debian machine and in CI:
-# system packages (Chromium, chromedriver, Redis) if missing, the npm client bundles,
-# a loopback Redis, then fmt, clippy and every test (browser tests included).
+# system packages (Chromium, chromedriver, Redis, PostgreSQL) if missing, the npm client
+# bundles, a loopback Redis and a private loopback PostgreSQL cluster (scripts/postgres.sh),
+# then fmt, clippy and every test (browser tests included).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,6 +37,12 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] \
 else
     echo "chromium, chromedriver and redis-server are installed"
 fi
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v runuser >/dev/null 2>&1; then
+    echo "installing postgresql"
+    apt_install postgresql util-linux
+else
+    echo "postgresql is installed"
+fi
 if ! command -v npm >/dev/null 2>&1; then
     echo "installing nodejs and npm"
     apt_install nodejs npm
@@ -63,6 +70,13 @@ else
     echo "redis started"
 fi
 export REDIS_URL="redis://127.0.0.1:6379/"
+
+section "PostgreSQL (a private cluster on a free loopback port)"
+# The demo's store tests run on SQLite and on this server (DATABASE_URL); the two-node tests
+# run two demo binaries on it. Tests that stop Redis start a redis-server of their own.
+eval "$(bash scripts/postgres.sh start)"
+trap 'bash scripts/postgres.sh stop "$LIVEFIRE_PG_DIR"' EXIT
+echo "DATABASE_URL=$DATABASE_URL"
 
 section "cargo fmt --all --check"
 cargo fmt --all --check

@@ -1830,3 +1830,174 @@ async fn case_74_two_nodes_share_login_tickets_through_redis() {
         .await
         .assert_signed_in_as(EMAIL, "node B");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Idle timeout and reissue of session tokens (cases 14 and 15), on an injected clock.
+// ---------------------------------------------------------------------------------------------
+
+/// A fixture whose user store runs on `clock` (Unix seconds) with `policy`, revalidating
+/// live sockets every `period`.
+async fn clocked_fixture(
+    clock: &std::sync::Arc<std::sync::atomic::AtomicI64>,
+    policy: demo::users::SessionPolicy,
+    period: Duration,
+) -> Fixture {
+    let c = std::sync::Arc::clone(clock);
+    fixture_with_options(
+        move |users| {
+            users
+                .with_clock(move || c.load(std::sync::atomic::Ordering::SeqCst))
+                .with_session_policy(policy)
+        },
+        web::Options {
+            revalidate_every: Some(period),
+            ..web::Options::default()
+        },
+    )
+    .await
+}
+
+fn system_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).expect("seconds"))
+        .expect("after 1970")
+}
+
+/// docs/threat-model.md case 14: a login unused for longer than the idle timeout is anonymous
+/// at the next request (the guarded page redirects to `/login`, the dead token leaves the
+/// cookie); activity just before the limit extends it.
+#[tokio::test]
+async fn case_14_idle_login_is_refused_at_the_next_request_and_activity_extends_it() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let clock = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(system_secs()));
+    let policy = demo::users::SessionPolicy {
+        idle_timeout: Some(Duration::from_secs(3600)),
+        reissue_after: Duration::from_secs(30 * 86_400),
+        touch_every: Duration::from_secs(60),
+    };
+    let f = clocked_fixture(&clock, policy, Duration::from_secs(20)).await;
+    let mut jar = f.logged_in_browser().await;
+    // A request every 59 minutes for four hours: still signed in.
+    for step in 0..4 {
+        clock.fetch_add(59 * 60, SeqCst);
+        get(&f.app, "/account", &mut jar)
+            .await
+            .assert_signed_in_as(EMAIL, &format!("active, step {step}"));
+    }
+    // An hour and a minute without a request: anonymous.
+    clock.fetch_add(61 * 60, SeqCst);
+    let account = get(&f.app, "/account", &mut jar).await;
+    assert_eq!(account.status, StatusCode::FOUND, "{}", account.body);
+    assert_eq!(account.location(), Some("/login"));
+    get(&f.app, "/", &mut jar)
+        .await
+        .assert_signed_out("home after the idle timeout");
+    let payload = f.session_payload(&jar);
+    assert!(payload["data"].get(USER_TOKEN).is_none(), "{payload}");
+    // Logging in again works.
+    let mut again = f.logged_in_browser().await;
+    get(&f.app, "/account", &mut again)
+        .await
+        .assert_signed_in_as(EMAIL, "a new login");
+}
+
+/// docs/threat-model.md case 15: a session token older than the reissue age is replaced on the
+/// next request (a new token in the cookie, the same session and CSRF token); concurrent
+/// requests with the old cookie all succeed, each with a valid new token; the live view opened
+/// with the old token keeps running through revalidation; logging out with the new cookie ends
+/// the whole login, the old token's live view included.
+#[tokio::test]
+async fn case_15_old_token_is_reissued_without_logging_out_or_closing_live_views() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let clock = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(system_secs()));
+    let policy = demo::users::SessionPolicy {
+        idle_timeout: Some(Duration::from_secs(30 * 86_400)),
+        reissue_after: Duration::from_secs(86_400),
+        touch_every: Duration::from_secs(60),
+    };
+    let period = Duration::from_millis(200);
+    let f = clocked_fixture(&clock, policy, period).await;
+    let mut jar = f.logged_in_browser().await;
+    let old_token: String = f.session(&jar).get(USER_TOKEN).expect("a login token");
+    let csrf = f.session_payload(&jar)["csrf"].clone();
+    let (_, mut ws) = joined_account(&f, &mut jar).await;
+    // A young token is kept.
+    get(&f.app, "/account", &mut jar)
+        .await
+        .assert_signed_in_as(EMAIL, "young token");
+    assert_eq!(f.session(&jar).get::<String>(USER_TOKEN), Some(old_token.clone()));
+
+    clock.fetch_add(86_400, SeqCst);
+    let old_cookie = jar.clone();
+    let results = futures_util::future::join_all((0..4).map(|_| {
+        let mut copy = old_cookie.clone();
+        let app = f.app.clone();
+        async move {
+            let res = get(&app, "/account", &mut copy).await;
+            (res, copy)
+        }
+    }))
+    .await;
+    let mut fresh = std::collections::HashSet::new();
+    for (res, copy) in &results {
+        res.assert_signed_in_as(EMAIL, "a request with the old token");
+        assert!(res.session_set_cookie().is_some(), "the cookie is rewritten");
+        let token: String = f.session(copy).get(USER_TOKEN).expect("a token");
+        assert_ne!(token, old_token, "reissued");
+        assert_eq!(f.session_payload(copy)["csrf"], csrf, "same CSRF token");
+        fresh.insert(token);
+    }
+    assert_eq!(fresh.len(), 4, "each concurrent request got its own token");
+    // Whichever cookie the browser keeps works, and is not reissued again.
+    let mut jar = results[2].1.clone();
+    let kept: String = f.session(&jar).get(USER_TOKEN).expect("a token");
+    let home = get(&f.app, "/", &mut jar).await;
+    home.assert_signed_in_as(EMAIL, "the reissued cookie");
+    assert_eq!(f.session(&jar).get::<String>(USER_TOKEN), Some(kept));
+    // The old token still works (other tabs, the open live view).
+    get(&f.app, "/", &mut old_cookie.clone())
+        .await
+        .assert_signed_in_as(EMAIL, "the old cookie");
+    assert_eq!(closed_within(&mut ws, period * 4).await, None);
+    send(&mut ws, json!([null, "9", "phoenix", "heartbeat", {}])).await;
+    assert_eq!(reply_to(&mut ws, "9").await["status"], "ok");
+
+    // Logout with the reissued cookie ends the login: the old token's live view closes at
+    // once (its id is among the deleted ones) and the old cookie is anonymous.
+    let out = post_logout(&f.app, &mut jar, Some(&csrf_meta(&home.body))).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER, "{}", out.body);
+    assert_eq!(
+        closed_within(&mut ws, Duration::from_secs(1)).await,
+        Some(1001)
+    );
+    get(&f.app, "/", &mut old_cookie.clone())
+        .await
+        .assert_signed_out("the old cookie after logout");
+}
+
+/// docs/threat-model.md cases 15 and 70: a "remember me" login's reissued token is a
+/// remembered one and the rewritten cookie is persistent for another 60 days.
+#[tokio::test]
+async fn case_15_70_a_remembered_login_is_reissued_with_a_persistent_cookie() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let clock = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(system_secs()));
+    let policy = demo::users::SessionPolicy {
+        reissue_after: Duration::from_secs(86_400),
+        ..demo::users::SessionPolicy::default()
+    };
+    let f = clocked_fixture(&clock, policy, Duration::from_secs(20)).await;
+    let mut jar = Jar::default();
+    log_in_remembering(&f, &mut jar, true).await;
+    let old: String = f.session(&jar).get(USER_TOKEN).expect("a token");
+    clock.fetch_add(2 * 86_400, SeqCst);
+    let res = get(&f.app, "/", &mut jar).await;
+    res.assert_signed_in_as(EMAIL, "after the reissue");
+    let line = res.session_set_cookie().expect("the cookie is rewritten");
+    let sixty_days = 60 * 24 * 3600;
+    let age = max_age(line).unwrap_or_else(|| panic!("persistent: {line}"));
+    assert!((sixty_days - 10..=sixty_days).contains(&age), "{line}");
+    let token: String = f.session(&jar).get(USER_TOKEN).expect("a token");
+    assert_ne!(token, old);
+    assert!(f.users.is_remembered_session_token(&token).await.expect("store"));
+}
