@@ -208,13 +208,34 @@ fn read_error_close(err: &tungstenite::Error) -> Option<(u16, &'static str)> {
 /// still sends (at most 1 MiB, for at most 1 s, or until it closes), so the kernel does not
 /// answer unread data with a reset that would destroy the close frame before the client reads
 /// its code (an oversized or flooding client is usually still sending).
+///
+/// The client's own close frame ends the linger at once: the closing handshake is complete and
+/// the server drops the connection, which is when a browser reports the close to the page (it
+/// waits for the server to end the TCP connection). Frames are read through the WebSocket
+/// first; after a frame error (an oversized message, say) the rest is drained as raw bytes.
 async fn linger(ws: &mut Ws) {
     use tokio::io::AsyncReadExt as _;
     const MAX: usize = 1 << 20;
+    let deadline = Instant::now() + std::time::Duration::from_secs(1);
+    let mut total = 0;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) | Ok(None | Some(Ok(Message::Close(_)))) => return,
+            Ok(Some(Ok(message))) => {
+                total += message.len();
+                if total >= MAX {
+                    return;
+                }
+            }
+            Ok(Some(Err(
+                tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed,
+            ))) => return,
+            Ok(Some(Err(_))) => break,
+        }
+    }
     let io = ws.get_mut();
     let mut buf = [0u8; 4096];
-    let _ = timeout(std::time::Duration::from_secs(1), async {
-        let mut total = 0;
+    let _ = tokio::time::timeout_at(deadline, async {
         while total < MAX {
             match io.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
