@@ -1,5 +1,6 @@
-//! Data layer of the livefire demo application: configuration, the server secret, SQLite storage,
-//! user accounts with password login, and server-side session tokens.
+//! Data layer of the livefire demo application: configuration, the server secret, storage (one
+//! [`store::Store`] trait over SQLite, the embedded default, and PostgreSQL), user accounts with
+//! password login, and server-side session tokens.
 //!
 //! The HTTP routes and live views are built on top of these modules by the `demo` binary.
 

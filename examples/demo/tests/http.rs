@@ -1926,7 +1926,10 @@ async fn case_15_old_token_is_reissued_without_logging_out_or_closing_live_views
     get(&f.app, "/account", &mut jar)
         .await
         .assert_signed_in_as(EMAIL, "young token");
-    assert_eq!(f.session(&jar).get::<String>(USER_TOKEN), Some(old_token.clone()));
+    assert_eq!(
+        f.session(&jar).get::<String>(USER_TOKEN),
+        Some(old_token.clone())
+    );
 
     clock.fetch_add(86_400, SeqCst);
     let old_cookie = jar.clone();
@@ -1942,7 +1945,10 @@ async fn case_15_old_token_is_reissued_without_logging_out_or_closing_live_views
     let mut fresh = std::collections::HashSet::new();
     for (res, copy) in &results {
         res.assert_signed_in_as(EMAIL, "a request with the old token");
-        assert!(res.session_set_cookie().is_some(), "the cookie is rewritten");
+        assert!(
+            res.session_set_cookie().is_some(),
+            "the cookie is rewritten"
+        );
         let token: String = f.session(copy).get(USER_TOKEN).expect("a token");
         assert_ne!(token, old_token, "reissued");
         assert_eq!(f.session_payload(copy)["csrf"], csrf, "same CSRF token");
@@ -1999,5 +2005,10 @@ async fn case_15_70_a_remembered_login_is_reissued_with_a_persistent_cookie() {
     assert!((sixty_days - 10..=sixty_days).contains(&age), "{line}");
     let token: String = f.session(&jar).get(USER_TOKEN).expect("a token");
     assert_ne!(token, old);
-    assert!(f.users.is_remembered_session_token(&token).await.expect("store"));
+    assert!(
+        f.users
+            .is_remembered_session_token(&token)
+            .await
+            .expect("store")
+    );
 }

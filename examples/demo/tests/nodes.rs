@@ -81,14 +81,19 @@ impl Redis {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|err| {
-                panic!("redis-server is required for this test (apt-get install redis-server): {err}")
+                panic!(
+                    "redis-server is required for this test (apt-get install redis-server): {err}"
+                )
             });
         let deadline = Instant::now() + WAIT;
         while tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_err()
         {
-            assert!(Instant::now() < deadline, "redis-server did not listen on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not listen on {port}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Redis {
@@ -154,7 +159,12 @@ impl Node {
                 eprintln!("[demo] {line}");
                 if let Some(at) = line.find("demo listening on http://") {
                     let rest = &line[at + "demo listening on ".len()..];
-                    return Some(rest.split_whitespace().next().unwrap_or_default().to_owned());
+                    return Some(
+                        rest.split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    );
                 }
             }
             None
@@ -193,7 +203,10 @@ async fn wait(client: &Client, condition: &str, context: &str) {
             "return location.href + '\\n' + (document.body ? document.body.innerText : '');",
         )
         .await;
-        panic!("{context}: {err}\npage: {}", state.as_str().unwrap_or_default());
+        panic!(
+            "{context}: {err}\npage: {}",
+            state.as_str().unwrap_or_default()
+        );
     }
 }
 
@@ -285,7 +298,12 @@ async fn log_out_in_another_browser(from: &Client, base: &str) -> TestResult<i64
         client.add_cookie(cookie).await?;
     }
     client.goto(&format!("{base}/")).await?;
-    wait(client, "document.getElementById('logout') !== null", "a logout button").await;
+    wait(
+        client,
+        "document.getElementById('logout') !== null",
+        "a logout button",
+    )
+    .await;
     let clicked = now_ms();
     click(client, "#logout").await?;
     wait(
@@ -339,7 +357,12 @@ async fn case_74_78_two_nodes_share_logins_and_a_logout_on_b_closes_a_within_1_s
 
     // The same cookie on B: signed in (the token is in the shared database).
     client.goto(&format!("{}/account", b.base)).await?;
-    wait(client, "document.getElementById('account') !== null", "B's /account").await;
+    wait(
+        client,
+        "document.getElementById('account') !== null",
+        "B's /account",
+    )
+    .await;
     assert_eq!(
         signed_in_as(client).await.as_deref(),
         Some(format!("Signed in as {email}").as_str()),
@@ -358,7 +381,12 @@ async fn case_74_78_two_nodes_share_logins_and_a_logout_on_b_closes_a_within_1_s
         "closed {} ms after the logout click on B",
         closed - clicked
     );
-    wait(client, "location.pathname === '/login'", "A's page goes to /login").await;
+    wait(
+        client,
+        "location.pathname === '/login'",
+        "A's page goes to /login",
+    )
+    .await;
     browser.close().await?;
     store
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
@@ -394,7 +422,12 @@ async fn case_78_with_redis_stopped_a_revoked_login_closes_on_the_other_node_wit
         "closed {} ms after the logout on B",
         closed - clicked
     );
-    wait(client, "location.pathname === '/login'", "A's page goes to /login").await;
+    wait(
+        client,
+        "location.pathname === '/login'",
+        "A's page goes to /login",
+    )
+    .await;
     browser.close().await?;
     store
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))

@@ -178,9 +178,11 @@ async fn migrations_are_applied_and_idempotent(ctx: &Ctx) {
                 .unwrap();
             let err = pg.migrate().await.unwrap_err();
             assert!(err.to_string().contains("newer"), "{err}");
-            pg.batch_execute(&format!("UPDATE demo_schema_version SET version = {expected}"))
-                .await
-                .unwrap();
+            pg.batch_execute(&format!(
+                "UPDATE demo_schema_version SET version = {expected}"
+            ))
+            .await
+            .unwrap();
         }
         (None, None) => unreachable!("a store is SQLite or PostgreSQL"),
     }
@@ -190,7 +192,10 @@ async fn registration_is_unique_ignoring_case(ctx: &Ctx) {
     let users = &ctx.users;
     let alice = users.register("Alice@Example.com", PASSWORD).await.unwrap();
     assert_eq!(
-        users.authenticate("alice@example.COM", PASSWORD).await.unwrap(),
+        users
+            .authenticate("alice@example.COM", PASSWORD)
+            .await
+            .unwrap(),
         alice
     );
     assert_eq!(
@@ -198,11 +203,15 @@ async fn registration_is_unique_ignoring_case(ctx: &Ctx) {
         Some(alice.clone())
     );
     assert!(matches!(
-        users.register("ALICE@example.com", "another password!").await,
+        users
+            .register("ALICE@example.com", "another password!")
+            .await,
         Err(RegisterError::EmailTaken)
     ));
     assert!(matches!(
-        users.authenticate("alice@example.com", "another password!").await,
+        users
+            .authenticate("alice@example.com", "another password!")
+            .await,
         Err(AuthError::Invalid)
     ));
     // Two registrations of one email at once: exactly one account.
@@ -233,9 +242,20 @@ async fn case_72_disabled_accounts_cannot_log_in(ctx: &Ctx) {
         Err(AuthError::Invalid)
     ));
     assert_eq!(users.user_by_session_token(&token).await.unwrap(), None);
-    assert!(users.valid_session_token_ids(vec![id]).await.unwrap().is_empty());
+    assert!(
+        users
+            .valid_session_token_ids(vec![id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
     users.set_disabled("off@example.com", false).await.unwrap();
-    assert!(users.authenticate("off@example.com", PASSWORD).await.is_ok());
+    assert!(
+        users
+            .authenticate("off@example.com", PASSWORD)
+            .await
+            .is_ok()
+    );
     // Its old login stays revoked.
     assert_eq!(users.user_by_session_token(&token).await.unwrap(), None);
 }
@@ -262,33 +282,49 @@ async fn case_68_logout_deletes_the_login(ctx: &Ctx) {
 }
 
 async fn case_13_70_tokens_expire_at_their_validity(ctx: &Ctx) {
-    let users = ctx
-        .users
-        .clone()
-        .with_session_policy(SessionPolicy {
-            idle_timeout: None,
-            ..SessionPolicy::default()
-        });
+    let users = ctx.users.clone().with_session_policy(SessionPolicy {
+        idle_timeout: None,
+        ..SessionPolicy::default()
+    });
     let user = users.register("exp@example.com", PASSWORD).await.unwrap();
     let plain = users.create_session_token(user.id).await.unwrap();
-    let remembered = users.create_remembered_session_token(user.id).await.unwrap();
-    assert!(users.is_remembered_session_token(&remembered).await.unwrap());
+    let remembered = users
+        .create_remembered_session_token(user.id)
+        .await
+        .unwrap();
+    assert!(
+        users
+            .is_remembered_session_token(&remembered)
+            .await
+            .unwrap()
+    );
     assert!(!users.is_remembered_session_token(&plain).await.unwrap());
     ctx.advance(14 * DAY - 1);
     assert!(users.user_by_session_token(&plain).await.unwrap().is_some());
     ctx.advance(1);
     assert_eq!(users.user_by_session_token(&plain).await.unwrap(), None);
-    assert!(users.user_by_session_token(&remembered).await.unwrap().is_some());
+    assert!(
+        users
+            .user_by_session_token(&remembered)
+            .await
+            .unwrap()
+            .is_some()
+    );
     let ids = vec![
         session_token_id(&plain).unwrap(),
         session_token_id(&remembered).unwrap(),
     ];
     assert_eq!(
         users.valid_session_token_ids(ids.clone()).await.unwrap(),
-        [session_token_id(&remembered).unwrap()].into_iter().collect()
+        [session_token_id(&remembered).unwrap()]
+            .into_iter()
+            .collect()
     );
     ctx.advance(46 * DAY);
-    assert_eq!(users.user_by_session_token(&remembered).await.unwrap(), None);
+    assert_eq!(
+        users.user_by_session_token(&remembered).await.unwrap(),
+        None
+    );
     assert!(users.valid_session_token_ids(ids).await.unwrap().is_empty());
 }
 
@@ -317,7 +353,10 @@ async fn case_14_idle_session_is_refused(ctx: &Ctx) {
     assert_eq!(users.user_by_session_token(&token).await.unwrap(), None);
     assert_eq!(users.use_session_token(&token).await.unwrap(), None);
     assert_eq!(
-        users.valid_session_token_ids(vec![id.clone()]).await.unwrap(),
+        users
+            .valid_session_token_ids(vec![id.clone()])
+            .await
+            .unwrap(),
         [id].into_iter().collect(),
         "revalidation of open live views ignores idleness"
     );
@@ -342,7 +381,10 @@ async fn case_15_old_token_is_reissued_in_the_same_login(ctx: &Ctx) {
         touch_every: Duration::from_secs(60),
     });
     let user = users.register("re@example.com", PASSWORD).await.unwrap();
-    let token = users.create_remembered_session_token(user.id).await.unwrap();
+    let token = users
+        .create_remembered_session_token(user.id)
+        .await
+        .unwrap();
     let used = users.use_session_token(&token).await.unwrap().unwrap();
     assert_eq!(used.user, user);
     assert_eq!(used.reissued, None, "a young token is kept");
@@ -371,7 +413,12 @@ async fn case_15_old_token_is_reissued_in_the_same_login(ctx: &Ctx) {
         .unwrap()
         .reissued
         .unwrap();
-    assert!(!users.is_remembered_session_token(&plain_fresh).await.unwrap());
+    assert!(
+        !users
+            .is_remembered_session_token(&plain_fresh)
+            .await
+            .unwrap()
+    );
 
     // Logging out with the fresh token ends the whole login, old token included, and says
     // which tokens went (their live sockets close); the plain login stays.
@@ -385,7 +432,13 @@ async fn case_15_old_token_is_reissued_in_the_same_login(ctx: &Ctx) {
     assert_eq!(deleted, expected);
     assert_eq!(users.user_by_session_token(&token).await.unwrap(), None);
     assert_eq!(users.user_by_session_token(&fresh).await.unwrap(), None);
-    assert!(users.user_by_session_token(&plain_fresh).await.unwrap().is_some());
+    assert!(
+        users
+            .user_by_session_token(&plain_fresh)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 /// Concurrent requests with one old token each reissue; every token they got stays valid
@@ -399,10 +452,8 @@ async fn case_15_concurrent_reissues_all_stay_signed_in(ctx: &Ctx) {
     let user = users.register("many@example.com", PASSWORD).await.unwrap();
     let token = users.create_session_token(user.id).await.unwrap();
     ctx.advance(2 * 86_400);
-    let results = futures_util::future::join_all(
-        (0..8).map(|_| users.use_session_token(&token)),
-    )
-    .await;
+    let results =
+        futures_util::future::join_all((0..8).map(|_| users.use_session_token(&token))).await;
     let mut fresh = Vec::new();
     for result in results {
         let used = result.unwrap().expect("still signed in");
@@ -425,7 +476,10 @@ async fn case_69_password_change_replaces_every_session(ctx: &Ctx) {
     let users = &ctx.users;
     let user = users.register("pw@example.com", PASSWORD).await.unwrap();
     let a = users.create_session_token(user.id).await.unwrap();
-    let b = users.create_remembered_session_token(user.id).await.unwrap();
+    let b = users
+        .create_remembered_session_token(user.id)
+        .await
+        .unwrap();
     users
         .change_password(&user, "wrong password!!", "new password 123", None)
         .await
@@ -442,7 +496,12 @@ async fn case_69_password_change_replaces_every_session(ctx: &Ctx) {
     assert_eq!(users.user_by_session_token(&a).await.unwrap(), None);
     assert_eq!(users.user_by_session_token(&b).await.unwrap(), None);
     assert!(users.is_remembered_session_token(&kept).await.unwrap());
-    assert!(users.authenticate("pw@example.com", PASSWORD).await.is_err());
+    assert!(
+        users
+            .authenticate("pw@example.com", PASSWORD)
+            .await
+            .is_err()
+    );
     assert!(
         users
             .authenticate("pw@example.com", "new password 123")
@@ -460,14 +519,33 @@ async fn expired_and_idle_tokens_are_purged(ctx: &Ctx) {
     let user = users.register("purge@example.com", PASSWORD).await.unwrap();
     let idle = users.create_session_token(user.id).await.unwrap();
     let active = users.create_session_token(user.id).await.unwrap();
-    let remembered = users.create_remembered_session_token(user.id).await.unwrap();
+    let remembered = users
+        .create_remembered_session_token(user.id)
+        .await
+        .unwrap();
     assert_eq!(users.purge_expired_tokens().await.unwrap(), 0);
     // Day 1.5: `active` and `remembered` are used, `idle` is not.
     ctx.advance(86_400 + 43_200);
-    assert!(users.user_by_session_token(&active).await.unwrap().is_some());
-    assert!(users.user_by_session_token(&remembered).await.unwrap().is_some());
+    assert!(
+        users
+            .user_by_session_token(&active)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        users
+            .user_by_session_token(&remembered)
+            .await
+            .unwrap()
+            .is_some()
+    );
     ctx.advance(43_200);
-    assert_eq!(users.purge_expired_tokens().await.unwrap(), 1, "the idle one");
+    assert_eq!(
+        users.purge_expired_tokens().await.unwrap(),
+        1,
+        "the idle one"
+    );
     assert_eq!(users.store().count_tokens().await.unwrap(), 2);
     // Day 14: `active` has passed its 14-day validity though it is used.
     for _ in 0..12 {
@@ -475,9 +553,19 @@ async fn expired_and_idle_tokens_are_purged(ctx: &Ctx) {
         users.user_by_session_token(&remembered).await.unwrap();
         users.user_by_session_token(&active).await.unwrap();
     }
-    assert_eq!(users.purge_expired_tokens().await.unwrap(), 1, "the expired one");
+    assert_eq!(
+        users.purge_expired_tokens().await.unwrap(),
+        1,
+        "the expired one"
+    );
     assert_eq!(users.user_by_session_token(&idle).await.unwrap(), None);
-    assert!(users.user_by_session_token(&remembered).await.unwrap().is_some());
+    assert!(
+        users
+            .user_by_session_token(&remembered)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(users.store().count_tokens().await.unwrap(), 1);
 }
 
@@ -485,10 +573,17 @@ async fn background_purge_runs_at_its_interval(ctx: &Ctx) {
     let users = &ctx.users;
     let user = users.register("bg@example.com", PASSWORD).await.unwrap();
     users.create_session_token(user.id).await.unwrap();
-    users.create_remembered_session_token(user.id).await.unwrap();
+    users
+        .create_remembered_session_token(user.id)
+        .await
+        .unwrap();
     let task = users.spawn_purge(Duration::from_millis(50));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(users.store().count_tokens().await.unwrap(), 2, "nothing expired yet");
+    assert_eq!(
+        users.store().count_tokens().await.unwrap(),
+        2,
+        "nothing expired yet"
+    );
     ctx.advance(15 * DAY);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while users.store().count_tokens().await.unwrap() != 1 {
@@ -515,7 +610,10 @@ async fn avatars_are_replaced_and_returned(ctx: &Ctx) {
         size: 10,
         updated_at: T0,
     };
-    assert_eq!(store.put_avatar(user.id, first.clone()).await.unwrap(), None);
+    assert_eq!(
+        store.put_avatar(user.id, first.clone()).await.unwrap(),
+        None
+    );
     assert_eq!(store.avatar(user.id).await.unwrap(), Some(first.clone()));
     let second = AvatarRow {
         file_id: "1b8f3c2e-4a4e-4c4e-9a9e-0a0b0c0d0e0f".to_owned(),

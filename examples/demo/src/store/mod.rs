@@ -107,8 +107,12 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn schema_version(&self) -> StoreFuture<'_, i64>;
 
     /// Inserts a user; `None` if the email (ASCII case-insensitively) is taken.
-    fn insert_user(&self, email: String, password_hash: String, now: i64)
-    -> StoreFuture<'_, Option<i64>>;
+    fn insert_user(
+        &self,
+        email: String,
+        password_hash: String,
+        now: i64,
+    ) -> StoreFuture<'_, Option<i64>>;
 
     /// The user with this email (ASCII case-insensitively), disabled or not.
     fn user_by_email(&self, email: String) -> StoreFuture<'_, Option<User>>;
