@@ -124,3 +124,57 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_and_values() {
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults, Settings::default());
+        assert_eq!(defaults.database_url, None);
+        let s = settings(&[
+            ("DATABASE_URL", "postgresql://u:p@db/demo"),
+            ("SESSION_IDLE_TIMEOUT", "0"),
+            ("SESSION_REISSUE_AFTER", "60"),
+            ("TOKEN_PURGE_EVERY", "5"),
+            ("REVALIDATE_EVERY", "2"),
+        ])
+        .unwrap();
+        assert_eq!(s.database_url.as_deref(), Some("postgresql://u:p@db/demo"));
+        assert_eq!(s.policy.idle_timeout, None, "0 turns the idle timeout off");
+        assert_eq!(s.policy.reissue_after, Duration::from_secs(60));
+        assert_eq!(s.purge_every, Some(Duration::from_secs(5)));
+        assert_eq!(s.revalidate_every, Some(Duration::from_secs(2)));
+        assert_eq!(
+            settings(&[("DATABASE_URL", " ")]).unwrap().database_url,
+            None
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_never_echo_the_url() {
+        for (var, value) in [
+            ("DATABASE_URL", "mysql://root:hunter2@db/demo"),
+            ("SESSION_IDLE_TIMEOUT", "-1"),
+            ("SESSION_REISSUE_AFTER", "0"),
+            ("TOKEN_PURGE_EVERY", "soon"),
+            ("REVALIDATE_EVERY", "0"),
+        ] {
+            let err = settings(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var);
+            let message = err.to_string();
+            assert!(message.contains(var), "{message}");
+            assert!(!message.contains("hunter2"), "{message}");
+        }
+    }
+}
