@@ -14,6 +14,7 @@ use std::io::{self, BufRead};
 
 use crate::config::Config;
 use crate::db::DbError;
+use crate::deploy::Settings;
 use crate::users::{RegisterError, User, Users};
 
 /// Usage text printed by `demo help` and on argument errors.
@@ -201,33 +202,31 @@ pub enum SetDisabledError {
     NoSuchUser,
 }
 
-/// Opens the configured database and disables or enables the account `email`.
+/// Opens the configured database (`settings`: PostgreSQL with `DATABASE_URL`, else the SQLite
+/// file of `config`) and disables or enables the account `email`.
 pub async fn set_disabled(
     config: &Config,
+    settings: &Settings,
     email: &str,
     disabled: bool,
 ) -> Result<User, SetDisabledError> {
-    let store = open_store(config).await?;
+    let store = settings.open_store(config).await?;
     Users::new(store)
         .set_disabled(email, disabled)
         .await?
         .ok_or(SetDisabledError::NoSuchUser)
 }
 
-/// Opens the configured database (creating and migrating it if needed) and registers a user.
+/// Opens the configured database (creating and migrating it if needed; `settings`:
+/// PostgreSQL with `DATABASE_URL`, else the SQLite file of `config`) and registers a user.
 pub async fn create_user(
     config: &Config,
+    settings: &Settings,
     email: &str,
     password: &str,
 ) -> Result<User, CreateUserError> {
-    let store = open_store(config).await?;
+    let store = settings.open_store(config).await?;
     Ok(Users::new(store).register(email, password).await?)
-}
-
-/// The configured store: PostgreSQL with `DATABASE_URL`, else the SQLite file.
-async fn open_store(config: &Config) -> Result<crate::store::AnyStore, DbError> {
-    let settings = crate::deploy::Settings::from_env().map_err(DbError::Settings)?;
-    settings.open_store(config).await
 }
 
 #[cfg(test)]
@@ -302,16 +301,26 @@ mod tests {
             database_path: dir.path().join("db").join("demo.sqlite3"),
             ..Config::default()
         };
-        let user = create_user(&config, "cli@example.com", "correct horse battery")
-            .await
-            .unwrap();
+        let user = create_user(
+            &config,
+            &Settings::default(),
+            "cli@example.com",
+            "correct horse battery",
+        )
+        .await
+        .unwrap();
         assert_eq!(user.email, "cli@example.com");
         assert!(config.database_path.exists());
-        let err = create_user(&config, "cli@example.com", "correct horse battery")
-            .await
-            .unwrap_err();
+        let err = create_user(
+            &config,
+            &Settings::default(),
+            "cli@example.com",
+            "correct horse battery",
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.to_string(), "email has already been taken");
-        let err = create_user(&config, "x@example.com", "short")
+        let err = create_user(&config, &Settings::default(), "x@example.com", "short")
             .await
             .unwrap_err();
         assert_eq!(err.to_string(), "password should be at least 12 characters");

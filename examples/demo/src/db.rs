@@ -100,9 +100,6 @@ pub enum DbError {
     /// The PostgreSQL pool could not be built from `DATABASE_URL`.
     #[error("PostgreSQL pool cannot be built: {0}")]
     PoolBuild(#[from] deadpool_postgres::BuildError),
-    /// A store setting (`DATABASE_URL`, …) is invalid.
-    #[error(transparent)]
-    Settings(#[from] crate::deploy::SettingsError),
     /// `DATABASE_URL` names neither `postgres://` nor `postgresql://`.
     #[error("DATABASE_URL must start with postgres:// or postgresql://")]
     UnsupportedUrl,

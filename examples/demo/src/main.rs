@@ -37,6 +37,14 @@ async fn main() -> ExitCode {
         }
     };
 
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            tracing::error!("configuration error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
     match command {
         Command::Help => {
             println!("{}", cli::USAGE);
@@ -53,7 +61,7 @@ async fn main() -> ExitCode {
                     }
                 },
             };
-            match cli::create_user(&config, &email, &password).await {
+            match cli::create_user(&config, &settings, &email, &password).await {
                 Ok(user) => {
                     println!("created user {} <{}>", user.id, user.email);
                     ExitCode::SUCCESS
@@ -65,7 +73,7 @@ async fn main() -> ExitCode {
             }
         }
         Command::SetDisabled { email, disabled } => {
-            match cli::set_disabled(&config, &email, disabled).await {
+            match cli::set_disabled(&config, &settings, &email, disabled).await {
                 Ok(user) => {
                     let state = if disabled { "disabled" } else { "enabled" };
                     println!("{state} user {} <{}>", user.id, user.email);
@@ -77,13 +85,13 @@ async fn main() -> ExitCode {
                 }
             }
         }
-        Command::Serve => serve(config).await,
+        Command::Serve => serve(config, settings).await,
     }
 }
 
 /// Runs the web server until the process is stopped.
-async fn serve(config: Config) -> ExitCode {
-    match try_serve(config).await {
+async fn serve(config: Config, settings: Settings) -> ExitCode {
+    match try_serve(config, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
@@ -92,14 +100,13 @@ async fn serve(config: Config) -> ExitCode {
     }
 }
 
-async fn try_serve(config: Config) -> Result<(), String> {
+async fn try_serve(config: Config, settings: Settings) -> Result<(), String> {
     let refuse = |e: &dyn std::fmt::Display| format!("refusing to start: {e}");
     // With secure cookies the WebSocket needs an explicit origin; check it before anything.
     let allowed_origins = config.allowed_origins().map_err(|e| refuse(&e))?;
     let secret = secret::load_secret(&config).map_err(|e| refuse(&e))?;
     let keyring = Keyring::new(&secret).map_err(|e| refuse(&e))?;
     // DATABASE_URL=postgres://… (several nodes) or the SQLite file at DATABASE_PATH.
-    let settings = Settings::from_env().map_err(|e| refuse(&e))?;
     let store = settings.open_store(&config).await.map_err(|e| refuse(&e))?;
     let backend = store.backend();
     let pool = config.password_pool();

@@ -502,6 +502,7 @@ fn demo_command(data_dir: &std::path::Path) -> tokio::process::Command {
         "PORT",
         "BIND",
         "DATABASE_PATH",
+        "DATABASE_URL",
         "SECURE_COOKIES",
         "SECRET_KEY_BASE",
         "REDIS_URL",
