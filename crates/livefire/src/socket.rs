@@ -506,6 +506,14 @@ impl<M: Send + 'static> Socket<M> {
         self.guards.get_or_insert_default().0.push(Box::new(guard));
     }
 
+    /// The values of type `T` kept with [`keep_until_end`](Self::keep_until_end).
+    pub(crate) fn kept<T: Any>(&self) -> impl Iterator<Item = &T> {
+        self.guards
+            .iter()
+            .flat_map(|guards| guards.0.iter())
+            .filter_map(|guard| guard.downcast_ref::<T>())
+    }
+
     /// True for a connected view (with an inbox), false during the dead render.
     pub(crate) fn is_live(&self) -> bool {
         self.connected && self.sender.is_some()
