@@ -7,7 +7,8 @@
 //! the metas of each key (a user with two tabs has two). A tracked entry's meta changes with
 //! [`update`](Presence::update) (from the view) or [`Tracked::update`]: subscribers get one
 //! diff that leaves the old meta and joins the new one under the same key, as
-//! `Phoenix.Presence` does.
+//! `Phoenix.Presence` does. [`untrack`](Presence::untrack) ends a view's entry before the
+//! view ends (a view that moves to another room on a patch).
 //!
 //! Across nodes (a `PubSub::redis`, feature `pubsub-redis`) every node announces its joins
 //! and leaves, and re-announces all of its entries every *period* (a heartbeat, 5 s by
@@ -261,7 +262,7 @@ pub struct NotTracked {
 impl Drop for Tracked {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.upgrade() {
-            Presence { inner }.untrack(&self.topic, self.id);
+            Presence { inner }.remove_entry(&self.topic, self.id);
         }
     }
 }
@@ -473,6 +474,51 @@ impl Presence {
         }
     }
 
+    /// Ends the entries this view tracks on `topic` under `key` before the view ends
+    /// (Phoenix's `Presence.untrack`): a view that moves to another room on a patch untracks
+    /// the old one and tracks the new one. Subscribers get a leave. True if there was an
+    /// entry; false during the dead render (nothing is tracked there) or when the view does
+    /// not track `key` on `topic` with this [`Presence`] (nothing changes).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use livefire::presence::Presence;
+    /// use livefire::{Params, Result, Socket};
+    /// use serde_json::json;
+    ///
+    /// struct Room { presence: Presence, room: String }
+    ///
+    /// impl Room {
+    ///     // In `handle_params`: leave the old room, join the new one.
+    ///     fn enter(&mut self, params: &Params, socket: &mut Socket) {
+    ///         let room = params.get("name").unwrap_or("lobby").to_owned();
+    ///         self.presence.untrack(socket, &format!("room:{}", self.room), "ann");
+    ///         self.presence.track(socket, &format!("room:{room}"), "ann", json!({}));
+    ///         self.room = room;
+    ///     }
+    /// }
+    /// let presence = Presence::new(livefire::pubsub::PubSub::local());
+    /// let mut room = Room { presence: presence.clone(), room: String::new() };
+    /// let mut socket = Socket::disconnected();
+    /// room.enter(&Params::from_uri("/rooms/rust", [("name".to_owned(), "rust".to_owned())].into()), &mut socket);
+    /// assert_eq!(room.room, "rust");
+    /// // The dead render tracks nothing, so there is nothing to untrack.
+    /// assert!(!presence.untrack(&mut socket, "room:rust", "ann"));
+    /// # }
+    /// ```
+    pub fn untrack<M: Send + 'static>(
+        &self,
+        socket: &mut Socket<M>,
+        topic: &str,
+        key: &str,
+    ) -> bool {
+        let mine = Arc::downgrade(&self.inner);
+        // Dropping a `Tracked` announces the leave.
+        socket.drop_kept::<Tracked>(|tracked| {
+            tracked.topic == topic && tracked.key == key && Weak::ptr_eq(&tracked.inner, &mine)
+        }) > 0
+    }
+
     /// Replaces one of this node's entries' meta, announces it and delivers the diff.
     fn update_entry(&self, topic: &str, id: u64, meta: Value) {
         let node = self.inner.node.clone();
@@ -547,7 +593,7 @@ impl Presence {
         list
     }
 
-    fn untrack(&self, topic: &str, id: u64) {
+    fn remove_entry(&self, topic: &str, id: u64) {
         let node = self.inner.node.clone();
         let removed = {
             let mut topics = lock(&self.inner.topics);

@@ -124,7 +124,7 @@ async fn two_views_see_each_other_join_and_leave() {
 }
 
 /// A view that tracks itself and says who is typing: `typing`/`idle` update its own meta,
-/// `bogus` tries to update a key it does not track.
+/// `bogus` tries to update a key it does not track, `leave` untracks it.
 struct Typist {
     presence: Presence,
     name: String,
@@ -153,6 +153,11 @@ impl LiveView for Typist {
             "typing" => (self.name.as_str(), true),
             "idle" => (self.name.as_str(), false),
             "bogus" => ("nobody", true),
+            "leave" => {
+                let left = self.presence.untrack(socket, "room:2", &self.name);
+                self.error = format!("untracked: {left}");
+                return Ok(());
+            }
             other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
         };
         if let Err(err) = self
@@ -194,7 +199,7 @@ impl LiveView for Typist {
 }
 
 #[tokio::test]
-async fn an_update_reaches_the_other_view_as_a_leave_and_a_join() {
+async fn an_update_reaches_the_other_view_as_a_leave_and_a_join_and_untrack_as_a_leave() {
     let presence = Presence::new(PubSub::local());
     let keyring = Keyring::new([9u8; 64]).unwrap();
     let app = {
@@ -263,6 +268,30 @@ async fn an_update_reaches_the_other_view_as_a_leave_and_a_join() {
     assert_eq!(maybe_recv(&mut ann, Duration::from_millis(300)).await, None);
     assert!(!presence.list("room:2").contains_key("nobody"));
     assert_eq!(presence.list("room:2")["bob"], [json!({"typing": true})]);
+
+    // Bob untracks himself while his view goes on: Ann sees him leave; a second untrack
+    // finds nothing.
+    for (msg_ref, untracked) in [("5", "untracked: true"), ("6", "untracked: false")] {
+        send(
+            &mut bob,
+            json!(["1", msg_ref, topic, "event", {"type": "click", "event": "leave", "value": {}}]),
+        )
+        .await;
+        let reply = loop {
+            let frame = recv(&mut bob).await;
+            if frame[1] == msg_ref {
+                break frame;
+            }
+        };
+        assert!(reply[4].to_string().contains(untracked), "{reply}");
+        if msg_ref == "5" {
+            let push = recv(&mut ann).await;
+            assert!(push[4].to_string().contains("joins: leaves:bob"), "{push}");
+        }
+    }
+    assert_eq!(maybe_recv(&mut ann, Duration::from_millis(300)).await, None);
+    assert!(!presence.list("room:2").contains_key("bob"));
+    assert!(presence.list("room:2").contains_key("ann"));
 }
 
 async fn redis() -> PubSub {
