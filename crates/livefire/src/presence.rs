@@ -863,7 +863,7 @@ mod tests {
             entry: remote("room:1", 1, "ann", json!({"typing": false})),
         });
         presence.receive(Wire::Update {
-            node: node.clone(),
+            node,
             entry: remote("room:1", 1, "ann", json!({"typing": true})),
         });
         assert_eq!(presence.list("room:1")["ann"], [json!({"typing": true})]);
