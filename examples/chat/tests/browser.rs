@@ -6,98 +6,16 @@
 //! messages stop arriving, the new room's arrive); and neither browser reports a console
 //! error or a failed request.
 
+mod common;
+
 use std::time::Duration;
 
-use fantoccini::key::Key;
-use fantoccini::{Client, Locator};
+use common::{NEW_ROOM, TestResult, WAIT, join, present, send, shows, submit, type_into, wait};
+use fantoccini::Locator;
 use livefire::pubsub::PubSub;
 use livefire::token::Keyring;
-use livefire_e2e::{
-    Browser, check_clean_console, check_no_js_errors, record_js_errors, serve, sync_lv,
-    wait_until_js,
-};
+use livefire_e2e::{check_clean_console, check_no_js_errors, serve, sync_lv};
 use serde_json::json;
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-/// A JavaScript string literal.
-fn js(text: &str) -> String {
-    serde_json::to_string(text).expect("a string")
-}
-
-/// Condition: some element matching `selector` contains `text`.
-fn shows(selector: &str, text: &str) -> String {
-    format!(
-        "Array.from(document.querySelectorAll({}), e => e.textContent).some(t => t.includes({}))",
-        js(selector),
-        js(text)
-    )
-}
-
-/// Condition: the presence list is exactly `nicks`.
-fn present(nicks: &[&str]) -> String {
-    format!(
-        "JSON.stringify(Array.from(document.querySelectorAll('#presence li'), l => l.textContent)) === {}",
-        js(&json!(nicks).to_string())
-    )
-}
-
-async fn wait(client: &Client, condition: &str) -> TestResult {
-    wait_until_js(client, condition, WAIT).await?;
-    Ok(())
-}
-
-/// Types `text` into the input `selector` (after emptying it).
-async fn type_into(client: &Client, selector: &str, text: &str) -> TestResult {
-    let input = client.find(Locator::Css(selector)).await?;
-    input.clear().await?;
-    input.send_keys(text).await?;
-    Ok(())
-}
-
-/// Types `text` into the input `selector` and presses Enter (submits its form).
-async fn submit(client: &Client, selector: &str, text: &str) -> TestResult {
-    type_into(client, selector, text).await?;
-    let input = client.find(Locator::Css(selector)).await?;
-    input.send_keys(&char::from(Key::Enter).to_string()).await?;
-    Ok(())
-}
-
-const NICK: &str = "form[phx-submit=set-nick] input[name=nick]";
-const BODY: &str = "form[phx-submit=send] input[name=body]";
-const NEW_ROOM: &str = "form[phx-submit=create-room] input[name=name]";
-
-/// A browser that opened `/`, chose `nick` and is back in the lobby with the message form.
-async fn join(base: &str, nick: &str) -> Result<Browser, Box<dyn std::error::Error>> {
-    let browser = Browser::start().await?;
-    let client = browser.client();
-    record_js_errors(client).await?;
-    client.goto(&format!("{base}/")).await?;
-    sync_lv(client).await?;
-    wait(client, "location.pathname === '/rooms/lobby'").await?;
-    wait(client, "document.title === '#lobby · livefire chat'").await?;
-    submit(client, NICK, nick).await?;
-    // The session write travels with a redirect: a new page, with the message form.
-    wait(client, &format!("document.querySelector({}) !== null", js(BODY))).await?;
-    sync_lv(client).await?;
-    wait(client, &shows("#flash-info", &format!("Welcome, {nick}!"))).await?;
-    Ok(browser)
-}
-
-/// Sends `text` and checks that it appears and that the input is empty again.
-async fn send(client: &Client, text: &str) -> TestResult {
-    submit(client, BODY, text).await?;
-    wait(client, &shows("#messages li", text)).await?;
-    wait(
-        client,
-        &format!("document.querySelector({}).value === ''", js(BODY)),
-    )
-    .await?;
-    sync_lv(client).await?;
-    Ok(())
-}
 
 /// Waits until `topic` has `n` subscribers (the store's own plus one per view in the room).
 async fn subscribers(pubsub: &PubSub, topic: &str, n: usize) -> TestResult {
@@ -177,7 +95,10 @@ async fn two_browsers_chat_see_presence_and_switch_rooms() -> TestResult {
     wait(b, &shows("#messages li", "ann: welcome to rust")).await?;
     sync_lv(b).await?;
     let page = b.source().await?;
-    assert!(!page.contains("old room") && !page.contains("lobby news"), "{page}");
+    assert!(
+        !page.contains("old room") && !page.contains("lobby news"),
+        "{page}"
+    );
 
     for client in [a, b] {
         check_no_js_errors(client).await?;
