@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
-use livefire_e2e::{Browser, record_js_errors, sync_lv, wait_until_js};
+use livefire_e2e::{
+    Browser, check_clean_console, check_no_js_errors, record_js_errors, sync_lv, wait_until_js,
+};
 use serde_json::json;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -79,6 +81,9 @@ pub async fn join(base: &str, nick: &str) -> Result<Browser, Box<dyn std::error:
     .await?;
     sync_lv(client).await?;
     wait(client, &shows("#flash-info", &format!("Welcome, {nick}!"))).await?;
+    // Both pages so far (before and after the redirect) loaded cleanly.
+    check_no_js_errors(client).await?;
+    check_clean_console(client).await?;
     Ok(browser)
 }
 
