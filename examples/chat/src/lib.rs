@@ -46,9 +46,11 @@ struct Store {
     rooms: Arc<Mutex<Rooms>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Rooms {
     messages: BTreeMap<String, Vec<Message>>,
+    /// To subscribe to new rooms (the subscriptions' sinks only hold a `Weak`: no cycle).
+    pubsub: PubSub,
     subscriptions: Vec<Subscription>,
 }
 
@@ -59,7 +61,7 @@ enum Heard {
 }
 
 /// The store's end of its subscriptions.
-struct Feed(Weak<Mutex<Rooms>>, PubSub);
+struct Feed(Weak<Mutex<Rooms>>);
 
 impl Sink<Heard> for Feed {
     fn deliver(&self, heard: Heard) -> Delivery {
@@ -69,10 +71,9 @@ impl Sink<Heard> for Feed {
         let mut rooms = rooms.lock().unwrap_or_else(PoisonError::into_inner);
         match heard {
             Heard::Room(room) if !rooms.messages.contains_key(&room) => {
-                let name = room.clone();
-                let feed = Feed(self.0.clone(), self.1.clone());
-                let sub = (self.1).subscribe_typed(&topic(&room), feed, move |message| {
-                    Heard::Message(name.clone(), message)
+                let (name, feed) = (room.clone(), Feed(self.0.clone()));
+                let sub = rooms.pubsub.subscribe_typed(&topic(&room), feed, move |m| {
+                    Heard::Message(name.clone(), m)
                 });
                 rooms.subscriptions.push(sub);
                 rooms.messages.insert(room, Vec::new());
@@ -96,8 +97,12 @@ impl Sink<Heard> for Feed {
 impl Store {
     /// A store with the room `lobby`, listening on `pubsub`.
     fn new(pubsub: PubSub) -> Self {
-        let rooms = Arc::new(Mutex::new(Rooms::default()));
-        let feed = || Feed(Arc::downgrade(&rooms), pubsub.clone());
+        let rooms = Arc::new(Mutex::new(Rooms {
+            messages: BTreeMap::new(),
+            pubsub: pubsub.clone(),
+            subscriptions: Vec::new(),
+        }));
+        let feed = || Feed(Arc::downgrade(&rooms));
         feed().deliver(Heard::Room("lobby".to_owned()));
         let sub = pubsub.subscribe_typed(ROOMS, feed(), Heard::Room);
         rooms
