@@ -2,7 +2,8 @@
 //! `redis://127.0.0.1:6379/`): a browser on node B appears in node A's presence list, and
 //! disappears from it within the documented bound after its tab closes, and again after node
 //! B is killed with SIGKILL (a dead node's entries expire within about four presence periods:
-//! `livefire::presence`). A message sent on node B reaches node A's browser too.
+//! `livefire::presence`). A message sent on node B reaches node A's browser too. A bad setting
+//! stops the binary with a message naming it.
 
 mod common;
 
@@ -150,5 +151,36 @@ async fn a_browser_on_node_b_is_present_on_node_a_until_its_tab_or_node_dies() -
     drop(bob); // its page lost its server: its console is not clean, by design
     ann.close().await?;
     drop(node_a);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bad_setting_stops_the_binary_with_a_message_naming_it() -> TestResult {
+    for (name, value, expected) in [
+        ("PORT", "forty", "PORT=\"forty\": invalid digit"),
+        (
+            "PRESENCE_PERIOD_MS",
+            "-1",
+            "PRESENCE_PERIOD_MS=\"-1\": invalid digit",
+        ),
+        (
+            "REDIS_URL",
+            "redis://127.0.0.1:1/",
+            "REDIS_URL=\"redis://127.0.0.1:1/\": ",
+        ),
+    ] {
+        let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_chat"))
+            .env_remove("REDIS_URL")
+            .env("PORT", "0")
+            .env(name, value)
+            .env("NO_COLOR", "1")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output();
+        let output = tokio::time::timeout(WAIT, run).await??;
+        let out = String::from_utf8_lossy(&output.stdout);
+        assert!(!output.status.success(), "{name}={value}: {out}");
+        assert!(out.contains(expected), "{name}={value}: {out}");
+        assert!(!out.contains("listening"), "{name}={value}: {out}");
+    }
     Ok(())
 }
