@@ -6,7 +6,7 @@
 //! with a Redis [`PubSub`] (`REDIS_URL`, several nodes) the rooms and messages made on one node
 //! reach the others; a node learns the rooms created after it started (`#lobby` always exists).
 //!
-//! Run with `npm ci && cargo run -p chat`, then open <http://127.0.0.1:4003>.
+//! Run with `npm ci && cargo run -p chat`, then open <http://127.0.0.1:4007>.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError, Weak};

@@ -1,4 +1,4 @@
-//! Run with `npm ci && cargo run -p chat`, then open <http://127.0.0.1:4003>. `PORT` picks
+//! Run with `npm ci && cargo run -p chat`, then open <http://127.0.0.1:4007>. `PORT` picks
 //! another port; with `REDIS_URL` several nodes share rooms, messages and presence;
 //! `PRESENCE_PERIOD_MS` sets the presence heartbeat (default 5000: a node that dies leaves the
 //! others' presence lists within about four periods). A bad setting stops it with a message.
@@ -17,7 +17,7 @@ fn setting<T: FromStr<Err: std::fmt::Display>>(name: &str, default: T) -> Result
 }
 
 async fn run() -> Result<(), String> {
-    let port: u16 = setting("PORT", 4003)?;
+    let port: u16 = setting("PORT", 4007)?;
     let period = Duration::from_millis(setting(
         "PRESENCE_PERIOD_MS",
         DEFAULT_PERIOD.as_millis() as u64,
