@@ -1686,7 +1686,7 @@ fn relative_program(program: &str) -> String {
                 .ok()
                 .map(|p| p.display().to_string())
         })
-        .unwrap_or_else(|| program.to_string())
+        .unwrap_or_else(|| program.to_owned())
 }
 
 #[cfg(test)]
