@@ -120,7 +120,7 @@ impl Cfg {
 
     fn to_json(&self, halfopen_cap: usize) -> Value {
         json!({
-            "demo": format!("{} {}", self.demo.program, self.demo.args.join(" ")).trim(),
+            "demo": format!("{} {}", relative_program(&self.demo.program), self.demo.args.join(" ")).trim(),
             "burst_attempts": self.burst,
             "burst_views_per_socket": self.burst_views_per_socket,
             "burst_address": "127.0.0.2",
@@ -1675,6 +1675,20 @@ pub fn table(doc: &Value) -> String {
     s
 }
 
+/// The program as the results file names it: relative to the working directory (the repository)
+/// when it lies beneath it, so that committed results carry no machine-specific path.
+fn relative_program(program: &str) -> String {
+    let path = Path::new(program);
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            path.strip_prefix(&cwd)
+                .ok()
+                .map(|p| p.display().to_string())
+        })
+        .unwrap_or_else(|| program.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1713,6 +1727,17 @@ mod tests {
             Outcome::of(r#"["4","6","lv:phx-a","phx_reply",{"status":"error","response":{}}]"#),
             Outcome::Other
         );
+    }
+
+    #[test]
+    fn results_name_the_program_relative_to_the_working_directory() {
+        let cwd = std::env::current_dir().unwrap();
+        let inside = cwd.join("target/release/demo");
+        assert_eq!(
+            relative_program(&inside.display().to_string()),
+            "target/release/demo"
+        );
+        assert_eq!(relative_program("/elsewhere/demo"), "/elsewhere/demo");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod dynamic;
 pub mod escape;
 pub mod flash;
 pub mod form;
+pub mod guide;
 pub mod js;
 pub mod layout;
 pub mod link;

@@ -20,9 +20,9 @@
 //! from user input only after checking it (for example with
 //! [`redirect::local_path`](crate::redirect::local_path)).
 //!
-//! The server side has the same three moves: [`Socket::push_patch`](crate::Socket::push_patch),
-//! [`Socket::push_navigate`](crate::Socket::push_navigate) and
-//! [`Socket::redirect`](crate::Socket::redirect) (each with a `replace_` variant where it
+//! The server side has the same three moves: [`Socket::push_patch`](crate::SocketCore::push_patch),
+//! [`Socket::push_navigate`](crate::SocketCore::push_navigate) and
+//! [`Socket::redirect`](crate::SocketCore::redirect) (each with a `replace_` variant where it
 //! applies), and the client side has [`JS::patch`](crate::js::JS::patch) and
 //! [`JS::navigate`](crate::js::JS::navigate) for buttons and other elements.
 //!

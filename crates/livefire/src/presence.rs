@@ -4,7 +4,11 @@
 //! nickname) with a JSON `meta`; the entry lasts as long as the view. Every view that
 //! [`subscribe`](Presence::subscribe)s to the topic's presence gets a [`PresenceDiff`] (joins
 //! and leaves) in its `handle_info`, and [`list`](Presence::list) says who is there now, with
-//! the metas of each key (a user with two tabs has two).
+//! the metas of each key (a user with two tabs has two). A tracked entry's meta changes with
+//! [`update`](Presence::update) (from the view) or [`Tracked::update`]: subscribers get one
+//! diff that leaves the old meta and joins the new one under the same key, as
+//! `Phoenix.Presence` does. [`untrack`](Presence::untrack) ends a view's entry before the
+//! view ends (a view that moves to another room on a patch).
 //!
 //! Across nodes (a `PubSub::redis`, feature `pubsub-redis`) every node announces its joins
 //! and leaves, and re-announces all of its entries every *period* (a heartbeat, 5 s by
@@ -51,7 +55,9 @@ pub type PresenceList = BTreeMap<String, Vec<Value>>;
 
 /// Joins and leaves on one topic, as delivered to the views subscribed with
 /// [`Presence::subscribe`]. A key in `leaves` may still be present with other metas (another
-/// tab): read [`Presence::list`] for the current state.
+/// tab): read [`Presence::list`] for the current state. A meta changed by
+/// [`Presence::update`] arrives as the key in both maps: the old meta in `leaves`, the new one
+/// in `joins`.
 ///
 /// ```
 /// use livefire::presence::PresenceDiff;
@@ -82,6 +88,11 @@ enum Wire {
         node: String,
         topic: String,
         id: u64,
+    },
+    /// A tracked entry's meta changed.
+    Update {
+        node: String,
+        entry: WireEntry,
     },
     Heartbeat {
         node: String,
@@ -171,13 +182,87 @@ impl std::fmt::Debug for Presence {
 pub struct Tracked {
     inner: Weak<Inner>,
     topic: String,
+    key: String,
     id: u64,
+}
+
+impl Tracked {
+    /// Replaces this entry's meta: every subscriber of the topic, on every node, gets one
+    /// [`PresenceDiff`] with the old meta in `leaves` and the new one in `joins` under the
+    /// entry's key. A meta equal to the current one changes nothing and sends nothing. Returns
+    /// false if the [`Presence`] it was tracked on is gone (nothing to update).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use livefire::presence::Presence;
+    /// use serde_json::json;
+    ///
+    /// let presence = Presence::new(livefire::pubsub::PubSub::local());
+    /// let bot = presence.track_while("room:1", "bot", json!({"status": "idle"}));
+    /// assert!(bot.update(json!({"status": "typing"})));
+    /// assert_eq!(presence.list("room:1")["bot"], [json!({"status": "typing"})]);
+    /// # }
+    /// ```
+    pub fn update(&self, meta: Value) -> bool {
+        match self.inner.upgrade() {
+            Some(inner) => {
+                Presence { inner }.update_entry(&self.topic, self.id, meta);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The topic this entry is tracked on.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let presence = livefire::presence::Presence::new(livefire::pubsub::PubSub::local());
+    /// let bot = presence.track_while("room:1", "bot", serde_json::json!({}));
+    /// assert_eq!((bot.topic(), bot.key()), ("room:1", "bot"));
+    /// # }
+    /// ```
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The key this entry is tracked under.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let presence = livefire::presence::Presence::new(livefire::pubsub::PubSub::local());
+    /// let bot = presence.track_while("room:1", "bot", serde_json::json!({}));
+    /// assert_eq!(bot.key(), "bot");
+    /// # }
+    /// ```
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// [`Presence::update`] found nothing to update.
+///
+/// ```
+/// use livefire::presence::NotTracked;
+/// let err = NotTracked { topic: "room:1".into(), key: "ann".into() };
+/// assert_eq!(err.to_string(), "this view does not track \"ann\" on \"room:1\"");
+/// // In a callback, `?` after `.map_err(livefire::Error::app)`: the view ends, as for any
+/// // application error (tracking is the view's own doing, not the client's input).
+/// assert!(!livefire::Error::app(err).is_bad_input());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("this view does not track {key:?} on {topic:?}")]
+pub struct NotTracked {
+    /// The topic given to [`Presence::update`].
+    pub topic: String,
+    /// The key given to [`Presence::update`].
+    pub key: String,
 }
 
 impl Drop for Tracked {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.upgrade() {
-            Presence { inner }.untrack(&self.topic, self.id);
+            Presence { inner }.remove_entry(&self.topic, self.id);
         }
     }
 }
@@ -311,8 +396,165 @@ impl Presence {
         Tracked {
             inner: Arc::downgrade(&self.inner),
             topic: topic.to_owned(),
+            key: key.to_owned(),
             id,
         }
+    }
+
+    /// Replaces the meta of the entries this view tracks on `topic` under `key` (Phoenix's
+    /// `Presence.update`): a user starts typing, changes status. Every subscriber of the topic
+    /// on every node gets one [`PresenceDiff`] with the old meta in `leaves` and the new one in
+    /// `joins` under `key`; a meta equal to the current one sends nothing.
+    ///
+    /// During the dead render nothing is tracked and this does nothing (`Ok`). On a connected
+    /// view that does not track `key` on `topic` with this [`Presence`], it is a
+    /// [`NotTracked`] error and nothing changes.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use livefire::presence::{Presence, PresenceDiff};
+    /// use livefire::pubsub::PubSub;
+    /// use livefire::{html, Event, LiveView, Mount, Rendered, Result, Socket};
+    /// use serde_json::json;
+    ///
+    /// struct Room { presence: Presence }
+    ///
+    /// impl LiveView for Room {
+    ///     type Message = PresenceDiff;
+    ///     async fn mount(&mut self, _cx: &Mount, socket: &mut Socket<PresenceDiff>) -> Result {
+    ///         self.presence.track(socket, "room:1", "ann", json!({"typing": false}));
+    ///         Ok(())
+    ///     }
+    ///     async fn handle_event(&mut self, event: Event, socket: &mut Socket<PresenceDiff>) -> Result {
+    ///         let typing = event.name() == "typing";
+    ///         self.presence
+    ///             .update(socket, "room:1", "ann", json!({"typing": typing}))
+    ///             .map_err(livefire::Error::app)
+    ///     }
+    ///     fn render(&self, _socket: &Socket<PresenceDiff>) -> Rendered {
+    ///         html!(<input phx-keydown="typing" phx-blur="idle"/>)
+    ///     }
+    /// }
+    /// # let presence = Presence::new(PubSub::local());
+    /// # let mut view = Room { presence: presence.clone() };
+    /// # let mut socket = Socket::disconnected();
+    /// # view.mount(&Mount::default(), &mut socket).await.unwrap();
+    /// // The dead render tracks nothing, so there is nothing to update.
+    /// assert!(presence.update(&mut socket, "room:1", "ann", json!({"typing": true})).is_ok());
+    /// assert!(presence.list("room:1").is_empty());
+    /// # }
+    /// ```
+    pub fn update<M: Send + 'static>(
+        &self,
+        socket: &Socket<M>,
+        topic: &str,
+        key: &str,
+        meta: Value,
+    ) -> Result<(), NotTracked> {
+        if !socket.is_live() {
+            return Ok(());
+        }
+        let mut found = false;
+        for tracked in socket.kept::<Tracked>() {
+            if tracked.topic == topic
+                && tracked.key == key
+                && Weak::ptr_eq(&tracked.inner, &Arc::downgrade(&self.inner))
+            {
+                self.update_entry(topic, tracked.id, meta.clone());
+                found = true;
+            }
+        }
+        if found {
+            Ok(())
+        } else {
+            Err(NotTracked {
+                topic: topic.to_owned(),
+                key: key.to_owned(),
+            })
+        }
+    }
+
+    /// Ends the entries this view tracks on `topic` under `key` before the view ends
+    /// (Phoenix's `Presence.untrack`): a view that moves to another room on a patch untracks
+    /// the old one and tracks the new one. Subscribers get a leave. True if there was an
+    /// entry; false during the dead render (nothing is tracked there) or when the view does
+    /// not track `key` on `topic` with this [`Presence`] (nothing changes).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use livefire::presence::Presence;
+    /// use livefire::{Params, Result, Socket};
+    /// use serde_json::json;
+    ///
+    /// struct Room { presence: Presence, room: String }
+    ///
+    /// impl Room {
+    ///     // In `handle_params`: leave the old room, join the new one.
+    ///     fn enter(&mut self, params: &Params, socket: &mut Socket) {
+    ///         let room = params.get("name").unwrap_or("lobby").to_owned();
+    ///         self.presence.untrack(socket, &format!("room:{}", self.room), "ann");
+    ///         self.presence.track(socket, &format!("room:{room}"), "ann", json!({}));
+    ///         self.room = room;
+    ///     }
+    /// }
+    /// let presence = Presence::new(livefire::pubsub::PubSub::local());
+    /// let mut room = Room { presence: presence.clone(), room: String::new() };
+    /// let mut socket = Socket::disconnected();
+    /// room.enter(&Params::from_uri("/rooms/rust", [("name".to_owned(), "rust".to_owned())].into()), &mut socket);
+    /// assert_eq!(room.room, "rust");
+    /// // The dead render tracks nothing, so there is nothing to untrack.
+    /// assert!(!presence.untrack(&mut socket, "room:rust", "ann"));
+    /// # }
+    /// ```
+    pub fn untrack<M: Send + 'static>(
+        &self,
+        socket: &mut Socket<M>,
+        topic: &str,
+        key: &str,
+    ) -> bool {
+        let mine = Arc::downgrade(&self.inner);
+        // Dropping a `Tracked` announces the leave.
+        socket.drop_kept::<Tracked>(|tracked| {
+            tracked.topic == topic && tracked.key == key && Weak::ptr_eq(&tracked.inner, &mine)
+        }) > 0
+    }
+
+    /// Replaces one of this node's entries' meta, announces it and delivers the diff.
+    fn update_entry(&self, topic: &str, id: u64, meta: Value) {
+        let node = self.inner.node.clone();
+        let changed = {
+            // Announced under the lock, so a heartbeat cannot overtake it on the wire.
+            let mut topics = lock(&self.inner.topics);
+            let Some(entry) = topics
+                .get_mut(topic)
+                .and_then(|entries| entries.get_mut(&(node.clone(), id)))
+            else {
+                return;
+            };
+            if entry.meta == meta {
+                return;
+            }
+            let old = std::mem::replace(&mut entry.meta, meta.clone());
+            let key = entry.key.clone();
+            let wire = WireEntry {
+                topic: topic.to_owned(),
+                id,
+                key: key.clone(),
+                meta: meta.clone(),
+            };
+            self.inner
+                .pubsub
+                .broadcast(WIRE_TOPIC, Wire::Update { node, entry: wire });
+            (key, old)
+        };
+        let (key, old) = changed;
+        let mut diff = PresenceDiff {
+            topic: topic.to_owned(),
+            ..PresenceDiff::default()
+        };
+        diff.leaves.insert(key.clone(), vec![old]);
+        diff.joins.insert(key, vec![meta]);
+        self.deliver(&diff);
     }
 
     /// Subscribes this view to the joins and leaves of `topic` (connected only), each mapped
@@ -351,7 +593,7 @@ impl Presence {
         list
     }
 
-    fn untrack(&self, topic: &str, id: u64) {
+    fn remove_entry(&self, topic: &str, id: u64) {
         let node = self.inner.node.clone();
         let removed = {
             let mut topics = lock(&self.inner.topics);
@@ -397,8 +639,10 @@ impl Presence {
     /// Handles another node's announcement (this node's own are skipped: it applied them
     /// when it made them).
     fn receive(&self, wire: Wire) {
-        let (Wire::Join { node, .. } | Wire::Leave { node, .. } | Wire::Heartbeat { node, .. }) =
-            &wire;
+        let (Wire::Join { node, .. }
+        | Wire::Leave { node, .. }
+        | Wire::Update { node, .. }
+        | Wire::Heartbeat { node, .. }) = &wire;
         if *node == self.inner.node {
             // Before locking: this node announces under its lock (see `track_while`).
             return;
@@ -408,7 +652,8 @@ impl Presence {
         {
             let mut topics = lock(&self.inner.topics);
             match wire {
-                Wire::Join { node, entry } => {
+                // An update of an entry this node missed the join of is a join.
+                Wire::Join { node, entry } | Wire::Update { node, entry } => {
                     add(&mut topics, &mut diffs, node, entry, now);
                 }
                 Wire::Leave { node, topic, id } => {
@@ -495,7 +740,9 @@ impl Presence {
     }
 }
 
-/// Adds or refreshes a remote entry; a new one is a join.
+/// Adds or refreshes a remote entry; a new one is a join, a changed meta (an update, or a
+/// heartbeat carrying the meta of an update this node missed) a leave of the old meta and a
+/// join of the new one.
 fn add(
     topics: &mut HashMap<String, TopicEntries>,
     diffs: &mut Diffs,
@@ -507,7 +754,15 @@ fn add(
     match entries.get_mut(&(node.clone(), entry.id)) {
         Some(known) => {
             known.seen = now;
-            known.meta = entry.meta;
+            if known.meta != entry.meta {
+                let old = std::mem::replace(&mut known.meta, entry.meta);
+                let diff = diffs.of(&entry.topic);
+                diff.leaves.entry(entry.key.clone()).or_default().push(old);
+                diff.joins
+                    .entry(entry.key)
+                    .or_default()
+                    .push(known.meta.clone());
+            }
         }
         None => {
             diffs.join(&entry.topic, &entry.key, &entry.meta);
@@ -568,4 +823,122 @@ fn random_node_id() -> String {
     let mut bytes = [0u8; 12];
     getrandom::fill(&mut bytes).expect("the OS random source failed");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The diffs delivered on this node for `topic`.
+    fn collect(presence: &Presence, topic: &str) -> (Arc<Mutex<Vec<PresenceDiff>>>, Subscription) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let sub = presence
+            .inner
+            .pubsub
+            .subscribe_fn(&Presence::diff_topic(topic), move |value| {
+                lock(&sink).push(PresenceDiff::deserialize(value).expect("a presence diff"));
+                Delivery::Done
+            });
+        (seen, sub)
+    }
+
+    fn remote(topic: &str, id: u64, key: &str, meta: Value) -> WireEntry {
+        WireEntry {
+            topic: topic.to_owned(),
+            id,
+            key: key.to_owned(),
+            meta,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_remote_update_is_a_leave_and_a_join_of_one_key() {
+        let presence = Presence::new(PubSub::local());
+        let (seen, _sub) = collect(&presence, "room:1");
+        let node = "other".to_owned();
+        presence.receive(Wire::Join {
+            node: node.clone(),
+            entry: remote("room:1", 1, "ann", json!({"typing": false})),
+        });
+        presence.receive(Wire::Update {
+            node,
+            entry: remote("room:1", 1, "ann", json!({"typing": true})),
+        });
+        assert_eq!(presence.list("room:1")["ann"], [json!({"typing": true})]);
+        let diffs = lock(&seen).clone();
+        assert_eq!(diffs.len(), 2, "{diffs:?}");
+        assert_eq!(diffs[1].leaves["ann"], [json!({"typing": false})]);
+        assert_eq!(diffs[1].joins["ann"], [json!({"typing": true})]);
+    }
+
+    #[tokio::test]
+    async fn an_update_of_an_unknown_remote_entry_is_a_join() {
+        let presence = Presence::new(PubSub::local());
+        let (seen, _sub) = collect(&presence, "room:1");
+        presence.receive(Wire::Update {
+            node: "other".to_owned(),
+            entry: remote("room:1", 4, "bob", json!({"typing": true})),
+        });
+        let diffs = lock(&seen).clone();
+        assert_eq!(diffs.len(), 1, "{diffs:?}");
+        assert_eq!(diffs[0].joins["bob"], [json!({"typing": true})]);
+        assert!(diffs[0].leaves.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_heartbeat_repairs_a_missed_update_with_a_diff() {
+        let presence = Presence::new(PubSub::local());
+        let (seen, _sub) = collect(&presence, "room:1");
+        let node = "other".to_owned();
+        presence.receive(Wire::Join {
+            node: node.clone(),
+            entry: remote("room:1", 1, "ann", json!({"typing": false})),
+        });
+        // The same meta again: a refresh, no diff.
+        presence.receive(Wire::Heartbeat {
+            node: node.clone(),
+            entries: vec![remote("room:1", 1, "ann", json!({"typing": false}))],
+        });
+        assert_eq!(lock(&seen).len(), 1);
+        // The update itself was lost; the next heartbeat carries the new meta.
+        presence.receive(Wire::Heartbeat {
+            node,
+            entries: vec![remote("room:1", 1, "ann", json!({"typing": true}))],
+        });
+        let diffs = lock(&seen).clone();
+        assert_eq!(diffs.len(), 2, "{diffs:?}");
+        assert_eq!(diffs[1].leaves["ann"], [json!({"typing": false})]);
+        assert_eq!(diffs[1].joins["ann"], [json!({"typing": true})]);
+        assert_eq!(presence.list("room:1")["ann"], [json!({"typing": true})]);
+    }
+
+    #[tokio::test]
+    async fn a_local_update_announces_and_an_equal_meta_sends_nothing() {
+        let pubsub = PubSub::local();
+        let presence = Presence::new(pubsub.clone());
+        let (seen, _sub) = collect(&presence, "room:1");
+        let wire = Arc::new(Mutex::new(Vec::new()));
+        let sink = wire.clone();
+        let _wire_sub = pubsub.subscribe_fn(WIRE_TOPIC, move |value| {
+            lock(&sink).push(value.clone());
+            Delivery::Done
+        });
+        let ann = presence.track_while("room:1", "ann", json!({"typing": false}));
+        assert!(ann.update(json!({"typing": true})));
+        assert!(ann.update(json!({"typing": true})));
+        let diffs = lock(&seen).clone();
+        assert_eq!(diffs.len(), 2, "a join and one update: {diffs:?}");
+        assert_eq!(diffs[1].leaves["ann"], [json!({"typing": false})]);
+        assert_eq!(diffs[1].joins["ann"], [json!({"typing": true})]);
+        let ops: Vec<String> = lock(&wire)
+            .iter()
+            .map(|v| v["op"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(ops, ["join", "update"]);
+        // Once the presence is gone the guard has nothing to update.
+        drop(presence);
+        assert!(!ann.update(json!({"typing": false})));
+    }
 }

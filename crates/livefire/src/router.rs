@@ -70,7 +70,8 @@ pub enum ConfigError {
         /// Why it was refused.
         reason: String,
     },
-    /// A live route uses Phoenix's `:param` syntax, which axum reads as a literal segment.
+    /// A live route uses Phoenix's `:param` or `*glob` syntax (axum would panic on it);
+    /// `suggestion` is the path written for axum (`{param}`, `{*glob}`).
     #[error(
         "live route {path:?}: path parameters are written {{name}} in axum; use {suggestion:?}"
     )]
@@ -336,10 +337,52 @@ impl LiveRouter {
         self
     }
 
-    /// Adds a live view at `path` (axum syntax: `/posts/{id}`). `factory` makes a fresh view
-    /// for every dead render and every join; capture app state (a database handle) in it.
+    /// Adds a live view at `path` (axum syntax: `/posts/{id}`, `/files/{*rest}`). `factory`
+    /// makes a fresh view for every dead render and every join; capture app state (a database
+    /// handle) in it.
     ///
-    /// An invalid path is reported by [`build`](Self::build).
+    /// An invalid path is reported by [`build`](Self::build), never by a panic: Phoenix's
+    /// `/rooms/:name` and `/files/*rest` are refused with the axum spelling
+    /// ([`ConfigError::PhoenixSyntax`]) rather than translated, so that live routes and the
+    /// app's other axum routes are written one way; a path without a leading `/`, a duplicate
+    /// and a path livefire serves itself (`/live/websocket`, …) are
+    /// [`ConfigError::InvalidRoute`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use axum::body::{Body, to_bytes};
+    /// use livefire::session::CookieSessionLayer;
+    /// use livefire::{html, ConfigError, LiveRouter, LiveView, Params, Rendered, Result, Socket};
+    /// use tower::ServiceExt as _;
+    /// # #[derive(Default)] struct Files { path: String }
+    /// # impl LiveView for Files {
+    /// #     type Message = ();
+    /// #     async fn handle_params(&mut self, params: &Params, _: &mut Socket) -> Result {
+    /// #         self.path = params.get("rest").unwrap_or_default().to_owned();
+    /// #         Ok(())
+    /// #     }
+    /// #     fn render(&self, _: &Socket) -> Rendered { html!(<p>{self.path.as_str()}</p>) }
+    /// # }
+    /// let keyring = livefire::token::Keyring::random();
+    /// // `rest` is the rest of the path, slashes included.
+    /// let app = LiveRouter::new(keyring.clone())
+    ///     .live("/files/{*rest}", Files::default)
+    ///     .build()
+    ///     .unwrap()
+    ///     .layer(CookieSessionLayer::new(keyring.clone()));
+    /// let req = http::Request::get("/files/docs/a.txt").body(Body::empty()).unwrap();
+    /// let body = to_bytes(app.oneshot(req).await.unwrap().into_body(), usize::MAX).await.unwrap();
+    /// assert!(String::from_utf8_lossy(&body).contains("<p>docs/a.txt</p>"));
+    ///
+    /// let err = LiveRouter::new(keyring.clone()).live("/files/*rest", Files::default).build().unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "live route \"/files/*rest\": path parameters are written {name} in axum; use \"/files/{*rest}\""
+    /// );
+    /// let err = LiveRouter::new(keyring).live("/live/websocket", Files::default).build().unwrap_err();
+    /// assert!(matches!(err, ConfigError::InvalidRoute { .. }));
+    /// # }
+    /// ```
     pub fn live<V, F>(self, path: &str, factory: F) -> Self
     where
         V: LiveView,
@@ -655,22 +698,57 @@ fn spawn_purger(tickets: &Tickets) {
     });
 }
 
-/// Refuses Phoenix's `:param` segments with the axum spelling.
+/// Paths the router serves itself: a live route there would make axum panic.
+const RESERVED: [&str; 6] = [
+    "/live/websocket",
+    "/live/longpoll",
+    SESSION_PATH,
+    crate::assets::PHOENIX_JS,
+    crate::assets::LIVE_VIEW_JS,
+    crate::assets::BOOTSTRAP_JS,
+];
+
+/// Refuses, before axum would panic on them, paths that do not start with `/`, livefire's own
+/// paths, and Phoenix's `:param` and `*glob` segments (with the axum spelling).
 fn check_path(path: &str) -> Result<(), ConfigError> {
-    if !path.split('/').any(|segment| segment.starts_with(':')) {
+    let invalid = |reason: &str| ConfigError::InvalidRoute {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if !path.starts_with('/') {
+        return Err(invalid("a path starts with `/`"));
+    }
+    if RESERVED.contains(&path) {
+        return Err(invalid("livefire serves this path itself"));
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    if !segments.iter().any(|s| s.starts_with([':', '*'])) {
         return Ok(());
     }
-    let suggestion = path
-        .split('/')
-        .map(|segment| match segment.strip_prefix(':') {
-            Some(name) => format!("{{{name}}}"),
-            None => segment.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("/");
+    let mut axum = Vec::with_capacity(segments.len());
+    for (i, segment) in segments.iter().enumerate() {
+        if let Some(name) = segment.strip_prefix(':') {
+            if name.is_empty() {
+                return Err(invalid("a `:` parameter needs a name"));
+            }
+            axum.push(format!("{{{name}}}"));
+        } else if let Some(name) = segment.strip_prefix('*') {
+            if name.is_empty() {
+                return Err(invalid("a `*` parameter needs a name"));
+            }
+            if i + 1 != segments.len() {
+                return Err(invalid(
+                    "a catch-all parameter must be the last segment (axum: `{*name}`)",
+                ));
+            }
+            axum.push(format!("{{*{name}}}"));
+        } else {
+            axum.push((*segment).to_owned());
+        }
+    }
     Err(ConfigError::PhoenixSyntax {
         path: path.to_owned(),
-        suggestion,
+        suggestion: axum.join("/"),
     })
 }
 
@@ -715,13 +793,49 @@ where
 mod tests {
     use super::*;
 
+    fn suggestion(path: &str) -> String {
+        match check_path(path) {
+            Err(ConfigError::PhoenixSyntax { suggestion, .. }) => suggestion,
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+
+    fn reason(path: &str) -> String {
+        match check_path(path) {
+            Err(ConfigError::InvalidRoute { reason, .. }) => reason,
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+
     #[test]
     fn phoenix_params_get_the_axum_spelling() {
         assert!(check_path("/posts/{id}").is_ok());
-        let err = check_path("/rooms/:name/messages/:id").unwrap_err();
+        assert!(check_path("/files/{*rest}").is_ok());
         assert!(
-            matches!(err, ConfigError::PhoenixSyntax { suggestion, .. } if suggestion == "/rooms/{name}/messages/{id}")
+            check_path("/a:b/c*d").is_ok(),
+            "only whole segments are parameters"
         );
+        assert_eq!(
+            suggestion("/rooms/:name/messages/:id"),
+            "/rooms/{name}/messages/{id}"
+        );
+        assert_eq!(suggestion("/files/*rest"), "/files/{*rest}");
+        assert_eq!(suggestion("/u/:user/*path"), "/u/{user}/{*path}");
+    }
+
+    #[test]
+    fn paths_axum_would_panic_on_are_refused() {
+        assert_eq!(reason("rooms"), "a path starts with `/`");
+        assert_eq!(reason(""), "a path starts with `/`");
+        assert_eq!(
+            reason("/files/*rest/more"),
+            "a catch-all parameter must be the last segment (axum: `{*name}`)"
+        );
+        assert_eq!(reason("/rooms/:"), "a `:` parameter needs a name");
+        assert_eq!(reason("/files/*"), "a `*` parameter needs a name");
+        for own in RESERVED {
+            assert_eq!(reason(own), "livefire serves this path itself", "{own}");
+        }
     }
 
     #[test]

@@ -506,6 +506,26 @@ impl<M: Send + 'static> Socket<M> {
         self.guards.get_or_insert_default().0.push(Box::new(guard));
     }
 
+    /// The values of type `T` kept with [`keep_until_end`](Self::keep_until_end).
+    pub(crate) fn kept<T: Any>(&self) -> impl Iterator<Item = &T> {
+        self.guards
+            .iter()
+            .flat_map(|guards| guards.0.iter())
+            .filter_map(|guard| guard.downcast_ref::<T>())
+    }
+
+    /// Drops the kept values of type `T` that `drop` selects; how many were dropped.
+    pub(crate) fn drop_kept<T: Any>(&mut self, mut drop: impl FnMut(&T) -> bool) -> usize {
+        let Some(guards) = self.guards.as_mut() else {
+            return 0;
+        };
+        let before = guards.0.len();
+        guards
+            .0
+            .retain(|guard| !guard.downcast_ref::<T>().is_some_and(&mut drop));
+        before - guards.0.len()
+    }
+
     /// True for a connected view (with an inbox), false during the dead render.
     pub(crate) fn is_live(&self) -> bool {
         self.connected && self.sender.is_some()

@@ -1,5 +1,6 @@
-//! Presence: two live views over real sockets see each other join and leave; across two
-//! Redis-bridged nodes, a node that stops heartbeating disappears within the bound.
+//! Presence: two live views over real sockets see each other join, update their meta and
+//! leave; across two Redis-bridged nodes, joins, updates and leaves arrive and a node that
+//! stops heartbeating disappears within the bound.
 //!
 //! The Redis test needs Redis at `REDIS_URL` (default `redis://127.0.0.1:6379/`); it fails
 //! without it, as `tests/pubsub_redis.rs` does.
@@ -122,6 +123,177 @@ async fn two_views_see_each_other_join_and_leave() {
     }
 }
 
+/// A view that tracks itself and says who is typing: `typing`/`idle` update its own meta,
+/// `bogus` tries to update a key it does not track, `leave` untracks it.
+struct Typist {
+    presence: Presence,
+    name: String,
+    typing: String,
+    last: String,
+    error: String,
+}
+
+impl LiveView for Typist {
+    type Message = PresenceDiff;
+
+    async fn mount(&mut self, cx: &Mount, socket: &mut Socket<PresenceDiff>) -> livefire::Result {
+        self.name = cx.params().query("name").unwrap_or("anon").to_owned();
+        self.presence.subscribe(socket, "room:2", |diff| diff);
+        self.presence
+            .track(socket, "room:2", &self.name, json!({"typing": false}));
+        Ok(())
+    }
+
+    async fn handle_event(
+        &mut self,
+        event: livefire::Event,
+        socket: &mut Socket<PresenceDiff>,
+    ) -> livefire::Result {
+        let (key, typing) = match event.name() {
+            "typing" => (self.name.as_str(), true),
+            "idle" => (self.name.as_str(), false),
+            "bogus" => ("nobody", true),
+            "leave" => {
+                let left = self.presence.untrack(socket, "room:2", &self.name);
+                self.error = format!("untracked: {left}");
+                return Ok(());
+            }
+            other => return Err(livefire::Error::UnknownEvent(other.to_owned())),
+        };
+        if let Err(err) = self
+            .presence
+            .update(socket, "room:2", key, json!({"typing": typing}))
+        {
+            self.error = err.to_string();
+        }
+        Ok(())
+    }
+
+    async fn handle_info(
+        &mut self,
+        diff: PresenceDiff,
+        _socket: &mut Socket<PresenceDiff>,
+    ) -> livefire::Result {
+        let keys = |list: &livefire::presence::PresenceList| {
+            list.keys().cloned().collect::<Vec<_>>().join(",")
+        };
+        self.last = format!("joins:{} leaves:{}", keys(&diff.joins), keys(&diff.leaves));
+        self.typing = self
+            .presence
+            .list("room:2")
+            .into_iter()
+            .filter(|(_, metas)| metas.iter().any(|m| m["typing"] == true))
+            .map(|(key, _)| key)
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(())
+    }
+
+    fn render(&self, _socket: &Socket<PresenceDiff>) -> Rendered {
+        html!(
+            <p id="typing">{self.typing.as_str()}</p>
+            <p id="last">{self.last.as_str()}</p>
+            <p id="error">{self.error.as_str()}</p>
+        )
+    }
+}
+
+#[tokio::test]
+async fn an_update_reaches_the_other_view_as_a_leave_and_a_join_and_untrack_as_a_leave() {
+    let presence = Presence::new(PubSub::local());
+    let keyring = Keyring::new([9u8; 64]).unwrap();
+    let app = {
+        let presence = presence.clone();
+        LiveRouter::new(keyring.clone())
+            .live("/", move || Typist {
+                presence: presence.clone(),
+                name: String::new(),
+                typing: String::new(),
+                last: String::new(),
+                error: String::new(),
+            })
+            .build()
+            .expect("valid live routes")
+            .layer(CookieSessionLayer::new(keyring))
+    };
+    let addr = serve(app.clone()).await;
+    let (mut ann, _) = open(&app, addr, "ann").await;
+    let _ = maybe_recv(&mut ann, Duration::from_millis(200)).await; // her own join
+    let (mut bob, joined) = open(&app, addr, "bob").await;
+    let topic = joined[2].clone();
+    let push = recv(&mut ann).await;
+    assert!(push[4].to_string().contains("joins:bob leaves:"), "{push}");
+
+    // Bob starts typing: Ann gets one diff that leaves his old meta and joins the new one.
+    send(
+        &mut bob,
+        json!(["1", "2", topic, "event", {"type": "keydown", "event": "typing", "value": {}}]),
+    )
+    .await;
+    let push = recv(&mut ann).await;
+    assert_eq!(push[3], "diff", "{push}");
+    let text = push[4].to_string();
+    assert!(text.contains("joins:bob leaves:bob"), "{push}");
+    assert!(text.contains(r#""bob""#), "bob typing: {push}");
+    assert_eq!(presence.list("room:2")["bob"], [json!({"typing": true})]);
+    assert_eq!(presence.list("room:2")["ann"], [json!({"typing": false})]);
+
+    // The same meta again changes nothing: Ann gets no push.
+    send(
+        &mut bob,
+        json!(["1", "3", topic, "event", {"type": "keydown", "event": "typing", "value": {}}]),
+    )
+    .await;
+    assert_eq!(maybe_recv(&mut ann, Duration::from_millis(300)).await, None);
+
+    // A key Bob does not track: a clear error, nothing changes, nobody is told.
+    send(
+        &mut bob,
+        json!(["1", "4", topic, "event", {"type": "click", "event": "bogus", "value": {}}]),
+    )
+    .await;
+    let reply = loop {
+        let frame = recv(&mut bob).await;
+        if frame[1] == "4" {
+            break frame;
+        }
+    };
+    assert_eq!(reply[4]["status"], "ok", "{reply}");
+    assert!(
+        reply[4]
+            .to_string()
+            .contains("this view does not track &quot;nobody&quot; on &quot;room:2&quot;"),
+        "{reply}"
+    );
+    assert_eq!(maybe_recv(&mut ann, Duration::from_millis(300)).await, None);
+    assert!(!presence.list("room:2").contains_key("nobody"));
+    assert_eq!(presence.list("room:2")["bob"], [json!({"typing": true})]);
+
+    // Bob untracks himself while his view goes on: Ann sees him leave; a second untrack
+    // finds nothing.
+    for (msg_ref, untracked) in [("5", "untracked: true"), ("6", "untracked: false")] {
+        send(
+            &mut bob,
+            json!(["1", msg_ref, topic, "event", {"type": "click", "event": "leave", "value": {}}]),
+        )
+        .await;
+        let reply = loop {
+            let frame = recv(&mut bob).await;
+            if frame[1] == msg_ref {
+                break frame;
+            }
+        };
+        assert!(reply[4].to_string().contains(untracked), "{reply}");
+        if msg_ref == "5" {
+            let push = recv(&mut ann).await;
+            assert!(push[4].to_string().contains("joins: leaves:bob"), "{push}");
+        }
+    }
+    assert_eq!(maybe_recv(&mut ann, Duration::from_millis(300)).await, None);
+    assert!(!presence.list("room:2").contains_key("bob"));
+    assert!(presence.list("room:2").contains_key("ann"));
+}
+
 async fn redis() -> PubSub {
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
     match PubSub::redis(&url).await {
@@ -215,4 +387,53 @@ async fn across_nodes_joins_leaves_and_a_dead_node_expires() {
         left.extend(diff.leaves.into_keys());
     }
     assert_eq!(left, ["carol", "dave"]);
+}
+
+#[tokio::test]
+async fn across_nodes_an_update_arrives_as_a_leave_and_a_join() {
+    let period = Duration::from_millis(200);
+    let pubsub_a = redis().await;
+    let node_a = Presence::with_period(pubsub_a.clone(), period);
+    let node_b = Presence::with_period(redis().await, period);
+    let topic = unique("presence-update");
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PresenceDiff>();
+    struct Tx(tokio::sync::mpsc::UnboundedSender<PresenceDiff>);
+    impl livefire::pubsub::Sink<PresenceDiff> for Tx {
+        fn deliver(&self, msg: PresenceDiff) -> livefire::pubsub::Delivery {
+            let _ = self.0.send(msg);
+            livefire::pubsub::Delivery::Done
+        }
+        fn is_closed(&self) -> bool {
+            self.0.is_closed()
+        }
+    }
+    let _sub = pubsub_a.subscribe_typed(&Presence::diff_topic(&topic), Tx(tx), |d: PresenceDiff| d);
+
+    let erin = node_b.track_while(&topic, "erin", json!({"typing": false}));
+    let diff = tokio::time::timeout(Duration::from_secs(2), rx.recv())
+        .await
+        .expect("erin's join on A")
+        .unwrap();
+    assert_eq!(diff.joins["erin"], [json!({"typing": false})], "{diff:?}");
+
+    assert!(erin.update(json!({"typing": true})));
+    let diff = tokio::time::timeout(Duration::from_secs(2), rx.recv())
+        .await
+        .expect("erin's update on A")
+        .unwrap();
+    assert_eq!(diff.leaves["erin"], [json!({"typing": false})], "{diff:?}");
+    assert_eq!(diff.joins["erin"], [json!({"typing": true})], "{diff:?}");
+    assert_eq!(node_a.list(&topic)["erin"], [json!({"typing": true})]);
+
+    // Heartbeats carry the new meta: no further diff while nothing changes.
+    tokio::time::sleep(period * 3).await;
+    assert!(rx.try_recv().is_err(), "a heartbeat repeated the update");
+    assert_eq!(node_a.list(&topic)["erin"], [json!({"typing": true})]);
+    drop(erin);
+    let diff = tokio::time::timeout(Duration::from_secs(2), rx.recv())
+        .await
+        .expect("erin's leave on A")
+        .unwrap();
+    assert_eq!(diff.leaves["erin"], [json!({"typing": true})], "{diff:?}");
 }

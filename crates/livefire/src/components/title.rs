@@ -22,7 +22,7 @@ pub fn live_title(title: impl Into<String>) -> LiveTitle {
 /// A `<title>` with a prefix, a suffix and a default, as Phoenix's `live_title`.
 ///
 /// The layout is rendered once, on the dead render; afterwards a view's
-/// [`Socket::set_title`](crate::Socket::set_title) reaches the client as a bare title, and the
+/// [`Socket::set_title`](crate::SocketCore::set_title) reaches the client as a bare title, and the
 /// client writes `document.title = prefix + title + suffix` from the `data-prefix` and
 /// `data-suffix` attributes of the page's `<title>` (and uses `data-default` when the new title
 /// is empty). So the suffix must be in those attributes, not only in the text: a layout that
