@@ -12,9 +12,10 @@
 //! | `TRUSTED_PROXIES`| unset                      | Comma-separated proxy addresses or networks whose `X-Forwarded-For` is believed |
 //! | `PASSWORD_THREADS` | number of cores          | Threads hashing passwords (Argon2 memory: 19 MiB each) |
 //! | `PASSWORD_QUEUE` | 8 × `PASSWORD_THREADS`     | Logins and registrations that may wait for a thread; more are refused at once |
+//! | `REVALIDATE_SECONDS` | `20`                   | How often every live socket's login is checked again (1 to 3600), closing revoked ones |
 //!
-//! `SECRET_KEY_BASE` is read by [`crate::secret`], not here, so that the secret never sits in a
-//! struct that might be logged with `{:?}`.
+//! `SECRET_KEY_BASE` and `SECRET_KEY_BASE_FALLBACKS` are read by [`crate::secret`], not here,
+//! so that secrets never sit in a struct that might be logged with `{:?}`.
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -113,6 +114,10 @@ pub struct Config {
     pub password_threads: Option<usize>,
     /// `PASSWORD_QUEUE`: places in the password pool's queue; default 8 per thread.
     pub password_queue: Option<usize>,
+    /// `REVALIDATE_SECONDS`: period of the live sockets' revalidation (a revoked or disabled
+    /// login's live pages close within it even when no disconnect reached this node); default
+    /// [`DEFAULT_REVALIDATE_PERIOD`](livefire::sockets::DEFAULT_REVALIDATE_PERIOD), 20 s.
+    pub revalidate_every: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -129,6 +134,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             password_threads: None,
             password_queue: None,
+            revalidate_every: None,
         }
     }
 }
@@ -239,6 +245,19 @@ impl Config {
         };
         let password_threads = count("PASSWORD_THREADS", 1)?;
         let password_queue = count("PASSWORD_QUEUE", 0)?;
+        let revalidate_every = match text(&lookup, "REVALIDATE_SECONDS")? {
+            None => None,
+            Some(value) => match value.parse::<u64>() {
+                Ok(secs @ 1..=3600) => Some(std::time::Duration::from_secs(secs)),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        var: "REVALIDATE_SECONDS",
+                        value,
+                        reason: "expected a whole number of seconds from 1 to 3600",
+                    });
+                }
+            },
+        };
         Ok(Self {
             environment,
             port,
@@ -250,6 +269,7 @@ impl Config {
             trusted_proxies,
             password_threads,
             password_queue,
+            revalidate_every,
         })
     }
 
@@ -445,6 +465,9 @@ mod tests {
             ("APP_ENV", "staging"),
             ("DATA_DIR", ""),
             ("DATABASE_PATH", "  "),
+            ("REVALIDATE_SECONDS", "0"),
+            ("REVALIDATE_SECONDS", "3601"),
+            ("REVALIDATE_SECONDS", "1.5"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             let msg = err.to_string();
@@ -452,6 +475,13 @@ mod tests {
             let ConfigError::Invalid { var: v, .. } = err;
             assert_eq!(v, var);
         }
+    }
+
+    #[test]
+    fn revalidation_period_is_parsed() {
+        assert_eq!(config(&[]).unwrap().revalidate_every, None);
+        let c = config(&[("REVALIDATE_SECONDS", "2")]).unwrap();
+        assert_eq!(c.revalidate_every, Some(std::time::Duration::from_secs(2)));
     }
 
     #[test]

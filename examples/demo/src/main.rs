@@ -97,7 +97,20 @@ async fn try_serve(config: Config) -> Result<(), String> {
     // With secure cookies the WebSocket needs an explicit origin; check it before anything.
     let allowed_origins = config.allowed_origins().map_err(|e| refuse(&e))?;
     let secret = secret::load_secret(&config).map_err(|e| refuse(&e))?;
-    let keyring = Keyring::new(&secret).map_err(|e| refuse(&e))?;
+    // Old secrets kept for a rotation: they still open, the current one seals.
+    let fallbacks = secret::load_fallbacks(&config).map_err(|e| refuse(&e))?;
+    let fallback_count = fallbacks.len();
+    let mut keyring = Keyring::new(&secret).map_err(|e| refuse(&e))?;
+    for old in fallbacks {
+        keyring = keyring.with_fallback(old).map_err(|e| refuse(&e))?;
+    }
+    if fallback_count > 0 {
+        tracing::info!(
+            fallbacks = fallback_count,
+            "old secrets accepted as fallbacks: what they sealed still opens and cookies are \
+             re-sealed with the current secret"
+        );
+    }
     let path = config.database_path.clone();
     let db = tokio::task::spawn_blocking(move || Db::open(&path))
         .await
@@ -158,7 +171,7 @@ async fn try_serve(config: Config) -> Result<(), String> {
             trusted_proxies: config.trusted_proxies.clone(),
             limits,
             data_dir: Some(data_dir),
-            revalidate_every: None,
+            revalidate_every: config.revalidate_every,
         },
     );
     let listener = tokio::net::TcpListener::bind((config.bind, config.port))
