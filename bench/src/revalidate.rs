@@ -234,6 +234,51 @@ async fn level(cfg: &Cfg, n: usize, port: u16, work: &str) -> io::Result<Value> 
     }))
 }
 
+/// The demo's check alone over `n` ids (`BENCH_CHECK_ONLY`), `cfg.passes` times: the
+/// store's share of a pass, at any count (no sockets needed).
+async fn check_only(cfg: &Cfg, n: usize) -> io::Result<Value> {
+    let mut cmd = tokio::process::Command::new(&cfg.server.program);
+    cmd.args(&cfg.server.args)
+        .envs(cfg.server.env.iter().map(|(k, v)| (k, v)))
+        .env("BENCH_LOGINS", n.to_string())
+        .env("BENCH_CHECK_ONLY", cfg.passes.to_string())
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true);
+    let out = cmd.output().await?;
+    if !out.status.success() {
+        return Err(io::Error::other(format!(
+            "check-only run failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    let runs: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let field = |name: &str| {
+        sorted(
+            runs.iter()
+                .map(|r| r[name].as_f64().unwrap_or(f64::NAN))
+                .collect(),
+        )
+    };
+    let (wall, cpu) = (field("wall_us"), field("cpu_us"));
+    log(&format!(
+        "N = {n}: the check alone: wall p50 {:.0} µs, CPU p50 {:.0} µs = {:.2} µs per id",
+        pct(&wall, 0.5),
+        pct(&cpu, 0.5),
+        pct(&cpu, 0.5) / n as f64
+    ));
+    Ok(json!({
+        "ids": n,
+        "runs": runs.len(),
+        "wall_us": {"p50": pct(&wall, 0.5), "p90": pct(&wall, 0.9)},
+        "cpu_us": {"p50": pct(&cpu, 0.5), "p90": pct(&cpu, 0.9)},
+        "cpu_us_per_id_p50": pct(&cpu, 0.5) / n as f64,
+    }))
+}
+
 /// The markdown table of the scenario's results.
 pub fn table(levels: &[Value]) -> String {
     let mut out = String::from(
@@ -258,6 +303,28 @@ pub fn table(levels: &[Value]) -> String {
             l["server_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0,
         ));
     }
+    out.push_str(
+        "\n| ids (no sockets) | the check alone, wall p50 / p90 | CPU p50 / p90 | **CPU per id** |\n|---|---|---|---|\n",
+    );
+    for l in levels {
+        let Some(c) = l.get("check_only") else {
+            continue;
+        };
+        if let Some(failed) = c["failed"].as_str() {
+            out.push_str(&format!("| {} | failed: {failed} |||\n", l["sockets"]));
+            continue;
+        }
+        let ms = |v: &Value| v.as_f64().unwrap_or(f64::NAN) / 1000.0;
+        out.push_str(&format!(
+            "| {} | {:.1} / {:.1} ms | {:.1} / {:.1} ms | **{:.2} µs** |\n",
+            c["ids"],
+            ms(&c["wall_us"]["p50"]),
+            ms(&c["wall_us"]["p90"]),
+            ms(&c["cpu_us"]["p50"]),
+            ms(&c["cpu_us"]["p90"]),
+            c["cpu_us_per_id_p50"].as_f64().unwrap_or(f64::NAN),
+        ));
+    }
     out
 }
 
@@ -271,23 +338,33 @@ pub async fn run(cfg: &Cfg, work: &str, open_files: Option<usize>) -> bool {
     for &n in &cfg.levels {
         // One socket per session here and one in the server.
         let fit = open_files.map(|limit| limit.saturating_sub(2 * cfg.concurrency + 500));
-        if let Some(fit) = fit
+        let mut result = if let Some(fit) = fit
             && n > fit
         {
             let why = format!("the open-files limit allows {fit} sockets");
-            log(&format!("N = {n}: skipped, {why}"));
-            levels.push(json!({"sockets": n, "skipped": why}));
-            continue;
-        }
-        port += 1;
-        match level(cfg, n, port, work).await {
-            Ok(v) => levels.push(v),
-            Err(e) => {
-                log(&format!("N = {n}: failed: {e}"));
-                levels.push(json!({"sockets": n, "skipped": format!("failed: {e}")}));
-                ok = false;
+            log(&format!("N = {n}: sockets skipped, {why}"));
+            json!({"sockets": n, "skipped": why})
+        } else {
+            port += 1;
+            match level(cfg, n, port, work).await {
+                Ok(v) => v,
+                Err(e) => {
+                    log(&format!("N = {n}: failed: {e}"));
+                    ok = false;
+                    json!({"sockets": n, "skipped": format!("failed: {e}")})
+                }
             }
-        }
+        };
+        let check = match check_only(cfg, n).await {
+            Ok(v) => v,
+            Err(e) => {
+                log(&format!("N = {n}: the check alone failed: {e}"));
+                ok = false;
+                json!({"ids": n, "failed": e.to_string()})
+            }
+        };
+        result["check_only"] = check;
+        levels.push(result);
     }
     let table = table(&levels);
     println!("{table}");

@@ -16,9 +16,16 @@
 //! rate of the process between passes (heartbeats of the idle sockets), so that the noise can
 //! be subtracted. `GET /__bench/revalidate` answers the passes so far as JSON. Loopback only.
 //!
+//! With `BENCH_CHECK_ONLY=K` it serves nothing: it runs the demo's check alone over the ids of
+//! all `BENCH_LOGINS` logins, in batches of 1,000 as a pass does, `K` times, prints one JSON
+//! line per run (`ids`, `wall_us`, `cpu_us`) on stdout and exits. That is the store's share of
+//! a pass at counts this machine cannot hold as sockets (the registry's walk, which needs
+//! real sockets, is not in it).
+//!
 //! Environment: `PORT` (default 4003), `BENCH_LOGINS` (default 10,000), `BENCH_PERIOD_MS`,
-//! `BENCH_DIR` (scratch directory, default `livefire-bench-revalidate-<pid>` in the system's
-//! temporary directory; emptied at start).
+//! `BENCH_CHECK_ONLY`, `BENCH_DIR` (scratch directory, default
+//! `livefire-bench-revalidate-<pid>` in the system's temporary directory; emptied at start,
+//! removed at the end of a `BENCH_CHECK_ONLY` run).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -202,6 +209,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokens.push(users.create_session_token(user.id).await?);
     }
     tracing::info!(logins, elapsed = ?seeding.elapsed(), "session tokens created");
+    let check_only = env_number("BENCH_CHECK_ONLY", 0);
+    if check_only > 0 {
+        let ids: Vec<String> = tokens.iter().map(|t| auth::live_socket_id(t)).collect();
+        for _ in 0..check_only {
+            let (start, start_cpu) = (Instant::now(), process_cpu());
+            let mut valid = 0;
+            for batch in ids.chunks(livefire::sockets::REVALIDATE_BATCH) {
+                valid += auth::valid_live_socket_ids(&users, batch.to_vec())
+                    .await?
+                    .len();
+            }
+            let (wall, cpu) = (start.elapsed(), process_cpu().saturating_sub(start_cpu));
+            if valid != ids.len() {
+                return Err(format!("{valid} of {} ids found valid", ids.len()).into());
+            }
+            let line = json!({
+                "ids": ids.len(),
+                "wall_us": wall.as_secs_f64() * 1e6,
+                "cpu_us": cpu.as_secs_f64() * 1e6,
+            });
+            std::io::Write::write_all(&mut std::io::stdout(), format!("{line}\n").as_bytes())?;
+        }
+        drop(users);
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(());
+    }
     let shared = Shared {
         unused: Arc::new(Mutex::new(tokens)),
         passes: Arc::new(Mutex::new(Vec::new())),
