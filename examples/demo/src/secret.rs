@@ -189,6 +189,25 @@ pub fn decode_secret_key_base(value: &str) -> Result<Vec<u8>, SecretError> {
 /// Loads the fallback secrets: `SECRET_KEY_BASE_FALLBACKS`, then the lines of
 /// `<data_dir>/secret_key_base.fallbacks` if that file exists (it must be private to its
 /// owner, like the development secret). Empty when neither is set; both may be used at once.
+///
+/// ```
+/// use demo::config::Config;
+/// use demo::secret::{load_fallbacks, FALLBACKS_FILE_NAME};
+///
+/// let dir = std::env::temp_dir().join(format!("demo-fallbacks-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let config = Config { data_dir: dir.clone(), ..Config::default() };
+/// # if std::env::var_os("SECRET_KEY_BASE_FALLBACKS").is_none() {
+/// assert!(load_fallbacks(&config).unwrap().is_empty()); // neither the variable nor the file
+/// # }
+/// std::fs::write(dir.join(FALLBACKS_FILE_NAME), "not base64!\n").unwrap();
+/// # #[cfg(unix)] {
+/// # use std::os::unix::fs::PermissionsExt as _;
+/// # std::fs::set_permissions(dir.join(FALLBACKS_FILE_NAME), std::fs::Permissions::from_mode(0o600)).unwrap();
+/// # }
+/// assert!(load_fallbacks(&config).is_err()); // a bad entry stops the start
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 pub fn load_fallbacks(config: &Config) -> Result<Vec<Vec<u8>>, SecretError> {
     let env = match std::env::var(FALLBACKS_ENV_VAR) {
         Ok(value) => Some(value),

@@ -664,28 +664,7 @@ async fn live_login_survives_pages_and_a_server_restart_in_chromium() -> TestRes
     // While the server was down the client's reconnection attempts (WebSocket, then its
     // long-poll fallback) were refused: Chromium logs each, and the page records the failed
     // long-poll requests. Those, and only those, are expected.
-    match check_clean_console(client).await {
-        Ok(()) => {}
-        Err(livefire_e2e::E2eError::Console {
-            log,
-            failed_requests,
-        }) => {
-            for request in &failed_requests {
-                assert!(
-                    request.contains(&format!("127.0.0.1:{port}/live/")),
-                    "unexpected failed request during the restart: {request}"
-                );
-            }
-            for entry in &log {
-                assert!(
-                    entry.contains("ERR_CONNECTION_REFUSED")
-                        && entry.contains(&format!("127.0.0.1:{port}/live/")),
-                    "unexpected browser log entry during the restart: {entry}"
-                );
-            }
-        }
-        Err(err) => panic!("reading the browser log: {err}"),
-    }
+    assert_only_restart_errors(client, port, "during the restart").await;
     // ...and a reload is signed in too.
     client.refresh().await?;
     sync(client, "/account after the restart").await;
