@@ -5,6 +5,8 @@
 #   bash bench/run.sh --quick    # small counts, for a smoke test (about 2 minutes once built)
 #   bash bench/run.sh --scenario attack   # anonymous clients against the demo app (no peers;
 #                                         # about 2 minutes once built; exits 1 if a check fails)
+#   bash bench/run.sh --scenario revalidate   # CPU cost of the live sockets' periodic
+#                                         # revalidation at 10,000 real sockets (no peers)
 #
 # Extra arguments go to the load generator (see bench/README.md). Environment:
 #   LIVEFIRE_BENCH_WORK=/tmp/livefire-bench   scratch folder (peer venv, peer apps, server logs)
@@ -40,6 +42,15 @@ if [ "$SCENARIO" = attack ]; then
   cargo build --release -p demo -p livefire-bench
   echo "== running the attack scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
   exec "$ROOT/target/release/livefire-bench" run --demo "$ROOT/target/release/demo" "$@"
+fi
+
+# `--scenario revalidate`: the demo's login store and revalidation check behind N real live
+# sockets (bench/revalidate-server); no peers (bench/src/revalidate.rs).
+if [ "$SCENARIO" = revalidate ]; then
+  echo "== building the revalidation server (bench/revalidate-server) and the load generator (release)"
+  cargo build --release -p bench-revalidate-server -p livefire-bench
+  echo "== running the revalidate scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  exec "$ROOT/target/release/livefire-bench" run --server "$ROOT/target/release/bench-revalidate-server" "$@"
 fi
 
 echo "== building livefire's benchmark servers (bench/counter-server, bench/parity-server) and the load generator (release)"

@@ -8,6 +8,7 @@ mod client;
 mod http;
 mod parity;
 mod report;
+mod revalidate;
 mod server;
 mod stats;
 
@@ -38,6 +39,10 @@ const USAGE: &str = "usage: livefire-bench table RESULTS.json
     [--burst N] [--flood-rate R] [--flood-secs S] [--targeted-secs S] [--halfopen N]
     (the demo app under attack; --targeted-secs 0 skips the informational targeted flood;
     --out defaults to bench/results/attack.json)
+       livefire-bench run --scenario revalidate --server CMD [--levels N,N,..] [--passes K]
+    [--period-ms P] [--out FILE] [--quick] [--port-base P]
+    (the cost of the live sockets' periodic revalidation at N real sockets, CMD being
+    bench-revalidate-server; --out defaults to bench/results/revalidate.json)
 CMD is a program and its arguments in one string; `{port}` is replaced by the port and PORT is set.";
 
 /// What to run.
@@ -47,6 +52,8 @@ enum Mode {
     Compare(Cfg, Vec<Contender>),
     /// Anonymous clients against the demo app (`--scenario attack`).
     Attack(attack::Cfg),
+    /// The periodic revalidation's cost (`--scenario revalidate`).
+    Revalidate(revalidate::Cfg),
 }
 
 /// Knobs of one run.
@@ -151,6 +158,7 @@ fn parse_args() -> Result<Mode, String> {
     let mut demo = None;
     let mut out_given = false;
     let mut attack_knobs: Vec<(String, String)> = Vec::new();
+    let mut revalidate_knobs: Vec<(String, String)> = Vec::new();
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         let num = |v: String| v.parse::<usize>().map_err(|_| format!("bad number {v}"));
@@ -167,6 +175,9 @@ fn parse_args() -> Result<Mode, String> {
             "--demo" => demo = Some(value()?),
             "--burst" | "--flood-rate" | "--flood-secs" | "--targeted-secs" | "--halfopen" => {
                 attack_knobs.push((flag.clone(), value()?));
+            }
+            "--server" | "--passes" | "--period-ms" => {
+                revalidate_knobs.push((flag.clone(), value()?));
             }
             "--quick" => quick = true,
             "--max-sessions" => cfg.max_sessions = num(value()?)?,
@@ -198,8 +209,48 @@ fn parse_args() -> Result<Mode, String> {
             _ => return Err(format!("unknown flag {flag}\n{USAGE}")),
         }
     }
+    if scenario != "revalidate" && !revalidate_knobs.is_empty() {
+        return Err(format!(
+            "{} is a knob of --scenario revalidate",
+            revalidate_knobs[0].0
+        ));
+    }
     match scenario.as_str() {
         "compare" => {}
+        "revalidate" => {
+            let mut server = None;
+            let mut r = revalidate::Cfg::new(
+                Spec {
+                    program: String::new(),
+                    args: Vec::new(),
+                    cwd: None,
+                    env: Vec::new(),
+                },
+                if out_given {
+                    cfg.out.clone()
+                } else {
+                    PathBuf::from("bench/results/revalidate.json")
+                },
+            );
+            if quick {
+                r.quick();
+            }
+            if let Some(levels) = cfg.levels.clone() {
+                r.levels = levels;
+            }
+            r.port_base = cfg.port_base + 200;
+            for (flag, v) in revalidate_knobs {
+                let num = |v: &str| v.parse::<u64>().map_err(|_| format!("bad number {v}"));
+                match flag.as_str() {
+                    "--server" => server = Some(v),
+                    "--passes" => r.passes = num(&v)?.max(1) as usize,
+                    _ => r.period_ms = num(&v)?.max(1),
+                }
+            }
+            let cmd = server.ok_or("--scenario revalidate needs --server CMD")?;
+            r.server = Spec::parse(&cmd).ok_or("empty --server")?;
+            return Ok(Mode::Revalidate(r));
+        }
         "attack" => {
             let cmd = demo.ok_or("--scenario attack needs --demo CMD")?;
             let spec = Spec::parse(&cmd).ok_or("empty --demo")?;
@@ -227,7 +278,7 @@ fn parse_args() -> Result<Mode, String> {
         }
         other => {
             return Err(format!(
-                "unknown scenario {other} (compare or attack)\n{USAGE}"
+                "unknown scenario {other} (compare, attack or revalidate)\n{USAGE}"
             ));
         }
     }
@@ -962,6 +1013,12 @@ async fn main() {
             let work = PathBuf::from(work_dir());
             let _ = std::fs::create_dir_all(&work);
             let passed = attack::run(&cfg, &work, open_files_limit()).await;
+            std::process::exit(if passed { 0 } else { 1 });
+        }
+        Ok(Mode::Revalidate(cfg)) => {
+            let work = work_dir();
+            let _ = std::fs::create_dir_all(&work);
+            let passed = revalidate::run(&cfg, &work, open_files_limit()).await;
             std::process::exit(if passed { 0 } else { 1 });
         }
         Err(msg) => {

@@ -97,6 +97,14 @@ fn app(keyring: &Keyring, secure: bool, calls: &Calls) -> Router {
             }),
         )
         .route(
+            "/destroy-then-write",
+            post(|session: Session| async move {
+                session.destroy();
+                session.insert("note", "goodbye").expect("small");
+                "bye"
+            }),
+        )
+        .route(
             "/big",
             get(
                 |session: Session, Query(q): Query<BTreeMap<String, usize>>| async move {
@@ -605,6 +613,56 @@ async fn destroy_expires_the_cookie() {
     assert_eq!(c.secure(), Some(true));
     assert_eq!(c.path(), Some("/"));
     assert!(jar.get(HOST_NAME).is_none());
+}
+
+/// docs/threat-model.md case 67 (the library's part): a session destroyed and then written in
+/// the same request (a logout that leaves a flash for the next page) expires the old cookie,
+/// with the same attributes, before the fresh session's cookie, which is a browser-session
+/// cookie with a new id even if the old one was persistent.
+#[tokio::test]
+async fn case_67_destroy_then_write_expires_the_old_cookie_before_the_fresh_one() {
+    let (clock, _) = clock();
+    let keyring = keyring(SECRET, &clock);
+    for secure in [true, false] {
+        let name = if secure { HOST_NAME } else { PLAIN_NAME };
+        let app = app(&keyring, secure, &Calls::default());
+        let mut jar = logged_in(&app).await;
+        let old_id = send(&app, &mut jar, get_req("/id")).await.body;
+        let csrf = send(&app, &mut jar, get_req("/csrf")).await.body;
+        let old_value = jar.get(name).expect("a session cookie").to_owned();
+        let r = send(
+            &app,
+            &mut jar,
+            form_req("/destroy-then-write", &format!("_csrf_token={csrf}")),
+        )
+        .await;
+        let cookies: Vec<cookie::Cookie<'static>> = r
+            .set_cookies()
+            .into_iter()
+            .map(|c| cookie::Cookie::parse(c).expect("parses"))
+            .collect();
+        assert_eq!(cookies.len(), 2, "{cookies:?}");
+        let (removal, fresh) = (&cookies[0], &cookies[1]);
+        for c in [removal, fresh] {
+            assert_eq!(c.name(), name);
+            assert_eq!(c.path(), Some("/"));
+            assert_eq!(c.http_only(), Some(true));
+            assert_eq!(c.same_site(), Some(cookie::SameSite::Lax));
+            assert_eq!(c.secure(), secure.then_some(true));
+            assert_eq!(c.domain(), None);
+        }
+        assert_eq!(removal.value(), "");
+        assert_eq!(removal.max_age(), Some(cookie::time::Duration::ZERO));
+        assert_eq!(fresh.max_age(), None, "a browser-session cookie");
+        assert_ne!(fresh.value(), old_value);
+        assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
+        // The jar applied both in order: the fresh session, without the old data.
+        assert_eq!(
+            send(&app, &mut jar, get_req("/get")).await.json(),
+            json!({"note": "goodbye"})
+        );
+        assert_ne!(send(&app, &mut jar, get_req("/id")).await.body, old_id);
+    }
 }
 
 #[tokio::test]

@@ -24,7 +24,8 @@ usage:
   demo create-user EMAIL [PASSWORD]  create an account; without PASSWORD it is read from the
                                      first line of stdin (keeps it out of shell history and ps)
   demo disable EMAIL                 disable an account: it cannot log in, its logins end at
-                                     their next request and their live pages close within 20 s
+                                     their next request and their live pages close within
+                                     REVALIDATE_EVERY (20 s)
   demo enable EMAIL                  enable a disabled account again
   demo help                          show this message
 
@@ -34,7 +35,13 @@ TRUSTED_PROXIES (proxies whose X-Forwarded-For is believed), PASSWORD_THREADS an
 PASSWORD_QUEUE (the password pool), REDIS_URL (optional, several nodes: login tickets and
 logouts are shared through Redis), DATABASE_URL (optional, postgres://…: users and logins in
 PostgreSQL instead of the SQLite file), SESSION_IDLE_TIMEOUT, SESSION_REISSUE_AFTER,
-TOKEN_PURGE_EVERY, REVALIDATE_EVERY (seconds)";
+TOKEN_PURGE_EVERY, REVALIDATE_EVERY (seconds)
+
+rotating the secret without logging anybody out: make the new secret SECRET_KEY_BASE and list
+the old one in SECRET_KEY_BASE_FALLBACKS (base64, comma-separated) or on a line of
+DATA_DIR/secret_key_base.fallbacks (mode 0600, # comments); fallbacks only open what they
+sealed, and cookies are re-sealed with the new secret. Remove a fallback once the cookies it
+sealed have been rewritten or have expired: browsers still holding one are then signed out";
 
 /// What the binary was asked to do.
 #[derive(Clone, PartialEq, Eq)]

@@ -13,8 +13,8 @@
 //! | `PASSWORD_THREADS` | number of cores          | Threads hashing passwords (Argon2 memory: 19 MiB each) |
 //! | `PASSWORD_QUEUE` | 8 × `PASSWORD_THREADS`     | Logins and registrations that may wait for a thread; more are refused at once |
 //!
-//! `SECRET_KEY_BASE` is read by [`crate::secret`], not here, so that the secret never sits in a
-//! struct that might be logged with `{:?}`.
+//! `SECRET_KEY_BASE` and `SECRET_KEY_BASE_FALLBACKS` are read by [`crate::secret`], not here,
+//! so that secrets never sit in a struct that might be logged with `{:?}`.
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;

@@ -105,7 +105,20 @@ async fn try_serve(config: Config, settings: Settings) -> Result<(), String> {
     // With secure cookies the WebSocket needs an explicit origin; check it before anything.
     let allowed_origins = config.allowed_origins().map_err(|e| refuse(&e))?;
     let secret = secret::load_secret(&config).map_err(|e| refuse(&e))?;
-    let keyring = Keyring::new(&secret).map_err(|e| refuse(&e))?;
+    // Old secrets kept for a rotation: they still open, the current one seals.
+    let fallbacks = secret::load_fallbacks(&config).map_err(|e| refuse(&e))?;
+    let fallback_count = fallbacks.len();
+    let mut keyring = Keyring::new(&secret).map_err(|e| refuse(&e))?;
+    for old in fallbacks {
+        keyring = keyring.with_fallback(old).map_err(|e| refuse(&e))?;
+    }
+    if fallback_count > 0 {
+        tracing::info!(
+            fallbacks = fallback_count,
+            "old secrets accepted as fallbacks: what they sealed still opens and cookies are \
+             re-sealed with the current secret"
+        );
+    }
     // DATABASE_URL=postgres://… (several nodes) or the SQLite file at DATABASE_PATH.
     let store = settings.open_store(&config).await.map_err(|e| refuse(&e))?;
     let backend = store.backend();

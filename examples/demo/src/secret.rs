@@ -9,6 +9,18 @@
 //!   A file that does not decode to exactly [`SECRET_LEN`] bytes, or that other users can read,
 //!   is refused.
 //! * In production an unset `SECRET_KEY_BASE` is an error; the dev file is never used.
+//!
+//! **Rotation** ([`load_fallbacks`], docs/threat-model.md cases 7 and 76): old secrets listed
+//! in `SECRET_KEY_BASE_FALLBACKS` (base64, separated by commas or whitespace) and in the file
+//! `<data_dir>/secret_key_base.fallbacks` (one per line, `#` comments, mode 0600) still open
+//! cookies, page tokens, flash tokens and tickets sealed with them, but nothing new is sealed
+//! with them: a cookie opened with a fallback is re-sealed with the current secret in the same
+//! response. Rotate by making the new secret current and the old one a fallback (nobody is
+//! logged out); drop the fallback once the old cookies have been rewritten or have expired
+//! (a browser that comes back later with a cookie sealed only by the dropped secret is simply
+//! signed out). Each fallback obeys the rules of `SECRET_KEY_BASE` (base64, at least
+//! [`MIN_SECRET_LEN`] bytes); anything else stops the process with the variable or file and
+//! the entry's position.
 
 use std::fs;
 use std::io::{self, Write};
@@ -28,6 +40,11 @@ pub const SECRET_ENV_VAR: &str = "SECRET_KEY_BASE";
 pub const SECRET_FILE_NAME: &str = "secret_key_base";
 /// Exact decoded length of a generated development secret, in bytes.
 pub const SECRET_LEN: usize = 64;
+/// Name of the environment variable listing fallback (old) secrets, comma- or
+/// whitespace-separated.
+pub const FALLBACKS_ENV_VAR: &str = "SECRET_KEY_BASE_FALLBACKS";
+/// File name of the fallback secrets inside the data directory (one per line).
+pub const FALLBACKS_FILE_NAME: &str = "secret_key_base.fallbacks";
 
 /// Why the secret could not be loaded. The process should refuse to start on any of these.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +105,19 @@ pub enum SecretError {
     /// The operating system's random number generator failed.
     #[error("cannot generate a secret: {0}")]
     Random(getrandom::Error),
+    /// An entry of `SECRET_KEY_BASE_FALLBACKS` or of the fallbacks file is unusable.
+    #[error(
+        "fallback secret {position} of {source_name} is invalid: {reason}; each must be base64 \
+         of at least {MIN_SECRET_LEN} bytes, as SECRET_KEY_BASE"
+    )]
+    BadFallback {
+        /// The variable's name or the file's path.
+        source_name: String,
+        /// 1-based position of the entry.
+        position: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Loads the secret for the given configuration: `SECRET_KEY_BASE` if set, otherwise (only in
@@ -156,6 +186,90 @@ pub fn decode_secret_key_base(value: &str) -> Result<Vec<u8>, SecretError> {
     Ok(bytes)
 }
 
+/// Loads the fallback secrets: `SECRET_KEY_BASE_FALLBACKS`, then the lines of
+/// `<data_dir>/secret_key_base.fallbacks` if that file exists (it must be private to its
+/// owner, like the development secret). Empty when neither is set; both may be used at once.
+///
+/// ```
+/// use demo::config::Config;
+/// use demo::secret::{load_fallbacks, FALLBACKS_FILE_NAME};
+///
+/// let dir = std::env::temp_dir().join(format!("demo-fallbacks-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let config = Config { data_dir: dir.clone(), ..Config::default() };
+/// # if std::env::var_os("SECRET_KEY_BASE_FALLBACKS").is_none() {
+/// assert!(load_fallbacks(&config).unwrap().is_empty()); // neither the variable nor the file
+/// # }
+/// std::fs::write(dir.join(FALLBACKS_FILE_NAME), "not base64!\n").unwrap();
+/// # #[cfg(unix)] {
+/// # use std::os::unix::fs::PermissionsExt as _;
+/// # std::fs::set_permissions(dir.join(FALLBACKS_FILE_NAME), std::fs::Permissions::from_mode(0o600)).unwrap();
+/// # }
+/// assert!(load_fallbacks(&config).is_err()); // a bad entry stops the start
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn load_fallbacks(config: &Config) -> Result<Vec<Vec<u8>>, SecretError> {
+    let env = match std::env::var(FALLBACKS_ENV_VAR) {
+        Ok(value) => Some(value),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(SecretError::BadFallback {
+                source_name: FALLBACKS_ENV_VAR.to_owned(),
+                position: 1,
+                reason: "not valid UTF-8".to_owned(),
+            });
+        }
+    };
+    let mut fallbacks = match env {
+        Some(value) => parse_fallbacks(&value, FALLBACKS_ENV_VAR)?,
+        None => Vec::new(),
+    };
+    let path = config.data_dir.join(FALLBACKS_FILE_NAME);
+    match read_private(&path) {
+        Ok(text) => fallbacks.extend(parse_fallbacks(&text, &path.display().to_string())?),
+        Err(SecretError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+        Err(other) => return Err(other),
+    }
+    Ok(fallbacks)
+}
+
+/// Parses a list of fallback secrets: base64 entries separated by commas, spaces or line
+/// breaks; a `#` starts a comment that runs to the end of its line. `source_name` names the
+/// variable or file in errors.
+///
+/// ```
+/// use demo::secret::{parse_fallbacks, SecretError};
+///
+/// let old = "A".repeat(88); // 66 bytes, base64
+/// let older = "B".repeat(88);
+/// let text = format!("# rotated 2026-11\n{old}\n{older}, # the one before\n");
+/// assert_eq!(parse_fallbacks(&text, "file").unwrap().len(), 2);
+/// assert!(parse_fallbacks("", "SECRET_KEY_BASE_FALLBACKS").unwrap().is_empty());
+/// assert!(matches!(
+///     parse_fallbacks(&format!("{old},c2hvcnQ="), "SECRET_KEY_BASE_FALLBACKS"),
+///     Err(SecretError::BadFallback { position: 2, .. })
+/// ));
+/// ```
+pub fn parse_fallbacks(text: &str, source_name: &str) -> Result<Vec<Vec<u8>>, SecretError> {
+    text.lines()
+        .map(|line| line.split_once('#').map_or(line, |(before, _)| before))
+        .flat_map(|line| line.split(|c: char| c == ',' || c.is_whitespace()))
+        .filter(|entry| !entry.is_empty())
+        .enumerate()
+        .map(|(index, entry)| {
+            decode_secret_key_base(entry).map_err(|err| SecretError::BadFallback {
+                source_name: source_name.to_owned(),
+                position: index + 1,
+                reason: match err {
+                    SecretError::NotBase64(e) => format!("not base64 ({e})"),
+                    SecretError::TooShort { len } => format!("decodes to only {len} bytes"),
+                    other => other.to_string(),
+                },
+            })
+        })
+        .collect()
+}
+
 fn env_value() -> Result<Option<String>, SecretError> {
     match std::env::var(SECRET_ENV_VAR) {
         Ok(value) => Ok(Some(value)),
@@ -205,7 +319,8 @@ fn load_or_create_file(data_dir: &Path) -> Result<Vec<u8>, SecretError> {
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, SecretError> {
+/// Reads a file holding secrets, refusing it if group or others may access it.
+fn read_private(path: &Path) -> Result<String, SecretError> {
     let text = fs::read_to_string(path).map_err(io_err(path))?;
     #[cfg(unix)]
     {
@@ -222,6 +337,11 @@ fn read_file(path: &Path) -> Result<Vec<u8>, SecretError> {
             });
         }
     }
+    Ok(text)
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, SecretError> {
+    let text = read_private(path)?;
     let bad = |reason: String| SecretError::BadFile {
         path: path.to_owned(),
         reason,
@@ -422,6 +542,45 @@ mod tests {
             resolve_secret(None, dir.path(), Environment::Development).unwrap(),
             vec![7u8; 64]
         );
+    }
+
+    #[test]
+    fn case_7_fallbacks_parse_in_order_and_bad_entries_are_named() {
+        let (a, b) = (b64(64), b64(70));
+        let got = parse_fallbacks(&format!(" {a} ,\n\t{b}\n"), FALLBACKS_ENV_VAR).unwrap();
+        assert_eq!(got, vec![vec![7u8; 64], vec![7u8; 70]]);
+        let err = parse_fallbacks(&format!("{a},{}", b64(63)), FALLBACKS_ENV_VAR).unwrap_err();
+        assert!(
+            matches!(&err, SecretError::BadFallback { position: 2, source_name, .. } if source_name == FALLBACKS_ENV_VAR),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("63 bytes"), "{err}");
+        let err = parse_fallbacks("!!!!", "f").unwrap_err();
+        assert!(err.to_string().contains("not base64"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn case_7_fallbacks_file_is_read_only_when_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        // SECRET_KEY_BASE_FALLBACKS is not set in unit tests (nothing here sets it).
+        assert!(std::env::var_os(FALLBACKS_ENV_VAR).is_none());
+        assert!(load_fallbacks(&config).unwrap().is_empty(), "no file");
+        let path = dir.path().join(FALLBACKS_FILE_NAME);
+        let mut file = open_private(&path).unwrap();
+        file.write_all(format!("# old\n{}\n", b64(64)).as_bytes())
+            .unwrap();
+        assert_eq!(load_fallbacks(&config).unwrap(), vec![vec![7u8; 64]]);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(matches!(
+            load_fallbacks(&config),
+            Err(SecretError::InsecurePermissions { mode: 0o640, .. })
+        ));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! error, cancel, the image served back) and the sticky session clock kept across live
 //! navigation between `/account` and `/profile`. "Remember me" across a browser restart (a
 //! new browser holding only the persistent cookies). A password change in one browser logging
-//! the other out.
+//! the other out. Rotating the secret with the old one as a fallback, and disabling an account
+//! with the `demo` CLI while its live view is open (both on the real binary).
 //!
 //! Every step asserts the DOM. Along the way: the session cookie is never readable from
 //! JavaScript (HttpOnly, security.md case 24), the `__phoenix_flash__` cookie the client writes
@@ -510,6 +511,8 @@ fn demo_command(data_dir: &std::path::Path) -> tokio::process::Command {
         "TRUSTED_PROXIES",
         "PASSWORD_THREADS",
         "PASSWORD_QUEUE",
+        "SECRET_KEY_BASE_FALLBACKS",
+        "REVALIDATE_EVERY",
     ] {
         command.env_remove(var);
     }
@@ -528,8 +531,21 @@ impl Server {
         data_dir: &std::path::Path,
         port: u16,
     ) -> Result<Server, Box<dyn std::error::Error>> {
+        Self::start_with(data_dir, port, &[]).await
+    }
+
+    /// [`Server::start`] with more environment variables.
+    async fn start_with(
+        data_dir: &std::path::Path,
+        port: u16,
+        env: &[(&str, &str)],
+    ) -> Result<Server, Box<dyn std::error::Error>> {
         use tokio::io::AsyncBufReadExt as _;
-        let mut child = demo_command(data_dir)
+        let mut command = demo_command(data_dir);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command
             .env("PORT", port.to_string())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -649,28 +665,7 @@ async fn live_login_survives_pages_and_a_server_restart_in_chromium() -> TestRes
     // While the server was down the client's reconnection attempts (WebSocket, then its
     // long-poll fallback) were refused: Chromium logs each, and the page records the failed
     // long-poll requests. Those, and only those, are expected.
-    match check_clean_console(client).await {
-        Ok(()) => {}
-        Err(livefire_e2e::E2eError::Console {
-            log,
-            failed_requests,
-        }) => {
-            for request in &failed_requests {
-                assert!(
-                    request.contains(&format!("127.0.0.1:{port}/live/")),
-                    "unexpected failed request during the restart: {request}"
-                );
-            }
-            for entry in &log {
-                assert!(
-                    entry.contains("ERR_CONNECTION_REFUSED")
-                        && entry.contains(&format!("127.0.0.1:{port}/live/")),
-                    "unexpected browser log entry during the restart: {entry}"
-                );
-            }
-        }
-        Err(err) => panic!("reading the browser log: {err}"),
-    }
+    assert_only_restart_errors(client, port, "during the restart").await;
     // ...and a reload is signed in too.
     client.refresh().await?;
     sync(client, "/account after the restart").await;
@@ -688,6 +683,183 @@ async fn live_login_survives_pages_and_a_server_restart_in_chromium() -> TestRes
     assert_no_js_errors(client, "after the restart").await;
 
     browser.close().await?;
+    server.stop().await?;
+    Ok(())
+}
+
+/// Panics unless everything the browser logged since the last check is a refused connection
+/// to `port`'s live transports (the client's reconnection attempts while the server was down),
+/// which is what a restart is expected to log.
+async fn assert_only_restart_errors(client: &Client, port: u16, context: &str) {
+    match check_clean_console(client).await {
+        Ok(()) => {}
+        Err(livefire_e2e::E2eError::Console {
+            log,
+            failed_requests,
+        }) => {
+            for request in &failed_requests {
+                assert!(
+                    request.contains(&format!("127.0.0.1:{port}/live/")),
+                    "{context}: unexpected failed request: {request}"
+                );
+            }
+            for entry in &log {
+                assert!(
+                    entry.contains("ERR_CONNECTION_REFUSED")
+                        && entry.contains(&format!("127.0.0.1:{port}/live/")),
+                    "{context}: unexpected browser log entry: {entry}"
+                );
+            }
+        }
+        Err(err) => panic!("{context}: reading the browser log: {err}"),
+    }
+}
+
+/// The `livefire_session` cookie's value in `client`.
+async fn session_cookie(client: &Client) -> Result<String, Box<dyn std::error::Error>> {
+    Ok(client
+        .get_all_cookies()
+        .await?
+        .into_iter()
+        .find(|c| c.name() == "livefire_session")
+        .ok_or("no session cookie")?
+        .value()
+        .to_owned())
+}
+
+/// Stops `server` and waits until `clients`' open live pages notice.
+async fn stop_server(server: Server, clients: &[&Client]) -> TestResult {
+    server.stop().await?;
+    for client in clients {
+        wait(
+            client,
+            "document.querySelector('[data-phx-main].phx-connected') === null",
+            "the open page notices the server is gone",
+        )
+        .await;
+    }
+    Ok(())
+}
+
+/// docs/threat-model.md cases 7 and 76 on the real binary: the secret is rotated with the old
+/// one as a fallback (`SECRET_KEY_BASE_FALLBACKS`) and nobody is logged out: browser A, signed
+/// in under the old secret with the live `/account` page open, stays signed in (the view
+/// reconnects and mounts signed in), and its next request re-seals its cookie with the new
+/// secret, so A stays signed in when the fallback is dropped. Browser B, signed in under the
+/// old secret but away from the site during the rollover, still holds a cookie sealed with the
+/// old secret only: once the fallback is gone its next visit of `/account` lands on `/login`,
+/// signed out, with no error page. Finally a secret that sealed nothing A holds (no fallback):
+/// A's open live view ends on `/login` as well (its page token no longer opens), no error page.
+#[tokio::test]
+async fn case_7_76_secret_rotation_with_a_fallback_logs_nobody_out_in_chromium() -> TestResult {
+    use base64::Engine as _;
+    let secret = |byte: u8| base64::engine::general_purpose::STANDARD.encode([byte; 64]);
+    let (old, new, other) = (secret(0x0a), secret(0x0b), secret(0x0c));
+    let data = tempfile::tempdir()?;
+    let email = "rotate@example.com";
+    let password = "rotate password 1";
+    let created = demo_command(data.path())
+        .args(["create-user", email, password])
+        .output()
+        .await?;
+    assert!(
+        created.status.success(),
+        "create-user: {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let server = Server::start_with(data.path(), 0, &[("SECRET_KEY_BASE", &old)]).await?;
+    let (base, port) = (server.base.clone(), server.port());
+    let first = Browser::start().await?;
+    let second = Browser::start().await?;
+    let (a, b) = (first.client(), second.client());
+    for client in [a, b] {
+        record_js_errors(client).await?;
+        log_in_at(client, &base, email, password, false).await?;
+        assert_signed_in(client, email, "signed in under the old secret").await;
+        assert_no_js_errors(client, "before the rotation").await;
+    }
+    let (a_old_cookie, b_old_cookie) = (session_cookie(a).await?, session_cookie(b).await?);
+    // B leaves the site: it sends nothing until the fallback is gone.
+    b.goto("about:blank").await?;
+
+    // Rotation: the new secret seals, the old one is a fallback.
+    stop_server(server, &[a]).await?;
+    let server = Server::start_with(
+        data.path(),
+        port,
+        &[
+            ("SECRET_KEY_BASE", &new),
+            ("SECRET_KEY_BASE_FALLBACKS", &old),
+        ],
+    )
+    .await?;
+    // A's open live view reconnects and mounts signed in (page token and cookie open with the
+    // fallback)...
+    sync(a, "/account reconnected after the rotation").await;
+    assert_eq!(path(a).await, "/account");
+    assert_signed_in(a, email, "/account reconnected after the rotation").await;
+    assert_only_restart_errors(a, port, "the rotation restart").await;
+    // ...and its next request is signed in too, its cookie re-sealed with the new secret.
+    a.refresh().await?;
+    sync(a, "/account reloaded after the rotation").await;
+    assert_signed_in(a, email, "/account reloaded after the rotation").await;
+    assert_ne!(
+        session_cookie(a).await?,
+        a_old_cookie,
+        "the cookie is re-sealed"
+    );
+    assert_no_js_errors(a, "after the rotation").await;
+
+    // The fallback is dropped: A (re-sealed) stays signed in...
+    stop_server(server, &[a]).await?;
+    let server = Server::start_with(data.path(), port, &[("SECRET_KEY_BASE", &new)]).await?;
+    sync(a, "A's /account reconnected with the new secret only").await;
+    assert_signed_in(a, email, "A with the new secret only").await;
+    a.refresh().await?;
+    sync(a, "A's /account reloaded with the new secret only").await;
+    assert_eq!(path(a).await, "/account");
+    assert_signed_in(a, email, "A reloaded with the new secret only").await;
+    assert_only_restart_errors(a, port, "A, the restart without the fallback").await;
+    assert_no_js_errors(a, "A after the fallback is dropped").await;
+    // ...B, back with its old cookie, is signed out: the guard's redirect, no error page.
+    b.goto(&format!("{base}/account")).await?;
+    assert_eq!(path(b).await, "/login");
+    sync(b, "B on /login").await;
+    assert_eq!(text(b, "#logout").await, None, "B is signed out");
+    assert_eq!(
+        flashes(b).await,
+        ["flash-error: You must log in to access this page."]
+    );
+    assert_ne!(
+        session_cookie(b).await?,
+        b_old_cookie,
+        "B got a fresh session"
+    );
+    b.goto(&format!("{base}/")).await?;
+    assert_signed_out_home(b, "B's next request").await;
+    assert_no_js_errors(b, "B signed out").await;
+
+    // A secret that sealed nothing A holds, without a fallback: A's open live view cannot
+    // rejoin (its page token does not open) and reloads into /login, signed out.
+    stop_server(server, &[a]).await?;
+    let server = Server::start_with(data.path(), port, &[("SECRET_KEY_BASE", &other)]).await?;
+    wait(
+        a,
+        "location.pathname === '/login' && document.getElementById('login') !== null",
+        "A's open page ends on /login",
+    )
+    .await;
+    sync(a, "A on /login").await;
+    assert_eq!(text(a, "#logout").await, None, "A is signed out");
+    assert_eq!(
+        flashes(a).await,
+        ["flash-error: You must log in to access this page."]
+    );
+    assert_only_restart_errors(a, port, "A, a secret without its key").await;
+    assert_no_js_errors(a, "A signed out").await;
+
+    first.close().await?;
+    second.close().await?;
     server.stop().await?;
     Ok(())
 }
@@ -1513,5 +1685,94 @@ async fn case_69_password_change_in_one_browser_logs_the_other_out() -> TestResu
     assert_no_js_errors(a, "password change").await;
     first.close().await?;
     second.close().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Disabled accounts
+// ---------------------------------------------------------------------------------------------
+
+/// Runs the `demo` CLI on `data_dir` with `args` and asserts it succeeded.
+async fn demo_cli(data_dir: &std::path::Path, args: &[&str]) -> TestResult {
+    let out = demo_command(data_dir).args(args).output().await?;
+    assert!(
+        out.status.success(),
+        "demo {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+/// docs/threat-model.md cases 72 and 78 on the real binary: `demo disable EMAIL`, run as a
+/// separate process on the same database while the user's browser shows the live `/account`
+/// page, sends that page to `/login` within a few seconds (the server's periodic revalidation,
+/// `REVALIDATE_EVERY=1` here, finds the login gone; no pub/sub reaches the CLI) and signs
+/// the browser's next request out; the password no longer logs in (the generic message);
+/// after `demo enable EMAIL` it does again.
+#[tokio::test]
+async fn case_72_disabling_an_account_closes_its_live_view_in_chromium() -> TestResult {
+    let data = tempfile::tempdir()?;
+    let email = "disable@example.com";
+    let password = "disable password 1";
+    demo_cli(data.path(), &["create-user", email, password]).await?;
+    let server = Server::start_with(data.path(), 0, &[("REVALIDATE_EVERY", "1")]).await?;
+    let base = server.base.clone();
+    let browser = Browser::start().await?;
+    let client = browser.client();
+    record_js_errors(client).await?;
+    log_in_at(client, &base, email, password, false).await?;
+    assert_signed_in(client, email, "before disable").await;
+    assert_no_js_errors(client, "before disable").await;
+
+    let started = Instant::now();
+    demo_cli(data.path(), &["disable", email]).await?;
+    wait(
+        client,
+        "location.pathname === '/login' && document.getElementById('login') !== null",
+        "the live view is sent to /login",
+    )
+    .await;
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    sync(client, "/login after disable").await;
+    assert_eq!(text(client, "#logout").await, None, "signed out");
+    assert_eq!(
+        flashes(client).await,
+        ["flash-error: You must log in to access this page."]
+    );
+    client.goto(&format!("{base}/account")).await?;
+    wait(
+        client,
+        "location.pathname === '/login' && document.getElementById('login') !== null",
+        "the next request of /account is sent to /login",
+    )
+    .await;
+    client.goto(&format!("{base}/")).await?;
+    assert_signed_out_home(client, "the next request after disable").await;
+    assert_no_js_errors(client, "after disable").await;
+
+    // Disabled: the right password is refused with the generic message.
+    client.goto(&format!("{base}/login")).await?;
+    sync(client, "login page while disabled").await;
+    type_into(client, "#email", email).await?;
+    type_into(client, "#password", password).await?;
+    sync(client, "typed credentials while disabled").await;
+    click(client, "#login-submit").await?;
+    wait(
+        client,
+        "document.body.innerText.indexOf('Unable to validate your account.') >= 0",
+        "a disabled account cannot log in",
+    )
+    .await;
+    assert_eq!(path(client).await, "/login");
+
+    // Enabled again: the same password logs in.
+    demo_cli(data.path(), &["enable", email]).await?;
+    log_in_at(client, &base, email, password, false).await?;
+    assert_signed_in(client, email, "after enable").await;
+    assert_no_js_errors(client, "after enable").await;
+
+    browser.close().await?;
+    server.stop().await?;
     Ok(())
 }

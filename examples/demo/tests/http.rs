@@ -112,6 +112,15 @@ impl Resp {
             .find(|c| c.starts_with(&format!("{DEFAULT_COOKIE_NAME}=")))
     }
 
+    /// Every `Set-Cookie` line of the session cookie, in order.
+    fn session_set_cookies(&self) -> Vec<&str> {
+        self.set_cookies
+            .iter()
+            .map(String::as_str)
+            .filter(|c| c.starts_with(&format!("{DEFAULT_COOKIE_NAME}=")))
+            .collect()
+    }
+
     fn assert_signed_in_as(&self, email: &str, context: &str) {
         assert_eq!(self.status, StatusCode::OK, "{context}: {}", self.body);
         assert!(
@@ -582,6 +591,85 @@ async fn case_68_session_cookie_copied_before_logout_no_longer_authenticates() {
     // The server also drops the dead token from that cookie.
     let payload = f.session_payload(&replay);
     assert!(payload["data"].get("user_token").is_none(), "{payload}");
+}
+
+/// The attributes of a `Set-Cookie` line other than its value and lifetime, sorted.
+fn cookie_attributes(line: &str) -> Vec<String> {
+    let mut attrs: Vec<String> = line
+        .split(';')
+        .skip(1)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .filter(|a| !a.starts_with("max-age=") && !a.starts_with("expires="))
+        .collect();
+    attrs.sort();
+    attrs
+}
+
+/// docs/threat-model.md case 67: logout answers with `Clear-Site-Data: "cache"` and an expired
+/// `Set-Cookie` for the session cookie with the attributes it was set with (here a 60-day
+/// "remember me" cookie), before the fresh anonymous cookie that carries the goodbye flash;
+/// the old cookie no longer signs anybody in.
+#[tokio::test]
+async fn case_67_logout_clears_the_cache_and_expires_the_session_cookie() {
+    let f = fixture().await;
+    let mut jar = Jar::default();
+    let res = log_in_remembering(&f, &mut jar, true).await;
+    let login_line = res
+        .session_set_cookie()
+        .expect("the login writes the cookie")
+        .to_owned();
+    assert!(
+        max_age(&login_line).is_some_and(|age| age > 0),
+        "{login_line}"
+    );
+    let old_cookie = jar.session_cookie().expect("a session cookie").to_owned();
+    let before = jar.clone();
+
+    let out = post_logout(&f.app, &mut jar, Some(&csrf_meta(&res.body))).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER, "{}", out.body);
+    assert_eq!(out.location(), Some("/"));
+    assert_eq!(
+        out.headers
+            .get_all("clear-site-data")
+            .iter()
+            .collect::<Vec<_>>(),
+        ["\"cache\""]
+    );
+    let lines = out.session_set_cookies();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let (removal, fresh) = (lines[0], lines[1]);
+    assert!(
+        removal.starts_with(&format!("{DEFAULT_COOKIE_NAME}=;")),
+        "{removal}"
+    );
+    assert_eq!(max_age(removal), Some(0), "{removal}");
+    assert_eq!(cookie_attributes(removal), cookie_attributes(&login_line));
+    assert_eq!(
+        cookie_attributes(removal),
+        ["httponly", "path=/", "samesite=lax"]
+    );
+    // The fresh cookie: same attributes, a browser-session cookie with another value.
+    assert_eq!(max_age(fresh), None, "{fresh}");
+    assert_eq!(cookie_attributes(fresh), cookie_attributes(&login_line));
+    assert_ne!(jar.session_cookie(), Some(old_cookie.as_str()));
+    assert_eq!(out.headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(f.session_rows().await, 0, "the token row is deleted");
+
+    // This browser: signed out, with the goodbye flash once.
+    let home = get(&f.app, "/", &mut jar).await;
+    home.assert_signed_out("after logout");
+    assert!(
+        home.body.contains("Logged out successfully."),
+        "{}",
+        home.body
+    );
+    // The old cookie, replayed: anonymous, and /account sends it to /login.
+    get(&f.app, "/", &mut before.clone())
+        .await
+        .assert_signed_out("the old cookie after logout");
+    let account = get(&f.app, "/account", &mut before.clone()).await;
+    assert_eq!(account.status, StatusCode::FOUND, "{}", account.body);
+    assert_eq!(account.location(), Some("/login"));
 }
 
 /// docs/threat-model.md case 62: an unsafe request without a valid CSRF token of *this* session is
@@ -1299,13 +1387,13 @@ async fn case_70_remember_me_sets_a_60_day_persistent_cookie_and_unchecked_a_ses
     );
     let payload = f.session_payload(&remembered);
     assert_eq!(payload["persist"], sixty_days, "{payload}");
-    // Logging out renews the session: the anonymous cookie is no longer persistent.
+    // Logging out expires the persistent cookie; the fresh anonymous one is not persistent.
     let csrf = csrf_meta(&res.body);
     let out = post_logout(&f.app, &mut remembered, Some(&csrf)).await;
-    let line = out
-        .session_set_cookie()
-        .expect("logout rewrites the cookie");
-    assert_eq!(max_age(line), None, "{line}");
+    let lines = out.session_set_cookies();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(max_age(lines[0]), Some(0), "{lines:?}");
+    assert_eq!(max_age(lines[1]), None, "{lines:?}");
 
     let mut plain = Jar::default();
     let res = log_in_remembering(&f, &mut plain, false).await;

@@ -171,6 +171,9 @@ struct State {
     rewrite: bool,
     /// [`Session::destroy`] was called: expire the cookie.
     destroyed: bool,
+    /// [`Session::destroy`] was called on a request that carried the cookie: expire it even
+    /// if a later write of this request starts a fresh session.
+    expire_previous: bool,
     /// The request carried a cookie with our name (valid or not).
     cookie_present: bool,
 }
@@ -457,9 +460,27 @@ impl Session {
     }
 
     /// Forgets everything and expires the cookie (`Max-Age=0`) in this response. Any later
-    /// write in the same request starts a fresh session.
+    /// write in the same request (a flash for the next page, say) starts a fresh
+    /// browser-session cookie with a new id: the response then carries the expired cookie
+    /// first and the fresh one after it, so the old value (persistent or not) is removed
+    /// whatever the fresh one becomes.
+    ///
+    /// ```
+    /// use livefire::session::CookieSessionLayer;
+    /// use livefire::token::Keyring;
+    ///
+    /// let session = CookieSessionLayer::new(Keyring::random()).session_from_headers(&http::HeaderMap::new());
+    /// session.insert("user_token", "t").unwrap();
+    /// let old_id = session.id();
+    /// session.destroy();
+    /// assert!(session.is_empty() && session.existing_id().is_none());
+    /// session.insert("_flash", "bye").unwrap(); // a fresh session
+    /// assert_ne!(session.id(), old_id);
+    /// assert_eq!(session.persistent(), None);
+    /// ```
     pub fn destroy(&self) {
         let mut state = self.lock();
+        state.expire_previous = state.cookie_present;
         state.id = None;
         state.csrf = None;
         state.created = None;
@@ -550,6 +571,13 @@ impl Session {
             }
             removal_cookie(&config.cookie_name, config.secure)
         } else {
+            if state.expire_previous {
+                // Destroyed, then restarted by a later write: remove the old cookie first.
+                let removal = removal_cookie(&config.cookie_name, config.secure);
+                if let Ok(value) = HeaderValue::from_str(&removal) {
+                    headers.append(SET_COOKIE, value);
+                }
+            }
             let csrf = state.csrf.map(|s| URL_SAFE_NO_PAD.encode(s));
             let (stored, max_age) = self.stored(&state, csrf.as_deref());
             let value = match config.keyring.try_seal(&config.purpose, &stored, max_age) {

@@ -27,7 +27,7 @@
 
 use axum::Extension;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use livefire::flash::FlashHandle;
@@ -171,7 +171,13 @@ pub async fn valid_live_socket_ids(
 const LIVE_SOCKET_PREFIX: &str = "users_sessions:";
 
 /// `POST /logout` (CSRF-checked by `VerifyCsrfLayer`): deletes the token server-side, closes
-/// the live sockets of this login in every tab, renews the session and says goodbye.
+/// the live sockets of this login in every tab, removes the session cookie and says goodbye.
+///
+/// The response (docs/threat-model.md case 67) carries `Clear-Site-Data: "cache"`, so the
+/// browser drops the pages it cached while signed in, and an expired `Set-Cookie` for the
+/// session cookie (same name and attributes, `Max-Age=0`; a "remember me" cookie goes too),
+/// followed by a fresh browser-session cookie (new id and CSRF secret) that holds only the
+/// goodbye flash for the next page, as any signed-out page would create.
 pub async fn logout(
     State(Web { users, sockets, .. }): State<Web>,
     session: Session,
@@ -193,12 +199,31 @@ pub async fn logout(
         }
         sockets.disconnect(&live_socket_id(&token));
     }
-    session.renew();
-    // A "remember me" cookie becomes a browser-session cookie again.
-    session.set_persistent(None);
+    // Expires the cookie (a "remember me" one too); the flash below starts a fresh session.
+    session.destroy();
     if let Some(user) = user {
         tracing::info!(user_id = user.id, "logged out");
     }
     flash.put("info", "Logged out successfully.");
-    Redirect::to("/").into_response()
+    (
+        [(CLEAR_SITE_DATA, HeaderValue::from_static(CLEAR_CACHE))],
+        Redirect::to("/"),
+    )
+        .into_response()
 }
+
+/// The `Clear-Site-Data` response header (not among `http`'s constants).
+///
+/// ```
+/// assert_eq!(demo::web::auth::CLEAR_SITE_DATA.as_str(), "clear-site-data");
+/// ```
+pub const CLEAR_SITE_DATA: HeaderName = HeaderName::from_static("clear-site-data");
+
+/// What a logout clears with [`CLEAR_SITE_DATA`]: the browser's HTTP cache for the site. Not
+/// `"cookies"`, which would clear every cookie of the registrable domain, other sites' on
+/// sibling subdomains included; the session cookie is expired by name instead.
+///
+/// ```
+/// assert_eq!(demo::web::auth::CLEAR_CACHE, r#""cache""#);
+/// ```
+pub const CLEAR_CACHE: &str = "\"cache\"";

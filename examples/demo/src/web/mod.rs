@@ -10,7 +10,7 @@
 //! | `/profile` | live view, guarded like `/account`: the user's avatar and email |
 //! | `GET /account/avatar` | the signed-in user's own avatar image (403 without a login, 404 without an avatar) |
 //! | `POST /live/session` | livefire's: applies a live view's session writes (the registration form) |
-//! | `POST /logout` | CSRF-checked: deletes the login server-side and renews the session |
+//! | `POST /logout` | CSRF-checked: deletes the login server-side, closes its live sockets, expires the session cookie and sends `Clear-Site-Data: "cache"` |
 //!
 //! **The login flow.** The live views check the password and write the login into the HTTP
 //! session with `socket.renew_session().put_session(USER_TOKEN, token)` ([`auth::log_in`]).
