@@ -481,7 +481,11 @@ impl<M: Send + 'static> Socket<M> {
     /// assert!(!socket.cancel_async("report"));
     /// ```
     pub fn cancel_async(&mut self, name: &str) -> bool {
-        let tasks = self.core.extras.as_deref_mut().and_then(|e| e.tasks.as_mut());
+        let tasks = self
+            .core
+            .extras
+            .as_deref_mut()
+            .and_then(|e| e.tasks.as_mut());
         let (Some(tasks), Some(tx)) = (tasks, &self.sender) else {
             return false;
         };

@@ -571,12 +571,7 @@ impl<V: LiveView> Runner<V> {
                 )
                 .await
                 .map_err(crate::Error::app)?;
-            let old = self
-                .socket
-                .core
-                .extras_mut()
-                .session_ticket
-                .replace(ticket);
+            let old = self.socket.core.extras_mut().session_ticket.replace(ticket);
             if let Some(old) = old {
                 // Superseded: its writes are in the new ticket too.
                 tickets.discard(&session_id, &old).await;

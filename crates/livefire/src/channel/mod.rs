@@ -101,7 +101,10 @@ pub(crate) fn serve(
     // The three timeouts, not the whole `Limits` (152 bytes): the future keeps what it
     // captures for the connection's whole life.
     let limits = Timeouts {
-        first: endpoint.limits.handshake_timeout.min(endpoint.limits.idle_timeout),
+        first: endpoint
+            .limits
+            .handshake_timeout
+            .min(endpoint.limits.idle_timeout),
         idle_timeout: endpoint.limits.idle_timeout,
         write_timeout: endpoint.limits.write_timeout,
     };
