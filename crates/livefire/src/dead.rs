@@ -120,7 +120,7 @@ pub(crate) async fn render<V: LiveView>(mut view: V, ctx: DeadCtx) -> Response {
         return server_error("mount failed", &failure.to_string());
     }
     // Over HTTP the session is at hand: the view's session writes apply directly.
-    let writes = std::mem::take(&mut socket.session_writes);
+    let writes = socket.core.take_session_writes();
     if !writes.is_empty()
         && let Err(err) = writes.apply(&ctx.session)
     {

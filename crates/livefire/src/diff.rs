@@ -201,10 +201,34 @@ impl Sub {
 #[derive(Debug, Default)]
 pub struct DiffState {
     root: Option<Sub>,
+    /// Components and streams, boxed and made on first use: a view without them (most idle
+    /// views) carries one null pointer instead of two empty lists (40 bytes less per view task).
+    more: Option<Box<More>>,
+}
+
+/// The parts of a [`DiffState`] that only views with live components or streams use.
+#[derive(Debug, Default)]
+struct More {
     /// What the client holds of each live component, by cid (sorted).
     components: Vec<(u32, Sub)>,
-    /// Streams written since the last [`streams_sent`](Self::streams_sent).
+    /// Streams written since the last [`streams_sent`](DiffState::streams_sent).
     streams: Vec<StreamSent>,
+}
+
+/// Runs `f` with the list of streams written since they were last sent: the boxed one if
+/// there is a box, otherwise a fresh list, boxed only if `f` wrote a stream into it.
+fn with_streams<R>(more: &mut Option<Box<More>>, f: impl FnOnce(&mut Vec<StreamSent>) -> R) -> R {
+    match more {
+        Some(more) => f(&mut more.streams),
+        None => {
+            let mut streams = Vec::new();
+            let result = f(&mut streams);
+            if !streams.is_empty() {
+                more.get_or_insert_with(Box::default).streams = streams;
+            }
+            result
+        }
+    }
 }
 
 #[cfg_attr(not(feature = "test-util"), allow(unreachable_pub))]
@@ -227,8 +251,12 @@ impl DiffState {
     /// assert_eq!(format!("{{{out}}}"), r#"{"0":"1","s":["<p>","</p>"]}"#);
     /// ```
     pub fn full(&mut self, r: &Rendered, out: &mut String) {
-        self.components.clear();
-        self.root = Some(full_node(r, out, &mut self.streams));
+        if let Some(more) = self.more.as_deref_mut() {
+            more.components.clear();
+        }
+        self.root = Some(with_streams(&mut self.more, |streams| {
+            full_node(r, out, streams)
+        }));
     }
 
     /// Diff since the last full/diff call: writes the members of the diff object (no braces) and
@@ -249,7 +277,7 @@ impl DiffState {
     /// ```
     pub fn diff(&mut self, r: &Rendered, out: &mut String) -> bool {
         match &mut self.root {
-            Some(root) => diff_node(root, r, out, &mut self.streams),
+            Some(root) => with_streams(&mut self.more, |streams| diff_node(root, r, out, streams)),
             None => {
                 self.full(r, out);
                 true
@@ -269,16 +297,20 @@ impl DiffState {
         share: Option<u32>,
         out: &mut String,
     ) -> bool {
-        let at = self.components.binary_search_by_key(&cid, |(c, _)| *c);
+        let More {
+            components,
+            streams,
+        } = self.more.get_or_insert_with(Box::default).as_mut();
+        let at = components.binary_search_by_key(&cid, |(c, _)| *c);
         match at {
-            Ok(i) if !full && self.components[i].1.same_statics(r.statics()) => {
-                diff_node(&mut self.components[i].1, r, out, &mut self.streams)
+            Ok(i) if !full && components[i].1.same_statics(r.statics()) => {
+                diff_node(&mut components[i].1, r, out, streams)
             }
             found => {
-                let sub = full_component(r, share, out, &mut self.streams);
+                let sub = full_component(r, share, out, streams);
                 match found {
-                    Ok(i) => self.components[i].1 = sub,
-                    Err(i) => self.components.insert(i, (cid, sub)),
+                    Ok(i) => components[i].1 = sub,
+                    Err(i) => components.insert(i, (cid, sub)),
                 }
                 true
             }
@@ -295,16 +327,20 @@ impl DiffState {
 
     /// Forgets live component `cid` (the client destroyed it).
     pub(crate) fn forget_component(&mut self, cid: u32) {
-        if let Ok(i) = self.components.binary_search_by_key(&cid, |(c, _)| *c) {
-            self.components.remove(i);
+        if let Some(more) = self.more.as_deref_mut()
+            && let Ok(i) = more.components.binary_search_by_key(&cid, |(c, _)| *c)
+        {
+            more.components.remove(i);
         }
     }
 
     /// Tells the streams written since the last call that their operations reached the
     /// client (call once the frame is on its way): they forget them.
     pub(crate) fn streams_sent(&mut self) {
-        for sent in self.streams.drain(..) {
-            sent.mark();
+        if let Some(more) = self.more.as_deref_mut() {
+            for sent in more.streams.drain(..) {
+                sent.mark();
+            }
         }
     }
 
@@ -317,11 +353,14 @@ impl DiffState {
     #[cfg(any(test, feature = "test-util"))]
     pub fn heap_size(&self) -> usize {
         self.root.as_ref().map_or(0, Sub::heap_size)
-            + self
-                .components
-                .iter()
-                .map(|(_, sub)| size_of::<(u32, Sub)>() + sub.heap_size())
-                .sum::<usize>()
+            + self.more.as_ref().map_or(0, |more| {
+                size_of::<More>()
+                    + more
+                        .components
+                        .iter()
+                        .map(|(_, sub)| size_of::<(u32, Sub)>() + sub.heap_size())
+                        .sum::<usize>()
+            })
     }
 }
 

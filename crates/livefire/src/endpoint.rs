@@ -51,8 +51,6 @@ pub(crate) struct Spawned {
     /// Its inbox, for client frames.
     pub(crate) inbox: Box<dyn InboundTx>,
     pub(crate) task: tokio::task::AbortHandle,
-    /// Its typed inbox sender (`queue::Sender<ViewMsg<M>>`), for children that message it.
-    pub(crate) handle: Arc<dyn Any + Send + Sync>,
 }
 
 /// What a nested view's dead render needs.
@@ -282,7 +280,8 @@ pub(crate) struct JoinCtx {
     /// A sticky nested view: its `push_navigate` navigates the page and it keeps running.
     pub(crate) sticky: bool,
     /// The browser's session id (binds flash tokens).
-    pub(crate) session_id: Option<String>,
+    /// (Shared by the connection's views: one allocation per connection, not per view.)
+    pub(crate) session_id: Option<Arc<str>>,
     pub(crate) csrf_token: Option<Arc<str>>,
     /// The client's address ([`crate::ClientAddr`]).
     pub(crate) client_addr: Option<std::net::IpAddr>,

@@ -6,6 +6,7 @@
 //! socket goes back through the connection's outbox as [`Outbound`] messages. Both queues are
 //! the small bounded [`crate::queue`].
 
+use std::any::Any;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -220,6 +221,10 @@ pub(crate) trait InboundTx: Send + Sync {
     fn try_send(&self, msg: Inbound) -> Result<(), SendFailure>;
     /// Another sender into the same inbox.
     fn clone_box(&self) -> Box<dyn InboundTx>;
+    /// Another sender into the same inbox, typed (`queue::Sender<ViewMsg<M>>`) behind `Any`:
+    /// a nested view's handle to its parent. Made when a child joins, so that a view's slot
+    /// does not carry it.
+    fn handle(&self) -> Arc<dyn Any + Send + Sync>;
 }
 
 impl<M: Send + 'static> InboundTx for queue::Sender<ViewMsg<M>> {
@@ -232,6 +237,10 @@ impl<M: Send + 'static> InboundTx for queue::Sender<ViewMsg<M>> {
 
     fn clone_box(&self) -> Box<dyn InboundTx> {
         Box::new(self.clone())
+    }
+
+    fn handle(&self) -> Arc<dyn Any + Send + Sync> {
+        Arc::new(self.clone())
     }
 }
 

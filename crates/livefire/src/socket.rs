@@ -19,6 +19,7 @@
 //! [`handle_info`](crate::LiveView::handle_info).
 
 use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,22 +66,7 @@ pub(crate) enum Navigation {
 pub struct Socket<M: Send + 'static = ()> {
     pub(crate) core: SocketCore,
     pub(crate) sender: Option<queue::Sender<ViewMsg<M>>>,
-    /// Topic subscriptions, at most one per topic: they end with the view (when the socket
-    /// is dropped).
-    subscriptions: Vec<Subscription>,
-    /// Running async tasks (boxed, made on first use): aborted when the view ends.
-    tasks: Option<Box<AsyncTasks>>,
-    /// Values dropped when the view ends (presence entries), boxed and made on first use:
-    /// most views have none (8 bytes instead of 24 in every view task).
-    guards: Option<Box<Guards>>,
-    /// Started tasks not yet handled, for `livefire::test`'s `render_async` (made with the
-    /// first task; with the feature `test-util`, when the view joins).
-    pub(crate) pending: Option<Arc<AsyncCount>>,
 }
-
-/// Values kept until the view ends.
-#[derive(Debug, Default)]
-struct Guards(Vec<Box<dyn Any + Send + Sync>>);
 
 /// What every callback can ask of the connection, for a live view ([`Socket`], which
 /// dereferences to it) and for a live component
@@ -99,27 +85,57 @@ pub struct SocketCore {
     pub(crate) title: Option<String>,
     pub(crate) title_changed: bool,
     pub(crate) flash: Flash,
-    pub(crate) flash_put: Flash,
-    pub(crate) nav: Option<Navigation>,
-    pub(crate) nav_error: Option<RedirectError>,
-    pub(crate) events: Vec<(String, Value)>,
-    pub(crate) reply: Option<Value>,
+    /// What the current callback asked for besides its title (flash to carry, navigation,
+    /// pushed events, a hook reply): boxed when the first request comes and taken with the
+    /// round's outputs, so a view between rounds carries one null pointer (~100 bytes less
+    /// in every view task).
+    pub(crate) round: Option<Box<Outputs>>,
     pub(crate) session: Arc<Map<String, Value>>,
     pub(crate) csrf_token: Option<Arc<str>>,
     pub(crate) client_addr: Option<IpAddr>,
+    /// What most views never use (session writes, component updates, uploads, async tasks,
+    /// subscriptions, guards, a parent, nested containers): boxed and made on first use, so
+    /// an idle view carries one null pointer instead of ~200 bytes in its task (idle memory
+    /// per view is a measured target, see BENCHMARKS.md).
+    pub(crate) extras: Option<Box<Extras>>,
+}
+
+/// The per-view state behind [`SocketCore::extras`]: made by the first call that needs it
+/// ([`SocketCore::extras_mut`]) and kept until the view ends; readers see defaults without
+/// allocating it.
+#[derive(Debug, Default)]
+pub(crate) struct Extras {
     /// Session writes not yet handed to the browser.
     pub(crate) session_writes: SessionWrites,
     /// A minted ticket carrying earlier writes, waiting for a redirect or a form POST.
     pub(crate) session_ticket: Option<String>,
+    /// The session writes inside the current (unsent) ticket.
+    pub(crate) handed: SessionWrites,
+    /// The flash put with them in rounds without a redirect: it travels in the ticket, and
+    /// the `session_form` POST sets it on its redirect.
+    pub(crate) handed_flash: Flash,
     /// Changes to live components asked for during this round
-    /// ([`send_update`](Self::send_update)), applied after its render.
+    /// ([`send_update`](SocketCore::send_update)), applied after its render.
     pub(crate) updates: Vec<ComponentUpdate>,
     /// A nested view's parent: its typed inbox sender.
     pub(crate) parent: Option<Arc<dyn Any + Send + Sync>>,
     /// A crash of this (nested) view crashes its parent too.
     pub(crate) linked: bool,
-    /// The view's uploads (boxed: most views have none).
-    pub(crate) uploads: Option<Box<crate::upload::Uploads>>,
+    /// The view's uploads, once it allowed one.
+    pub(crate) uploads: Option<crate::upload::Uploads>,
+    /// Topic subscriptions, at most one per topic: they end with the view (when the socket
+    /// is dropped).
+    subscriptions: Vec<Subscription>,
+    /// Running async tasks: aborted when the view ends.
+    tasks: Option<AsyncTasks>,
+    /// Values dropped when the view ends (presence entries).
+    guards: Vec<Box<dyn Any + Send + Sync>>,
+    /// Started tasks not yet handled, for `livefire::test`'s `render_async` (made with the
+    /// first task; with the feature `test-util`, when the view joins).
+    pub(crate) pending: Option<Arc<AsyncCount>>,
+    /// The containers of the view's nested views, by id, with the session each was sealed
+    /// with (the tokens stay the same while the call does, so diffs do not resend them).
+    pub(crate) nested: HashMap<String, (Map<String, Value>, String)>,
 }
 
 impl<M: Send + 'static> std::ops::Deref for Socket<M> {
@@ -145,26 +161,13 @@ impl<M: Send + 'static> Socket<M> {
                 title: None,
                 title_changed: false,
                 flash: Flash::default(),
-                flash_put: Flash::default(),
-                nav: None,
-                nav_error: None,
-                events: Vec::new(),
-                reply: None,
+                round: None,
                 session: Arc::default(),
                 csrf_token: None,
                 client_addr: None,
-                session_writes: SessionWrites::default(),
-                session_ticket: None,
-                updates: Vec::new(),
-                parent: None,
-                linked: false,
-                uploads: None,
+                extras: None,
             },
             sender: None,
-            subscriptions: Vec::new(),
-            tasks: None,
-            guards: None,
-            pending: None,
         }
     }
 
@@ -296,7 +299,7 @@ impl<M: Send + 'static> Socket<M> {
             // Unsubscribe first: a broadcast in between is missed rather than delivered twice.
             self.unsubscribe(topic);
             let subscription = pubsub.subscribe(topic, self.handle(), map);
-            self.subscriptions.push(subscription);
+            self.extras_mut().subscriptions.push(subscription);
         }
         self
     }
@@ -362,7 +365,7 @@ impl<M: Send + 'static> Socket<M> {
         if self.connected && self.sender.is_some() {
             self.unsubscribe(topic);
             let subscription = pubsub.subscribe_typed(topic, self.handle(), map);
-            self.subscriptions.push(subscription);
+            self.extras_mut().subscriptions.push(subscription);
         }
         self
     }
@@ -377,14 +380,18 @@ impl<M: Send + 'static> Socket<M> {
     /// assert!(!socket.is_subscribed("prices"));
     /// ```
     pub fn unsubscribe(&mut self, topic: &str) -> bool {
-        let before = self.subscriptions.len();
-        self.subscriptions.retain(|sub| sub.topic() != topic);
-        self.subscriptions.len() != before
+        let Some(extras) = self.core.extras.as_deref_mut() else {
+            return false;
+        };
+        let before = extras.subscriptions.len();
+        extras.subscriptions.retain(|sub| sub.topic() != topic);
+        extras.subscriptions.len() != before
     }
 
     /// True if this view is subscribed to `topic`.
     pub fn is_subscribed(&self, topic: &str) -> bool {
-        self.subscriptions.iter().any(|sub| sub.topic() == topic)
+        self.extras()
+            .is_some_and(|e| e.subscriptions.iter().any(|sub| sub.topic() == topic))
     }
 
     /// Runs `future` beside the view (connected only: during the dead render it does nothing,
@@ -438,8 +445,9 @@ impl<M: Send + 'static> Socket<M> {
             tracing::trace!(name, "start_async during the dead render: not started");
             return self;
         };
-        let guard = self.pending.get_or_insert_with(Arc::default).start();
-        let tasks = self.tasks.get_or_insert_default();
+        let extras = self.extras_mut();
+        let guard = extras.pending.get_or_insert_with(Arc::default).start();
+        let tasks = extras.tasks.get_or_insert_default();
         let id = tasks.next_id();
         let owned = name.to_owned();
         let task = tokio::spawn(async move {
@@ -473,7 +481,12 @@ impl<M: Send + 'static> Socket<M> {
     /// assert!(!socket.cancel_async("report"));
     /// ```
     pub fn cancel_async(&mut self, name: &str) -> bool {
-        let (Some(tasks), Some(tx)) = (&mut self.tasks, &self.sender) else {
+        let tasks = self
+            .core
+            .extras
+            .as_deref_mut()
+            .and_then(|e| e.tasks.as_mut());
+        let (Some(tasks), Some(tx)) = (tasks, &self.sender) else {
             return false;
         };
         let Some(id) = tasks.abort(name) else {
@@ -498,12 +511,14 @@ impl<M: Send + 'static> Socket<M> {
 
     /// True while a task started under `name` has not been handled yet.
     pub fn is_async_running(&self, name: &str) -> bool {
-        self.tasks.as_ref().is_some_and(|t| t.is_running(name))
+        self.extras()
+            .and_then(|e| e.tasks.as_ref())
+            .is_some_and(|t| t.is_running(name))
     }
 
     /// Keeps `guard` until the view ends (connected views only: the caller checks).
     pub(crate) fn keep_until_end(&mut self, guard: impl Any + Send + Sync) {
-        self.guards.get_or_insert_default().0.push(Box::new(guard));
+        self.extras_mut().guards.push(Box::new(guard));
     }
 
     /// The values of type `T` kept with [`keep_until_end`](Self::keep_until_end).
@@ -533,7 +548,11 @@ impl<M: Send + 'static> Socket<M> {
 
     /// Takes a finished task's outcome if it is the current one of its name.
     pub(crate) fn finish_async(&mut self, done: &AsyncDone) -> bool {
-        self.tasks.as_mut().is_some_and(|t| t.finish(done))
+        self.core
+            .extras
+            .as_deref_mut()
+            .and_then(|e| e.tasks.as_mut())
+            .is_some_and(|t| t.finish(done))
     }
 }
 
@@ -558,13 +577,16 @@ impl SocketCore {
         name: &str,
         config: crate::upload::UploadConfig,
     ) -> Result<&mut Self, UploadError> {
-        self.uploads.get_or_insert_default().allow(name, config)?;
+        self.extras_mut()
+            .uploads
+            .get_or_insert_default()
+            .allow(name, config)?;
         Ok(self)
     }
 
     /// Disallows an upload without entries.
     pub fn disallow_upload(&mut self, name: &str) -> Result<&mut Self, UploadError> {
-        match &mut self.uploads {
+        match self.uploads_mut() {
             Some(uploads) => uploads.disallow(name)?,
             None => return Err(UploadError::NotAllowed(name.to_owned())),
         }
@@ -573,14 +595,14 @@ impl SocketCore {
 
     /// An allowed upload, with its entries and errors (for rendering).
     pub fn upload(&self, name: &str) -> Option<&crate::upload::Upload> {
-        self.uploads.as_ref()?.get(name)
+        self.uploads()?.get(name)
     }
 
     /// Cancels one entry of an upload (typically from a cancel button's
     /// `phx-value-ref`): a running upload stops and its temporary file is deleted. An unknown
     /// ref is [`UploadError::UnknownEntry`] (bad client input).
     pub fn cancel_upload(&mut self, name: &str, entry_ref: &str) -> Result<&mut Self, UploadError> {
-        match &mut self.uploads {
+        match self.uploads_mut() {
             Some(uploads) => uploads.cancel(name, entry_ref)?,
             None => return Err(UploadError::NotAllowed(name.to_owned())),
         }
@@ -595,7 +617,7 @@ impl SocketCore {
         Vec<&crate::upload::UploadEntry>,
         Vec<&crate::upload::UploadEntry>,
     ) {
-        match &self.uploads {
+        match self.uploads() {
             Some(uploads) => uploads.uploaded_entries(name),
             None => (Vec::new(), Vec::new()),
         }
@@ -610,7 +632,7 @@ impl SocketCore {
         &mut self,
         name: &str,
     ) -> Result<Vec<crate::upload::UploadedFile>, UploadError> {
-        match &mut self.uploads {
+        match self.uploads_mut() {
             Some(uploads) => uploads.consume(name),
             None => Err(UploadError::NotAllowed(name.to_owned())),
         }
@@ -624,7 +646,7 @@ impl SocketCore {
         &mut self,
         entry: &crate::upload::UploadEntry,
     ) -> Result<crate::upload::UploadedFile, UploadError> {
-        match &mut self.uploads {
+        match self.uploads_mut() {
             Some(uploads) => uploads.consume_entry(entry.upload_name(), entry.entry_ref()),
             None => Err(UploadError::NotAllowed(entry.upload_name().to_owned())),
         }
@@ -682,7 +704,7 @@ impl SocketCore {
     /// ```
     pub fn put_session(&mut self, key: &str, value: impl Serialize) -> &mut Self {
         match serde_json::to_value(value) {
-            Ok(value) => self.session_writes.push(Write::Put {
+            Ok(value) => self.extras_mut().session_writes.push(Write::Put {
                 key: key.to_owned(),
                 value,
             }),
@@ -693,7 +715,7 @@ impl SocketCore {
 
     /// Removes `key` from the HTTP session (see [`put_session`](Self::put_session)).
     pub fn delete_session(&mut self, key: &str) -> &mut Self {
-        self.session_writes.push(Write::Delete {
+        self.extras_mut().session_writes.push(Write::Delete {
             key: key.to_owned(),
         });
         self
@@ -703,7 +725,7 @@ impl SocketCore {
     /// session-fixation defence; do it on every login and privilege change). Later
     /// [`put_session`](Self::put_session)s of the same round land in the renewed session.
     pub fn renew_session(&mut self) -> &mut Self {
-        self.session_writes.push(Write::Renew);
+        self.extras_mut().session_writes.push(Write::Renew);
         self
     }
 
@@ -724,7 +746,7 @@ impl SocketCore {
     /// assert!(socket.has_session_writes());
     /// ```
     pub fn persist_session(&mut self, max_age: Option<std::time::Duration>) -> &mut Self {
-        self.session_writes.push(Write::Persist {
+        self.extras_mut().session_writes.push(Write::Persist {
             max_age: max_age.map(|d| d.as_secs()),
         });
         self
@@ -732,19 +754,20 @@ impl SocketCore {
 
     /// Removes every value of the HTTP session (the id and CSRF secret stay).
     pub fn clear_session(&mut self) -> &mut Self {
-        self.session_writes.push(Write::Clear);
+        self.extras_mut().session_writes.push(Write::Clear);
         self
     }
 
     /// True if session writes wait for the browser's next request.
     pub fn has_session_writes(&self) -> bool {
-        !self.session_writes.is_empty() || self.session_ticket.is_some()
+        self.extras()
+            .is_some_and(|e| !e.session_writes.is_empty() || e.session_ticket.is_some())
     }
 
     /// The handoff ticket minted for this view's pending session writes, once a callback made
     /// some and did not redirect.
     pub fn session_ticket(&self) -> Option<&str> {
-        self.session_ticket.as_deref()
+        self.extras()?.session_ticket.as_deref()
     }
 
     /// A hidden form that makes the browser apply this view's session writes and then go to
@@ -761,11 +784,11 @@ impl SocketCore {
     /// assert_eq!(socket.session_form("/account").to_html(), "");
     /// ```
     pub fn session_form(&self, to: &str) -> Rendered {
-        match (&self.session_ticket, &self.csrf_token) {
+        match (self.session_ticket(), &self.csrf_token) {
             (Some(ticket), Some(csrf)) => crate::html!(
                 <form id="livefire-session-form" action={crate::session::SESSION_PATH} method="post" phx-trigger-action hidden>
                     <input type="hidden" name="_csrf_token" value={&**csrf}/>
-                    <input type="hidden" name={crate::session::TICKET_FIELD} value={ticket.as_str()}/>
+                    <input type="hidden" name={crate::session::TICKET_FIELD} value={ticket}/>
                     <input type="hidden" name={crate::session::TO_FIELD} value={to}/>
                 </form>
             ),
@@ -796,7 +819,7 @@ impl SocketCore {
         match serde_json::to_value(value) {
             Ok(value) => {
                 self.flash.put(key, value.clone());
-                self.flash_put.put(key, value);
+                self.round_mut().flash_put.put(key, value);
             }
             Err(err) => tracing::error!(key, %err, "flash value could not be serialized"),
         }
@@ -823,14 +846,18 @@ impl SocketCore {
     /// Removes one flash message (`lv:clear-flash` does this for the client).
     pub fn clear_flash(&mut self, key: &str) -> &mut Self {
         self.flash.remove(key);
-        self.flash_put.remove(key);
+        if let Some(round) = self.round.as_deref_mut() {
+            round.flash_put.remove(key);
+        }
         self
     }
 
     /// Removes every flash message.
     pub fn clear_all_flash(&mut self) -> &mut Self {
         self.flash = Flash::default();
-        self.flash_put = Flash::default();
+        if let Some(round) = self.round.as_deref_mut() {
+            round.flash_put = Flash::default();
+        }
         self
     }
 
@@ -841,10 +868,10 @@ impl SocketCore {
 
     fn navigate(&mut self, nav: impl FnOnce(String) -> Navigation, to: &str) {
         match crate::redirect::local_path(to) {
-            Ok(path) => self.nav = Some(nav(path.to_owned())),
+            Ok(path) => self.round_mut().nav = Some(nav(path.to_owned())),
             Err(err) => {
                 tracing::error!(target_url = to, %err, "refused a redirect to a non-local target");
-                self.nav_error = Some(err);
+                self.round_mut().nav_error = Some(err);
             }
         }
     }
@@ -896,13 +923,13 @@ impl SocketCore {
 
     /// True if a callback asked for a redirect or navigation.
     pub fn is_redirected(&self) -> bool {
-        self.nav.is_some()
+        self.round.as_ref().is_some_and(|round| round.nav.is_some())
     }
 
     /// Pushes an event to the client (`phx:<name>` window event and hooks' `handleEvent`).
     pub fn push_event(&mut self, name: &str, payload: impl Serialize) -> &mut Self {
         match serde_json::to_value(payload) {
-            Ok(payload) => self.events.push((name.to_owned(), payload)),
+            Ok(payload) => self.round_mut().events.push((name.to_owned(), payload)),
             Err(err) => tracing::error!(name, %err, "pushed event payload could not be serialized"),
         }
         self
@@ -911,7 +938,7 @@ impl SocketCore {
     /// Sets the reply to a hook's `pushEvent` (resolves its promise on the client).
     pub fn reply(&mut self, value: impl Serialize) -> &mut Self {
         match serde_json::to_value(value) {
-            Ok(value) => self.reply = Some(value),
+            Ok(value) => self.round_mut().reply = Some(value),
             Err(err) => tracing::error!(%err, "hook reply could not be serialized"),
         }
         self
@@ -938,7 +965,9 @@ impl SocketCore {
         id: impl Into<String>,
         f: impl FnOnce(&mut C) + Send + 'static,
     ) -> &mut Self {
-        self.updates.push(component_update::<C>(id.into(), f));
+        self.extras_mut()
+            .updates
+            .push(component_update::<C>(id.into(), f));
         self
     }
 
@@ -951,6 +980,7 @@ impl SocketCore {
     /// ```
     pub fn parent<M: Send + 'static>(&self) -> Option<ViewHandle<M>> {
         let sender = self
+            .extras()?
             .parent
             .as_ref()?
             .downcast_ref::<queue::Sender<ViewMsg<M>>>()?;
@@ -962,24 +992,70 @@ impl SocketCore {
     /// Links this nested view to its parent: if this view crashes, the parent crashes too
     /// (and the client rejoins both), as an Erlang link does.
     pub fn link_parent(&mut self) -> &mut Self {
-        self.linked = true;
+        self.extras_mut().linked = true;
         self
+    }
+
+    /// The rarely used per-view state, if a call made it (see [`Extras`]).
+    pub(crate) fn extras(&self) -> Option<&Extras> {
+        self.extras.as_deref()
+    }
+
+    /// The rarely used per-view state, made now if no call made it yet.
+    pub(crate) fn extras_mut(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Box::default)
+    }
+
+    /// The view's uploads, once it allowed one.
+    pub(crate) fn uploads(&self) -> Option<&crate::upload::Uploads> {
+        self.extras()?.uploads.as_ref()
+    }
+
+    /// The view's uploads, once it allowed one.
+    pub(crate) fn uploads_mut(&mut self) -> Option<&mut crate::upload::Uploads> {
+        self.extras.as_deref_mut()?.uploads.as_mut()
+    }
+
+    /// True if this (nested) view linked itself to its parent.
+    pub(crate) fn linked(&self) -> bool {
+        self.extras().is_some_and(|e| e.linked)
+    }
+
+    /// Takes the session writes not yet handed to the browser.
+    pub(crate) fn take_session_writes(&mut self) -> SessionWrites {
+        self.extras
+            .as_deref_mut()
+            .map(|e| std::mem::take(&mut e.session_writes))
+            .unwrap_or_default()
+    }
+
+    /// Takes the `send_update`s of the round.
+    pub(crate) fn take_updates(&mut self) -> Vec<ComponentUpdate> {
+        self.extras
+            .as_deref_mut()
+            .map(|e| std::mem::take(&mut e.updates))
+            .unwrap_or_default()
+    }
+
+    /// True if `send_update`s wait.
+    pub(crate) fn has_updates(&self) -> bool {
+        self.extras().is_some_and(|e| !e.updates.is_empty())
+    }
+
+    /// The current callback's requests, made at the first one.
+    fn round_mut(&mut self) -> &mut Outputs {
+        self.round.get_or_insert_with(Box::default)
     }
 
     /// Clears the per-callback outputs after they were sent.
     pub(crate) fn take_outputs(&mut self) -> Outputs {
-        Outputs {
-            title: if std::mem::take(&mut self.title_changed) {
-                self.title.clone()
-            } else {
-                None
-            },
-            nav: self.nav.take(),
-            nav_error: self.nav_error.take(),
-            events: std::mem::take(&mut self.events),
-            reply: self.reply.take(),
-            flash_put: std::mem::take(&mut self.flash_put),
-        }
+        let mut outputs = self.round.take().map(|round| *round).unwrap_or_default();
+        outputs.title = if std::mem::take(&mut self.title_changed) {
+            self.title.clone()
+        } else {
+            None
+        };
+        outputs
     }
 }
 

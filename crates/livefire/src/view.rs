@@ -13,7 +13,7 @@ use crate::component::{ComponentSocket, Components, Myself, Placed};
 use crate::diff::DiffState;
 use std::sync::Arc;
 
-use crate::endpoint::{JoinCtx, Spawned};
+use crate::endpoint::{Endpoint, JoinCtx, Spawned};
 use crate::event::Event;
 use crate::flash::Flash;
 use crate::lifecycle::{self, Failure, guarded};
@@ -42,12 +42,10 @@ const MAX_UPDATE_ROUNDS: usize = 20;
 pub(crate) fn spawn<V: LiveView>(view: V, ctx: JoinCtx) -> Spawned {
     let (tx, rx) = queue::channel::<ViewMsg<V::Message>>(ctx.endpoint.limits.view_inbox);
     let inbox: Box<dyn InboundTx> = Box::new(tx.clone());
-    let handle: Arc<dyn Any + Send + Sync> = Arc::new(tx.clone());
     let task = tokio::spawn(run(view, ctx, tx, rx));
     Spawned {
         inbox,
         task: task.abort_handle(),
-        handle,
     }
 }
 
@@ -55,23 +53,34 @@ struct Runner<V: LiveView> {
     view: V,
     socket: Socket<V::Message>,
     diff: DiffState,
-    ctx: JoinCtx,
-    /// The session writes inside the socket's current (unsent) ticket.
-    handed: SessionWrites,
-    /// The flash put with them in rounds without a redirect: it travels in the ticket, and
-    /// the `session_form` POST sets it on its redirect.
-    handed_flash: Flash,
+    ctx: ViewCtx,
     /// The view's live components.
     components: Components,
-    /// The containers of its nested views, by id, with the session they were sealed with
-    /// (the tokens stay the same while the call does, so diffs do not resend them).
-    /// Boxed and made on first use: most views have no nested view (8 bytes instead of 48 in
-    /// every view task).
-    nested: Option<Box<NestedContainers>>,
 }
 
-/// Containers of nested views by id, with the session each was sealed with.
-type NestedContainers = HashMap<String, (serde_json::Map<String, serde_json::Value>, String)>;
+/// What the task keeps of its [`JoinCtx`] for the view's whole life. The rest (the join's
+/// ref, the mount context with its URL and connect params) is needed by the join only: it
+/// is boxed apart ([`Joining`]) and dropped once the join is answered, so an idle view does
+/// not carry it (~260 bytes of every view task).
+struct ViewCtx {
+    topic: Arc<str>,
+    join_ref: Arc<str>,
+    /// The route the view was joined on (`None` for a nested view).
+    route: Option<usize>,
+    /// A sticky nested view: its `push_navigate` navigates the page and it keeps running.
+    sticky: bool,
+    /// The browser's session id (binds flash tokens and session-write tickets).
+    session_id: Option<Arc<str>>,
+    endpoint: Arc<Endpoint>,
+    /// The connection's outbox.
+    out: queue::Sender<Outbound>,
+}
+
+/// The part of the [`JoinCtx`] only the join reads.
+struct Joining {
+    msg_ref: Option<String>,
+    mount: Mount,
+}
 
 /// Whether the view goes on after a callback.
 enum Flow {
@@ -90,39 +99,62 @@ enum Flow {
 /// (for the counter: 1,544 bytes of future instead of ~650).
 fn run<V: LiveView>(
     view: V,
-    mut ctx: JoinCtx,
+    ctx: JoinCtx,
     tx: queue::Sender<ViewMsg<V::Message>>,
     mut rx: queue::Receiver<ViewMsg<V::Message>>,
 ) -> impl Future<Output = ()> + Send {
+    let JoinCtx {
+        topic,
+        join_ref,
+        msg_ref,
+        mount,
+        flash,
+        route,
+        parent,
+        sticky,
+        session_id,
+        csrf_token,
+        client_addr,
+        endpoint,
+        out,
+    } = ctx;
     let mut socket = Socket::disconnected()
-        .with_session(ctx.mount.session.clone())
-        .with_flash(std::mem::take(&mut ctx.flash));
+        .with_session(mount.session.clone())
+        .with_flash(flash);
     socket.connected = true;
-    socket.csrf_token = ctx.csrf_token.clone();
-    socket.client_addr = ctx.client_addr;
-    socket.core.parent = ctx.parent.as_ref().map(|p| p.handle.clone());
+    socket.csrf_token = csrf_token;
+    socket.client_addr = client_addr;
+    if let Some(parent) = parent {
+        socket.extras_mut().parent = Some(parent.handle);
+    }
     socket.sender = Some(tx);
     #[cfg(feature = "test-util")]
     {
-        let id = ctx.topic.strip_prefix("lv:").unwrap_or(&ctx.topic);
-        socket.pending = Some(crate::message::registry::register(id));
+        let id = topic.strip_prefix("lv:").unwrap_or(&topic);
+        socket.extras_mut().pending = Some(crate::message::registry::register(id));
     }
     let mut runner = Runner {
         view,
         socket,
         diff: DiffState::new(),
-        ctx,
-        handed: SessionWrites::default(),
-        handed_flash: Flash::default(),
+        ctx: ViewCtx {
+            topic,
+            join_ref,
+            route,
+            sticky,
+            session_id,
+            endpoint,
+            out,
+        },
         components: Components::default(),
-        nested: None,
     };
+    let joining = Box::new(Joining { msg_ref, mount });
     async move {
         // The callbacks' futures are boxed: the task only keeps the runner and the inbox
         // while idle, not the largest state of `join`/`handle` (and of the view's own async
         // callbacks), which would otherwise be paid by every idle view (~1.5 KiB for the
         // counter).
-        let mut flow = Box::pin(runner.join()).await;
+        let mut flow = Box::pin(runner.join(joining)).await;
         while let Flow::Continue = flow {
             // `send_update`s of the round just sent, as follow-up diffs.
             flow = Box::pin(runner.follow_updates()).await;
@@ -134,7 +166,7 @@ fn run<V: LiveView>(
             };
             flow = Box::pin(runner.handle(msg)).await;
         }
-        let linked_crash = matches!(flow, Flow::Crashed) && runner.socket.linked;
+        let linked_crash = matches!(flow, Flow::Crashed) && runner.socket.linked();
         Box::pin(runner.ended(matches!(flow, Flow::Close), linked_crash)).await;
     }
 }
@@ -200,19 +232,11 @@ impl<V: LiveView> Runner<V> {
     }
 
     /// Mount, handle_params, render; answers the join.
-    async fn join(&mut self) -> Flow {
-        let msg_ref = self.ctx.msg_ref.take().unwrap_or_default();
-        // Taken, not cloned: the connect params and URL are only needed for the join, so an
-        // idle view does not keep them.
-        let mut mount = std::mem::replace(
-            &mut self.ctx.mount,
-            Mount {
-                params: Params::default(),
-                session: self.socket.session.clone(),
-                connect_params: None,
-                assigns: Default::default(),
-            },
-        );
+    async fn join(&mut self, joining: Box<Joining>) -> Flow {
+        // Dropped when the join is answered: the connect params and URL are only needed
+        // here, so an idle view does not keep them.
+        let Joining { msg_ref, mut mount } = *joining;
+        let msg_ref = msg_ref.unwrap_or_default();
         // The live session's on_mount hooks: assigns for the view, or a redirect.
         let hooks = match self.ctx.route {
             Some(route) => self.ctx.endpoint.route(route).hooks.clone(),
@@ -223,7 +247,7 @@ impl<V: LiveView> Runner<V> {
                 params: mount.params.clone(),
                 session: mount.session.clone(),
                 connected: true,
-                client_addr: self.ctx.client_addr,
+                client_addr: self.socket.client_addr,
                 assigns: Default::default(),
             };
             match on_mount::run(&hooks, cx).await {
@@ -348,9 +372,9 @@ impl<V: LiveView> Runner<V> {
     /// [`MAX_UPDATE_ROUNDS`]; the rest are then dropped (and logged) as a loop.
     async fn follow_updates(&mut self) -> Flow {
         let mut rounds = 0;
-        while !self.socket.core.updates.is_empty() {
+        while self.socket.core.has_updates() {
             if rounds == MAX_UPDATE_ROUNDS {
-                let dropped = std::mem::take(&mut self.socket.core.updates);
+                let dropped = self.socket.core.take_updates();
                 tracing::error!(
                     topic = %self.ctx.topic,
                     dropped = dropped.len(),
@@ -361,7 +385,7 @@ impl<V: LiveView> Runner<V> {
             }
             rounds += 1;
             let mut applied = false;
-            for update in std::mem::take(&mut self.socket.core.updates) {
+            for update in self.socket.core.take_updates() {
                 applied |= self.components.apply_update(update);
             }
             if applied {
@@ -385,7 +409,7 @@ impl<V: LiveView> Runner<V> {
         }
         let parent_id = &self.ctx.topic[3..];
         let keyring = &self.ctx.endpoint.keyring;
-        let known = self.nested.get_or_insert_with(Box::default);
+        let known = &mut self.socket.core.extras_mut().nested;
         let containers: Vec<String> = calls
             .iter()
             .map(|call| {
@@ -508,7 +532,7 @@ impl<V: LiveView> Runner<V> {
     /// redirect (live navigation never reaches the HTTP session); otherwise the ticket waits
     /// in the socket for [`Socket::session_form`] or a later redirect.
     async fn hand_over_session_writes(&mut self, outputs: &mut Outputs) -> Result<(), Failure> {
-        let fresh = std::mem::take(&mut self.socket.session_writes);
+        let fresh = self.socket.core.take_session_writes();
         if !fresh.is_empty() {
             let Some(tickets) = self.ctx.endpoint.tickets.clone() else {
                 return Err(crate::Error::app(
@@ -523,43 +547,49 @@ impl<V: LiveView> Runner<V> {
                 )
                 .into());
             };
-            self.handed.0.extend(fresh.0);
+            let extras = self.socket.core.extras_mut();
+            extras.handed.0.extend(fresh.0);
             // A redirect carries this round's flash in its own token.
             if !matches!(
                 outputs.nav,
                 Some(Navigation::Redirect(_) | Navigation::Navigate { .. })
             ) {
-                self.handed_flash.merge(outputs.flash_put.clone());
+                extras.handed_flash.merge(outputs.flash_put.clone());
             }
+            let handed = extras.handed.clone();
+            let handed_flash = extras
+                .handed_flash
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.clone()))
+                .collect();
             let ticket = tickets
                 .mint(
                     &self.ctx.endpoint.keyring,
                     &session_id,
-                    self.handed.clone(),
-                    self.handed_flash
-                        .iter()
-                        .map(|(k, v)| (k.to_owned(), v.clone()))
-                        .collect(),
+                    handed,
+                    handed_flash,
                 )
                 .await
                 .map_err(crate::Error::app)?;
-            if let Some(old) = self.socket.session_ticket.replace(ticket) {
+            let old = self.socket.core.extras_mut().session_ticket.replace(ticket);
+            if let Some(old) = old {
                 // Superseded: its writes are in the new ticket too.
                 tickets.discard(&session_id, &old).await;
             }
         }
-        if self.socket.session_ticket.is_none() {
+        if self.socket.session_ticket().is_none() {
             return Ok(());
         }
         if let Some(Navigation::Navigate { to, .. }) = &outputs.nav {
             outputs.nav = Some(Navigation::Redirect(to.clone()));
         }
         if let Some(Navigation::Redirect(_)) = &outputs.nav
-            && let Some(ticket) = self.socket.session_ticket.take()
+            && let Some(extras) = self.socket.core.extras.as_deref_mut()
+            && let Some(ticket) = extras.session_ticket.take()
         {
             outputs.flash_put.put(FLASH_KEY, ticket);
-            self.handed = SessionWrites::default();
-            self.handed_flash = Flash::default();
+            extras.handed = SessionWrites::default();
+            extras.handed_flash = Flash::default();
         }
         Ok(())
     }
@@ -641,7 +671,7 @@ impl<V: LiveView> Runner<V> {
                 let uploads_before = self.uploads_version();
                 // A form event lists the files selected in its upload inputs.
                 if let (Some(selected), Some(uploads)) =
-                    (payload.get("uploads"), self.socket.core.uploads.as_mut())
+                    (payload.get("uploads"), self.socket.core.uploads_mut())
                 {
                     uploads.put_event_entries(selected);
                 }
@@ -691,7 +721,7 @@ impl<V: LiveView> Runner<V> {
                 self.upload_progress(msg_ref.as_deref(), &payload).await
             }
             Inbound::UploadJoin(join) => {
-                match self.socket.core.uploads.as_mut() {
+                match self.socket.core.uploads_mut() {
                     Some(uploads) => uploads.register(join),
                     None => {
                         let _ = join.reply.send(Err("disallowed"));
@@ -704,7 +734,7 @@ impl<V: LiveView> Runner<V> {
                 entry_ref,
                 how,
             } => {
-                if let Some(uploads) = self.socket.core.uploads.as_mut() {
+                if let Some(uploads) = self.socket.core.uploads_mut() {
                     uploads.finished(&upload_ref, &entry_ref, how);
                 }
                 self.respond(None).await
@@ -729,7 +759,7 @@ impl<V: LiveView> Runner<V> {
                 },
             )
         };
-        let mut answer = match self.socket.core.uploads.as_mut() {
+        let mut answer = match self.socket.core.uploads_mut() {
             Some(uploads) => uploads.preflight(payload, &seal),
             None => {
                 let upload_ref = payload.get("ref").cloned().unwrap_or_default();
@@ -763,8 +793,7 @@ impl<V: LiveView> Runner<V> {
         let progressed = self
             .socket
             .core
-            .uploads
-            .as_mut()
+            .uploads_mut()
             .and_then(|uploads| uploads.progress(payload));
         if let Some((name, entry)) = progressed {
             match guarded(self.view.handle_progress(&name, &entry, &mut self.socket)).await {
@@ -784,7 +813,7 @@ impl<V: LiveView> Runner<V> {
 
     /// The change counter of the view's uploads (`None` before any upload is allowed).
     fn uploads_version(&self) -> Option<u64> {
-        self.socket.core.uploads.as_ref().map(|u| u.version())
+        self.socket.core.uploads().map(|u| u.version())
     }
 
     /// An event; `uploads_before` is [`uploads_version`](Self::uploads_version) before the

@@ -90,7 +90,7 @@ pub(super) fn join(
                     match conn.views.get(&parent_topic) {
                         Some(slot) => Some(ParentLink {
                             topic: Arc::from(parent_topic.as_str()),
-                            handle: slot.handle.clone(),
+                            handle: slot.inbox.handle(),
                         }),
                         None => {
                             tracing::debug!(%topic, "join refused: the parent view is not joined here");
@@ -211,7 +211,6 @@ pub(super) fn join(
             join_ref,
             inbox: spawned.inbox,
             task: spawned.task,
-            handle: spawned.handle,
             parent: parent.map(|p| p.topic),
         },
     );

@@ -46,7 +46,7 @@ pub(crate) struct ConnInfo {
     /// The cookie session, present only if the CSRF token matched it.
     pub(crate) session: Option<Arc<Map<String, Value>>>,
     /// The browser's session id (binds flash tokens).
-    pub(crate) session_id: Option<String>,
+    pub(crate) session_id: Option<Arc<str>>,
     /// A masked CSRF token of that session, for forms the views render.
     pub(crate) csrf_token: Option<Arc<str>>,
     /// The session's `live_socket_id`, if any: logout can disconnect this socket.
@@ -66,6 +66,15 @@ pub(crate) struct Connection {
     bucket: Bucket,
     /// `phx_join`s.
     joins: Bucket,
+}
+
+/// The timeouts the connection loop reads (from [`Limits`](crate::Limits)).
+#[derive(Clone, Copy)]
+struct Timeouts {
+    /// Until the first frame: the handshake timeout (at most the idle timeout).
+    first: std::time::Duration,
+    idle_timeout: std::time::Duration,
+    write_timeout: std::time::Duration,
 }
 
 /// How handling one frame ended.
@@ -89,11 +98,20 @@ pub(crate) fn serve(
     info: ConnInfo,
     slot: Option<Arc<ConnectionSlot>>,
 ) -> impl Future<Output = ()> + Send {
-    let limits = endpoint.limits;
+    // The three timeouts, not the whole `Limits` (152 bytes): the future keeps what it
+    // captures for the connection's whole life.
+    let limits = Timeouts {
+        first: endpoint
+            .limits
+            .handshake_timeout
+            .min(endpoint.limits.idle_timeout),
+        idle_timeout: endpoint.limits.idle_timeout,
+        write_timeout: endpoint.limits.write_timeout,
+    };
     let (mut conn, mut out_rx, registration) = Connection::new(endpoint, info);
     async move {
         // Until its first frame the client gets the (shorter) handshake timeout.
-        let mut deadline = Instant::now() + limits.handshake_timeout.min(limits.idle_timeout);
+        let mut deadline = Instant::now() + limits.first;
         let mut shutdown = std::pin::pin!(shutting_down(slot.clone()));
         let close = loop {
             tokio::select! {

@@ -102,7 +102,6 @@ pub(super) fn join(
             join_ref,
             inbox: Box::new(tx),
             task: task.abort_handle(),
-            handle: Arc::new(()),
             parent: Some(Arc::from(view_topic.as_str())),
         },
     );

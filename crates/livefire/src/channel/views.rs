@@ -11,8 +11,6 @@ pub(super) struct Slot {
     pub(super) join_ref: Arc<str>,
     pub(super) inbox: Box<dyn InboundTx>,
     pub(super) task: AbortHandle,
-    /// Its typed inbox sender, for nested views that message it.
-    pub(super) handle: Arc<dyn std::any::Any + Send + Sync>,
     /// The topic of its parent, for a nested view.
     pub(super) parent: Option<Arc<str>>,
 }
