@@ -523,22 +523,22 @@ impl<M: Send + 'static> Socket<M> {
 
     /// The values of type `T` kept with [`keep_until_end`](Self::keep_until_end).
     pub(crate) fn kept<T: Any>(&self) -> impl Iterator<Item = &T> {
-        self.guards
-            .iter()
-            .flat_map(|guards| guards.0.iter())
+        self.extras()
+            .into_iter()
+            .flat_map(|extras| extras.guards.iter())
             .filter_map(|guard| guard.downcast_ref::<T>())
     }
 
     /// Drops the kept values of type `T` that `drop` selects; how many were dropped.
     pub(crate) fn drop_kept<T: Any>(&mut self, mut drop: impl FnMut(&T) -> bool) -> usize {
-        let Some(guards) = self.guards.as_mut() else {
+        let Some(extras) = self.core.extras.as_deref_mut() else {
             return 0;
         };
-        let before = guards.0.len();
-        guards
-            .0
+        let before = extras.guards.len();
+        extras
+            .guards
             .retain(|guard| !guard.downcast_ref::<T>().is_some_and(&mut drop));
-        before - guards.0.len()
+        before - extras.guards.len()
     }
 
     /// True for a connected view (with an inbox), false during the dead render.
