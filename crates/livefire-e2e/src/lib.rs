@@ -406,6 +406,63 @@ pub async fn wait_until_js(
     }
 }
 
+/// Runs `script` in the page and returns its value; panics (naming the script) if it fails.
+/// For tests, where a failing script is a failed test.
+///
+/// ```no_run
+/// # async fn demo(client: &fantoccini::Client) {
+/// let title = livefire_e2e::run_js(client, "return document.title;").await;
+/// assert_eq!(title, "Counter");
+/// # }
+/// ```
+pub async fn run_js(client: &Client, script: &str) -> Value {
+    client
+        .execute(script, Vec::new())
+        .await
+        .unwrap_or_else(|err| panic!("script `{script}` failed: {err}"))
+}
+
+/// [`wait_until_js`] for tests: on timeout it panics with `context`, the error and the page's
+/// URL and text, which is usually what explains the failure.
+///
+/// ```no_run
+/// # async fn demo(client: &fantoccini::Client) {
+/// livefire_e2e::expect_js(
+///     client,
+///     "location.pathname === '/login'",
+///     std::time::Duration::from_secs(5),
+///     "a signed-out page goes to /login",
+/// ).await;
+/// # }
+/// ```
+pub async fn expect_js(client: &Client, condition: &str, timeout: Duration, context: &str) {
+    if let Err(err) = wait_until_js(client, condition, timeout).await {
+        let state = run_js(
+            client,
+            "return location.href + '\\n' + (document.body ? document.body.innerText : '');",
+        )
+        .await;
+        panic!(
+            "{context}: {err}\npage: {}",
+            state.as_str().unwrap_or_default()
+        );
+    }
+}
+
+/// [`sync_lv`] for tests: panics with `context` and the page's state if the page does not
+/// settle.
+///
+/// ```no_run
+/// # async fn demo(client: &fantoccini::Client) {
+/// livefire_e2e::expect_synced(client, "after the first click").await;
+/// # }
+/// ```
+pub async fn expect_synced(client: &Client, context: &str) {
+    if let Err(err) = sync_lv(client).await {
+        panic!("{context}: {err}");
+    }
+}
+
 /// Clicks the first element matching the CSS `selector`.
 ///
 /// ```no_run

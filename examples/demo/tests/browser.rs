@@ -23,8 +23,8 @@ use demo::web::{self, AppState};
 use fantoccini::{Client, Locator};
 use livefire::token::Keyring;
 use livefire_e2e::{
-    Browser, check_clean_console, check_no_js_errors, click, record_js_errors, serve, sync_lv,
-    wait_until_js,
+    Browser, check_clean_console, check_no_js_errors, click, expect_js, expect_synced as sync,
+    record_js_errors, run_js as js, serve,
 };
 use serde_json::{Value, json};
 
@@ -42,32 +42,9 @@ fn lit(s: &str) -> String {
     json!(s).to_string()
 }
 
-async fn js(client: &Client, script: &str) -> Value {
-    client
-        .execute(script, Vec::new())
-        .await
-        .unwrap_or_else(|err| panic!("script `{script}` failed: {err}"))
-}
-
 /// Waits for the JavaScript condition, panicking with `context` and the page's state.
 async fn wait(client: &Client, condition: &str, context: &str) {
-    if let Err(err) = wait_until_js(client, condition, WAIT).await {
-        let state = js(
-            client,
-            "return location.href + '\\n' + (document.body ? document.body.innerText : '');",
-        )
-        .await;
-        panic!(
-            "{context}: {err}\npage: {}",
-            state.as_str().unwrap_or_default()
-        );
-    }
-}
-
-async fn sync(client: &Client, context: &str) {
-    if let Err(err) = sync_lv(client).await {
-        panic!("{context}: {err}");
-    }
+    expect_js(client, condition, WAIT, context).await;
 }
 
 /// `textContent` of the first element matching `selector`, or `None`.

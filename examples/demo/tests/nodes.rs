@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 
 use demo::store::postgres::PgStore;
 use fantoccini::{Client, Locator};
-use livefire_e2e::{Browser, click, sync_lv, wait_until_js};
-use serde_json::Value;
+use livefire_e2e::{Browser, click, expect_js, expect_synced as sync, run_js as js};
 
 const WAIT: Duration = Duration::from_secs(15);
 /// The nodes' shared `SECRET_KEY_BASE`: 64 bytes, base64.
@@ -189,31 +188,8 @@ impl Node {
 /// bound is about the nodes, not about four nodes and two browsers sharing two cores.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-async fn js(client: &Client, script: &str) -> Value {
-    client
-        .execute(script, Vec::new())
-        .await
-        .unwrap_or_else(|err| panic!("script `{script}` failed: {err}"))
-}
-
 async fn wait(client: &Client, condition: &str, context: &str) {
-    if let Err(err) = wait_until_js(client, condition, WAIT).await {
-        let state = js(
-            client,
-            "return location.href + '\\n' + (document.body ? document.body.innerText : '');",
-        )
-        .await;
-        panic!(
-            "{context}: {err}\npage: {}",
-            state.as_str().unwrap_or_default()
-        );
-    }
-}
-
-async fn sync(client: &Client, context: &str) {
-    if let Err(err) = sync_lv(client).await {
-        panic!("{context}: {err}");
-    }
+    expect_js(client, condition, WAIT, context).await;
 }
 
 async fn signed_in_as(client: &Client) -> Option<String> {
