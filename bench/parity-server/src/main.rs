@@ -4,8 +4,11 @@
 //! - `PORT` (default 4003);
 //! - `BENCH_COMPONENTS`: how many live components the page `/components` holds (default 1000);
 //! - `BENCH_CHILDREN`: how many nested live views the page `/nested` holds (default 10);
-//! - `BENCH_UPLOAD_DIR`: where uploads' temporary files go (default: the system's temp dir).
+//! - `BENCH_UPLOAD_DIR`: where uploads' temporary files go (default: the system's temp dir);
+//! - `BENCH_NODELAY=0`: leaves Nagle's algorithm on for accepted connections (axum's default;
+//!   by default this server sets `TCP_NODELAY`, as `livefire::serve` does).
 
+use axum::serve::ListenerExt as _;
 use bench_parity_server::Options;
 use livefire::token::Keyring;
 use tracing_subscriber::EnvFilter;
@@ -37,5 +40,13 @@ async fn main() -> std::io::Result<()> {
         "bench parity server listening on http://{}",
         listener.local_addr()?
     );
+    // Replies go out at once (no Nagle delay behind the previous reply), as `livefire::serve`
+    // does for its connections.
+    let nodelay = std::env::var("BENCH_NODELAY").map_or(true, |v| v != "0");
+    let listener = listener.tap_io(move |tcp| {
+        if let Err(err) = tcp.set_nodelay(nodelay) {
+            tracing::warn!(%err, "TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app).await
 }
