@@ -50,7 +50,7 @@ impl Cfg {
             out,
             port_base: 4610,
             size: 100 << 20,
-            runs: 5,
+            runs: 7,
             sample_ms: 20,
         }
     }
@@ -62,6 +62,10 @@ impl Cfg {
     }
 }
 
+/// The server's RSS growth during an upload must stay under this (issue 11: the file is
+/// streamed to disk, not buffered); the scenario fails otherwise.
+const RSS_LIMIT_KIB: u64 = 8 * 1024;
+
 fn log(msg: &str) {
     eprintln!("[upload] {msg}");
 }
@@ -70,16 +74,41 @@ fn err(msg: impl Into<String>) -> io::Error {
     io::Error::other(msg.into())
 }
 
-/// Samples the server's `VmRSS` every `period` until `stop`; keeps the peak.
-fn sampler(pid: u32, period: Duration, stop: Arc<AtomicBool>, peak: Arc<AtomicU64>) {
+/// Samples the server's `VmRSS` every `period` until `stop`; keeps the peak and counts the
+/// samples.
+fn sampler(
+    pid: u32,
+    period: Duration,
+    stop: Arc<AtomicBool>,
+    peak: Arc<AtomicU64>,
+    samples: Arc<AtomicU64>,
+) {
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
             if let Ok(kib) = server::rss_kib(pid) {
                 peak.fetch_max(kib, Ordering::Relaxed);
+                samples.fetch_add(1, Ordering::Relaxed);
             }
             std::thread::sleep(period);
         }
     });
+}
+
+/// Resets the peak resident set (`VmHWM`) of a process to its current RSS (`5` written to
+/// `/proc/<pid>/clear_refs`); false where the kernel refuses.
+fn reset_hwm(pid: u32) -> bool {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
+}
+
+/// `VmHWM` (peak RSS) of a process in KiB.
+fn hwm_kib(pid: u32) -> io::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| err("no VmHWM"))
 }
 
 /// Regular files in `dir` with their sizes.
@@ -141,15 +170,18 @@ async fn one(cfg: &Cfg, server: &Server, port: u16, dir: &Path, run: usize) -> i
         .ok_or_else(|| err(format!("no chunk_size in the preflight reply: {reply}")))?
         as usize;
 
-    // RSS just before the upload, then sampled during it.
+    // RSS just before the upload, then sampled during it; the kernel's peak too, reset first.
+    let hwm_reset = reset_hwm(server.pid);
     let before = server.rss_kib()?;
     let stop = Arc::new(AtomicBool::new(false));
     let peak = Arc::new(AtomicU64::new(before));
+    let samples = Arc::new(AtomicU64::new(0));
     sampler(
         server.pid,
         Duration::from_millis(cfg.sample_ms),
         stop.clone(),
         peak.clone(),
+        samples.clone(),
     );
 
     // A chunk's content: 64 KiB of varied bytes (no compression anywhere on the way).
@@ -220,6 +252,12 @@ async fn one(cfg: &Cfg, server: &Server, port: u16, dir: &Path, run: usize) -> i
     // One more read after the consume (the sampler may have missed the last moments).
     let after = server.rss_kib()?;
     let peak = peak.load(Ordering::Relaxed).max(after);
+    // Between samples a peak could hide; the kernel's high-water mark cannot.
+    let hwm_growth = if hwm_reset {
+        Some(hwm_kib(server.pid)?.saturating_sub(before))
+    } else {
+        None
+    };
     if done["status"] != "ok" {
         return Err(err(format!("progress 100 refused: {done}")));
     }
@@ -250,8 +288,9 @@ async fn one(cfg: &Cfg, server: &Server, port: u16, dir: &Path, run: usize) -> i
     let mib = cfg.size as f64 / (1 << 20) as f64;
     let growth = peak.saturating_sub(before);
     log(&format!(
-        "run {run}: {mib:.0} MiB in {chunks} chunks of {chunk_size} B: {secs:.2} s = {:.0} MiB/s; RSS {before} KiB before, peak {peak} KiB (+{growth} KiB)",
-        mib / secs
+        "run {run}: {mib:.0} MiB in {chunks} chunks of {chunk_size} B: {secs:.2} s = {:.0} MiB/s; RSS {before} KiB before, peak {peak} KiB (+{growth} KiB; VmHWM +{})",
+        mib / secs,
+        hwm_growth.map_or("n/a".to_owned(), |g| format!("{g} KiB"))
     ));
     Ok(json!({
         "run": run,
@@ -266,6 +305,8 @@ async fn one(cfg: &Cfg, server: &Server, port: u16, dir: &Path, run: usize) -> i
         "rss_peak_kib": peak,
         "rss_after_kib": after,
         "rss_growth_kib": growth,
+        "rss_samples": samples.load(Ordering::Relaxed),
+        "hwm_growth_kib": hwm_growth,
         "temp_file_bytes_after_last_chunk": on_disk[0].1,
         "temp_files_after_consume": left.len(),
     }))
@@ -287,16 +328,16 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// The markdown table of the scenario's results.
 pub fn table(doc: &Value) -> String {
     let mut out = String::from(
-        "| upload | chunk | runs | MiB/s median (min-max) | upload + consume | server RSS growth, max over runs (median) | temp files left |\n|---|---|---|---|---|---|---|\n",
+        "| upload | chunk | runs | MiB/s median (min-max) | upload + consume | server RSS growth, max over runs (median) | VmHWM growth, max | temp files left |\n|---|---|---|---|---|---|---|---|\n",
     );
     if let Some(e) = doc["error"].as_str() {
-        out.push_str(&format!("| failed: {e} ||||||\n"));
+        out.push_str(&format!("| failed: {e} |||||||\n"));
         return out;
     }
     let s = &doc["summary"];
     let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
     out.push_str(&format!(
-        "| {:.0} MiB | {} B | {} | **{:.0}** ({:.0}-{:.0}) | {:.2} s | **{:.1} MiB** ({:.1} MiB) | {} |\n",
+        "| {:.0} MiB | {} B | {} | **{:.0}** ({:.0}-{:.0}) | {:.2} s | **{:.1} MiB** ({:.1} MiB) | {} | {} |\n",
         f(&s["bytes"]) / (1 << 20) as f64,
         s["chunk_size"],
         s["runs"],
@@ -306,13 +347,16 @@ pub fn table(doc: &Value) -> String {
         f(&s["upload_and_consume_secs_median"]),
         f(&s["rss_growth_kib_max"]) / 1024.0,
         f(&s["rss_growth_kib_median"]) / 1024.0,
+        s["hwm_growth_kib_max"]
+            .as_f64()
+            .map_or("n/a".to_owned(), |g| format!("{:.1} MiB", g / 1024.0)),
         s["temp_files_left"],
     ));
     out
 }
 
 /// Starts the server, runs the uploads; writes `cfg.out` (JSON) and the table beside it.
-/// False if a run failed.
+/// False if a run failed or the RSS growth reached [`RSS_LIMIT_KIB`].
 pub async fn run(cfg: &Cfg, work: &str) -> bool {
     let started = SystemTime::now();
     let dir = PathBuf::from(format!("{work}/upload-tmp"));
@@ -345,6 +389,10 @@ pub async fn run(cfg: &Cfg, work: &str) -> bool {
             };
             let rate = field("mib_per_s");
             let growth = field("rss_growth_kib");
+            let hwm: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| r["hwm_growth_kib"].as_f64())
+                .collect();
             let left: u64 = runs
                 .iter()
                 .map(|r| r["temp_files_after_consume"].as_u64().unwrap_or(0))
@@ -361,12 +409,22 @@ pub async fn run(cfg: &Cfg, work: &str) -> bool {
                     "upload_and_consume_secs_median": median(field("upload_and_consume_secs")),
                     "rss_growth_kib_median": median(growth.clone()),
                     "rss_growth_kib_max": growth.iter().copied().fold(0.0, f64::max),
-                    "rss_growth_limit_kib": 8 * 1024,
+                    "hwm_growth_kib_max": hwm.iter().copied().fold(None, |m: Option<f64>, g| Some(m.map_or(g, |m| m.max(g)))),
+                    "rss_growth_limit_kib": RSS_LIMIT_KIB,
+                    "rss_growth_under_limit": growth.iter().chain(&hwm).all(|&g| g < RSS_LIMIT_KIB as f64),
                     "temp_files_left": left,
                 }),
             );
             doc.insert("runs".into(), Value::Array(runs));
-            true
+            let worst = growth.iter().chain(&hwm).copied().fold(0.0, f64::max);
+            if worst >= RSS_LIMIT_KIB as f64 {
+                log(&format!(
+                    "check failed: RSS growth {worst:.0} KiB, the limit is {RSS_LIMIT_KIB} KiB"
+                ));
+                false
+            } else {
+                true
+            }
         }
         Err(e) => {
             log(&format!("failed: {e}"));
