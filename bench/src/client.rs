@@ -585,7 +585,8 @@ pub fn binary_push(
     payload: &[u8],
 ) -> io::Result<Vec<u8>> {
     let parts = [join_ref, msg_ref, topic, event];
-    let mut out = Vec::with_capacity(5 + parts.iter().map(|p| p.len()).sum::<usize>() + payload.len());
+    let mut out =
+        Vec::with_capacity(5 + parts.iter().map(|p| p.len()).sum::<usize>() + payload.len());
     out.push(0);
     for part in parts {
         let len = u8::try_from(part.len())

@@ -242,10 +242,16 @@ fn parse_args() -> Result<Mode, String> {
         ));
     }
     if scenario != "upload" && !upload_knobs.is_empty() {
-        return Err(format!("{} is a knob of --scenario upload", upload_knobs[0].0));
+        return Err(format!(
+            "{} is a knob of --scenario upload",
+            upload_knobs[0].0
+        ));
     }
     if scenario != "nested" && !nested_knobs.is_empty() {
-        return Err(format!("{} is a knob of --scenario nested", nested_knobs[0].0));
+        return Err(format!(
+            "{} is a knob of --scenario nested",
+            nested_knobs[0].0
+        ));
     }
     let out_or = |default: &str| {
         if out_given {

@@ -93,8 +93,11 @@ async fn open_page(port: u16, children: usize, src: usize) -> io::Result<(Raw, f
     let mut pending = Vec::with_capacity(children);
     for i in 0..children {
         let id = format!("child-{i}");
-        let session = container_attr(&connected, &id, "data-phx-session")
-            .ok_or_else(|| err(format!("no {id} container in the parent's connected render")))?;
+        let session = container_attr(&connected, &id, "data-phx-session").ok_or_else(|| {
+            err(format!(
+                "no {id} container in the parent's connected render"
+            ))
+        })?;
         let join_ref = (10 + i).to_string();
         raw.send(raw.child_join_frame(&join_ref, &id, &session))
             .await?;

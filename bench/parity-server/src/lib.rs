@@ -21,7 +21,7 @@ use livefire::component::{ComponentSocket, LiveComponent, Myself, live_component
 use livefire::session::CookieSessionLayer;
 use livefire::stream::Stream;
 use livefire::token::Keyring;
-use livefire::{Error, Event, LiveRouter, LiveView, Limits, Rendered, Result, Socket, html};
+use livefire::{Error, Event, Limits, LiveRouter, LiveView, Rendered, Result, Socket, html};
 
 pub use crate::child::Child;
 pub use crate::nested::Nest;
@@ -264,7 +264,9 @@ mod tests {
         let nested = page(app, "/nested").await;
         assert_eq!(nested.matches("data-phx-parent-id=").count(), 2, "{nested}");
         assert!(
-            nested.contains(r#"<p class="child">Child 1: <b>0</b> <button phx-click="inc">+</button></p>"#),
+            nested.contains(
+                r#"<p class="child">Child 1: <b>0</b> <button phx-click="inc">+</button></p>"#
+            ),
             "{nested}"
         );
     }
