@@ -3,6 +3,13 @@
 use livefire::{Error, Event, LiveView, Mount, Rendered, Result, Socket, html};
 
 /// A nested counter: its index (from the parent's session values) and a count.
+///
+/// ```
+/// use bench_parity_server::Child;
+/// use livefire::{LiveView, Socket};
+/// let html = Child::default().render(&Socket::disconnected()).to_html();
+/// assert_eq!(html, r#"<p class="child">Child 0: <b>0</b> <button phx-click="inc">+</button></p>"#);
+/// ```
 #[derive(Debug, Default)]
 pub struct Child {
     n: u32,

@@ -7,6 +7,12 @@ use livefire::{LiveView, Rendered, Socket, html};
 use crate::child::Child;
 
 /// The parent page of `children` nested counters.
+///
+/// ```
+/// use livefire::{LiveView, Socket};
+/// let html = bench_parity_server::Nest { children: 2 }.render(&Socket::disconnected()).to_html();
+/// assert!(html.contains("child-1"), "{html}");
+/// ```
 #[derive(Debug)]
 pub struct Nest {
     /// How many children it renders.

@@ -15,6 +15,19 @@ pub const MAX_UPLOAD: u64 = 256 << 20;
 pub const CHUNK_SIZE: u32 = 64 * 1024;
 
 /// The upload view: every finished file is consumed and listed as `name: bytes`.
+///
+/// ```
+/// use bench_parity_server::UploadSink;
+/// use livefire::{LiveView, Mount, Socket};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let (mut view, mut socket) = (UploadSink::default(), Socket::disconnected());
+/// view.mount(&Mount::default(), &mut socket).await.unwrap();
+/// let upload = socket.upload("file").unwrap();
+/// assert_eq!(upload.config().get_max_file_size(), bench_parity_server::upload::MAX_UPLOAD);
+/// assert!(upload.config().is_auto_upload());
+/// assert!(view.render(&socket).to_html().contains(r#"data-phx-hook="Phoenix.LiveFileUpload""#));
+/// # }
+/// ```
 #[derive(Debug, Default)]
 pub struct UploadSink {
     received: Vec<(String, u64)>,
