@@ -7,6 +7,10 @@
 #                                         # about 2 minutes once built; exits 1 if a check fails)
 #   bash bench/run.sh --scenario revalidate   # CPU cost of the live sockets' periodic
 #                                         # revalidation at 10,000 real sockets (no peers)
+#   bash bench/run.sh --scenario upload   # one 100 MiB upload in 64 KiB chunks: MiB/s and the
+#                                         # server's RSS growth (no peers; under a minute)
+#   bash bench/run.sh --scenario nested   # a page of 10 nested live views: join time and
+#                                         # memory per child (no peers; about a minute)
 #
 # Extra arguments go to the load generator (see bench/README.md). Environment:
 #   LIVEFIRE_BENCH_WORK=/tmp/livefire-bench   scratch folder (peer venv, peer apps, server logs)
@@ -51,6 +55,16 @@ if [ "$SCENARIO" = revalidate ]; then
   cargo build --release -p bench-revalidate-server -p livefire-bench
   echo "== running the revalidate scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
   exec "$ROOT/target/release/livefire-bench" run --server "$ROOT/target/release/bench-revalidate-server" "$@"
+fi
+
+# `--scenario upload` / `--scenario nested`: bench/parity-server's /upload and /nested pages
+# (bench/src/upload.rs, bench/src/nested.rs); no peers. Ports 4610 and 4620-4621 unless
+# --port-base is given.
+if [ "$SCENARIO" = upload ] || [ "$SCENARIO" = nested ]; then
+  echo "== building the parity server (bench/parity-server) and the load generator (release)"
+  cargo build --release -p bench-parity-server -p livefire-bench
+  echo "== running the $SCENARIO scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  exec "$ROOT/target/release/livefire-bench" run --parity "$ROOT/target/release/bench-parity-server" "$@"
 fi
 
 echo "== building livefire's benchmark servers (bench/counter-server, bench/parity-server) and the load generator (release)"

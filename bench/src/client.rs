@@ -409,6 +409,197 @@ impl Session {
     }
 }
 
+/// A dead-rendered live page and a WebSocket to it, not joined yet: the upload and
+/// nested-view scenarios drive their frames themselves (see [`Raw`]).
+#[derive(Debug)]
+pub struct Raw {
+    pub ws: Ws,
+    /// The root live container of the dead render.
+    pub page: LivePage,
+    /// The dead render's whole HTML (nested containers and their static tokens).
+    pub html: String,
+    port: u16,
+    path: String,
+}
+
+impl Raw {
+    /// `GET path` (new connection from `src`, cookie kept), then the WebSocket upgrade with
+    /// the cookie and CSRF token, as the official client does.
+    pub async fn open(port: u16, path: &str, src: Ipv4Addr) -> io::Result<Self> {
+        let mut http = http::connect(src, port).await?;
+        let res = http::get(&mut http, port, path, None).await?;
+        drop(http);
+        if res.status != 200 {
+            return Err(err(format!("GET {path}: {}", res.status)));
+        }
+        let page = LivePage::parse(&res.body).ok_or_else(|| err("no live container"))?;
+        let csrf = http::encode_query(&page.csrf);
+        let mut req =
+            format!("ws://127.0.0.1:{port}/live/websocket?_csrf_token={csrf}&_mounts=0&vsn=2.0.0")
+                .into_client_request()
+                .map_err(ws_err)?;
+        if !res.cookies.is_empty() {
+            let cookie = res.cookies.join("; ");
+            req.headers_mut()
+                .insert("cookie", cookie.parse().map_err(|_| err("cookie header"))?);
+        }
+        let stream = http::connect(src, port).await?;
+        let (ws, _) = tokio_tungstenite::client_async_with_config(req, stream, None)
+            .await
+            .map_err(ws_err)?;
+        Ok(Self {
+            ws,
+            page,
+            html: res.body,
+            port,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The topic of the root view.
+    pub fn topic(&self) -> String {
+        format!("lv:{}", self.page.id)
+    }
+
+    /// The root view's `phx_join` frame.
+    pub fn join_frame(&self, join_ref: &str) -> String {
+        let payload = json!({
+            "url": format!("http://127.0.0.1:{}{}", self.port, self.path),
+            "params": {"_csrf_token": self.page.csrf, "_mounts": 0, "_mount_attempts": 0},
+            "session": self.page.session,
+            "static": self.page.static_token,
+            "sticky": false
+        });
+        json!([join_ref, join_ref, self.topic(), "phx_join", payload]).to_string()
+    }
+
+    /// A nested view's `phx_join` frame, as the client sends it: no URL, the session token
+    /// of the child's container in the parent's connected render, the static token of the
+    /// dead render.
+    pub fn child_join_frame(&self, join_ref: &str, id: &str, session: &str) -> String {
+        let static_token = container_attr(&self.html, id, "data-phx-static");
+        let payload = json!({
+            "params": {"_csrf_token": self.page.csrf, "_mounts": 0, "_mount_attempts": 0},
+            "session": session,
+            "static": static_token,
+            "sticky": false
+        });
+        json!([join_ref, join_ref, format!("lv:{id}"), "phx_join", payload]).to_string()
+    }
+
+    /// Sends a text frame.
+    pub async fn send(&mut self, text: String) -> io::Result<()> {
+        self.ws
+            .send(Message::Text(text.into()))
+            .await
+            .map_err(ws_err)
+    }
+
+    /// Sends a binary frame.
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) -> io::Result<()> {
+        self.ws
+            .send(Message::Binary(bytes.into()))
+            .await
+            .map_err(ws_err)
+    }
+
+    /// The next JSON text frame (binary frames and pings are skipped).
+    pub async fn next_json(&mut self) -> io::Result<Value> {
+        loop {
+            let msg = match timeout(REPLY_TIMEOUT, self.ws.next()).await {
+                Err(_) => return Err(err("timed out waiting for a frame")),
+                Ok(None) => return Err(err("socket closed")),
+                Ok(Some(Err(e))) => return Err(ws_err(e)),
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Err(err(format!("closed: {frame:?}")));
+                }
+                Ok(Some(Ok(msg))) => msg,
+            };
+            if let Message::Text(text) = msg {
+                return serde_json::from_str(text.as_str())
+                    .map_err(|_| err(format!("not JSON: {}", text.as_str())));
+            }
+        }
+    }
+
+    /// Reads until the `phx_reply` to `msg_ref` on `topic`; returns its payload.
+    pub async fn reply(&mut self, topic: &str, msg_ref: &str) -> io::Result<Value> {
+        loop {
+            let frame = self.next_json().await?;
+            if frame[1] == msg_ref && frame[2] == topic && frame[3] == "phx_reply" {
+                return Ok(frame[4].clone());
+            }
+        }
+    }
+
+    /// Keeps the socket open in a task of its own (heartbeats every 30 s, incoming frames
+    /// read and dropped) until the handle is aborted.
+    pub fn hold(mut self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut beat = tokio::time::interval(HEARTBEAT);
+            beat.tick().await;
+            let mut n = 0u64;
+            loop {
+                tokio::select! {
+                    msg = self.ws.next() => match msg {
+                        Some(Ok(_)) => {}
+                        _ => break,
+                    },
+                    _ = beat.tick() => {
+                        n += 1;
+                        let frame = format!("[null,\"hb{n}\",\"phoenix\",\"heartbeat\",{{}}]");
+                        if self.send(frame).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// The value of attribute `name` on the element with DOM id `id` in `html` (HTML-escaped
+/// quotes undone); `None` when either is missing.
+pub fn container_attr(html: &str, id: &str, name: &str) -> Option<String> {
+    let start = html.find(&format!("id=\"{id}\""))?;
+    let tag_end = html[start..].find('>')? + start;
+    let tag = &html[start..tag_end];
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[at..].find('"')? + at;
+    Some(tag[at..end].replace("&quot;", "\"").replace("&amp;", "&"))
+}
+
+/// The HTML text of a rendered tree (join reply `rendered` or a `diff`): the JSON text with
+/// its string escapes undone, enough to find attributes in it.
+pub fn rendered_text(rendered: &Value) -> String {
+    rendered.to_string().replace("\\\"", "\"")
+}
+
+/// A Phoenix V2 binary push frame, as the client's serializer encodes it: kind 0, the
+/// lengths of join ref, ref, topic and event (one byte each), those four strings, the payload.
+pub fn binary_push(
+    join_ref: &str,
+    msg_ref: &str,
+    topic: &str,
+    event: &str,
+    payload: &[u8],
+) -> io::Result<Vec<u8>> {
+    let parts = [join_ref, msg_ref, topic, event];
+    let mut out =
+        Vec::with_capacity(5 + parts.iter().map(|p| p.len()).sum::<usize>() + payload.len());
+    out.push(0);
+    for part in parts {
+        let len = u8::try_from(part.len())
+            .map_err(|_| err(format!("{part:?} is longer than 255 bytes")))?;
+        out.push(len);
+    }
+    for part in parts {
+        out.extend_from_slice(part.as_bytes());
+    }
+    out.extend_from_slice(payload);
+    Ok(out)
+}
+
 /// A command for a running session task.
 #[derive(Debug)]
 pub enum Cmd {
@@ -547,5 +738,36 @@ mod tests {
         assert_eq!(source_ip(0, 8), Ipv4Addr::new(127, 0, 0, 2));
         assert_eq!(source_ip(9, 8), Ipv4Addr::new(127, 0, 0, 3));
         assert!((0..1000).all(|i| source_ip(i, 250).is_loopback()));
+    }
+
+    #[test]
+    fn encodes_binary_pushes_like_the_client() {
+        let frame = binary_push("12", "7", "lvu:0", "chunk", &[0xff, 0, 1]).unwrap();
+        let mut want = vec![0u8, 2, 1, 5, 5];
+        want.extend_from_slice(b"127lvu:0chunk");
+        want.extend_from_slice(&[0xff, 0, 1]);
+        assert_eq!(frame, want);
+        let long = "x".repeat(256);
+        assert!(binary_push("1", "1", &long, "chunk", b"").is_err());
+    }
+
+    #[test]
+    fn reads_container_attributes_and_rendered_text() {
+        let html = r#"<div id="child-1" data-phx-session="S&amp;1" data-phx-static="T.2"><p id="x"></p></div>"#;
+        assert_eq!(
+            container_attr(html, "child-1", "data-phx-session").as_deref(),
+            Some("S&1")
+        );
+        assert_eq!(
+            container_attr(html, "child-1", "data-phx-static").as_deref(),
+            Some("T.2")
+        );
+        assert_eq!(container_attr(html, "child-2", "data-phx-static"), None);
+        assert_eq!(container_attr(html, "x", "data-phx-static"), None);
+        let rendered = json!({"0": "<div id=\"c\" data-phx-session=\"S\">"});
+        assert_eq!(
+            container_attr(&rendered_text(&rendered), "c", "data-phx-session").as_deref(),
+            Some("S")
+        );
     }
 }

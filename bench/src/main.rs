@@ -6,11 +6,13 @@
 mod attack;
 mod client;
 mod http;
+mod nested;
 mod parity;
 mod report;
 mod revalidate;
 mod server;
 mod stats;
+mod upload;
 
 use std::io;
 use std::path::PathBuf;
@@ -43,6 +45,14 @@ const USAGE: &str = "usage: livefire-bench table RESULTS.json
     [--period-ms P] [--out FILE] [--quick] [--port-base P]
     (the cost of the live sockets' periodic revalidation at N real sockets, CMD being
     bench-revalidate-server; --out defaults to bench/results/revalidate.json)
+       livefire-bench run --scenario upload --parity CMD [--upload-mib M] [--runs K]
+    [--sample-ms T] [--out FILE] [--quick] [--port-base P]
+    (one M MiB file uploaded K times to bench-parity-server's /upload like the official client;
+    MiB/s and server RSS growth; --out defaults to bench/results/upload.json)
+       livefire-bench run --scenario nested --parity CMD [--children C] [--pages K]
+    [--nested-n N] [--out FILE] [--quick] [--port-base P]
+    (join time of a page of C nested live views over K pages, and memory per child from
+    N pages kept open; --out defaults to bench/results/nested.json)
 CMD is a program and its arguments in one string; `{port}` is replaced by the port and PORT is set.";
 
 /// What to run.
@@ -54,6 +64,10 @@ enum Mode {
     Attack(attack::Cfg),
     /// The periodic revalidation's cost (`--scenario revalidate`).
     Revalidate(revalidate::Cfg),
+    /// One large upload (`--scenario upload`).
+    Upload(upload::Cfg),
+    /// A page of nested live views (`--scenario nested`).
+    Nested(nested::Cfg),
 }
 
 /// Knobs of one run.
@@ -159,6 +173,9 @@ fn parse_args() -> Result<Mode, String> {
     let mut out_given = false;
     let mut attack_knobs: Vec<(String, String)> = Vec::new();
     let mut revalidate_knobs: Vec<(String, String)> = Vec::new();
+    let mut upload_knobs: Vec<(String, String)> = Vec::new();
+    let mut nested_knobs: Vec<(String, String)> = Vec::new();
+    let mut port_given = false;
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         let num = |v: String| v.parse::<usize>().map_err(|_| format!("bad number {v}"));
@@ -179,6 +196,12 @@ fn parse_args() -> Result<Mode, String> {
             "--server" | "--passes" | "--period-ms" => {
                 revalidate_knobs.push((flag.clone(), value()?));
             }
+            "--upload-mib" | "--runs" | "--sample-ms" => {
+                upload_knobs.push((flag.clone(), value()?));
+            }
+            "--children" | "--pages" | "--nested-n" => {
+                nested_knobs.push((flag.clone(), value()?));
+            }
             "--quick" => quick = true,
             "--max-sessions" => cfg.max_sessions = num(value()?)?,
             "--pyview-max" => cfg.pyview_max = num(value()?)?,
@@ -186,7 +209,10 @@ fn parse_args() -> Result<Mode, String> {
             "--multiview-views" => cfg.multiview_views = num(value()?)?,
             "--views-per-socket" => cfg.views_per_socket = num(value()?)?.max(1),
             "--rate" => cfg.rate = num(value()?)? as f64,
-            "--port-base" => cfg.port_base = num(value()?)? as u16,
+            "--port-base" => {
+                cfg.port_base = num(value()?)? as u16;
+                port_given = true;
+            }
             "--levels" => {
                 let list = value()?
                     .split(',')
@@ -215,8 +241,71 @@ fn parse_args() -> Result<Mode, String> {
             revalidate_knobs[0].0
         ));
     }
+    if scenario != "upload" && !upload_knobs.is_empty() {
+        return Err(format!(
+            "{} is a knob of --scenario upload",
+            upload_knobs[0].0
+        ));
+    }
+    if scenario != "nested" && !nested_knobs.is_empty() {
+        return Err(format!(
+            "{} is a knob of --scenario nested",
+            nested_knobs[0].0
+        ));
+    }
+    let out_or = |default: &str| {
+        if out_given {
+            cfg.out.clone()
+        } else {
+            PathBuf::from(default)
+        }
+    };
     match scenario.as_str() {
         "compare" => {}
+        "upload" => {
+            let spec = cfg
+                .parity
+                .clone()
+                .ok_or("--scenario upload needs --parity CMD (bench-parity-server)")?;
+            let mut u = upload::Cfg::new(spec, out_or("bench/results/upload.json"));
+            if quick {
+                u.quick();
+            }
+            if port_given {
+                u.port_base = cfg.port_base;
+            }
+            for (flag, v) in upload_knobs {
+                let n = v.parse::<u64>().map_err(|_| format!("bad number {v}"))?;
+                match flag.as_str() {
+                    "--upload-mib" => u.size = n.max(1) << 20,
+                    "--runs" => u.runs = n.max(1) as usize,
+                    _ => u.sample_ms = n.max(1),
+                }
+            }
+            return Ok(Mode::Upload(u));
+        }
+        "nested" => {
+            let spec = cfg
+                .parity
+                .clone()
+                .ok_or("--scenario nested needs --parity CMD (bench-parity-server)")?;
+            let mut n = nested::Cfg::new(spec, out_or("bench/results/nested.json"));
+            if quick {
+                n.quick();
+            }
+            if port_given {
+                n.port_base = cfg.port_base;
+            }
+            for (flag, v) in nested_knobs {
+                let k = v.parse::<usize>().map_err(|_| format!("bad number {v}"))?;
+                match flag.as_str() {
+                    "--children" => n.children = k.min(60),
+                    "--pages" => n.pages = k.max(1),
+                    _ => n.n = k.max(1),
+                }
+            }
+            return Ok(Mode::Nested(n));
+        }
         "revalidate" => {
             let mut server = None;
             let mut r = revalidate::Cfg::new(
@@ -278,7 +367,7 @@ fn parse_args() -> Result<Mode, String> {
         }
         other => {
             return Err(format!(
-                "unknown scenario {other} (compare, attack or revalidate)\n{USAGE}"
+                "unknown scenario {other} (compare, attack, revalidate, upload or nested)\n{USAGE}"
             ));
         }
     }
@@ -1021,6 +1110,18 @@ async fn main() {
             let passed = revalidate::run(&cfg, &work, open_files_limit()).await;
             std::process::exit(if passed { 0 } else { 1 });
         }
+        Ok(Mode::Upload(cfg)) => {
+            let work = work_dir();
+            let _ = std::fs::create_dir_all(&work);
+            let passed = upload::run(&cfg, &work).await;
+            std::process::exit(if passed { 0 } else { 1 });
+        }
+        Ok(Mode::Nested(cfg)) => {
+            let work = work_dir();
+            let _ = std::fs::create_dir_all(&work);
+            let passed = nested::run(&cfg, &work).await;
+            std::process::exit(if passed { 0 } else { 1 });
+        }
         Err(msg) => {
             eprintln!("{msg}");
             std::process::exit(2);
@@ -1079,4 +1180,24 @@ fn cfg_json(cfg: &Cfg) -> Value {
         "stream_items_per_view": cfg.parity.as_ref().map(|_| cfg.stream_items),
         "stream_batch": cfg.parity.as_ref().map(|_| cfg.stream_batch),
     })
+}
+
+/// Writes a scenario's results: `out` (pretty JSON) and the table beside it (`.md`).
+pub(crate) fn write_results(out: &std::path::Path, doc: &Value, table: &str, log: fn(&str)) {
+    if let Some(dir) = out.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    match serde_json::to_string_pretty(doc) {
+        Ok(text) => {
+            if let Err(e) = std::fs::write(out, text) {
+                log(&format!("writing {}: {e}", out.display()));
+            }
+        }
+        Err(e) => log(&format!("serializing results: {e}")),
+    }
+    let md = out.with_extension("md");
+    if let Err(e) = std::fs::write(&md, table) {
+        log(&format!("writing {}: {e}", md.display()));
+    }
+    log(&format!("wrote {} and {}", out.display(), md.display()));
 }

@@ -6,13 +6,26 @@
 //! - `/stream`: a [`Feed`], a stream of items fed by events: `insert` (`phx-value-n`, at most
 //!   [`MAX_BATCH`]) appends `n` new items, `reset` empties the stream. The server keeps none
 //!   of the items once they are sent.
+//! - `/upload`: an [`UploadSink`], one auto-upload in 64 KiB chunks, consumed (and its
+//!   temporary file deleted) as soon as it is done (the upload benchmark).
+//! - `/nested`: a [`Nest`] of `children` nested [`Child`] counters (the nested-view benchmark).
+
+pub mod child;
+pub mod nested;
+pub mod upload;
+
+use std::path::PathBuf;
 
 use axum::Router;
 use livefire::component::{ComponentSocket, LiveComponent, Myself, live_component};
 use livefire::session::CookieSessionLayer;
 use livefire::stream::Stream;
 use livefire::token::Keyring;
-use livefire::{Error, Event, LiveRouter, LiveView, Rendered, Result, Socket, html};
+use livefire::{Error, Event, Limits, LiveRouter, LiveView, Rendered, Result, Socket, html};
+
+pub use crate::child::Child;
+pub use crate::nested::Nest;
+pub use crate::upload::UploadSink;
 
 /// The largest `n` of one `insert` event.
 pub const MAX_BATCH: usize = 10_000;
@@ -133,11 +146,68 @@ impl LiveView for Feed {
     }
 }
 
-/// The benchmark app: `/components` with `components` cells, and `/stream`.
-pub fn app(keyring: Keyring, components: u32) -> Router {
-    LiveRouter::new(keyring.clone())
+/// What the benchmark app serves.
+///
+/// ```
+/// let options = bench_parity_server::Options::default();
+/// assert_eq!((options.components, options.children), (1000, 10));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Live components on `/components`.
+    pub components: u32,
+    /// Nested live views on `/nested`.
+    pub children: u32,
+    /// Where uploads' temporary files go (`None`: livefire's default, the system's temp dir).
+    pub upload_dir: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            components: 1000,
+            children: 10,
+            upload_dir: None,
+        }
+    }
+}
+
+/// The socket limits of the benchmark app: livefire's defaults, except frames up to 65 KiB, so
+/// that a 64 KiB upload chunk and its frame header fit (livefire keeps 1 KiB for the header
+/// and would otherwise lower the chunk size to 63 KiB).
+///
+/// ```
+/// assert_eq!(bench_parity_server::limits().max_message_size, 65 * 1024);
+/// ```
+pub fn limits() -> Limits {
+    Limits {
+        max_message_size: upload::CHUNK_SIZE as usize + 1024,
+        ..Limits::default()
+    }
+}
+
+/// The benchmark app: `/components`, `/stream`, `/upload` and `/nested`.
+///
+/// ```
+/// use livefire::token::Keyring;
+/// let _router = bench_parity_server::app(Keyring::random(), bench_parity_server::Options::default());
+/// ```
+pub fn app(keyring: Keyring, options: Options) -> Router {
+    let Options {
+        components,
+        children,
+        upload_dir,
+    } = options;
+    let mut router = LiveRouter::new(keyring.clone()).limits(limits());
+    if let Some(dir) = upload_dir {
+        router = router.upload_dir(dir);
+    }
+    router
+        .child_view(Child::default)
         .live("/components", move || Grid { n: components })
         .live("/stream", Feed::default)
+        .live("/upload", UploadSink::default)
+        .live("/nested", move || Nest { children })
         .build()
         .expect("valid live routes")
         .layer(CookieSessionLayer::new(keyring))
@@ -165,7 +235,14 @@ mod tests {
 
     #[tokio::test]
     async fn pages_render() {
-        let app = app(Keyring::random(), 3);
+        let app = app(
+            Keyring::random(),
+            Options {
+                components: 3,
+                children: 2,
+                upload_dir: None,
+            },
+        );
         let grid = page(app.clone(), "/components").await;
         assert_eq!(grid.matches("<li class=\"cell\">").count(), 3, "{grid}");
         assert!(
@@ -174,10 +251,23 @@ mod tests {
             ),
             "{grid}"
         );
-        let feed = page(app, "/stream").await;
+        let feed = page(app.clone(), "/stream").await;
         assert!(
             feed.contains("<ul id=\"items\" phx-update=\"stream\"></ul>"),
             "{feed}"
+        );
+        let upload = page(app.clone(), "/upload").await;
+        assert!(
+            upload.contains(r#"data-phx-hook="Phoenix.LiveFileUpload""#),
+            "{upload}"
+        );
+        let nested = page(app, "/nested").await;
+        assert_eq!(nested.matches("data-phx-parent-id=").count(), 2, "{nested}");
+        assert!(
+            nested.contains(
+                r#"<p class="child">Child 1: <b>0</b> <button phx-click="inc">+</button></p>"#
+            ),
+            "{nested}"
         );
     }
 }
