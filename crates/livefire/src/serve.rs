@@ -2,7 +2,9 @@
 //! ([`Limits`]): a header-read timeout (slowloris), a maximum header size (431), a cap on
 //! concurrent connections and on connections per client address (refused before any byte is
 //! read), and file descriptors kept below the process limit with headroom, so that a flood of
-//! idle connections cannot lock out other clients (threat model R8, cases 3, 39, 55).
+//! idle connections cannot lock out other clients (threat model R8, cases 3, 39, 55). Every
+//! accepted connection gets `TCP_NODELAY`: the channel writes small frames back to back, which
+//! Nagle's algorithm would hold for the client's delayed ACK.
 //!
 //! Use it instead of `axum::serve`; the app itself is the same axum [`Router`]. Each request
 //! carries the peer's [`ConnectInfo<SocketAddr>`](axum::extract::ConnectInfo), which
