@@ -6,6 +6,7 @@
 mod attack;
 mod client;
 mod http;
+mod longpoll;
 mod parity;
 mod report;
 mod revalidate;
@@ -54,6 +55,8 @@ enum Mode {
     Attack(attack::Cfg),
     /// The periodic revalidation's cost (`--scenario revalidate`).
     Revalidate(revalidate::Cfg),
+    /// Long polling and WebSocket side by side (`--scenario longpoll`).
+    LongPoll(longpoll::Cfg),
 }
 
 /// Knobs of one run.
@@ -159,6 +162,9 @@ fn parse_args() -> Result<Mode, String> {
     let mut out_given = false;
     let mut attack_knobs: Vec<(String, String)> = Vec::new();
     let mut revalidate_knobs: Vec<(String, String)> = Vec::new();
+    let mut longpoll_sessions = None;
+    let mut port_base_given = false;
+    let mut rate_given = false;
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         let num = |v: String| v.parse::<usize>().map_err(|_| format!("bad number {v}"));
@@ -185,8 +191,15 @@ fn parse_args() -> Result<Mode, String> {
             "--dioxus-max" => cfg.dioxus_max = num(value()?)?,
             "--multiview-views" => cfg.multiview_views = num(value()?)?,
             "--views-per-socket" => cfg.views_per_socket = num(value()?)?.max(1),
-            "--rate" => cfg.rate = num(value()?)? as f64,
-            "--port-base" => cfg.port_base = num(value()?)? as u16,
+            "--rate" => {
+                cfg.rate = num(value()?)? as f64;
+                rate_given = true;
+            }
+            "--port-base" => {
+                cfg.port_base = num(value()?)? as u16;
+                port_base_given = true;
+            }
+            "--sessions" => longpoll_sessions = Some(num(value()?)?),
             "--levels" => {
                 let list = value()?
                     .split(',')
@@ -215,8 +228,35 @@ fn parse_args() -> Result<Mode, String> {
             revalidate_knobs[0].0
         ));
     }
+    if scenario != "longpoll" && longpoll_sessions.is_some() {
+        return Err("--sessions is a knob of --scenario longpoll".to_owned());
+    }
     match scenario.as_str() {
         "compare" => {}
+        "longpoll" => {
+            let cmd = livefire.ok_or("--scenario longpoll needs --livefire CMD")?;
+            let mut l = longpoll::Cfg::new(
+                Spec::parse(&cmd).ok_or("empty --livefire")?,
+                if out_given {
+                    cfg.out.clone()
+                } else {
+                    PathBuf::from("bench/results/longpoll.json")
+                },
+            );
+            if let Some(n) = longpoll_sessions {
+                l.sessions = n;
+            }
+            if quick {
+                l.quick();
+            }
+            if port_base_given {
+                l.port_base = cfg.port_base;
+            }
+            if rate_given {
+                l.rate = cfg.rate.max(1.0);
+            }
+            return Ok(Mode::LongPoll(l));
+        }
         "revalidate" => {
             let mut server = None;
             let mut r = revalidate::Cfg::new(
@@ -278,7 +318,7 @@ fn parse_args() -> Result<Mode, String> {
         }
         other => {
             return Err(format!(
-                "unknown scenario {other} (compare, attack or revalidate)\n{USAGE}"
+                "unknown scenario {other} (compare, attack, revalidate or longpoll)\n{USAGE}"
             ));
         }
     }
@@ -1019,6 +1059,12 @@ async fn main() {
             let work = work_dir();
             let _ = std::fs::create_dir_all(&work);
             let passed = revalidate::run(&cfg, &work, open_files_limit()).await;
+            std::process::exit(if passed { 0 } else { 1 });
+        }
+        Ok(Mode::LongPoll(cfg)) => {
+            let work = work_dir();
+            let _ = std::fs::create_dir_all(&work);
+            let passed = longpoll::run(&cfg, &work, open_files_limit()).await;
             std::process::exit(if passed { 0 } else { 1 });
         }
         Err(msg) => {
