@@ -7,6 +7,9 @@
 #                                         # about 2 minutes once built; exits 1 if a check fails)
 #   bash bench/run.sh --scenario revalidate   # CPU cost of the live sockets' periodic
 #                                         # revalidation at 10,000 real sockets (no peers)
+#   bash bench/run.sh --scenario longpoll     # click round trips over long polling and
+#                                         # WebSocket side by side, 1 and 1,000 sessions
+#                                         # (no peers; about 30 s once built)
 #
 # Extra arguments go to the load generator (see bench/README.md). Environment:
 #   LIVEFIRE_BENCH_WORK=/tmp/livefire-bench   scratch folder (peer venv, peer apps, server logs)
@@ -51,6 +54,16 @@ if [ "$SCENARIO" = revalidate ]; then
   cargo build --release -p bench-revalidate-server -p livefire-bench
   echo "== running the revalidate scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
   exec "$ROOT/target/release/livefire-bench" run --server "$ROOT/target/release/bench-revalidate-server" "$@"
+fi
+
+# `--scenario longpoll`: the counter server (bench/counter-server) over `/live/longpoll` and
+# `/live/websocket` side by side; no peers (bench/src/longpoll.rs). Ports from 4700 unless
+# `--port-base` is given.
+if [ "$SCENARIO" = longpoll ]; then
+  echo "== building the counter server (bench/counter-server) and the load generator (release)"
+  cargo build --release -p bench-counter-server -p livefire-bench
+  echo "== running the longpoll scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  exec "$ROOT/target/release/livefire-bench" run --livefire "$ROOT/target/release/bench-counter-server" "$@"
 fi
 
 echo "== building livefire's benchmark servers (bench/counter-server, bench/parity-server) and the load generator (release)"

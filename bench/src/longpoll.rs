@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -251,7 +251,10 @@ async fn poll_loop(shared: Arc<Shared>, mut conn: Conn, inbox: mpsc::UnboundedSe
         };
         let at = Instant::now();
         if res.status != 200 {
-            let _ = inbox.send(Err(format!("poll answered HTTP {}: {}", res.status, res.body)));
+            let _ = inbox.send(Err(format!(
+                "poll answered HTTP {}: {}",
+                res.status, res.body
+            )));
             return;
         }
         let answer = match PollAnswer::parse(&res.body) {
@@ -298,11 +301,15 @@ async fn batcher(
             let url = shared.url();
             let req = Req {
                 method: "POST",
-                accept: "application/json",
+                // What an XHR sends when none is set (phoenix.js sets only the content type).
+                accept: "*/*",
                 content_type: Some("application/x-ndjson"),
                 body: body.as_bytes(),
                 ..Req::get(&url, shared.cookie.as_deref())
             };
+            // Counted when it starts: its frames' replies may come through a poll before
+            // the POST's own answer.
+            posts.fetch_add(1, Ordering::Relaxed);
             let failure = match timeout(POLL_TIMEOUT, conn.send(&req)).await {
                 Ok(Ok(res)) if res.status == 200 => match PollAnswer::parse(&res.body) {
                     Ok(a) if a.status == 200 => None,
@@ -313,7 +320,6 @@ async fn batcher(
                 Ok(Err(e)) => Some(format!("POST failed: {e}")),
                 Err(_) => Some("POST timed out".into()),
             };
-            posts.fetch_add(1, Ordering::Relaxed);
             if let Some(why) = failure {
                 let _ = inbox.send(Err(why));
                 return;
@@ -332,7 +338,7 @@ pub struct LpSession {
     topic: String,
     join_ref: String,
     next_ref: u64,
-    /// `POST`s sent so far (batches).
+    /// `POST`s started so far (one per batch).
     pub posts: Arc<AtomicUsize>,
     pub join_bytes: usize,
     tasks: [JoinHandle<()>; 2],
@@ -654,11 +660,18 @@ async fn open_longpolls(port: u16, first: usize, count: usize, cfg: &Cfg) -> Ope
 }
 
 /// `count` joined WebSocket sessions (the existing client), running in their own tasks.
-async fn open_websockets(target: &Arc<Target>, first: usize, count: usize, cfg: &Cfg) -> Opened<Handle> {
+async fn open_websockets(
+    target: &Arc<Target>,
+    first: usize,
+    count: usize,
+    cfg: &Cfg,
+) -> Opened<Handle> {
     let spread = cfg.spread;
     let openers: Arc<Vec<tokio::sync::Mutex<Opener>>> = Arc::new(
         (0..cfg.concurrency)
-            .map(|w| tokio::sync::Mutex::new(Opener::new(target.clone(), source_ip(first + w, spread))))
+            .map(|w| {
+                tokio::sync::Mutex::new(Opener::new(target.clone(), source_ip(first + w, spread)))
+            })
             .collect(),
     );
     open_many(count, cfg.concurrency, move |w, i| {
@@ -720,8 +733,11 @@ async fn interleaved_rate(
         let mut ns = Vec::with_capacity(sent);
         let mut errors = 0;
         let deadline = Instant::now() + Duration::from_secs(30);
-        while let Ok(Some(res)) =
-            timeout(deadline.saturating_duration_since(Instant::now()), rx.recv()).await
+        while let Ok(Some(res)) = timeout(
+            deadline.saturating_duration_since(Instant::now()),
+            rx.recv(),
+        )
+        .await
         {
             match res {
                 Ok(s) => ns.push(s.rtt.as_nanos() as u64),
@@ -758,7 +774,7 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
         page_path: "/".to_owned(),
         dx_element: 0,
     });
-    let mut out = Map::new();
+    let mut out = json!({});
 
     // 1. One session of each transport, clicking alternately.
     let mut lp = LpOpener::new(port, source_ip(0, cfg.spread))
@@ -790,9 +806,7 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
         "1 session: long poll p50 {:.3} ms p99 {:.3} ms; WebSocket p50 {:.3} ms p99 {:.3} ms",
         lp1.p50_ms, lp1.p99_ms, ws1.p50_ms, ws1.p99_ms
     ));
-    out.insert(
-        "single".into(),
-        json!({
+    out["single"] = json!({
             "longpoll": lp1.to_json(),
             "websocket": ws1.to_json(),
             "longpoll_posts": posts,
@@ -803,13 +817,32 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
             // Both first clicks (count 0 -> 1) must carry the same reply payload.
             "same_reply_payload": payload_of(&lp_first.frame) == payload_of(&ws_first.frame),
             "longpoll_pushes_after_join": pushes,
-        }),
+    });
+    // Server CPU per click: each transport alone, sequential clicks.
+    let cpu_clicks = cfg.seq_clicks.max(1);
+    let t0 = process_cpu_ns(server.pid)?;
+    for _ in 0..cpu_clicks {
+        lp.click().await?;
+    }
+    let t1 = process_cpu_ns(server.pid)?;
+    for _ in 0..cpu_clicks {
+        ws.click(0, false).await?;
+    }
+    let t2 = process_cpu_ns(server.pid)?;
+    let (lp_cpu, ws_cpu) = (
+        t1.saturating_sub(t0) as f64 / 1e3 / cpu_clicks as f64,
+        t2.saturating_sub(t1) as f64 / 1e3 / cpu_clicks as f64,
     );
+    log(&format!(
+        "server CPU per click: long poll {lp_cpu:.1} µs, WebSocket {ws_cpu:.1} µs"
+    ));
+    out["single"]["server_cpu_us_per_click"] =
+        json!({"clicks": cpu_clicks, "longpoll": lp_cpu, "websocket": ws_cpu});
     drop(lp);
     drop(ws);
 
     if cfg.sessions == 0 {
-        return Ok(Value::Object(out));
+        return Ok(out);
     }
     // 2. Memory per idle session: warm-up of both, RSS, N long polls, RSS, N WebSockets, RSS.
     let warm_lp = open_longpolls(port, 0, cfg.warmup, cfg).await;
@@ -825,6 +858,7 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
     let rss1 = server.settled_rss_kib().await?;
     let wss = open_websockets(&target, cfg.warmup, cfg.sessions, cfg).await;
     let rss2 = server.settled_rss_kib().await?;
+    let spread = cfg.spread;
     let per = |after: u64, before: u64, n: usize| {
         if n == 0 {
             f64::NAN
@@ -836,6 +870,25 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
         per(rss1, rss0, lps.items.len()),
         per(rss2, rss1, wss.items.len()),
     );
+    // For reference: an idle keep-alive HTTP connection after one dead render (a long-poll
+    // session holds two, one with a poll in flight).
+    let conns = open_many(cfg.sessions, cfg.concurrency, move |_, i| async move {
+        let mut stream = http::connect(source_ip(i, spread), port).await?;
+        let res = http::get(&mut stream, port, "/", None).await?;
+        if res.status != 200 || res.close {
+            return Err(err(format!("GET /: {} (close: {})", res.status, res.close)));
+        }
+        Ok(stream)
+    })
+    .await;
+    let rss3 = server.settled_rss_kib().await?;
+    let conns_ok = conns.items.len();
+    let conn_bytes = per(rss3, rss2, conns_ok);
+    drop(conns.items);
+    log(&format!(
+        "{} idle keep-alive connections: {conn_bytes:.0} B each ({} failed, {:?})",
+        cfg.sessions, conns.failed, conns.first_error
+    ));
     log(&format!(
         "{} long polls opened in {:.1} s ({} failed, {:?}): {:.0} B each; {} WebSockets in {:.1} s ({} failed, {:?}): {:.0} B each (RSS {rss0} -> {rss1} -> {rss2} KiB)",
         lps.items.len(),
@@ -849,21 +902,21 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
         wss.first_error,
         ws_bytes
     ));
-    out.insert(
-        "memory".into(),
-        json!({
+    out["memory"] = json!({
             "warmup_per_transport": cfg.warmup,
             "rss_before_kib": rss0,
             "rss_after_longpolls_kib": rss1,
             "rss_after_websockets_kib": rss2,
+            "rss_after_http_connections_kib": rss3,
+            "http_keepalive_connection": {"ok": conns_ok,
+                "failed": conns.failed, "first_error": conns.first_error, "bytes_per_connection": conn_bytes},
             "longpoll": {"requested": cfg.sessions, "ok": lps.items.len(), "failed": lps.failed,
                 "first_error": lps.first_error, "open_secs": lps.secs,
                 "sessions_per_sec": lps.items.len() as f64 / lps.secs, "bytes_per_session": lp_bytes},
             "websocket": {"requested": cfg.sessions, "ok": wss.items.len(), "failed": wss.failed,
                 "first_error": wss.first_error, "open_secs": wss.secs,
                 "sessions_per_sec": wss.items.len() as f64 / wss.secs, "bytes_per_session": ws_bytes},
-        }),
-    );
+    });
 
     // 3. Clicks at `rate` per second per transport, interleaved, with all sessions open.
     let cpu0 = server.cpu_secs().unwrap_or(0.0);
@@ -881,20 +934,36 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
         wsn.0.p99_ms,
         wsn.1
     ));
-    out.insert(
-        "sessions".into(),
-        json!({
+    out["sessions"] = json!({
             "longpoll_sessions": lps.items.len(),
             "websocket_sessions": wss.items.len(),
             "seconds": cfg.rate_secs,
             "server_cpu_secs": cpu,
             "longpoll": lat_json(lpn, cfg.rate),
             "websocket": lat_json(wsn, cfg.rate),
-        }),
-    );
+    });
     drop((lps, wss, warm_lp, warm_ws));
     drop(server);
-    Ok(Value::Object(out))
+    Ok(out)
+}
+
+/// CPU time (ns) all threads of process `pid` have run so far: the sum of the first field
+/// of `/proc/<pid>/task/*/schedstat` (threads that exited are not counted; the server's
+/// runtime threads live as long as it does).
+fn process_cpu_ns(pid: u32) -> io::Result<u64> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let path = task?.path().join("schedstat");
+        // A thread may exit between the listing and the read.
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            total += text
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or_else(|| err(format!("{}: unreadable", path.display())))?;
+        }
+    }
+    Ok(total)
 }
 
 fn ms(v: &Value) -> String {
@@ -935,21 +1004,31 @@ pub fn table(doc: &Value) -> String {
             l["errors"]
         ));
     }
+    let c = &r["single"]["server_cpu_us_per_click"];
+    if !c.is_null() {
+        out.push_str(&format!(
+            "\nServer CPU per click (one session, {} sequential clicks per transport): long poll {:.1} µs, WebSocket {:.1} µs.\n",
+            c["clicks"],
+            c["longpoll"].as_f64().unwrap_or(f64::NAN),
+            c["websocket"].as_f64().unwrap_or(f64::NAN),
+        ));
+    }
     let m = &r["memory"];
     if !m.is_null() {
         out.push_str(
-            "\n| idle sessions | RSS per long-poll session | RSS per WebSocket session |\n|---|---|---|\n",
+            "\n| idle sessions | RSS per long-poll session | RSS per WebSocket session | RSS per idle keep-alive HTTP connection (reference) |\n|---|---|---|---|\n",
         );
         let kib = |v: &Value| {
             v.as_f64()
                 .map_or_else(|| "–".to_owned(), |b| format!("{:.1} KiB", b / 1024.0))
         };
         out.push_str(&format!(
-            "| {} + {} | {} | {} |\n",
+            "| {} + {} | {} | {} | {} |\n",
             m["longpoll"]["ok"],
             m["websocket"]["ok"],
             kib(&m["longpoll"]["bytes_per_session"]),
             kib(&m["websocket"]["bytes_per_session"]),
+            kib(&m["http_keepalive_connection"]["bytes_per_connection"]),
         ));
     }
     if let Some(e) = r["error"].as_str() {
@@ -965,9 +1044,9 @@ pub async fn run(cfg: &Cfg, work: &str, open_files: Option<usize>) -> bool {
     let load_start = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let mut cfg = cfg.clone();
     // Descriptors: a long-poll session is two connections (poll, POST) here and two in the
-    // server; a WebSocket session one and one.
+    // server; a WebSocket session and a reference keep-alive connection one and one.
     if let Some(limit) = open_files {
-        let fit = limit.saturating_sub(cfg.warmup * 3 + 4 * cfg.concurrency + 500) / 3;
+        let fit = limit.saturating_sub(cfg.warmup * 3 + 4 * cfg.concurrency + 500) / 4;
         if cfg.sessions > fit {
             log(&format!(
                 "open-files limit {limit}: {fit} sessions per transport instead of {}",
@@ -1085,6 +1164,108 @@ mod tests {
             endpoint("x", Some("T-_1")),
             "/live/longpoll?_csrf_token=x&_mounts=0&vsn=2.0.0&token=T-_1"
         );
+    }
+
+    /// The benchmark's counter server, in process, on an ephemeral loopback port.
+    async fn counter_server() -> u16 {
+        let app = bench_counter_server::app(livefire::token::Keyring::random(), None, None);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        port
+    }
+
+    /// The count a click reply's diff shows, if any.
+    fn count_in(reply: &str) -> Option<String> {
+        let diff = payload_of(reply)?["response"]["diff"].clone();
+        diff.as_object()?.values().find_map(|v| {
+            v.as_str()
+                .filter(|s| s.parse::<i64>().is_ok())
+                .map(str::to_owned)
+        })
+    }
+
+    #[tokio::test]
+    async fn joins_and_clicks_over_long_polling() {
+        let port = counter_server().await;
+        let mut opener = LpOpener::new(port, Ipv4Addr::new(127, 0, 0, 2));
+        let mut session = opener.open(Ipv4Addr::new(127, 0, 0, 3)).await.unwrap();
+        assert!(session.join_bytes > 0);
+        // The join went out in one POST; every click in one more, its reply through a poll.
+        assert_eq!(session.posts.load(Ordering::Relaxed), 1);
+        for n in 1..=3 {
+            let reply = session.click().await.unwrap();
+            assert_eq!(
+                count_in(&reply.frame).as_deref(),
+                Some(&*n.to_string()),
+                "{}",
+                reply.frame
+            );
+        }
+        assert_eq!(session.posts.load(Ordering::Relaxed), 4);
+        // A second session has its own token and count.
+        let mut other = opener.open(Ipv4Addr::new(127, 0, 0, 4)).await.unwrap();
+        let reply = other.click().await.unwrap();
+        assert_eq!(count_in(&reply.frame).as_deref(), Some("1"));
+    }
+
+    #[tokio::test]
+    async fn frames_sent_together_go_out_in_one_post() {
+        let port = counter_server().await;
+        let mut session = LpOpener::new(port, Ipv4Addr::new(127, 0, 0, 2))
+            .open(Ipv4Addr::new(127, 0, 0, 5))
+            .await
+            .unwrap();
+        let before = session.posts.load(Ordering::Relaxed);
+        // Three pushes without yielding (one tick of the browser's event loop): on this
+        // single-threaded runtime the batcher sees all three at once.
+        let refs: Vec<String> = (0..3).map(|_| session.take_ref()).collect();
+        for r in &refs {
+            let payload = json!({"type": "click", "event": "inc", "value": {"value": ""}});
+            let frame = json!([session.join_ref, r, session.topic, "event", payload]).to_string();
+            session.send(frame).unwrap();
+        }
+        let mut counts = Vec::new();
+        for r in &refs {
+            let (_, reply) = session.reply_to(r).await.unwrap();
+            counts.push(count_in(&reply));
+        }
+        assert_eq!(
+            counts,
+            [Some("1".into()), Some("2".into()), Some("3".into())]
+        );
+        assert_eq!(session.posts.load(Ordering::Relaxed), before + 1);
+    }
+
+    #[tokio::test]
+    async fn a_forged_token_is_refused_with_410() {
+        let port = counter_server().await;
+        let mut conn = Conn::new(Ipv4Addr::new(127, 0, 0, 2), port);
+        let url = endpoint("csrf", Some("forged-token"));
+        let res = conn
+            .send(&Req {
+                accept: "application/json",
+                ..Req::get(&url, None)
+            })
+            .await
+            .unwrap();
+        let answer = PollAnswer::parse(&res.body).unwrap();
+        assert_eq!((res.status, answer.status, answer.token), (200, 410, None));
+    }
+
+    #[test]
+    fn reads_this_process_cpu_time() {
+        let before = process_cpu_ns(std::process::id()).unwrap();
+        // Busy for 100 ms of wall time: several scheduler ticks, so the kernel's count moves.
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < Duration::from_millis(100) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
+        }
+        assert!(process_cpu_ns(std::process::id()).unwrap() > before);
+        assert!(process_cpu_ns(u32::MAX).is_err());
     }
 
     #[test]
