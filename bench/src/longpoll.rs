@@ -943,6 +943,9 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
             "websocket": lat_json(wsn, cfg.rate),
     });
     drop((lps, wss, warm_lp, warm_ws));
+    // Let the session tasks see their handles gone and stop their polls before the server
+    // stops (otherwise the polls report the refused reconnection).
+    tokio::time::sleep(Duration::from_millis(500)).await;
     drop(server);
     Ok(out)
 }
