@@ -45,6 +45,11 @@ const POLL_TIMEOUT: Duration = Duration::from_secs(20);
 /// Time allowed for any one expected reply.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Poll answers received in this process, with frames (`200`) and empty (`204`, the server's
+/// wait ran out): how often the idle re-poll cycle happened.
+static POLLS_WITH_FRAMES: AtomicUsize = AtomicUsize::new(0);
+static POLLS_EMPTY: AtomicUsize = AtomicUsize::new(0);
+
 /// Knobs of the scenario.
 #[derive(Debug, Clone)]
 pub struct Cfg {
@@ -62,6 +67,10 @@ pub struct Cfg {
     /// Clicks per second per transport in the N-sessions run, for `rate_secs`.
     pub rate: f64,
     pub rate_secs: f64,
+    /// After the rate run, every session idles this long, then clicks once (0 skips it):
+    /// longer than the server's poll wait (15 s) and its idle timeout (60 s), so a session
+    /// that expired or lost its poll shows up as an error.
+    pub idle_secs: u64,
     /// Sessions opened at once.
     pub concurrency: usize,
     /// Source addresses 127.0.0.2 .. 127.0.0.(1 + spread).
@@ -80,6 +89,7 @@ impl Cfg {
             seq_warm: 300,
             rate: 500.0,
             rate_secs: 10.0,
+            idle_secs: 65,
             concurrency: 32,
             spread: 16,
         }
@@ -92,6 +102,7 @@ impl Cfg {
         self.seq_clicks = 500;
         self.seq_warm = 100;
         self.rate_secs = 3.0;
+        self.idle_secs = 0;
     }
 }
 
@@ -265,7 +276,12 @@ async fn poll_loop(shared: Arc<Shared>, mut conn: Conn, inbox: mpsc::UnboundedSe
             }
         };
         match answer.status {
-            200 | 204 => {}
+            200 => {
+                POLLS_WITH_FRAMES.fetch_add(1, Ordering::Relaxed);
+            }
+            204 => {
+                POLLS_EMPTY.fetch_add(1, Ordering::Relaxed);
+            }
             // 410 with a token already known: the session is gone (phoenix.js reconnects).
             other => {
                 let _ = inbox.send(Err(format!("poll answered status {other}")));
@@ -729,27 +745,70 @@ async fn interleaved_rate(
         }
     }
     drop((tx_lp, tx_ws));
-    let collect = |mut rx: mpsc::UnboundedReceiver<io::Result<Sample>>, sent: usize| async move {
-        let mut ns = Vec::with_capacity(sent);
-        let mut errors = 0;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while let Ok(Some(res)) = timeout(
-            deadline.saturating_duration_since(Instant::now()),
-            rx.recv(),
-        )
-        .await
-        {
-            match res {
-                Ok(s) => ns.push(s.rtt.as_nanos() as u64),
-                Err(_) => errors += 1,
+    // Clicks never answered (the deadline passed) count as errors too.
+    let (a, b) = tokio::join!(
+        collect(rx_lp, sent[0], sent[0]),
+        collect(rx_ws, sent[1], sent[1])
+    );
+    [a, b]
+}
+
+/// One click on every session of `lp` and of `ws`, interleaved, `rate` per second per
+/// transport; (long poll, WebSocket) latencies and error counts, as [`interleaved_rate`].
+async fn click_each(lp: &[Handle], ws: &[Handle], rate: f64) -> [(Latency, usize, usize); 2] {
+    let (tx_lp, rx_lp) = mpsc::unbounded_channel();
+    let (tx_ws, rx_ws) = mpsc::unbounded_channel();
+    let mut sent = [0usize; 2];
+    let start = Instant::now();
+    let mut k = 0usize;
+    for i in 0..lp.len().max(ws.len()) {
+        for (side, handles, tx) in [(0, lp, &tx_lp), (1, ws, &tx_ws)] {
+            let Some(h) = handles.get(i) else {
+                continue;
+            };
+            sleep_until(start + Duration::from_secs_f64(k as f64 / (2.0 * rate))).await;
+            k += 1;
+            let cmd = Cmd::Click {
+                form: false,
+                done: tx.clone(),
+            };
+            // A session whose task ended (it failed while idle) refuses the command: an error.
+            if h.tx.try_send(cmd).is_ok() {
+                sent[side] += 1;
             }
         }
-        // Clicks never answered (the deadline passed) count as errors too.
-        errors += sent.saturating_sub(ns.len() + errors);
-        (Latency::from_ns(ns), errors, sent)
-    };
-    let (a, b) = tokio::join!(collect(rx_lp, sent[0]), collect(rx_ws, sent[1]));
+    }
+    drop((tx_lp, tx_ws));
+    let (a, b) = tokio::join!(
+        collect(rx_lp, sent[0], lp.len()),
+        collect(rx_ws, sent[1], ws.len())
+    );
     [a, b]
+}
+
+/// Gathers the answers to `sent` clicks (for up to 30 s); errors count failed clicks and
+/// `expected` ones that got no answer (or were never sent).
+async fn collect(
+    mut rx: mpsc::UnboundedReceiver<io::Result<Sample>>,
+    sent: usize,
+    expected: usize,
+) -> (Latency, usize, usize) {
+    let mut ns = Vec::with_capacity(sent);
+    let mut errors = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while let Ok(Some(res)) = timeout(
+        deadline.saturating_duration_since(Instant::now()),
+        rx.recv(),
+    )
+    .await
+    {
+        match res {
+            Ok(s) => ns.push(s.rtt.as_nanos() as u64),
+            Err(_) => errors += 1,
+        }
+    }
+    errors += expected.saturating_sub(ns.len() + errors);
+    (Latency::from_ns(ns), errors, sent)
 }
 
 fn lat_json((lat, errors, sent): (Latency, usize, usize), rate: f64) -> Value {
@@ -818,20 +877,26 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
             "same_reply_payload": payload_of(&lp_first.frame) == payload_of(&ws_first.frame),
             "longpoll_pushes_after_join": pushes,
     });
-    // Server CPU per click: each transport alone, sequential clicks.
-    let cpu_clicks = cfg.seq_clicks.max(1);
-    let t0 = process_cpu_ns(server.pid)?;
-    for _ in 0..cpu_clicks {
-        lp.click().await?;
+    // Server CPU per click: sequential clicks in blocks of 100, one transport per block,
+    // alternating (so that both see the same load), the server's CPU time summed per transport.
+    let cpu_clicks = cfg.seq_clicks.max(100).div_ceil(100) * 100;
+    let mut cpu_ns = [0u64; 2];
+    for _ in 0..cpu_clicks / 100 {
+        let t0 = process_cpu_ns(server.pid)?;
+        for _ in 0..100 {
+            lp.click().await?;
+        }
+        let t1 = process_cpu_ns(server.pid)?;
+        for _ in 0..100 {
+            ws.click(0, false).await?;
+        }
+        let t2 = process_cpu_ns(server.pid)?;
+        cpu_ns[0] += t1.saturating_sub(t0);
+        cpu_ns[1] += t2.saturating_sub(t1);
     }
-    let t1 = process_cpu_ns(server.pid)?;
-    for _ in 0..cpu_clicks {
-        ws.click(0, false).await?;
-    }
-    let t2 = process_cpu_ns(server.pid)?;
     let (lp_cpu, ws_cpu) = (
-        t1.saturating_sub(t0) as f64 / 1e3 / cpu_clicks as f64,
-        t2.saturating_sub(t1) as f64 / 1e3 / cpu_clicks as f64,
+        cpu_ns[0] as f64 / 1e3 / cpu_clicks as f64,
+        cpu_ns[1] as f64 / 1e3 / cpu_clicks as f64,
     );
     log(&format!(
         "server CPU per click: long poll {lp_cpu:.1} µs, WebSocket {ws_cpu:.1} µs"
@@ -942,6 +1007,47 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
             "longpoll": lat_json(lpn, cfg.rate),
             "websocket": lat_json(wsn, cfg.rate),
     });
+    // 4. Idle past the poll wait and the idle timeout, then one click per session.
+    if cfg.idle_secs > 0 {
+        log(&format!(
+            "idling {} s, then one click per session",
+            cfg.idle_secs
+        ));
+        let (cpu0, me0) = (
+            process_cpu_ns(server.pid)?,
+            process_cpu_ns(std::process::id())?,
+        );
+        tokio::time::sleep(Duration::from_secs(cfg.idle_secs)).await;
+        let idle_cpu_ms = process_cpu_ns(server.pid)?.saturating_sub(cpu0) as f64 / 1e6;
+        let idle_me_ms = process_cpu_ns(std::process::id())?.saturating_sub(me0) as f64 / 1e6;
+        log(&format!(
+            "idle: server CPU {idle_cpu_ms:.0} ms, generator CPU {idle_me_ms:.0} ms in {} s",
+            cfg.idle_secs
+        ));
+        let [lpi, wsi] = click_each(&lps.items, &wss.items, cfg.rate).await;
+        log(&format!(
+            "after {} s idle: long poll {} of {} answered (p50 {:.3} ms), WebSocket {} of {} (p50 {:.3} ms)",
+            cfg.idle_secs,
+            lpi.0.samples,
+            lps.items.len(),
+            lpi.0.p50_ms,
+            wsi.0.samples,
+            wss.items.len(),
+            wsi.0.p50_ms
+        ));
+        out["after_idle"] = json!({
+            "idle_secs": cfg.idle_secs,
+            "server_cpu_ms_while_idle": idle_cpu_ms,
+            "generator_cpu_ms_while_idle": idle_me_ms,
+            "longpoll": lat_json(lpi, cfg.rate),
+            "websocket": lat_json(wsi, cfg.rate),
+        });
+    }
+    // Every poll answer of the run (the one-session part included).
+    out["poll_answers"] = json!({
+        "with_frames": POLLS_WITH_FRAMES.load(Ordering::Relaxed),
+        "empty_204": POLLS_EMPTY.load(Ordering::Relaxed),
+    });
     drop((lps, wss, warm_lp, warm_ws));
     // Let the session tasks see their handles gone and stop their polls before the server
     // stops (otherwise the polls report the refused reconnection).
@@ -1007,10 +1113,27 @@ pub fn table(doc: &Value) -> String {
             l["errors"]
         ));
     }
+    let idle = &r["after_idle"];
+    for (name, key) in [("long poll", "longpoll"), ("WebSocket", "websocket")] {
+        let l = &idle[key];
+        if l.is_null() {
+            continue;
+        }
+        out.push_str(&format!(
+            "| {} (one click each after {} s idle) | {name} | {} | {} | {} | {} | {} |\n",
+            s[format!("{key}_sessions")],
+            idle["idle_secs"],
+            ms(&l["p50_ms"]),
+            ms(&l["p99_ms"]),
+            ms(&l["max_ms"]),
+            l["samples"],
+            l["errors"]
+        ));
+    }
     let c = &r["single"]["server_cpu_us_per_click"];
     if !c.is_null() {
         out.push_str(&format!(
-            "\nServer CPU per click (one session, {} sequential clicks per transport): long poll {:.1} µs, WebSocket {:.1} µs.\n",
+            "\nServer CPU per click (one session, {} sequential clicks per transport in alternating blocks of 100): long poll {:.1} µs, WebSocket {:.1} µs.\n",
             c["clicks"],
             c["longpoll"].as_f64().unwrap_or(f64::NAN),
             c["websocket"].as_f64().unwrap_or(f64::NAN),
@@ -1060,10 +1183,11 @@ pub async fn run(cfg: &Cfg, work: &str, open_files: Option<usize>) -> bool {
     }
     let result = measure(&cfg, cfg.port_base + 1, work).await;
     let ok = match &result {
-        Ok(v) => {
-            v["sessions"]["longpoll"]["errors"].as_u64().unwrap_or(0) == 0
-                && v["sessions"]["websocket"]["errors"].as_u64().unwrap_or(0) == 0
-        }
+        Ok(v) => ["sessions", "after_idle"].iter().all(|part| {
+            ["longpoll", "websocket"]
+                .iter()
+                .all(|t| v[part][t]["errors"].as_u64().unwrap_or(0) == 0)
+        }),
         Err(e) => {
             log(&format!("failed: {e}"));
             false
@@ -1088,6 +1212,7 @@ pub async fn run(cfg: &Cfg, work: &str, open_files: Option<usize>) -> bool {
             "sequential_warmup_clicks": cfg.seq_warm,
             "rate_clicks_per_sec_per_transport": cfg.rate,
             "rate_secs": cfg.rate_secs,
+            "idle_secs": cfg.idle_secs,
             "source_addresses": format!("127.0.0.2-127.0.0.{}", 1 + cfg.spread),
         },
         "results": results,

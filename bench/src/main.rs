@@ -163,6 +163,7 @@ fn parse_args() -> Result<Mode, String> {
     let mut attack_knobs: Vec<(String, String)> = Vec::new();
     let mut revalidate_knobs: Vec<(String, String)> = Vec::new();
     let mut longpoll_sessions = None;
+    let mut longpoll_idle = None;
     let mut port_base_given = false;
     let mut rate_given = false;
     while let Some(flag) = args.next() {
@@ -200,6 +201,7 @@ fn parse_args() -> Result<Mode, String> {
                 port_base_given = true;
             }
             "--sessions" => longpoll_sessions = Some(num(value()?)?),
+            "--idle-secs" => longpoll_idle = Some(num(value()?)? as u64),
             "--levels" => {
                 let list = value()?
                     .split(',')
@@ -228,8 +230,8 @@ fn parse_args() -> Result<Mode, String> {
             revalidate_knobs[0].0
         ));
     }
-    if scenario != "longpoll" && longpoll_sessions.is_some() {
-        return Err("--sessions is a knob of --scenario longpoll".to_owned());
+    if scenario != "longpoll" && (longpoll_sessions.is_some() || longpoll_idle.is_some()) {
+        return Err("--sessions and --idle-secs are knobs of --scenario longpoll".to_owned());
     }
     match scenario.as_str() {
         "compare" => {}
@@ -248,6 +250,9 @@ fn parse_args() -> Result<Mode, String> {
             }
             if quick {
                 l.quick();
+            }
+            if let Some(secs) = longpoll_idle {
+                l.idle_secs = secs;
             }
             if port_base_given {
                 l.port_base = cfg.port_base;
