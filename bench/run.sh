@@ -9,7 +9,7 @@
 #                                         # revalidation at 10,000 real sockets (no peers)
 #   bash bench/run.sh --scenario longpoll     # click round trips over long polling and
 #                                         # WebSocket side by side, 1 and 1,000 sessions
-#                                         # (no peers; about 30 s once built)
+#                                         # (no peers; about 90 s once built)
 #
 # Extra arguments go to the load generator (see bench/README.md). Environment:
 #   LIVEFIRE_BENCH_WORK=/tmp/livefire-bench   scratch folder (peer venv, peer apps, server logs)
