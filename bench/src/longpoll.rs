@@ -18,7 +18,6 @@
 //! interleaved (open loop). Click round trip: from handing the `event` frame to the batcher
 //! (long poll) or the socket (WebSocket) to its `phx_reply` arriving (through a poll answer).
 
-use std::collections::VecDeque;
 use std::io;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -349,8 +348,6 @@ async fn batcher(
 pub struct LpSession {
     out: mpsc::UnboundedSender<String>,
     inbox: mpsc::UnboundedReceiver<Inbound>,
-    /// Frames that arrived while waiting for another reply.
-    early: VecDeque<(Instant, String)>,
     topic: String,
     join_ref: String,
     next_ref: u64,
@@ -435,7 +432,6 @@ impl LpOpener {
         let mut session = LpSession {
             out,
             inbox,
-            early: VecDeque::new(),
             topic: format!("lv:{}", page.id),
             join_ref: String::new(),
             next_ref: 1,
@@ -479,9 +475,6 @@ impl LpSession {
     }
 
     async fn next_inbound(&mut self) -> io::Result<(Instant, String)> {
-        if let Some(early) = self.early.pop_front() {
-            return Ok(early);
-        }
         match timeout(REPLY_TIMEOUT, self.inbox.recv()).await {
             Err(_) => Err(err("timed out waiting for a frame")),
             Ok(None) => Err(err("the long-poll transport has stopped")),
@@ -490,7 +483,8 @@ impl LpSession {
         }
     }
 
-    /// Reads until the `phx_reply` whose ref is `msg_ref`; returns its arrival and text.
+    /// Reads until the `phx_reply` whose ref is `msg_ref` (other frames are dropped); returns
+    /// its arrival and text.
     async fn reply_to(&mut self, msg_ref: &str) -> io::Result<(Instant, String)> {
         loop {
             let (at, text) = self.next_inbound().await?;
@@ -521,8 +515,7 @@ impl LpSession {
 
     /// Frames that are not replies to anything asked (none expected from the idle counter).
     fn drain_pushes(&mut self) -> io::Result<usize> {
-        let mut n = self.early.len();
-        self.early.clear();
+        let mut n = 0;
         loop {
             match self.inbox.try_recv() {
                 Ok(Ok(_)) => n += 1,
