@@ -11,6 +11,9 @@
 #                                         # server's RSS growth (no peers; under a minute)
 #   bash bench/run.sh --scenario nested   # a page of 10 nested live views: join time and
 #                                         # memory per child (no peers; about a minute)
+#   bash bench/run.sh --scenario longpoll # click round trips over long polling and
+#                                         # WebSocket side by side, 1 and 1,000 sessions
+#                                         # (no peers; about 90 s once built)
 #
 # Extra arguments go to the load generator (see bench/README.md). Environment:
 #   LIVEFIRE_BENCH_WORK=/tmp/livefire-bench   scratch folder (peer venv, peer apps, server logs)
@@ -65,6 +68,16 @@ if [ "$SCENARIO" = upload ] || [ "$SCENARIO" = nested ]; then
   cargo build --release -p bench-parity-server -p livefire-bench
   echo "== running the $SCENARIO scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
   exec "$ROOT/target/release/livefire-bench" run --parity "$ROOT/target/release/bench-parity-server" "$@"
+fi
+
+# `--scenario longpoll`: the counter server (bench/counter-server) over `/live/longpoll` and
+# `/live/websocket` side by side; no peers (bench/src/longpoll.rs). Ports from 4700 unless
+# `--port-base` is given.
+if [ "$SCENARIO" = longpoll ]; then
+  echo "== building the counter server (bench/counter-server) and the load generator (release)"
+  cargo build --release -p bench-counter-server -p livefire-bench
+  echo "== running the longpoll scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  exec "$ROOT/target/release/livefire-bench" run --livefire "$ROOT/target/release/bench-counter-server" "$@"
 fi
 
 echo "== building livefire's benchmark servers (bench/counter-server, bench/parity-server) and the load generator (release)"

@@ -64,34 +64,67 @@ pub async fn get(
     path: &str,
     cookie: Option<&str>,
 ) -> io::Result<Response> {
-    request(stream, "GET", port, path, cookie).await
+    request(stream, port, &Req::get(path, cookie)).await
 }
 
 /// `POST path` with an empty body on an open keep-alive connection.
 pub async fn post(stream: &mut TcpStream, port: u16, path: &str) -> io::Result<Response> {
-    request(stream, "POST", port, path, None).await
+    let req = Req {
+        method: "POST",
+        ..Req::get(path, None)
+    };
+    request(stream, port, &req).await
 }
 
-async fn request(
-    stream: &mut TcpStream,
-    method: &str,
-    port: u16,
-    path: &str,
-    cookie: Option<&str>,
-) -> io::Result<Response> {
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: livefire-bench\r\nAccept: text/html\r\n"
+/// One request: method, path, headers a browser's `fetch`/XHR would send, body.
+#[derive(Debug, Clone, Copy)]
+pub struct Req<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub cookie: Option<&'a str>,
+    pub accept: &'a str,
+    /// `Content-Type` of the body (none: no header).
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+impl<'a> Req<'a> {
+    /// A `GET` of a page (`Accept: text/html`).
+    pub fn get(path: &'a str, cookie: Option<&'a str>) -> Self {
+        Self {
+            method: "GET",
+            path,
+            cookie,
+            accept: "text/html",
+            content_type: None,
+            body: b"",
+        }
+    }
+}
+
+/// Sends `req` on an open keep-alive connection and reads the whole response.
+pub async fn request(stream: &mut TcpStream, port: u16, req: &Req<'_>) -> io::Result<Response> {
+    let mut head = format!(
+        "{} {} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: livefire-bench\r\nAccept: {}\r\n",
+        req.method, req.path, req.accept
     );
-    if method != "GET" {
-        req.push_str("Content-Length: 0\r\n");
+    if req.method != "GET" || !req.body.is_empty() {
+        head.push_str(&format!("Content-Length: {}\r\n", req.body.len()));
     }
-    if let Some(cookie) = cookie {
-        req.push_str("Cookie: ");
-        req.push_str(cookie);
-        req.push_str("\r\n");
+    if let Some(content_type) = req.content_type {
+        head.push_str("Content-Type: ");
+        head.push_str(content_type);
+        head.push_str("\r\n");
     }
-    req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).await?;
+    if let Some(cookie) = req.cookie {
+        head.push_str("Cookie: ");
+        head.push_str(cookie);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(req.body);
+    stream.write_all(&bytes).await?;
 
     let mut buf = Vec::with_capacity(8 * 1024);
     let head_end = loop {

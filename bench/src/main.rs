@@ -6,6 +6,7 @@
 mod attack;
 mod client;
 mod http;
+mod longpoll;
 mod nested;
 mod parity;
 mod report;
@@ -68,6 +69,8 @@ enum Mode {
     Upload(upload::Cfg),
     /// A page of nested live views (`--scenario nested`).
     Nested(nested::Cfg),
+    /// Long polling and WebSocket side by side (`--scenario longpoll`).
+    LongPoll(longpoll::Cfg),
 }
 
 /// Knobs of one run.
@@ -175,7 +178,10 @@ fn parse_args() -> Result<Mode, String> {
     let mut revalidate_knobs: Vec<(String, String)> = Vec::new();
     let mut upload_knobs: Vec<(String, String)> = Vec::new();
     let mut nested_knobs: Vec<(String, String)> = Vec::new();
+    let mut longpoll_sessions = None;
+    let mut longpoll_idle = None;
     let mut port_given = false;
+    let mut rate_given = false;
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         let num = |v: String| v.parse::<usize>().map_err(|_| format!("bad number {v}"));
@@ -208,11 +214,16 @@ fn parse_args() -> Result<Mode, String> {
             "--dioxus-max" => cfg.dioxus_max = num(value()?)?,
             "--multiview-views" => cfg.multiview_views = num(value()?)?,
             "--views-per-socket" => cfg.views_per_socket = num(value()?)?.max(1),
-            "--rate" => cfg.rate = num(value()?)? as f64,
+            "--rate" => {
+                cfg.rate = num(value()?)? as f64;
+                rate_given = true;
+            }
             "--port-base" => {
                 cfg.port_base = num(value()?)? as u16;
                 port_given = true;
             }
+            "--sessions" => longpoll_sessions = Some(num(value()?)?),
+            "--idle-secs" => longpoll_idle = Some(num(value()?)? as u64),
             "--levels" => {
                 let list = value()?
                     .split(',')
@@ -260,6 +271,9 @@ fn parse_args() -> Result<Mode, String> {
             PathBuf::from(default)
         }
     };
+    if scenario != "longpoll" && (longpoll_sessions.is_some() || longpoll_idle.is_some()) {
+        return Err("--sessions and --idle-secs are knobs of --scenario longpoll".to_owned());
+    }
     match scenario.as_str() {
         "compare" => {}
         "upload" => {
@@ -305,6 +319,33 @@ fn parse_args() -> Result<Mode, String> {
                 }
             }
             return Ok(Mode::Nested(n));
+        }
+        "longpoll" => {
+            let cmd = livefire.ok_or("--scenario longpoll needs --livefire CMD")?;
+            let mut l = longpoll::Cfg::new(
+                Spec::parse(&cmd).ok_or("empty --livefire")?,
+                if out_given {
+                    cfg.out.clone()
+                } else {
+                    PathBuf::from("bench/results/longpoll.json")
+                },
+            );
+            if let Some(n) = longpoll_sessions {
+                l.sessions = n;
+            }
+            if quick {
+                l.quick();
+            }
+            if let Some(secs) = longpoll_idle {
+                l.idle_secs = secs;
+            }
+            if port_given {
+                l.port_base = cfg.port_base;
+            }
+            if rate_given {
+                l.rate = cfg.rate.max(1.0);
+            }
+            return Ok(Mode::LongPoll(l));
         }
         "revalidate" => {
             let mut server = None;
@@ -367,7 +408,7 @@ fn parse_args() -> Result<Mode, String> {
         }
         other => {
             return Err(format!(
-                "unknown scenario {other} (compare, attack, revalidate, upload or nested)\n{USAGE}"
+                "unknown scenario {other} (compare, attack, revalidate, upload, nested or longpoll)\n{USAGE}"
             ));
         }
     }
@@ -1120,6 +1161,12 @@ async fn main() {
             let work = work_dir();
             let _ = std::fs::create_dir_all(&work);
             let passed = nested::run(&cfg, &work).await;
+            std::process::exit(if passed { 0 } else { 1 });
+        }
+        Ok(Mode::LongPoll(cfg)) => {
+            let work = work_dir();
+            let _ = std::fs::create_dir_all(&work);
+            let passed = longpoll::run(&cfg, &work, open_files_limit()).await;
             std::process::exit(if passed { 0 } else { 1 });
         }
         Err(msg) => {
