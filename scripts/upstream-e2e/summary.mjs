@@ -15,12 +15,15 @@ function flatten(report) {
   const out = [];
   const walk = (suite, file, titles) => {
     for (const spec of suite.specs || []) {
-      for (const test of spec.tests || []) {
+      // With --repeat-each, a spec holds one test per repetition, in the same order in the
+      // list and in the run.
+      for (const [repeat, test] of (spec.tests || []).entries()) {
         const results = test.results || [];
         const firstError = results.find((r) => r.error)?.error;
         out.push({
           file,
           titles: [...titles, spec.title],
+          repeat,
           status: test.status,
           attempts: results.length,
           error: firstError?.message?.replace(/\x1b\[[0-9;]*m/g, "").split("\n")[0],
@@ -33,7 +36,7 @@ function flatten(report) {
   return out;
 }
 
-const key = (t) => `${t.file} › ${t.titles.join(" › ")}`;
+const key = (t) => `${t.file} › ${t.titles.join(" › ")} #${t.repeat}`;
 const run = new Map(flatten(readJson(runPath)).map((t) => [key(t), t]));
 const rows = flatten(readJson(listPath)).map((t) => {
   const ran = run.get(key(t));
