@@ -1489,31 +1489,12 @@ pub async fn run(cfg: &Cfg, work: &Path, open_files: Option<usize>) -> bool {
     doc["pass"] = json!(all_pass);
     let table = table(&doc);
     println!("{table}");
-    if let Some(dir) = cfg.out.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    match serde_json::to_string_pretty(&doc) {
-        Ok(text) => {
-            if let Err(e) = std::fs::write(&cfg.out, text) {
-                log(&format!("writing {}: {e}", cfg.out.display()));
-            }
-        }
-        Err(e) => log(&format!("serializing results: {e}")),
-    }
-    let md = cfg.out.with_extension("md");
-    if let Err(e) = std::fs::write(&md, &table) {
-        log(&format!("writing {}: {e}", md.display()));
-    }
-    log(&format!(
-        "wrote {} and {}: {}",
-        cfg.out.display(),
-        md.display(),
-        if all_pass {
-            "all checks passed"
-        } else {
-            "SOME CHECKS FAILED"
-        }
-    ));
+    crate::write_results(&cfg.out, &doc, &table, log);
+    log(if all_pass {
+        "all checks passed"
+    } else {
+        "SOME CHECKS FAILED"
+    });
     all_pass
 }
 

@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::http::{self, LivePage};
+use crate::stats::Latency;
 
 /// Which protocol a server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -702,6 +703,31 @@ pub fn spawn(mut session: Session) -> Handle {
         }
     });
     Handle { tx }
+}
+
+/// Gathers the answers to `sent` clicks (for up to 30 s): their round trips, and the errors:
+/// failed clicks and `expected` ones that got no answer (or were never sent).
+pub async fn collect(
+    mut rx: mpsc::UnboundedReceiver<io::Result<Sample>>,
+    sent: usize,
+    expected: usize,
+) -> (Latency, usize) {
+    let mut ns = Vec::with_capacity(sent);
+    let mut errors = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while let Ok(Some(res)) = timeout(
+        deadline.saturating_duration_since(Instant::now()),
+        rx.recv(),
+    )
+    .await
+    {
+        match res {
+            Ok(s) => ns.push(s.rtt.as_nanos() as u64),
+            Err(_) => errors += 1,
+        }
+    }
+    errors += expected.saturating_sub(ns.len() + errors);
+    (Latency::from_ns(ns), errors)
 }
 
 #[cfg(test)]

@@ -779,29 +779,14 @@ async fn click_each(lp: &[Handle], ws: &[Handle], rate: f64) -> [(Latency, usize
     [a, b]
 }
 
-/// Gathers the answers to `sent` clicks (for up to 30 s); errors count failed clicks and
-/// `expected` ones that got no answer (or were never sent).
+/// [`client::collect`], with the number of clicks sent.
 async fn collect(
-    mut rx: mpsc::UnboundedReceiver<io::Result<Sample>>,
+    rx: mpsc::UnboundedReceiver<io::Result<Sample>>,
     sent: usize,
     expected: usize,
 ) -> (Latency, usize, usize) {
-    let mut ns = Vec::with_capacity(sent);
-    let mut errors = 0;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while let Ok(Some(res)) = timeout(
-        deadline.saturating_duration_since(Instant::now()),
-        rx.recv(),
-    )
-    .await
-    {
-        match res {
-            Ok(s) => ns.push(s.rtt.as_nanos() as u64),
-            Err(_) => errors += 1,
-        }
-    }
-    errors += expected.saturating_sub(ns.len() + errors);
-    (Latency::from_ns(ns), errors, sent)
+    let (latency, errors) = client::collect(rx, sent, expected).await;
+    (latency, errors, sent)
 }
 
 fn lat_json((lat, errors, sent): (Latency, usize, usize), rate: f64) -> Value {
@@ -1212,22 +1197,7 @@ pub async fn run(cfg: &Cfg, work: &str, open_files: Option<usize>) -> bool {
     });
     let table = table(&doc);
     println!("{table}");
-    if let Some(dir) = cfg.out.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    match serde_json::to_string_pretty(&doc) {
-        Ok(text) => {
-            if let Err(e) = std::fs::write(&cfg.out, text) {
-                log(&format!("writing {}: {e}", cfg.out.display()));
-            }
-        }
-        Err(e) => log(&format!("serializing results: {e}")),
-    }
-    let md = cfg.out.with_extension("md");
-    if let Err(e) = std::fs::write(&md, &table) {
-        log(&format!("writing {}: {e}", md.display()));
-    }
-    log(&format!("wrote {} and {}", cfg.out.display(), md.display()));
+    crate::write_results(&cfg.out, &doc, &table, log);
     ok
 }
 

@@ -594,7 +594,7 @@ async fn open_many(
 /// Clicks spread over `handles` at `rate` per second for `secs` (open loop).
 async fn rate_latency(handles: &[Handle], rate: f64, secs: f64) -> (Latency, usize) {
     let total = (rate * secs) as usize;
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::unbounded_channel();
     let start = Instant::now();
     let mut rng: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut sent = 0usize;
@@ -616,22 +616,7 @@ async fn rate_latency(handles: &[Handle], rate: f64, secs: f64) -> (Latency, usi
         }
     }
     drop(tx);
-    let mut ns = Vec::with_capacity(sent);
-    let mut errors = 0;
-    let collect_deadline = Instant::now() + Duration::from_secs(30);
-    while let Ok(Some(res)) = timeout(
-        collect_deadline.saturating_duration_since(Instant::now()),
-        rx.recv(),
-    )
-    .await
-    {
-        match res {
-            Ok(s) => ns.push(s.rtt.as_nanos() as u64),
-            Err(_) => errors += 1,
-        }
-    }
-    errors += sent.saturating_sub(ns.len() + errors);
-    (Latency::from_ns(ns), errors)
+    client::collect(rx, sent, sent).await
 }
 
 /// All `handles` click back to back for `secs`.
@@ -1186,22 +1171,7 @@ async fn main() {
     let doc = report::document(&cfg_json(&cfg), results, started);
     let table = report::table(&doc);
     println!("{table}");
-    if let Some(dir) = cfg.out.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    match serde_json::to_string_pretty(&doc) {
-        Ok(text) => {
-            if let Err(e) = std::fs::write(&cfg.out, text) {
-                eprintln!("writing {}: {e}", cfg.out.display());
-            }
-        }
-        Err(e) => eprintln!("serializing results: {e}"),
-    }
-    let md = cfg.out.with_extension("md");
-    if let Err(e) = std::fs::write(&md, &table) {
-        eprintln!("writing {}: {e}", md.display());
-    }
-    log(&format!("wrote {} and {}", cfg.out.display(), md.display()));
+    write_results(&cfg.out, &doc, &table, log);
 }
 
 fn cfg_json(cfg: &Cfg) -> Value {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -270,24 +270,7 @@ pub fn table(doc: &Value) -> String {
 /// Runs both servers; writes `cfg.out` (JSON) and the table beside it. False on failure.
 pub async fn run(cfg: &Cfg, work: &str) -> bool {
     let started = SystemTime::now();
-    let mut doc = Map::new();
-    doc.insert("scenario".into(), json!("nested"));
-    doc.insert(
-        "started_unix".into(),
-        json!(
-            started
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0)
-        ),
-    );
-    doc.insert(
-        "machine".into(),
-        json!({
-            "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-            "loadavg_before": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
-        }),
-    );
+    let mut doc = crate::report::scenario_header("nested", started);
     doc.insert("children".into(), json!(cfg.children));
     doc.insert("pages_kept_open".into(), json!(cfg.n));
     doc.insert("warmup_pages".into(), json!(cfg.warmup));

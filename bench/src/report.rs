@@ -56,6 +56,30 @@ fn utc(t: SystemTime) -> String {
     )
 }
 
+/// The first fields of a scenario's results: its name, when it started (Unix seconds) and the
+/// machine (cores, load average before the run).
+pub fn scenario_header(scenario: &str, started: SystemTime) -> Map<String, Value> {
+    let mut doc = Map::new();
+    doc.insert("scenario".into(), json!(scenario));
+    doc.insert(
+        "started_unix".into(),
+        json!(
+            started
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        ),
+    );
+    doc.insert(
+        "machine".into(),
+        json!({
+            "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+            "loadavg_before": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        }),
+    );
+    doc
+}
+
 /// The whole results document.
 pub fn document(config: &Value, results: Map<String, Value>, started: SystemTime) -> Value {
     json!({

@@ -391,21 +391,6 @@ pub async fn run(cfg: &Cfg, work: &str, open_files: Option<usize>) -> bool {
     );
     doc.insert("machine".into(), machine);
     doc.insert("levels".into(), Value::Array(levels));
-    if let Some(dir) = cfg.out.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    match serde_json::to_string_pretty(&Value::Object(doc)) {
-        Ok(text) => {
-            if let Err(e) = std::fs::write(&cfg.out, text) {
-                log(&format!("writing {}: {e}", cfg.out.display()));
-            }
-        }
-        Err(e) => log(&format!("serializing results: {e}")),
-    }
-    let md = cfg.out.with_extension("md");
-    if let Err(e) = std::fs::write(&md, &table) {
-        log(&format!("writing {}: {e}", md.display()));
-    }
-    log(&format!("wrote {} and {}", cfg.out.display(), md.display()));
+    crate::write_results(&cfg.out, &Value::Object(doc), &table, log);
     ok
 }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::client::{Raw, binary_push, rendered_text, source_ip};
@@ -361,24 +361,7 @@ pub async fn run(cfg: &Cfg, work: &str) -> bool {
     let started = SystemTime::now();
     let dir = PathBuf::from(format!("{work}/upload-tmp"));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut doc = Map::new();
-    doc.insert("scenario".into(), json!("upload"));
-    doc.insert(
-        "started_unix".into(),
-        json!(
-            started
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0)
-        ),
-    );
-    doc.insert(
-        "machine".into(),
-        json!({
-            "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-            "loadavg_before": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
-        }),
-    );
+    let mut doc = crate::report::scenario_header("upload", started);
     doc.insert("upload_dir".into(), json!(dir.display().to_string()));
     let ok = match runs(cfg, &dir, work).await {
         Ok(runs) => {
