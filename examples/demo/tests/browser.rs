@@ -28,6 +28,9 @@ use livefire_e2e::{
 };
 use serde_json::{Value, json};
 
+mod support;
+use support::{demo_command, start_demo};
+
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Bounded wait for one action's effect (a password hash takes a few tens of milliseconds).
@@ -470,38 +473,6 @@ struct Server {
     base: String,
 }
 
-/// A `demo` command on `data_dir` with every configuration variable cleared (development
-/// defaults), run from the package directory (the client is found in the workspace's
-/// `node_modules`).
-fn demo_command(data_dir: &std::path::Path) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_demo"));
-    for var in [
-        "APP_ENV",
-        "PORT",
-        "BIND",
-        "DATABASE_PATH",
-        "DATABASE_URL",
-        "SECURE_COOKIES",
-        "SECRET_KEY_BASE",
-        "REDIS_URL",
-        "PUBLIC_URL",
-        "TRUSTED_PROXIES",
-        "PASSWORD_THREADS",
-        "PASSWORD_QUEUE",
-        "SECRET_KEY_BASE_FALLBACKS",
-        "REVALIDATE_EVERY",
-    ] {
-        command.env_remove(var);
-    }
-    command
-        .env("DATA_DIR", data_dir)
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .kill_on_drop(true);
-    command
-}
-
 impl Server {
     /// Starts the server on `port` (0: any) and waits until it listens.
     async fn start(
@@ -517,40 +488,12 @@ impl Server {
         port: u16,
         env: &[(&str, &str)],
     ) -> Result<Server, Box<dyn std::error::Error>> {
-        use tokio::io::AsyncBufReadExt as _;
         let mut command = demo_command(data_dir);
         for (name, value) in env {
             command.env(name, value);
         }
-        let mut child = command
-            .env("PORT", port.to_string())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()?;
-        let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("piped")).lines();
-        let base = tokio::time::timeout(WAIT, async {
-            while let Some(line) = lines.next_line().await? {
-                eprintln!("[demo] {line}");
-                if let Some(at) = line.find("demo listening on http://") {
-                    let rest = &line[at + "demo listening on ".len()..];
-                    let url = rest
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
-                    return Ok::<_, std::io::Error>(Some(url));
-                }
-            }
-            Ok(None)
-        })
-        .await??
-        .ok_or("the demo exited before listening")?;
-        // Keep echoing the server's log (and keep its pipe drained).
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                eprintln!("[demo] {line}");
-            }
-        });
+        command.env("PORT", port.to_string());
+        let (child, base) = start_demo(command, WAIT).await?;
         Ok(Server { child, base })
     }
 
@@ -578,15 +521,7 @@ async fn live_login_survives_pages_and_a_server_restart_in_chromium() -> TestRes
     let data = tempfile::tempdir()?;
     let email = "restart@example.com";
     let password = "restart password 1";
-    let created = demo_command(data.path())
-        .args(["create-user", email, password])
-        .output()
-        .await?;
-    assert!(
-        created.status.success(),
-        "create-user: {}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    demo_cli(data.path(), &["create-user", email, password]).await?;
     let server = Server::start(data.path(), 0).await?;
     let base = server.base.clone();
     let browser = Browser::start().await?;
@@ -735,15 +670,7 @@ async fn case_7_76_secret_rotation_with_a_fallback_logs_nobody_out_in_chromium()
     let data = tempfile::tempdir()?;
     let email = "rotate@example.com";
     let password = "rotate password 1";
-    let created = demo_command(data.path())
-        .args(["create-user", email, password])
-        .output()
-        .await?;
-    assert!(
-        created.status.success(),
-        "create-user: {}",
-        String::from_utf8_lossy(&created.stderr)
-    );
+    demo_cli(data.path(), &["create-user", email, password]).await?;
     let server = Server::start_with(data.path(), 0, &[("SECRET_KEY_BASE", &old)]).await?;
     let (base, port) = (server.base.clone(), server.port());
     let first = Browser::start().await?;

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use demo::db::Db;
 use demo::users::throttle::ThrottleConfig;
 use demo::users::{AuthError, RegisterError, Users};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _};
+use tokio::io::AsyncReadExt as _;
+
+mod support;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -229,65 +231,20 @@ async fn case_65_registrations_per_address_are_limited() {
 // The binary
 // ---------------------------------------------------------------------------------------------
 
-/// A `demo` command on `data_dir` with every configuration variable cleared.
+/// A `demo` command on `data_dir` with every configuration variable cleared, on any port.
 fn demo_command(data_dir: &std::path::Path) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_demo"));
-    for var in [
-        "APP_ENV",
-        "PORT",
-        "BIND",
-        "DATABASE_PATH",
-        "DATABASE_URL",
-        "SECURE_COOKIES",
-        "SECRET_KEY_BASE",
-        "REDIS_URL",
-        "PUBLIC_URL",
-        "TRUSTED_PROXIES",
-        "PASSWORD_THREADS",
-        "PASSWORD_QUEUE",
-    ] {
-        command.env_remove(var);
-    }
-    command
-        .env("DATA_DIR", data_dir)
-        .env("PORT", "0")
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
+    let mut command = support::demo_command(data_dir);
+    command.env("PORT", "0");
     command
 }
 
-/// Starts `command` and returns the process and its address once it listens.
-async fn start(mut command: tokio::process::Command) -> (tokio::process::Child, String) {
-    let mut child = command.spawn().expect("spawn demo");
-    let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("piped")).lines();
-    let found = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await.expect("stderr") {
-            eprintln!("[demo] {line}");
-            if let Some(at) = line.find("demo listening on http://") {
-                let rest = &line[at + "demo listening on http://".len()..];
-                return Some(
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-            }
-        }
-        None
-    })
-    .await
-    .expect("the demo did not start in time")
-    .expect("the demo exited before listening");
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            eprintln!("[demo] {line}");
-        }
-    });
-    (child, found)
+/// Starts `command` and returns the process and its address (`host:port`) once it listens.
+async fn start(command: tokio::process::Command) -> (tokio::process::Child, String) {
+    let (child, url) = support::start_demo(command, Duration::from_secs(20))
+        .await
+        .expect("the demo listens");
+    let addr = url.trim_start_matches("http://").to_owned();
+    (child, addr)
 }
 
 /// A raw HTTP/1.1 GET; returns the response head.

@@ -21,6 +21,8 @@ use demo::store::postgres::PgStore;
 use fantoccini::{Client, Locator};
 use livefire_e2e::{Browser, click, expect_js, expect_synced as sync, run_js as js};
 
+mod support;
+
 const WAIT: Duration = Duration::from_secs(15);
 /// The nodes' shared `SECRET_KEY_BASE`: 64 bytes, base64.
 fn secret() -> String {
@@ -117,65 +119,19 @@ impl Node {
     /// Starts the binary on a free port with the shared secret, database and Redis, and waits
     /// until it listens. `extra`: more environment variables.
     async fn start(database_url: &str, redis_url: &str, extra: &[(&str, &str)]) -> Node {
-        use tokio::io::AsyncBufReadExt as _;
         let data = tempfile::tempdir().expect("tempdir");
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_demo"));
-        for var in [
-            "APP_ENV",
-            "BIND",
-            "DATABASE_PATH",
-            "SECURE_COOKIES",
-            "PUBLIC_URL",
-            "TRUSTED_PROXIES",
-            "PASSWORD_THREADS",
-            "PASSWORD_QUEUE",
-            "SESSION_IDLE_TIMEOUT",
-            "SESSION_REISSUE_AFTER",
-            "TOKEN_PURGE_EVERY",
-            "REVALIDATE_EVERY",
-        ] {
-            command.env_remove(var);
-        }
+        let mut command = support::demo_command(data.path());
         command
             .env("PORT", "0")
-            .env("DATA_DIR", data.path())
             .env("SECRET_KEY_BASE", secret())
             .env("DATABASE_URL", database_url)
-            .env("REDIS_URL", redis_url)
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true);
+            .env("REDIS_URL", redis_url);
         for (name, value) in extra {
             command.env(name, value);
         }
-        let mut child = command.spawn().expect("start the demo binary");
-        let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("piped")).lines();
-        let base = tokio::time::timeout(WAIT, async {
-            while let Some(line) = lines.next_line().await.expect("read the log") {
-                eprintln!("[demo] {line}");
-                if let Some(at) = line.find("demo listening on http://") {
-                    let rest = &line[at + "demo listening on ".len()..];
-                    return Some(
-                        rest.split_whitespace()
-                            .next()
-                            .unwrap_or_default()
-                            .to_owned(),
-                    );
-                }
-            }
-            None
-        })
-        .await
-        .expect("the demo listens in time")
-        .expect("the demo exited before listening");
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                eprintln!("[demo] {line}");
-            }
-        });
+        let (child, base) = support::start_demo(command, WAIT)
+            .await
+            .expect("start the demo binary");
         Node {
             _child: child,
             base,
