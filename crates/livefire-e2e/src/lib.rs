@@ -38,7 +38,7 @@
 //! ```
 
 use std::ffi::OsString;
-use std::net::{SocketAddr, TcpListener as StdTcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -110,11 +110,9 @@ pub enum E2eError {
         /// The end of its log file.
         log: String,
     },
-    /// chromedriver did not listen in time.
-    #[error("chromedriver did not listen on 127.0.0.1:{port} within {timeout:?}; its log: {log}")]
+    /// chromedriver did not report a listening port in time.
+    #[error("chromedriver did not start listening within {timeout:?}; its log: {log}")]
     DriverTimeout {
-        /// The port it was told to use.
-        port: u16,
         /// How long we waited.
         timeout: Duration,
         /// The end of its log file.
@@ -193,13 +191,18 @@ impl Browser {
         let chromium = binary("chromium", "LIVEFIRE_CHROMIUM", CHROMIUM)?;
         let chromedriver = binary("chromedriver", "LIVEFIRE_CHROMEDRIVER", CHROMEDRIVER)?;
 
-        // A free port can be taken by someone else between our probe and chromedriver's bind;
-        // chromedriver then exits at once, and we try another port.
+        // chromedriver binds a port of its own choosing (`--port=0`) and prints it, so no other
+        // process can take the port between a probe and its bind. A driver that still dies
+        // while the session is being opened (seen once in CI as "connection refused") is
+        // started again.
         let mut attempt = 0;
         loop {
             attempt += 1;
             match Browser::start_once(&chromium, &chromedriver).await {
-                Err(E2eError::DriverExited { .. }) if attempt < 3 => continue,
+                Err(E2eError::DriverExited { .. } | E2eError::Session(_)) if attempt < 3 => {
+                    tracing::warn!(attempt, "chromedriver session failed to start; retrying");
+                    continue;
+                }
                 other => return other,
             }
         }
@@ -216,12 +219,13 @@ impl Browser {
         std::fs::create_dir_all(&profile)?;
         let log_path = browser.root.join("chromedriver.log");
 
-        let port = free_port()?;
+        let out_path = browser.root.join("chromedriver.out");
         let child = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
+            .arg("--port=0")
             .arg(format!("--log-path={}", log_path.display()))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            // Where it prints "… started successfully on port N."
+            .stdout(std::fs::File::create(&out_path)?)
             .stderr(Stdio::null())
             // Its own process group, so that drop can kill the browser it launches as well.
             .process_group(0)
@@ -230,8 +234,14 @@ impl Browser {
         browser.driver = Some(child);
 
         let deadline = Instant::now() + DRIVER_START_TIMEOUT;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        loop {
+        let port = loop {
+            if let Some(port) = std::fs::read_to_string(&out_path)
+                .ok()
+                .as_deref()
+                .and_then(driver_port)
+            {
+                break port;
+            }
             if let Some(driver) = browser.driver.as_mut()
                 && let Some(status) = driver.try_wait()?
             {
@@ -240,18 +250,14 @@ impl Browser {
                     log: log_tail(&log_path),
                 });
             }
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                break;
-            }
             if Instant::now() >= deadline {
                 return Err(E2eError::DriverTimeout {
-                    port,
                     timeout: DRIVER_START_TIMEOUT,
                     log: log_tail(&log_path),
                 });
             }
             tokio::time::sleep(POLL).await;
-        }
+        };
 
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
@@ -746,9 +752,11 @@ fn binary(what: &'static str, env: &'static str, default: &str) -> Result<PathBu
     }
 }
 
-fn free_port() -> std::io::Result<u16> {
-    let listener = StdTcpListener::bind(("127.0.0.1", 0))?;
-    Ok(listener.local_addr()?.port())
+/// The port in chromedriver's start-up line, "ChromeDriver was started successfully on port N."
+fn driver_port(stdout: &str) -> Option<u16> {
+    let rest = stdout.split("started successfully on port ").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().filter(|port| *port != 0)
 }
 
 fn unique_temp_dir() -> std::io::Result<PathBuf> {
@@ -796,6 +804,22 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("/nonexistent/chromium"), "{text}");
+    }
+
+    #[test]
+    fn the_driver_port_is_read_from_its_start_up_line() {
+        let out = "Starting ChromeDriver 156.0 (abc) on port 0\nOnly local connections are \
+                   allowed.\nChromeDriver was started successfully on port 42641.\n";
+        assert_eq!(driver_port(out), Some(42641));
+        assert_eq!(
+            driver_port("Starting ChromeDriver 156.0 (abc) on port 0\n"),
+            None
+        );
+        assert_eq!(
+            driver_port("ChromeDriver was started successfully on port "),
+            None
+        );
+        assert_eq!(driver_port("was started successfully on port 0."), None);
     }
 
     /// Pids of live processes whose command line mentions `needle`.
