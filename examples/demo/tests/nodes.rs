@@ -61,12 +61,24 @@ struct Redis {
 }
 
 impl Redis {
+    /// Starts it on a free port. The port is probed free and then handed to `redis-server`, so
+    /// another socket can take it in between; the server then exits, and another port is tried.
     async fn start() -> Redis {
+        for _ in 0..3 {
+            if let Some(redis) = Redis::start_once().await {
+                return redis;
+            }
+        }
+        panic!("redis-server exited three times before listening (ports taken?)");
+    }
+
+    /// `None` when the server exited before listening.
+    async fn start_once() -> Option<Redis> {
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             listener.local_addr().expect("address").port()
         };
-        let child = tokio::process::Command::new("redis-server")
+        let mut child = tokio::process::Command::new("redis-server")
             .args([
                 "--bind",
                 "127.0.0.1",
@@ -87,20 +99,35 @@ impl Redis {
                 )
             });
         let deadline = Instant::now() + WAIT;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
+        let mut stream = loop {
+            if child.try_wait().expect("redis-server status").is_some() {
+                return None;
+            }
+            if let Ok(stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                break stream;
+            }
             assert!(
                 Instant::now() < deadline,
                 "redis-server did not listen on {port}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        // The connect may have reached another socket that took the port: ours answers PING.
+        let pong = async {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            stream.write_all(b"PING\r\n").await.ok()?;
+            let mut reply = [0u8; 7];
+            stream.read_exact(&mut reply).await.ok()?;
+            Some(reply == *b"+PONG\r\n")
+        };
+        if tokio::time::timeout(Duration::from_secs(2), pong).await != Ok(Some(true)) {
+            let _ = child.kill().await;
+            return None;
         }
-        Redis {
+        Some(Redis {
             child,
             url: format!("redis://127.0.0.1:{port}/"),
-        }
+        })
     }
 
     async fn stop(&mut self) {
