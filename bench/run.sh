@@ -36,49 +36,44 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
   "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), open files $(ulimit -n)," \
   "load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# `--scenario attack`: the demo app (examples/demo, release) under login floods and idle
-# half-open connections; no peers and none of the other measurements (bench/src/attack.rs).
+# `--scenario NAME` runs that scenario alone (no peers, none of the other measurements);
+# without it, the comparison with the peers runs.
 SCENARIO=compare
 PREV=
 for ARG in "$@"; do
   if [ "$PREV" = --scenario ]; then SCENARIO=$ARG; fi
   PREV=$ARG
 done
-if [ "$SCENARIO" = attack ]; then
-  echo "== building the demo app (examples/demo) and the load generator (release)"
-  cargo build --release -p demo -p livefire-bench
-  echo "== running the attack scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
-  exec "$ROOT/target/release/livefire-bench" run --demo "$ROOT/target/release/demo" "$@"
-fi
-
-# `--scenario revalidate`: the demo's login store and revalidation check behind N real live
-# sockets (bench/revalidate-server); no peers (bench/src/revalidate.rs).
-if [ "$SCENARIO" = revalidate ]; then
-  echo "== building the revalidation server (bench/revalidate-server) and the load generator (release)"
-  cargo build --release -p bench-revalidate-server -p livefire-bench
-  echo "== running the revalidate scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
-  exec "$ROOT/target/release/livefire-bench" run --server "$ROOT/target/release/bench-revalidate-server" "$@"
-fi
-
-# `--scenario upload` / `--scenario nested`: bench/parity-server's /upload and /nested pages
-# (bench/src/upload.rs, bench/src/nested.rs); no peers. Ports 4610 and 4620-4621 unless
-# --port-base is given.
-if [ "$SCENARIO" = upload ] || [ "$SCENARIO" = nested ]; then
-  echo "== building the parity server (bench/parity-server) and the load generator (release)"
-  cargo build --release -p bench-parity-server -p livefire-bench
+# A scenario of its own: build its server (package, what it is) and the load generator, then
+# hand over to the generator with the flag that names the server binary.
+run_scenario() {
+  local package=$1 what=$2 flag=$3
+  echo "== building $what and the load generator (release)"
+  cargo build --release -p "$package" -p livefire-bench
   echo "== running the $SCENARIO scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
-  exec "$ROOT/target/release/livefire-bench" run --parity "$ROOT/target/release/bench-parity-server" "$@"
-fi
-
-# `--scenario longpoll`: the counter server (bench/counter-server) over `/live/longpoll` and
-# `/live/websocket` side by side; no peers (bench/src/longpoll.rs). Ports from 4700 unless
-# `--port-base` is given.
-if [ "$SCENARIO" = longpoll ]; then
-  echo "== building the counter server (bench/counter-server) and the load generator (release)"
-  cargo build --release -p bench-counter-server -p livefire-bench
-  echo "== running the longpoll scenario (load $(cut -d' ' -f1-3 /proc/loadavg))"
-  exec "$ROOT/target/release/livefire-bench" run --livefire "$ROOT/target/release/bench-counter-server" "$@"
-fi
+  exec "$ROOT/target/release/livefire-bench" run "$flag" "$ROOT/target/release/$package" "${@:4}"
+}
+case "$SCENARIO" in
+  # `--scenario attack`: the demo app (examples/demo, release) under login floods and idle
+  # half-open connections (bench/src/attack.rs).
+  attack) run_scenario demo "the demo app (examples/demo)" --demo "$@" ;;
+  # `--scenario revalidate`: the demo's login store and revalidation check behind N real live
+  # sockets (bench/revalidate-server; bench/src/revalidate.rs).
+  revalidate)
+    run_scenario bench-revalidate-server "the revalidation server (bench/revalidate-server)" \
+      --server "$@" ;;
+  # `--scenario upload` / `--scenario nested`: bench/parity-server's /upload and /nested pages
+  # (bench/src/upload.rs, bench/src/nested.rs). Ports 4610 and 4620-4621 unless --port-base
+  # is given.
+  upload | nested)
+    run_scenario bench-parity-server "the parity server (bench/parity-server)" --parity "$@" ;;
+  # `--scenario longpoll`: the counter server (bench/counter-server) over `/live/longpoll` and
+  # `/live/websocket` side by side (bench/src/longpoll.rs). Ports from 4700 unless
+  # `--port-base` is given.
+  longpoll)
+    run_scenario bench-counter-server "the counter server (bench/counter-server)" \
+      --livefire "$@" ;;
+esac
 
 echo "== building livefire's benchmark servers (bench/counter-server, bench/parity-server) and the load generator (release)"
 cargo build --release -p bench-counter-server -p bench-parity-server -p livefire-bench

@@ -137,7 +137,7 @@ impl Cfg {
             "halfopen_hold_secs": self.halfopen_hold_secs,
             "password_threads": std::env::var("PASSWORD_THREADS").ok(),
             "password_queue": std::env::var("PASSWORD_QUEUE").ok(),
-            "loadavg_at_start": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+            "loadavg_at_start": crate::report::loadavg(),
         })
     }
 }

@@ -638,6 +638,30 @@ pub struct Handle {
     pub tx: mpsc::Sender<Cmd>,
 }
 
+/// The open-loop senders' pick: offers one click to a session chosen by the xorshift state
+/// `rng`, trying up to 8 sessions while the chosen one's queue is full. False if none took it
+/// (the click is then not sent, and not counted).
+pub fn offer_click(
+    handles: &[Handle],
+    rng: &mut u64,
+    done: &mpsc::UnboundedSender<io::Result<Sample>>,
+) -> bool {
+    for _ in 0..8 {
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        let h = &handles[(*rng % handles.len() as u64) as usize];
+        let cmd = Cmd::Click {
+            form: false,
+            done: done.clone(),
+        };
+        if h.tx.try_send(cmd).is_ok() {
+            return true;
+        }
+    }
+    false
+}
+
 /// Runs `session` in its own task: answers commands, heartbeats every 30 s, reads (and drops)
 /// server pushes while idle.
 pub fn spawn(mut session: Session) -> Handle {

@@ -722,19 +722,8 @@ async fn interleaved_rate(
         if handles.is_empty() {
             continue;
         }
-        for _ in 0..8 {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            let h = &handles[(rng % handles.len() as u64) as usize];
-            let cmd = Cmd::Click {
-                form: false,
-                done: tx.clone(),
-            };
-            if h.tx.try_send(cmd).is_ok() {
-                sent[side] += 1;
-                break;
-            }
+        if client::offer_click(handles, &mut rng, tx) {
+            sent[side] += 1;
         }
     }
     drop((tx_lp, tx_ws));
@@ -1145,7 +1134,7 @@ pub fn table(doc: &Value) -> String {
 /// failed or a click went unanswered.
 pub async fn run(cfg: &Cfg, work: &str, open_files: Option<usize>) -> bool {
     let started = SystemTime::now();
-    let load_start = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load_start = crate::report::loadavg();
     let mut cfg = cfg.clone();
     // Descriptors: a long-poll session is two connections (poll, POST) here and two in the
     // server; a WebSocket session and a reference keep-alive connection one and one.
@@ -1180,8 +1169,8 @@ pub async fn run(cfg: &Cfg, work: &str, open_files: Option<usize>) -> bool {
             .unwrap_or(0),
         "machine": {
             "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-            "loadavg_start": load_start.trim(),
-            "loadavg_end": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+            "loadavg_start": load_start,
+            "loadavg_end": crate::report::loadavg(),
         },
         "config": {
             "sessions_per_transport": cfg.sessions,

@@ -600,19 +600,8 @@ async fn rate_latency(handles: &[Handle], rate: f64, secs: f64) -> (Latency, usi
     let mut sent = 0usize;
     for k in 0..total {
         sleep_until(start + Duration::from_secs_f64(k as f64 / rate)).await;
-        for _ in 0..8 {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            let h = &handles[(rng % handles.len() as u64) as usize];
-            let cmd = Cmd::Click {
-                form: false,
-                done: tx.clone(),
-            };
-            if h.tx.try_send(cmd).is_ok() {
-                sent += 1;
-                break;
-            }
+        if client::offer_click(handles, &mut rng, &tx) {
+            sent += 1;
         }
     }
     drop(tx);

@@ -297,14 +297,7 @@ pub async fn run(cfg: &Cfg, work: &str) -> bool {
         log(&format!("memory per child: {per_child:.1} KiB"));
     }
     doc.insert("levels".into(), Value::Array(levels));
-    doc.insert(
-        "loadavg_after".into(),
-        json!(
-            std::fs::read_to_string("/proc/loadavg")
-                .unwrap_or_default()
-                .trim()
-        ),
-    );
+    doc.insert("loadavg_after".into(), json!(crate::report::loadavg()));
     let doc = Value::Object(doc);
     let table = table(&doc);
     println!("{table}");

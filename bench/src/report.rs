@@ -27,7 +27,7 @@ fn machine() -> Value {
         "cpu_model": model,
         "mem_total_gib": mem_kib as f64 / (1024.0 * 1024.0),
         "kernel": kernel.trim(),
-        "loadavg_at_end": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        "loadavg_at_end": loadavg(),
     })
 }
 
@@ -56,6 +56,15 @@ fn utc(t: SystemTime) -> String {
     )
 }
 
+/// This machine's load averages and run-queue figures (`/proc/loadavg`), trimmed; empty if
+/// unreadable.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
 /// The first fields of a scenario's results: its name, when it started (Unix seconds) and the
 /// machine (cores, load average before the run).
 pub fn scenario_header(scenario: &str, started: SystemTime) -> Map<String, Value> {
@@ -74,7 +83,7 @@ pub fn scenario_header(scenario: &str, started: SystemTime) -> Map<String, Value
         "machine".into(),
         json!({
             "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-            "loadavg_before": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+            "loadavg_before": loadavg(),
         }),
     );
     doc

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::client::{self, Flavor, Handle, Opener, Target, source_ip};
@@ -338,6 +338,7 @@ pub fn table(levels: &[Value]) -> String {
 /// level failed.
 pub async fn run(cfg: &Cfg, work: &str, open_files: Option<usize>) -> bool {
     let started = SystemTime::now();
+    let mut doc = crate::report::scenario_header("revalidate", started);
     let mut ok = true;
     let mut levels = Vec::new();
     let mut port = cfg.port_base;
@@ -374,22 +375,7 @@ pub async fn run(cfg: &Cfg, work: &str, open_files: Option<usize>) -> bool {
     }
     let table = table(&levels);
     println!("{table}");
-    let machine = json!({
-        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-        "loadavg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
-    });
-    let mut doc = Map::new();
-    doc.insert("scenario".into(), json!("revalidate"));
-    doc.insert(
-        "started_unix".into(),
-        json!(
-            started
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0)
-        ),
-    );
-    doc.insert("machine".into(), machine);
+    doc.insert("loadavg_after".into(), json!(crate::report::loadavg()));
     doc.insert("levels".into(), Value::Array(levels));
     crate::write_results(&cfg.out, &Value::Object(doc), &table, log);
     ok

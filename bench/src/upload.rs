@@ -415,14 +415,7 @@ pub async fn run(cfg: &Cfg, work: &str) -> bool {
             false
         }
     };
-    doc.insert(
-        "loadavg_after".into(),
-        json!(
-            std::fs::read_to_string("/proc/loadavg")
-                .unwrap_or_default()
-                .trim()
-        ),
-    );
+    doc.insert("loadavg_after".into(), json!(crate::report::loadavg()));
     let _ = std::fs::remove_dir_all(&dir);
     let doc = Value::Object(doc);
     let table = table(&doc);
