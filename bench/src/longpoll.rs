@@ -33,6 +33,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::client::{self, Cmd, Flavor, Handle, Opener, Sample, Target, source_ip};
 use crate::http::{self, LivePage, Req};
+use crate::open;
 use crate::server::{Server, Spec};
 use crate::stats::Latency;
 
@@ -584,73 +585,8 @@ pub fn spawn(mut session: LpSession) -> Handle {
     Handle { tx }
 }
 
-struct Opened<T> {
-    items: Vec<T>,
-    failed: usize,
-    first_error: Option<String>,
-    secs: f64,
-}
-
-/// Opens `count` sessions with `open` (worker index, session index), `concurrency` at a time.
-async fn open_many<T, F, Fut>(count: usize, concurrency: usize, open: F) -> Opened<T>
-where
-    T: Send + 'static,
-    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = io::Result<T>> + Send,
-{
-    let start = Instant::now();
-    let next = Arc::new(AtomicUsize::new(0));
-    let failed = Arc::new(AtomicUsize::new(0));
-    let items = Arc::new(Mutex::new(Vec::with_capacity(count)));
-    let first_error = Arc::new(Mutex::new(None::<String>));
-    let open = Arc::new(open);
-    let mut workers = Vec::new();
-    for w in 0..concurrency.min(count) {
-        let (next, failed, items, first_error, open) = (
-            next.clone(),
-            failed.clone(),
-            items.clone(),
-            first_error.clone(),
-            open.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= count {
-                    break;
-                }
-                match open(w, i).await {
-                    Ok(item) => items.lock().unwrap_or_else(|e| e.into_inner()).push(item),
-                    Err(e) => {
-                        let n = failed.fetch_add(1, Ordering::Relaxed) + 1;
-                        first_error
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .get_or_insert_with(|| e.to_string());
-                        if n > count / 50 + 20 {
-                            next.fetch_add(count, Ordering::Relaxed);
-                            break;
-                        }
-                    }
-                }
-            }
-        }));
-    }
-    for w in workers {
-        let _ = w.await;
-    }
-    let items = std::mem::take(&mut *items.lock().unwrap_or_else(|e| e.into_inner()));
-    let first_error = first_error.lock().unwrap_or_else(|e| e.into_inner()).take();
-    Opened {
-        items,
-        failed: failed.load(Ordering::Relaxed),
-        first_error,
-        secs: start.elapsed().as_secs_f64(),
-    }
-}
-
 /// `count` joined long-poll sessions, running in their own tasks.
-async fn open_longpolls(port: u16, first: usize, count: usize, cfg: &Cfg) -> Opened<Handle> {
+async fn open_longpolls(port: u16, first: usize, count: usize, cfg: &Cfg) -> open::Opened<Handle> {
     let spread = cfg.spread;
     // One opener (keep-alive dead-render connection) per worker.
     let openers: Arc<Vec<tokio::sync::Mutex<LpOpener>>> = Arc::new(
@@ -658,39 +594,11 @@ async fn open_longpolls(port: u16, first: usize, count: usize, cfg: &Cfg) -> Ope
             .map(|w| tokio::sync::Mutex::new(LpOpener::new(port, source_ip(first + w, spread))))
             .collect(),
     );
-    open_many(count, cfg.concurrency, move |w, i| {
+    open::open_many(count, cfg.concurrency, None, move |w, i| {
         let openers = openers.clone();
         async move {
             let mut opener = openers[w].lock().await;
             opener.open(source_ip(first + i, spread)).await.map(spawn)
-        }
-    })
-    .await
-}
-
-/// `count` joined WebSocket sessions (the existing client), running in their own tasks.
-async fn open_websockets(
-    target: &Arc<Target>,
-    first: usize,
-    count: usize,
-    cfg: &Cfg,
-) -> Opened<Handle> {
-    let spread = cfg.spread;
-    let openers: Arc<Vec<tokio::sync::Mutex<Opener>>> = Arc::new(
-        (0..cfg.concurrency)
-            .map(|w| {
-                tokio::sync::Mutex::new(Opener::new(target.clone(), source_ip(first + w, spread)))
-            })
-            .collect(),
-    );
-    open_many(count, cfg.concurrency, move |w, i| {
-        let openers = openers.clone();
-        async move {
-            let mut opener = openers[w].lock().await;
-            opener
-                .open(1, source_ip(first + i, spread))
-                .await
-                .map(client::spawn)
         }
     })
     .await
@@ -878,7 +786,15 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
     }
     // 2. Memory per idle session: warm-up of both, RSS, N long polls, RSS, N WebSockets, RSS.
     let warm_lp = open_longpolls(port, 0, cfg.warmup, cfg).await;
-    let warm_ws = open_websockets(&target, 0, cfg.warmup, cfg).await;
+    let warm_ws = open::open_sessions(
+        &target,
+        0,
+        cfg.warmup,
+        1,
+        (cfg.concurrency, cfg.spread),
+        None,
+    )
+    .await;
     if warm_lp.items.is_empty() || warm_ws.items.is_empty() {
         return Err(err(format!(
             "warm-up failed: long poll {:?}, WebSocket {:?}",
@@ -888,7 +804,15 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
     let rss0 = server.settled_rss_kib().await?;
     let lps = open_longpolls(port, cfg.warmup, cfg.sessions, cfg).await;
     let rss1 = server.settled_rss_kib().await?;
-    let wss = open_websockets(&target, cfg.warmup, cfg.sessions, cfg).await;
+    let wss = open::open_sessions(
+        &target,
+        cfg.warmup,
+        cfg.sessions,
+        1,
+        (cfg.concurrency, cfg.spread),
+        None,
+    )
+    .await;
     let rss2 = server.settled_rss_kib().await?;
     let spread = cfg.spread;
     let per = |after: u64, before: u64, n: usize| {
@@ -904,14 +828,19 @@ async fn measure(cfg: &Cfg, port: u16, work: &str) -> io::Result<Value> {
     );
     // For reference: an idle keep-alive HTTP connection after one dead render (a long-poll
     // session holds two, one with a poll in flight).
-    let conns = open_many(cfg.sessions, cfg.concurrency, move |_, i| async move {
-        let mut stream = http::connect(source_ip(i, spread), port).await?;
-        let res = http::get(&mut stream, port, "/", None).await?;
-        if res.status != 200 || res.close {
-            return Err(err(format!("GET /: {} (close: {})", res.status, res.close)));
-        }
-        Ok(stream)
-    })
+    let conns = open::open_many(
+        cfg.sessions,
+        cfg.concurrency,
+        None,
+        move |_, i| async move {
+            let mut stream = http::connect(source_ip(i, spread), port).await?;
+            let res = http::get(&mut stream, port, "/", None).await?;
+            if res.status != 200 || res.close {
+                return Err(err(format!("GET /: {} (close: {})", res.status, res.close)));
+            }
+            Ok(stream)
+        },
+    )
     .await;
     let rss3 = server.settled_rss_kib().await?;
     let conns_ok = conns.items.len();

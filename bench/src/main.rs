@@ -8,6 +8,7 @@ mod client;
 mod http;
 mod longpoll;
 mod nested;
+mod open;
 mod parity;
 mod report;
 mod revalidate;
@@ -17,8 +18,7 @@ mod upload;
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::client::{Cmd, Flavor, Handle, Opener, Target, source_ip};
+use crate::open::Opened;
 use crate::server::{Server, Spec};
 use crate::stats::Latency;
 
@@ -512,83 +513,24 @@ impl Ports {
     }
 }
 
-struct Opened {
-    handles: Vec<Handle>,
-    ok: usize,
-    failed: usize,
-    secs: f64,
-    first_error: Option<String>,
-}
-
-/// Opens `count` sessions (`views` live views each), `cfg.concurrency` at a time.
+/// Opens `count` sessions (`views` live views each), `cfg.concurrency` at a time, none after
+/// the run's deadline.
 async fn open_many(
     target: &Arc<Target>,
     first: usize,
     count: usize,
     views: usize,
     cfg: &Cfg,
-) -> Opened {
-    let next = Arc::new(AtomicUsize::new(0));
-    let failed = Arc::new(AtomicUsize::new(0));
-    let handles = Arc::new(Mutex::new(Vec::with_capacity(count)));
-    let first_error = Arc::new(Mutex::new(None::<String>));
-    let deadline = cfg.deadline;
-    let start = Instant::now();
-    let mut workers = Vec::new();
-    for w in 0..cfg.concurrency.min(count.max(1)) {
-        let target = target.clone();
-        let (next, failed, handles, first_error) = (
-            next.clone(),
-            failed.clone(),
-            handles.clone(),
-            first_error.clone(),
-        );
-        let spread = cfg.spread;
-        workers.push(tokio::spawn(async move {
-            let mut opener = Opener::new(target, source_ip(first + w, spread));
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= count || Instant::now() > deadline {
-                    break;
-                }
-                match opener.open(views, source_ip(first + i, spread)).await {
-                    Ok(session) => {
-                        let handle = client::spawn(session);
-                        handles
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push(handle);
-                    }
-                    Err(e) => {
-                        let n = failed.fetch_add(1, Ordering::Relaxed) + 1;
-                        first_error
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .get_or_insert_with(|| e.to_string());
-                        if n > count / 50 + 20 {
-                            // Give up on this batch: the server is refusing or overloaded.
-                            next.fetch_add(count, Ordering::Relaxed);
-                            break;
-                        }
-                    }
-                }
-            }
-            opener.close_http();
-        }));
-    }
-    for w in workers {
-        let _ = w.await;
-    }
-    let secs = start.elapsed().as_secs_f64();
-    let handles = std::mem::take(&mut *handles.lock().unwrap_or_else(|e| e.into_inner()));
-    let first_error = first_error.lock().unwrap_or_else(|e| e.into_inner()).take();
-    Opened {
-        ok: handles.len(),
-        failed: failed.load(Ordering::Relaxed),
-        handles,
-        secs,
-        first_error,
-    }
+) -> Opened<Handle> {
+    open::open_sessions(
+        target,
+        first,
+        count,
+        views,
+        (cfg.concurrency.max(1), cfg.spread),
+        Some(cfg.deadline),
+    )
+    .await
 }
 
 /// Clicks spread over `handles` at `rate` per second for `secs` (open loop).
@@ -739,7 +681,7 @@ async fn single_session(
     let first = client::spawn(session);
     let more = open_many(target, 10, cfg.sat_clients.saturating_sub(1), 1, cfg).await;
     let mut handles = vec![first];
-    handles.extend(more.handles);
+    handles.extend(more.items);
     let sat = saturate(&handles, cfg.sat_secs, &server).await;
     log(&format!("{}: saturation: {}", c.name, sat));
     res.insert("saturation".into(), sat);
@@ -766,7 +708,7 @@ async fn memory_run(
     )?;
     let warm_sockets = cfg.warmup.div_ceil(views);
     let warm = open_many(target, 0, warm_sockets, views, cfg).await;
-    if warm.ok == 0 {
+    if warm.items.is_empty() {
         return Err(io::Error::other(format!(
             "warm-up failed: {:?}",
             warm.first_error
@@ -775,7 +717,7 @@ async fn memory_run(
     let rss0 = server.settled_rss_kib().await?;
     let opened = open_many(target, warm_sockets, n, views, cfg).await;
     let rss1 = server.settled_rss_kib().await?;
-    let live_views = opened.ok * views;
+    let live_views = opened.items.len() * views;
     let per_view = if live_views > 0 {
         (rss1.saturating_sub(rss0) * 1024) as f64 / live_views as f64
     } else {
@@ -783,25 +725,33 @@ async fn memory_run(
     };
     log(&format!(
         "{}: {} sockets x {views} views: {} ok, {} failed ({:?}) in {:.1} s; RSS {} -> {} KiB: {:.0} B/view",
-        c.name, n, opened.ok, opened.failed, opened.first_error, opened.secs, rss0, rss1, per_view
+        c.name,
+        n,
+        opened.items.len(),
+        opened.failed,
+        opened.first_error,
+        opened.secs,
+        rss0,
+        rss1,
+        per_view
     ));
     let mut out = json!({
         "sockets_requested": n,
         "views_per_socket": views,
-        "sockets_ok": opened.ok,
+        "sockets_ok": opened.items.len(),
         "views_ok": live_views,
         "failed": opened.failed,
         "first_error": opened.first_error,
-        "warmup_views": warm.ok * views,
+        "warmup_views": warm.items.len() * views,
         "rss_before_kib": rss0,
         "rss_after_kib": rss1,
         "bytes_per_view": per_view,
         "open_secs": opened.secs,
-        "sessions_per_sec": opened.ok as f64 / opened.secs,
+        "sessions_per_sec": opened.items.len() as f64 / opened.secs,
         "views_per_sec": live_views as f64 / opened.secs,
     });
-    if with_latency && opened.ok > 0 {
-        let (lat, errors) = rate_latency(&opened.handles, cfg.rate, cfg.rate_secs).await;
+    if with_latency && !opened.items.is_empty() {
+        let (lat, errors) = rate_latency(&opened.items, cfg.rate, cfg.rate_secs).await;
         log(&format!(
             "{}: at {} sessions, {} clicks/s: p50 {:.3} ms p99 {:.3} ms max {:.3} ms ({} errors)",
             c.name, live_views, cfg.rate, lat.p50_ms, lat.p99_ms, lat.max_ms, errors
@@ -810,8 +760,8 @@ async fn memory_run(
         out["latency"]["rate_per_sec"] = json!(cfg.rate);
         out["latency"]["errors"] = json!(errors);
     }
-    drop(opened.handles);
-    drop(warm.handles);
+    drop(opened.items);
+    drop(warm.items);
     drop(server);
     Ok(out)
 }
@@ -887,7 +837,7 @@ async fn fanout_run(c: &Contender, target: &Arc<Target>, cfg: &Cfg, n: usize) ->
         &format!("{}/{}-fanout-{n}.log", work_dir(), c.name),
     )?;
     let opened = open_many(target, 0, n, 1, cfg).await;
-    if opened.ok == 0 {
+    if opened.items.is_empty() {
         return Err(io::Error::other(format!(
             "no session opened: {:?}",
             opened.first_error
@@ -895,7 +845,7 @@ async fn fanout_run(c: &Contender, target: &Arc<Target>, cfg: &Cfg, n: usize) ->
     }
     let (arr_tx, mut arr_rx) = mpsc::unbounded_channel();
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
-    for h in &opened.handles {
+    for h in &opened.items {
         let cmd = Cmd::Watch {
             arrivals: arr_tx.clone(),
             ready: ready_tx.clone(),
@@ -904,7 +854,7 @@ async fn fanout_run(c: &Contender, target: &Arc<Target>, cfg: &Cfg, n: usize) ->
     }
     drop(ready_tx);
     let mut watching = 0;
-    while watching < opened.ok {
+    while watching < opened.items.len() {
         match timeout(Duration::from_secs(30), ready_rx.recv()).await {
             Ok(Some(())) => watching += 1,
             _ => break,
@@ -962,7 +912,7 @@ async fn fanout_run(c: &Contender, target: &Arc<Target>, cfg: &Cfg, n: usize) ->
         out["median"]["all_delivered_ms"],
         rounds.len()
     ));
-    drop(opened.handles);
+    drop(opened.items);
     drop(server);
     Ok(out)
 }

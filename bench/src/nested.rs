@@ -17,8 +17,6 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use serde_json::{Value, json};
@@ -127,49 +125,31 @@ async fn open_page(port: u16, children: usize, src: usize) -> io::Result<(Raw, f
     Ok((raw, t0.elapsed().as_secs_f64() * 1e3))
 }
 
-/// Opens `count` pages, `concurrency` at a time, and keeps them open (their tasks).
+/// Opens `count` pages, `concurrency` at a time, and keeps them open (their tasks). Fails if
+/// any page failed to open (and closes the others).
 async fn open_many(
     port: u16,
     children: usize,
     count: usize,
     concurrency: usize,
 ) -> io::Result<Vec<JoinHandle<()>>> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut workers = Vec::new();
-    for _ in 0..concurrency.min(count.max(1)) {
-        let next = next.clone();
-        workers.push(tokio::spawn(async move {
-            let mut held = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= count {
-                    return Ok::<_, io::Error>(held);
-                }
-                let (raw, _) = open_page(port, children, i).await?;
-                held.push(raw.hold());
-            }
-        }));
-    }
-    let mut held = Vec::with_capacity(count);
-    let mut first_error = None;
-    for w in workers {
-        match w.await {
-            Ok(Ok(h)) => held.extend(h),
-            Ok(Err(e)) => {
-                first_error.get_or_insert(e);
-            }
-            Err(e) => {
-                first_error.get_or_insert(io::Error::other(e));
-            }
-        }
-    }
-    if let Some(e) = first_error {
-        for h in held {
+    let opened = crate::open::open_many(count, concurrency.max(1), None, move |_, i| async move {
+        open_page(port, children, i)
+            .await
+            .map(|(raw, _)| raw.hold())
+    })
+    .await;
+    if opened.failed > 0 {
+        for h in opened.items {
             h.abort();
         }
-        return Err(e);
+        return Err(err(format!(
+            "{} of {count} pages failed to open; the first: {}",
+            opened.failed,
+            opened.first_error.unwrap_or_default()
+        )));
     }
-    Ok(held)
+    Ok(opened.items)
 }
 
 async fn start(cfg: &Cfg, children: usize, port: u16, work: &str) -> io::Result<Server> {

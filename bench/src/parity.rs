@@ -168,10 +168,11 @@ pub async fn stream_run(parity: &Spec, cfg: &Cfg, ports: &mut Ports) -> io::Resu
     let server = Server::start(&spec, port, &log_file)?;
     let views = cfg.stream_views.max(1);
     let opened = open_many(&target(port, "/stream"), 0, views, 1, cfg).await;
-    if opened.ok != views {
+    if opened.items.len() != views {
         return Err(bad(format!(
             "{} of {views} stream views opened: {:?}",
-            opened.ok, opened.first_error
+            opened.items.len(),
+            opened.first_error
         )));
     }
     let rss0 = server.settled_rss_kib().await?;
@@ -183,7 +184,7 @@ pub async fn stream_run(parity: &Spec, cfg: &Cfg, ports: &mut Ports) -> io::Resu
     let mut ns = Vec::with_capacity(views * batches);
     let mut frame_bytes = Vec::with_capacity(views * batches);
     let started = tokio::time::Instant::now();
-    for handle in &opened.handles {
+    for handle in &opened.items {
         for _ in 0..batches {
             let sample = push(handle, insert.clone()).await?;
             ns.push(sample.rtt.as_nanos() as u64);
@@ -195,11 +196,11 @@ pub async fn stream_run(parity: &Spec, cfg: &Cfg, ports: &mut Ports) -> io::Resu
 
     let reset = json!({"type": "click", "event": "reset", "value": {"value": ""}});
     let mut reset_bytes = 0;
-    for handle in &opened.handles {
+    for handle in &opened.items {
         reset_bytes = push(handle, reset.clone()).await?.bytes;
     }
     let rss2 = server.settled_rss_kib().await?;
-    drop(opened.handles);
+    drop(opened.items);
     drop(server);
 
     let per_view = |after: u64| (after as f64 - rss0 as f64) * 1024.0 / views as f64;
