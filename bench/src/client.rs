@@ -100,17 +100,15 @@ pub struct Session {
 #[derive(Debug)]
 pub struct Opener {
     target: Arc<Target>,
-    src: Ipv4Addr,
-    http: Option<TcpStream>,
+    http: http::KeepAlive,
     keep_join_reply: bool,
 }
 
 impl Opener {
     pub fn new(target: Arc<Target>, src: Ipv4Addr) -> Self {
         Self {
+            http: http::KeepAlive::new(src, target.port),
             target,
-            src,
-            http: None,
             keep_join_reply: false,
         }
     }
@@ -123,33 +121,11 @@ impl Opener {
 
     /// Drops the keep-alive HTTP connection.
     pub fn close_http(&mut self) {
-        self.http = None;
+        self.http.close();
     }
 
     async fn get(&mut self, path: &str, cookie: Option<&str>) -> io::Result<http::Response> {
-        for attempt in 0..2 {
-            if self.http.is_none() {
-                self.http = Some(http::connect(self.src, self.target.port).await?);
-            }
-            let Some(stream) = self.http.as_mut() else {
-                continue;
-            };
-            match http::get(stream, self.target.port, path, cookie).await {
-                Ok(res) => {
-                    if res.close {
-                        self.http = None;
-                    }
-                    return Ok(res);
-                }
-                Err(e) => {
-                    self.http = None;
-                    if attempt == 1 {
-                        return Err(e);
-                    }
-                }
-            }
-        }
-        Err(err("unreachable"))
+        self.http.send(&http::Req::get(path, cookie)).await
     }
 
     /// Dead render(s), WebSocket from `ws_src`, join of `views` live views on that socket.

@@ -76,6 +76,59 @@ pub async fn post(stream: &mut TcpStream, port: u16, path: &str) -> io::Result<R
     request(stream, port, &req).await
 }
 
+/// One keep-alive HTTP connection from a given source address, reopened when the server
+/// closed it.
+#[derive(Debug)]
+pub struct KeepAlive {
+    src: Ipv4Addr,
+    port: u16,
+    stream: Option<TcpStream>,
+}
+
+impl KeepAlive {
+    pub fn new(src: Ipv4Addr, port: u16) -> Self {
+        Self {
+            src,
+            port,
+            stream: None,
+        }
+    }
+
+    /// Drops the connection (the next request opens a new one).
+    pub fn close(&mut self) {
+        self.stream = None;
+    }
+
+    /// Sends `req`; a kept-alive connection the server closed in the meantime fails at once,
+    /// so that failure is retried once on a fresh connection, as browsers do.
+    pub async fn send(&mut self, req: &Req<'_>) -> io::Result<Response> {
+        for attempt in 0..2 {
+            let reused = self.stream.is_some();
+            if !reused {
+                self.stream = Some(connect(self.src, self.port).await?);
+            }
+            let Some(stream) = self.stream.as_mut() else {
+                continue;
+            };
+            match request(stream, self.port, req).await {
+                Ok(res) => {
+                    if res.close {
+                        self.stream = None;
+                    }
+                    return Ok(res);
+                }
+                Err(e) => {
+                    self.stream = None;
+                    if !reused || attempt == 1 {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Err(io::Error::other("unreachable"))
+    }
+}
+
 /// One request: method, path, headers a browser's `fetch`/XHR would send, body.
 #[derive(Debug, Clone, Copy)]
 pub struct Req<'a> {

@@ -26,13 +26,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::client::{self, Cmd, Flavor, Handle, Opener, Sample, Target, source_ip};
-use crate::http::{self, LivePage, Req};
+use crate::http::{self, KeepAlive, LivePage, Req};
 use crate::open;
 use crate::server::{Server, Spec};
 use crate::stats::Latency;
@@ -171,54 +170,6 @@ pub fn endpoint(csrf: &str, token: Option<&str>) -> String {
     url
 }
 
-/// One keep-alive HTTP connection from a given source address, reopened when the server
-/// closed it.
-#[derive(Debug)]
-struct Conn {
-    src: Ipv4Addr,
-    port: u16,
-    stream: Option<TcpStream>,
-}
-
-impl Conn {
-    fn new(src: Ipv4Addr, port: u16) -> Self {
-        Self {
-            src,
-            port,
-            stream: None,
-        }
-    }
-
-    async fn send(&mut self, req: &Req<'_>) -> io::Result<http::Response> {
-        // A kept-alive connection the server closed in the meantime fails at once: one retry
-        // on a fresh connection, as browsers do.
-        for attempt in 0..2 {
-            let reused = self.stream.is_some();
-            if !reused {
-                self.stream = Some(http::connect(self.src, self.port).await?);
-            }
-            let Some(stream) = self.stream.as_mut() else {
-                continue;
-            };
-            match http::request(stream, self.port, req).await {
-                Ok(res) => {
-                    if res.close {
-                        self.stream = None;
-                    }
-                    return Ok(res);
-                }
-                Err(e) => {
-                    self.stream = None;
-                    if !reused || attempt == 1 {
-                        return Err(e);
-                    }
-                }
-            }
-        }
-        Err(err("unreachable"))
-    }
-}
-
 /// What the poll and the batcher hand to the session: a frame and when its poll answer
 /// arrived, or why the transport stopped.
 type Inbound = Result<(Instant, String), String>;
@@ -242,7 +193,11 @@ impl Shared {
 
 /// The poll loop: one outstanding `GET` at a time; every frame of an answer goes to `inbox`
 /// with the answer's arrival time.
-async fn poll_loop(shared: Arc<Shared>, mut conn: Conn, inbox: mpsc::UnboundedSender<Inbound>) {
+async fn poll_loop(
+    shared: Arc<Shared>,
+    mut conn: KeepAlive,
+    inbox: mpsc::UnboundedSender<Inbound>,
+) {
     loop {
         let url = shared.url();
         let req = Req {
@@ -303,7 +258,7 @@ async fn poll_loop(shared: Arc<Shared>, mut conn: Conn, inbox: mpsc::UnboundedSe
 /// one (phoenix.js collects a tick's pushes, and buffers those sent while awaiting an answer).
 async fn batcher(
     shared: Arc<Shared>,
-    mut conn: Conn,
+    mut conn: KeepAlive,
     mut out: mpsc::UnboundedReceiver<String>,
     inbox: mpsc::UnboundedSender<Inbound>,
     posts: Arc<AtomicUsize>,
@@ -370,14 +325,14 @@ impl Drop for LpSession {
 #[derive(Debug)]
 pub struct LpOpener {
     port: u16,
-    page: Conn,
+    page: KeepAlive,
 }
 
 impl LpOpener {
     pub fn new(port: u16, src: Ipv4Addr) -> Self {
         Self {
             port,
-            page: Conn::new(src, port),
+            page: KeepAlive::new(src, port),
         }
     }
 
@@ -391,7 +346,7 @@ impl LpOpener {
         let page = LivePage::parse(&res.body).ok_or_else(|| err("no live container"))?;
 
         // The first poll, without a token, opens the session.
-        let mut poll_conn = Conn::new(src, self.port);
+        let mut poll_conn = KeepAlive::new(src, self.port);
         let url = endpoint(&page.csrf, None);
         let req = Req {
             accept: "application/json",
@@ -425,7 +380,7 @@ impl LpOpener {
         let poller = tokio::spawn(poll_loop(shared.clone(), poll_conn, inbox_tx.clone()));
         let sender = tokio::spawn(batcher(
             shared.clone(),
-            Conn::new(src, shared.port),
+            KeepAlive::new(src, shared.port),
             out_rx,
             inbox_tx,
             posts.clone(),
@@ -1251,7 +1206,7 @@ mod tests {
     #[tokio::test]
     async fn a_forged_token_is_refused_with_410() {
         let port = counter_server().await;
-        let mut conn = Conn::new(Ipv4Addr::new(127, 0, 0, 2), port);
+        let mut conn = KeepAlive::new(Ipv4Addr::new(127, 0, 0, 2), port);
         let url = endpoint("csrf", Some("forged-token"));
         let res = conn
             .send(&Req {
